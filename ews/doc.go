@@ -1,0 +1,3 @@
+// Package ews is a client for Exchange Web Services (EWS) that acts for many
+// mailboxes through one service account with Exchange Impersonation.
+package ews
