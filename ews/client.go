@@ -42,8 +42,14 @@ type authMethod interface {
 	// secretInClear reports whether the method puts a reusable secret on
 	// the wire (Basic, Bearer), which plain http:// would expose.
 	secretInClear() bool
+	// prepareTransport adjusts the client's own clone of the base
+	// *http.Transport before any wrapping (NTLM forces HTTP/1.1 here). It is
+	// not called when the caller's client has another RoundTripper type.
+	prepareTransport(t *http.Transport) error
 	// wrap returns a RoundTripper that authenticates requests sent through
-	// base. A final 401 becomes an error of type *AuthError.
+	// base and returns the server's final response: a 401 that survives the
+	// handshake is returned as a response, and the SOAP layer turns it into
+	// an *AuthError naming scheme() and the schemes the server offered.
 	wrap(base http.RoundTripper) (http.RoundTripper, error)
 }
 

@@ -28,6 +28,11 @@ func (c *clientConfig) buildHTTPClient() (*http.Client, error) {
 			}
 			t.TLSClientConfig.InsecureSkipVerify = true
 		}
+		if c.auth != nil {
+			if err := c.auth.prepareTransport(t); err != nil {
+				return nil, err
+			}
+		}
 		rt = t
 	}
 	if c.auth != nil {
