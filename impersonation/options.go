@@ -1,0 +1,218 @@
+package impersonation
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sccsync/scc/ews"
+)
+
+// DefaultConcurrency is the number of impersonated requests a check keeps
+// in flight per service account unless [WithConcurrency] says otherwise;
+// Microsoft's EWS guidance suggests staying around 10.
+const DefaultConcurrency = 10
+
+// MaxConcurrency is the highest concurrency [WithConcurrency] accepts: the
+// default EWSMaxConcurrency throttling limit of Exchange 2013 and later and
+// of Exchange Online (27 concurrent requests per account). A check lowers its
+// concurrency by itself when the server answers
+// ErrorExceededConnectionCount.
+const MaxConcurrency = 27
+
+// RetryBudget bounds how hard a check tries before it reports a user as
+// throttled or unavailable. The zero value of a field means its default.
+type RetryBudget struct {
+	// MaxAttempts is the number of requests per user for the read probe,
+	// the first one included (default 5). Transient failures (throttling,
+	// an unavailable or moving mailbox, a dropped connection) are retried
+	// until then.
+	MaxAttempts int
+	// MaxWait is the total time the whole run may spend paused because
+	// Exchange asked the service account to back off (default 5 minutes;
+	// Exchange Online back-offs of about 5 minutes are normal). A back-off
+	// that does not fit is still honoured, but the users that would have
+	// to wait for it are reported as throttled instead of the check
+	// hanging.
+	MaxWait time.Duration
+	// BaseDelay is the first delay before repeating a transient failure for
+	// which the server gave no back-off (default 500ms); it doubles per
+	// attempt, with jitter, up to 30 seconds.
+	BaseDelay time.Duration
+}
+
+// Defaults of RetryBudget.
+const (
+	defaultMaxAttempts = 5
+	defaultMaxWait     = 5 * time.Minute
+	defaultBaseDelay   = 500 * time.Millisecond
+	maxRetryDelay      = 30 * time.Second
+)
+
+func (b RetryBudget) withDefaults() RetryBudget {
+	if b.MaxAttempts == 0 {
+		b.MaxAttempts = defaultMaxAttempts
+	}
+	if b.MaxWait == 0 {
+		b.MaxWait = defaultMaxWait
+	}
+	if b.BaseDelay == 0 {
+		b.BaseDelay = defaultBaseDelay
+	}
+	return b
+}
+
+// Progress is reported while a check runs (see [WithProgress]).
+type Progress struct {
+	// Done is the number of users with a result so far; Total the number
+	// of users.
+	Done, Total int
+	// Counts is the number of results per status so far (a copy the
+	// callback may keep).
+	Counts Counts
+	// Elapsed is the time since the check started.
+	Elapsed time.Duration
+	// Last is the result that completed most recently (zero in the final
+	// report of users that were not checked).
+	Last Result
+	// Concurrency is the current number of requests allowed in flight; it
+	// drops when Exchange answers ErrorExceededConnectionCount.
+	Concurrency int
+}
+
+// Option configures [Check], [CheckUsers], [Activate] and [Renew]. Options
+// return an error for unusable values, reported by the function.
+type Option func(*settings) error
+
+// settings is what the options fill.
+type settings struct {
+	concurrency int
+	writeProbe  bool
+	progress    func(Progress)
+	budget      RetryBudget
+	ewsOptions  []ews.Option
+	logger      *slog.Logger
+	now         func() time.Time
+	conflicts   int // Activate: retries on ErrConflict
+}
+
+func newSettings(opts []Option) (*settings, error) {
+	s := &settings{
+		concurrency: DefaultConcurrency,
+		budget:      RetryBudget{}.withDefaults(),
+		now:         time.Now,
+		conflicts:   defaultConflictRetries,
+	}
+	var errs []error
+	for i, opt := range opts {
+		if opt == nil {
+			errs = append(errs, fmt.Errorf("impersonation: option %d is nil", i))
+			continue
+		}
+		if err := opt(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	return s, errors.Join(errs...)
+}
+
+// WithConcurrency sets how many impersonated requests are in flight at once
+// for the service account: 1 to [MaxConcurrency] (default
+// [DefaultConcurrency]). The check lowers it by itself if Exchange answers
+// ErrorExceededConnectionCount.
+func WithConcurrency(n int) Option {
+	return func(s *settings) error {
+		if n < 1 || n > MaxConcurrency {
+			return fmt.Errorf("impersonation: WithConcurrency(%d): want 1 to %d (Exchange's default EWSMaxConcurrency is %d per account)", n, MaxConcurrency, MaxConcurrency)
+		}
+		s.concurrency = n
+		return nil
+	}
+}
+
+// WithWriteProbe adds a write probe per user that passed the read probe, as
+// Microsoft's connectivity test does: create a test message in the user's
+// Drafts folder (CreateItem, SaveOnly) and hard-delete it. A created item is
+// never left behind knowingly; if it cannot be deleted, the result says so
+// ([WriteProbeItemLeft]).
+func WithWriteProbe() Option {
+	return func(s *settings) error { s.writeProbe = true; return nil }
+}
+
+// WithProgress calls f after every user's result, and once more at the end
+// if users were marked not checked. Calls come from one goroutine, one at a
+// time; a slow f slows the check down.
+func WithProgress(f func(Progress)) Option {
+	return func(s *settings) error {
+		if f == nil {
+			return errors.New("impersonation: WithProgress: func is nil")
+		}
+		s.progress = f
+		return nil
+	}
+}
+
+// WithRetryBudget sets the retry budget; zero fields keep their defaults.
+func WithRetryBudget(b RetryBudget) Option {
+	return func(s *settings) error {
+		if b.MaxAttempts < 0 || b.MaxWait < 0 || b.BaseDelay < 0 {
+			return fmt.Errorf("impersonation: WithRetryBudget: negative value in %+v", b)
+		}
+		s.budget = b.withDefaults()
+		return nil
+	}
+}
+
+// WithEWSOptions adds options for the EWS client the check builds with
+// [NewEWSClient]: for example ews.WithHTTPClient(server.Client()) for a
+// test server's certificate, or a bearer token source for Exchange Online
+// app-only access. They are applied after the options derived from the
+// configuration, so an auth option here replaces the configured one.
+func WithEWSOptions(opts ...ews.Option) Option {
+	return func(s *settings) error {
+		for i, o := range opts {
+			if o == nil {
+				return fmt.Errorf("impersonation: WithEWSOptions: option %d is nil", i)
+			}
+		}
+		s.ewsOptions = append(s.ewsOptions, opts...)
+		return nil
+	}
+}
+
+// WithLogger makes the check log to l: the preflight, back-offs, stops and
+// (at debug level) every user's result. Silent by default. No secret is
+// ever logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error {
+		if l == nil {
+			return errors.New("impersonation: WithLogger: logger is nil")
+		}
+		s.logger = l
+		return nil
+	}
+}
+
+// WithConflictRetries sets how often [Activate] and [Renew] re-read the
+// organization and re-apply the outcomes when the store reports a
+// concurrent update (default 5).
+func WithConflictRetries(n int) Option {
+	return func(s *settings) error {
+		if n < 0 {
+			return fmt.Errorf("impersonation: WithConflictRetries(%d): want 0 or more", n)
+		}
+		s.conflicts = n
+		return nil
+	}
+}
+
+// withClock replaces time.Now (tests of Activate's timestamps).
+func withClock(now func() time.Time) Option {
+	return func(s *settings) error { s.now = now; return nil }
+}
+
+const defaultConflictRetries = 5
