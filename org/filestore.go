@@ -1,0 +1,548 @@
+package org
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// File store errors.
+var (
+	// ErrWrongKey: the store directory was created with a different key.
+	// Nothing was changed.
+	ErrWrongKey = errors.New("org: the key does not open this store")
+	// ErrCorrupt: a stored file cannot be read back (damaged, tampered with,
+	// or not written by this package).
+	ErrCorrupt = errors.New("org: stored organization is damaged")
+
+	errNoFlock = errors.New("org: the file store needs flock, which this operating system lacks; use another Store")
+)
+
+const (
+	storeFormat  = "scc-org-store/1"
+	orgFormat    = "scc-org/1"
+	metaFile     = "scc-store.json"
+	lockFile     = ".lock"
+	orgPrefix    = "org-"
+	orgSuffix    = ".json"
+	tmpPrefix    = ".tmp-"
+	sealedPrefix = "aes256gcm:"
+	keyCheckText = "scc org store key check"
+)
+
+// FileStoreOptions configures [OpenFileStore].
+type FileStoreOptions struct {
+	// Key encrypts the secrets (passwords, client secrets, private keys) at
+	// rest with AES-256-GCM. It must be 32 random bytes, kept by the
+	// application outside the store directory. Required.
+	Key []byte
+}
+
+// FileStore is the durable [Store]: one JSON file per organization in a
+// directory, secrets encrypted with AES-256-GCM.
+//
+// Writes are atomic (temporary file in the same directory, fsync, rename,
+// directory fsync), so a crash leaves either the old or the new version,
+// never a mix. Every read-modify-write holds an exclusive flock on the
+// directory's lock file, so several processes may share one directory;
+// reads take no lock. One file per organization keeps an update's cost
+// proportional to that organization alone.
+//
+// A FileStore is safe for concurrent use.
+type FileStore struct {
+	dir  string
+	aead cipher.AEAD
+	sem  chan struct{} // in-process writer exclusion, before the flock
+	now  func() time.Time
+	bufs sync.Pool
+}
+
+var _ Store = (*FileStore)(nil)
+
+type storeMeta struct {
+	Format   string `json:"format"`
+	KeyCheck string `json:"keyCheck"`
+}
+
+// OpenFileStore opens (creating when needed) the store in dir. A store is
+// bound to the key it was created with: opening it with another key fails
+// with [ErrWrongKey] and changes nothing.
+func OpenFileStore(dir string, opts FileStoreOptions) (*FileStore, error) {
+	if !flockSupported {
+		return nil, errNoFlock
+	}
+	if len(opts.Key) != 32 {
+		return nil, fmt.Errorf("org: FileStoreOptions.Key must be 32 bytes for AES-256, got %d", len(opts.Key))
+	}
+	if dir == "" {
+		return nil, errors.New("org: OpenFileStore needs a directory")
+	}
+	block, err := aes.NewCipher(opts.Key)
+	if err != nil {
+		return nil, fmt.Errorf("org: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("org: %w", err)
+	}
+	s := &FileStore{dir: dir, aead: aead, sem: make(chan struct{}, 1), now: utcNow}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("org: create store directory: %w", err)
+	}
+	if err := s.checkOrCreateMeta(); err != nil {
+		return nil, err
+	}
+	// Remove temporary files left by a crashed writer; only safe while no
+	// writer is active, so skip when the lock is busy.
+	if unlock, ok := tryLockDir(filepath.Join(dir, lockFile)); ok {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), tmpPrefix) {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+		unlock()
+	}
+	return s, nil
+}
+
+// Dir returns the store's directory.
+func (s *FileStore) Dir() string { return s.dir }
+
+func (s *FileStore) checkOrCreateMeta() error {
+	path := filepath.Join(s.dir, metaFile)
+	for range 2 {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			return s.checkMeta(data)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("org: read %s: %w", path, err)
+		}
+		// A directory holding organizations but no key check was not set up
+		// by this package (or lost a file): refuse rather than bind it to a
+		// key that may be wrong.
+		if entries, err := os.ReadDir(s.dir); err == nil {
+			for _, e := range entries {
+				if isOrgFile(e.Name()) {
+					return fmt.Errorf("%w: %s holds organizations but no %s; restore that file from a backup", ErrCorrupt, s.dir, metaFile)
+				}
+			}
+		}
+		sealed, err := s.seal([]byte(keyCheckText), []byte(storeFormat+"\x00key-check"))
+		if err != nil {
+			return err
+		}
+		data, err = json.Marshal(storeMeta{Format: storeFormat, KeyCheck: sealed})
+		if err != nil {
+			return fmt.Errorf("org: %w", err)
+		}
+		// Create without overwriting: write a temporary file, then link it
+		// into place, which fails when another process got there first.
+		tmp, err := s.writeTemp(data)
+		if err != nil {
+			return err
+		}
+		err = os.Link(tmp, path)
+		os.Remove(tmp)
+		if err == nil {
+			return syncDir(s.dir)
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("org: create %s: %w", path, err)
+		}
+	}
+	return fmt.Errorf("org: could not create %s", path)
+}
+
+func (s *FileStore) checkMeta(data []byte) error {
+	var m storeMeta
+	if err := json.Unmarshal(data, &m); err != nil || m.Format != storeFormat {
+		return fmt.Errorf("%w: %s is not a store file of this version", ErrCorrupt, filepath.Join(s.dir, metaFile))
+	}
+	plain, err := s.open(m.KeyCheck, []byte(storeFormat+"\x00key-check"))
+	if err != nil || string(plain) != keyCheckText {
+		return fmt.Errorf("%w in %s: it was created with a different key; open it with that key", ErrWrongKey, s.dir)
+	}
+	return nil
+}
+
+// seal encrypts plain with a random nonce, binding it to aad.
+func (s *FileStore) seal(plain, aad []byte) (string, error) {
+	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("org: %w", err)
+	}
+	out := s.aead.Seal(nonce, nonce, plain, aad)
+	return sealedPrefix + base64.StdEncoding.EncodeToString(out), nil
+}
+
+func (s *FileStore) open(sealed string, aad []byte) ([]byte, error) {
+	b64, ok := strings.CutPrefix(sealed, sealedPrefix)
+	if !ok {
+		return nil, errors.New("not an encrypted value")
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
+		return nil, errors.New("malformed encrypted value")
+	}
+	n := s.aead.NonceSize()
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], aad)
+	if err != nil {
+		return nil, errors.New("encrypted value does not decrypt with this key")
+	}
+	return plain, nil
+}
+
+// secretAAD binds an encrypted secret to its organization and field, so a
+// value cannot be moved to another organization or field unnoticed.
+func secretAAD(id, field string) []byte {
+	return []byte(orgFormat + "\x00" + id + "\x00" + field)
+}
+
+// storedFile is the on-disk form of an organization.
+type storedFile struct {
+	Format string    `json:"format"`
+	Org    storedOrg `json:"organization"`
+}
+
+type storedOrg struct {
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Domains   []string    `json:"domains,omitempty"`
+	Users     []User      `json:"users,omitempty"`
+	Email     storedEmail `json:"email"`
+	Version   int64       `json:"version"`
+	CreatedAt time.Time   `json:"createdAt"`
+	UpdatedAt time.Time   `json:"updatedAt"`
+}
+
+type storedEmail struct {
+	AccessType        AccessType `json:"accessType"`
+	AccountLogon      string     `json:"accountLogon,omitempty"`
+	Password          string     `json:"password,omitempty"`
+	EWSURL            string     `json:"ewsUrl,omitempty"`
+	AuthMethod        AuthMethod `json:"authMethod"`
+	ExchangeVersion   string     `json:"exchangeVersion,omitempty"`
+	AllowInsecureHTTP bool       `json:"allowInsecureHttp,omitempty"`
+	TenantID          string     `json:"tenantId,omitempty"`
+	ClientID          string     `json:"clientId,omitempty"`
+	ClientSecret      string     `json:"clientSecret,omitempty"`
+	CertificatePEM    string     `json:"certificatePem,omitempty"`
+	PrivateKey        string     `json:"privateKey,omitempty"`
+}
+
+// secretFields lists the encrypted fields: name (also the AAD label), the
+// Secret in the model, the sealed string in the stored form.
+func secretFields(e *EmailConfiguration, se *storedEmail) []struct {
+	name   string
+	secret *Secret
+	sealed *string
+} {
+	return []struct {
+		name   string
+		secret *Secret
+		sealed *string
+	}{
+		{"password", &e.Password, &se.Password},
+		{"clientSecret", &e.ClientSecret, &se.ClientSecret},
+		{"privateKey", &e.PrivateKey, &se.PrivateKey},
+	}
+}
+
+func (s *FileStore) encode(o *Organization) ([]byte, error) {
+	e := o.Email
+	f := storedFile{Format: orgFormat, Org: storedOrg{
+		ID: o.ID, Name: o.Name, Domains: o.Domains, Users: o.Users, Version: o.Version,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		Email: storedEmail{
+			AccessType: e.AccessType, AccountLogon: e.AccountLogon, EWSURL: e.EWSURL,
+			AuthMethod: e.AuthMethod, ExchangeVersion: e.ExchangeVersion,
+			AllowInsecureHTTP: e.AllowInsecureHTTP, TenantID: e.TenantID, ClientID: e.ClientID,
+			CertificatePEM: e.CertificatePEM,
+		},
+	}}
+	for _, sf := range secretFields(&e, &f.Org.Email) {
+		if sf.secret.IsZero() {
+			continue
+		}
+		sealed, err := s.seal([]byte(sf.secret.Reveal()), secretAAD(o.ID, sf.name))
+		if err != nil {
+			return nil, err
+		}
+		*sf.sealed = sealed
+	}
+	buf, _ := s.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	defer s.bufs.Put(buf)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&f); err != nil {
+		return nil, fmt.Errorf("org: encode organization %q: %w", o.ID, err)
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// decodeOrgFile parses and decrypts a stored organization; wantID is the ID
+// the file name promises.
+func (s *FileStore) decodeOrgFile(data []byte, wantID string) (*Organization, error) {
+	var f storedFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, wantID, err)
+	}
+	if f.Format != orgFormat {
+		return nil, fmt.Errorf("%w: %q: unknown format %q", ErrCorrupt, wantID, f.Format)
+	}
+	so := f.Org
+	if so.ID != wantID {
+		return nil, fmt.Errorf("%w: %q: the file holds organization %q", ErrCorrupt, wantID, so.ID)
+	}
+	if so.Version < 1 {
+		return nil, fmt.Errorf("%w: %q: invalid version %d", ErrCorrupt, wantID, so.Version)
+	}
+	o := &Organization{
+		ID: so.ID, Name: so.Name, Domains: so.Domains, Users: so.Users, Version: so.Version,
+		CreatedAt: so.CreatedAt, UpdatedAt: so.UpdatedAt,
+		Email: EmailConfiguration{
+			AccessType: so.Email.AccessType, AccountLogon: so.Email.AccountLogon, EWSURL: so.Email.EWSURL,
+			AuthMethod: so.Email.AuthMethod, ExchangeVersion: so.Email.ExchangeVersion,
+			AllowInsecureHTTP: so.Email.AllowInsecureHTTP, TenantID: so.Email.TenantID,
+			ClientID: so.Email.ClientID, CertificatePEM: so.Email.CertificatePEM,
+		},
+	}
+	for _, sf := range secretFields(&o.Email, &so.Email) {
+		if *sf.sealed == "" {
+			continue
+		}
+		plain, err := s.open(*sf.sealed, secretAAD(so.ID, sf.name))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: %s: %v", ErrCorrupt, wantID, sf.name, err)
+		}
+		*sf.secret = NewSecret(string(plain))
+	}
+	return o, nil
+}
+
+func isOrgFile(name string) bool {
+	id, ok := orgIDFromFile(name)
+	return ok && checkID(id) == nil
+}
+
+func orgIDFromFile(name string) (string, bool) {
+	if !strings.HasPrefix(name, orgPrefix) || !strings.HasSuffix(name, orgSuffix) {
+		return "", false
+	}
+	return name[len(orgPrefix) : len(name)-len(orgSuffix)], true
+}
+
+func (s *FileStore) path(id string) string {
+	return filepath.Join(s.dir, orgPrefix+id+orgSuffix)
+}
+
+// load reads one organization; a missing file is ErrNotFound.
+func (s *FileStore) load(id string) (*Organization, error) {
+	data, err := os.ReadFile(s.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("org: read organization %q: %w", id, err)
+	}
+	return s.decodeOrgFile(data, id)
+}
+
+// writeTemp writes data to a new temporary file in the store directory and
+// fsyncs it, returning its path.
+func (s *FileStore) writeTemp(data []byte) (string, error) {
+	f, err := os.CreateTemp(s.dir, tmpPrefix+"*")
+	if err != nil {
+		return "", fmt.Errorf("org: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("org: write %s: %w", f.Name(), err)
+	}
+	return f.Name(), nil
+}
+
+// commit atomically replaces the organization's file with data.
+func (s *FileStore) commit(id string, data []byte) error {
+	tmp, err := s.writeTemp(data)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.path(id)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("org: save organization %q: %w", id, err)
+	}
+	return syncDir(s.dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("org: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("org: sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// locked runs fn holding the in-process semaphore and the directory flock.
+func (s *FileStore) locked(ctx context.Context, fn func() error) error {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.sem }()
+	unlock, err := lockDir(ctx, filepath.Join(s.dir, lockFile))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
+}
+
+// Create implements [Store].
+func (s *FileStore) Create(ctx context.Context, o *Organization) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := prepareCreate(o, s.now())
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.encode(c)
+	if err != nil {
+		return nil, err
+	}
+	err = s.locked(ctx, func() error {
+		if _, err := os.Lstat(s.path(c.ID)); err == nil {
+			return fmt.Errorf("%w: %q", ErrExists, c.ID)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("org: %w", err)
+		}
+		return s.commit(c.ID, data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Get implements [Store].
+func (s *FileStore) Get(ctx context.Context, id string) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if checkID(id) != nil {
+		return nil, notFound(id)
+	}
+	return s.load(id)
+}
+
+// List implements [Store].
+func (s *FileStore) List(ctx context.Context) ([]*Organization, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("org: %w", err)
+	}
+	var out []*Organization
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		id, ok := orgIDFromFile(e.Name())
+		if !ok || checkID(id) != nil {
+			continue
+		}
+		o, err := s.load(id)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted since ReadDir
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b *Organization) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Update implements [Store].
+func (s *FileStore) Update(ctx context.Context, o *Organization) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkUpdateArg(o); err != nil {
+		return nil, err
+	}
+	c := o.Clone()
+	err := s.locked(ctx, func() error {
+		cur, err := s.load(o.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Version != o.Version {
+			return conflict(o.ID, cur.Version, o.Version)
+		}
+		c.Version = cur.Version + 1
+		c.CreatedAt = cur.CreatedAt
+		c.UpdatedAt = s.now()
+		data, err := s.encode(c)
+		if err != nil {
+			return err
+		}
+		return s.commit(c.ID, data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Delete implements [Store].
+func (s *FileStore) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if checkID(id) != nil {
+		return notFound(id)
+	}
+	return s.locked(ctx, func() error {
+		err := os.Remove(s.path(id))
+		if errors.Is(err, fs.ErrNotExist) {
+			return notFound(id)
+		}
+		if err != nil {
+			return fmt.Errorf("org: delete organization %q: %w", id, err)
+		}
+		return syncDir(s.dir)
+	})
+}

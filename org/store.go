@@ -1,0 +1,220 @@
+package org
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Store errors. Errors returned by stores wrap them together with the
+// organization ID, so use errors.Is.
+var (
+	// ErrNotFound: no organization has the ID.
+	ErrNotFound = errors.New("org: organization not found")
+	// ErrConflict: Update was given a Version that is no longer the stored
+	// one (someone else saved in between). Get the organization again,
+	// re-apply the change and retry; [Modify] does that.
+	ErrConflict = errors.New("org: organization was changed by someone else")
+	// ErrExists: Create was given an ID already in use.
+	ErrExists = errors.New("org: organization ID already in use")
+)
+
+// Store keeps organizations. Implementations are safe for concurrent use,
+// store and return deep copies (changing a returned Organization never
+// changes stored state), and do not call Validate: validate before saving.
+type Store interface {
+	// Create stores a new organization and returns the stored copy with ID
+	// (generated when empty), Version 1 and timestamps set. It fails with
+	// ErrExists when the ID is taken.
+	Create(ctx context.Context, o *Organization) (*Organization, error)
+	// Get returns the organization, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, id string) (*Organization, error)
+	// List returns all organizations sorted by ID.
+	List(ctx context.Context) ([]*Organization, error)
+	// Update replaces the organization when o.Version equals the stored
+	// version, and returns the stored copy with Version incremented and
+	// UpdatedAt set. Otherwise it fails with an error wrapping ErrConflict
+	// (or ErrNotFound) and changes nothing. CreatedAt is kept from the store.
+	Update(ctx context.Context, o *Organization) (*Organization, error)
+	// Delete removes the organization, or fails with ErrNotFound.
+	Delete(ctx context.Context, id string) error
+}
+
+// MaxModifyAttempts bounds the conflict retries of [Modify].
+const MaxModifyAttempts = 20
+
+// Modify applies change to the stored organization id and saves it,
+// re-reading and re-applying change when another writer saved in between
+// (ErrConflict), up to [MaxModifyAttempts] times. change must be a pure
+// function of the organization it is given, since it may run several times;
+// an error from it aborts without saving and is returned as is.
+func Modify(ctx context.Context, s Store, id string, change func(*Organization) error) (*Organization, error) {
+	var err error
+	for range MaxModifyAttempts {
+		var o *Organization
+		if o, err = s.Get(ctx, id); err != nil {
+			return nil, err
+		}
+		version := o.Version
+		if err := change(o); err != nil {
+			return nil, err
+		}
+		o.ID, o.Version = id, version
+		var saved *Organization
+		saved, err = s.Update(ctx, o)
+		if err == nil {
+			return saved, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("org: gave up after %d conflicting updates: %w", MaxModifyAttempts, err)
+}
+
+// NewID returns a random organization ID (32 hex digits).
+func NewID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return hex.EncodeToString(b[:])
+}
+
+func notFound(id string) error { return fmt.Errorf("%w: %q", ErrNotFound, id) }
+
+func conflict(id string, stored, yours int64) error {
+	return fmt.Errorf("%w: %q is at version %d, the change was made to version %d; reload it and apply the change again", ErrConflict, id, stored, yours)
+}
+
+// prepareCreate checks and completes an organization for Create.
+func prepareCreate(o *Organization, now time.Time) (*Organization, error) {
+	if o == nil {
+		return nil, errors.New("org: Create needs an organization, got nil")
+	}
+	c := o.Clone()
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	if err := checkID(c.ID); err != nil {
+		return nil, err
+	}
+	c.Version = 1
+	c.CreatedAt, c.UpdatedAt = now, now
+	return c, nil
+}
+
+func checkUpdateArg(o *Organization) error {
+	if o == nil {
+		return errors.New("org: Update needs an organization, got nil")
+	}
+	return checkID(o.ID)
+}
+
+// MemoryStore is a [Store] in memory, for tests and single-process tools
+// that do not need persistence. The zero value is not usable; call
+// [NewMemoryStore].
+type MemoryStore struct {
+	mu   sync.Mutex
+	orgs map[string]*Organization
+	now  func() time.Time
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{orgs: map[string]*Organization{}, now: utcNow}
+}
+
+func utcNow() time.Time { return time.Now().UTC().Round(0) }
+
+var _ Store = (*MemoryStore)(nil)
+
+// Create implements [Store].
+func (m *MemoryStore) Create(ctx context.Context, o *Organization) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := prepareCreate(o, m.now())
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.orgs[c.ID]; ok {
+		return nil, fmt.Errorf("%w: %q", ErrExists, c.ID)
+	}
+	m.orgs[c.ID] = c
+	return c.Clone(), nil
+}
+
+// Get implements [Store].
+func (m *MemoryStore) Get(ctx context.Context, id string) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.orgs[id]
+	if !ok {
+		return nil, notFound(id)
+	}
+	return o.Clone(), nil
+}
+
+// List implements [Store].
+func (m *MemoryStore) List(ctx context.Context) ([]*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Organization, 0, len(m.orgs))
+	for _, o := range m.orgs {
+		out = append(out, o.Clone())
+	}
+	slices.SortFunc(out, func(a, b *Organization) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Update implements [Store].
+func (m *MemoryStore) Update(ctx context.Context, o *Organization) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkUpdateArg(o); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.orgs[o.ID]
+	if !ok {
+		return nil, notFound(o.ID)
+	}
+	if cur.Version != o.Version {
+		return nil, conflict(o.ID, cur.Version, o.Version)
+	}
+	c := o.Clone()
+	c.Version = cur.Version + 1
+	c.CreatedAt = cur.CreatedAt
+	c.UpdatedAt = m.now()
+	m.orgs[c.ID] = c
+	return c.Clone(), nil
+}
+
+// Delete implements [Store].
+func (m *MemoryStore) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.orgs[id]; !ok {
+		return notFound(id)
+	}
+	delete(m.orgs, id)
+	return nil
+}
