@@ -3,6 +3,8 @@ package ews
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,10 +16,11 @@ import (
 // [Client.With] shares the connection pool and configuration of its parent
 // and only binds call options (such as the mailbox to impersonate).
 type Client struct {
-	endpoint *url.URL
-	cfg      *clientConfig
-	http     *http.Client
-	bound    []CallOption
+	endpoint    *url.URL
+	endpointStr string
+	cfg         *clientConfig
+	http        *http.Client
+	bound       []CallOption
 }
 
 // Option configures a Client in [NewClient]. An Option returns an error when
@@ -31,7 +34,25 @@ type clientConfig struct {
 	auth               authMethod
 	allowInsecureHTTP  bool
 	insecureSkipVerify bool
+
+	version          ExchangeVersion
+	timeZone         string
+	maxResponseBytes int64
+	retry            RetryPolicy
+	retryHook        func(RetryEvent)
+	logger           *slog.Logger
+	trace            io.Writer
+	userAgent        string
 }
+
+// DefaultMaxResponseBytes is the response body limit of a Client without
+// [WithMaxResponseBytes]: generous for any response of this package's
+// operations, small enough that a broken server cannot exhaust memory.
+const DefaultMaxResponseBytes = 32 << 20
+
+// DefaultUserAgent is the User-Agent header of a Client without
+// [WithUserAgent].
+const DefaultUserAgent = "scc-ews/1 (+https://github.com/sccsync/scc)"
 
 // authMethod is one way of authenticating to the server. It is an HTTP
 // transport concern: the SOAP layer never sees credentials.
@@ -62,7 +83,12 @@ func NewClient(endpoint string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &clientConfig{}
+	cfg := &clientConfig{
+		version:          DefaultServerVersion,
+		maxResponseBytes: DefaultMaxResponseBytes,
+		retry:            DefaultRetryPolicy(),
+		userAgent:        DefaultUserAgent,
+	}
 	for i, opt := range opts {
 		if opt == nil {
 			return nil, fmt.Errorf("ews: option %d is nil", i)
@@ -78,7 +104,7 @@ func NewClient(endpoint string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{endpoint: u, cfg: cfg, http: hc}, nil
+	return &Client{endpoint: u, endpointStr: u.String(), cfg: cfg, http: hc}, nil
 }
 
 func parseEndpoint(endpoint string) (*url.URL, error) {
@@ -128,6 +154,112 @@ func WithInsecureHTTP() Option {
 // otherwise.
 func WithInsecureSkipVerify() Option {
 	return func(c *clientConfig) error { c.insecureSkipVerify = true; return nil }
+}
+
+// WithServerVersion sets the t:RequestServerVersion every request carries
+// (default [Exchange2013_SP1]). v must be a value of ExchangeVersionType.
+func WithServerVersion(v ExchangeVersion) Option {
+	return func(c *clientConfig) error {
+		if !v.Known() {
+			return fmt.Errorf("ews: WithServerVersion(%q): not a version of the EWS schema; use a constant such as ews.Exchange2013_SP1", string(v))
+		}
+		c.version = v
+		return nil
+	}
+}
+
+// WithTimeZoneContext makes requests carry t:TimeZoneContext with the given
+// Windows time zone id (e.g. "W. Europe Standard Time"), so the server
+// returns times in that zone. Only operations whose WSDL input allows the
+// header get it (GetFolder, FindFolder, FindItem, GetItem, CreateItem).
+func WithTimeZoneContext(id string) Option {
+	return func(c *clientConfig) error {
+		if strings.TrimSpace(id) == "" {
+			return errors.New(`ews: WithTimeZoneContext: time zone id is empty; want a Windows time zone id such as "W. Europe Standard Time"`)
+		}
+		if err := checkText("WithTimeZoneContext", "time zone id", id); err != nil {
+			return err
+		}
+		c.timeZone = id
+		return nil
+	}
+}
+
+// WithMaxResponseBytes limits the size of a response body (default
+// [DefaultMaxResponseBytes]). A larger response fails the call with an
+// *HTTPError wrapping [ErrResponseTooLarge].
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *clientConfig) error {
+		if n < 1024 {
+			return fmt.Errorf("ews: WithMaxResponseBytes(%d): want at least 1024", n)
+		}
+		c.maxResponseBytes = n
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces [DefaultRetryPolicy]. Use [NoRetries] to see every
+// throttling error at once.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *clientConfig) error {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithRetryHook calls hook before each retry, after the client decided to
+// wait and try again. hook runs on the calling goroutine and must be quick
+// and safe for concurrent use.
+func WithRetryHook(hook func(RetryEvent)) Option {
+	return func(c *clientConfig) error {
+		if hook == nil {
+			return errors.New("ews: WithRetryHook: hook is nil")
+		}
+		c.retryHook = hook
+		return nil
+	}
+}
+
+// WithLogger logs each request (Debug: operation, status, duration,
+// impersonated mailbox) and each retry (Warn). Without it the Client is
+// silent. Credentials never appear in log records.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *clientConfig) error {
+		if l == nil {
+			return errors.New("ews: WithLogger: logger is nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithWireTrace writes every HTTP exchange (request and response headers and
+// bodies, including each leg of an NTLM handshake) to w, for diagnosis.
+// Authorization, Proxy-Authorization and cookie headers are redacted, and so
+// is the content of password- and token-like XML elements. Writes are
+// serialised; w need not be safe for concurrent use.
+func WithWireTrace(w io.Writer) Option {
+	return func(c *clientConfig) error {
+		if w == nil {
+			return errors.New("ews: WithWireTrace: writer is nil")
+		}
+		c.trace = w
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (default [DefaultUserAgent]).
+func WithUserAgent(ua string) Option {
+	return func(c *clientConfig) error {
+		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
+			return errors.New("ews: WithUserAgent: user agent is empty or contains a line break")
+		}
+		c.userAgent = ua
+		return nil
+	}
 }
 
 // setAuth records the one auth method of a client.

@@ -3,11 +3,14 @@ package ews
 import (
 	"crypto/tls"
 	"net/http"
+	"sync"
 	"time"
 )
 
 // buildHTTPClient assembles the HTTP stack: the caller's client or a default
-// one, TLS settings, then the auth method's RoundTripper on top.
+// one, TLS settings, the wire trace, then the auth method's RoundTripper on
+// top. The trace sits below auth so that it records every handshake leg with
+// its (redacted) Authorization header.
 func (c *clientConfig) buildHTTPClient() (*http.Client, error) {
 	var base *http.Client
 	if c.httpClient != nil {
@@ -28,12 +31,24 @@ func (c *clientConfig) buildHTTPClient() (*http.Client, error) {
 			}
 			t.TLSClientConfig.InsecureSkipVerify = true
 		}
+		if c.httpClient == nil {
+			// One service account talks to one endpoint from many
+			// goroutines: keep enough idle connections for that.
+			t.MaxIdleConnsPerHost = 64
+		}
 		if c.auth != nil {
 			if err := c.auth.prepareTransport(t); err != nil {
 				return nil, err
 			}
 		}
 		rt = t
+	}
+	if c.trace != nil {
+		max := c.maxResponseBytes
+		if max <= 0 || max > 1<<20 {
+			max = 1 << 20
+		}
+		rt = &traceTransport{base: rt, mu: &sync.Mutex{}, w: c.trace, maxBytes: max}
 	}
 	if c.auth != nil {
 		wrapped, err := c.auth.wrap(rt)

@@ -1,0 +1,109 @@
+package ews
+
+import (
+	"bytes"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// XML namespaces of EWS. Elements are matched on namespace and local name,
+// never on prefixes.
+const (
+	NamespaceSOAP     = "http://schemas.xmlsoap.org/soap/envelope/"
+	NamespaceMessages = "http://schemas.microsoft.com/exchange/services/2006/messages"
+	NamespaceTypes    = "http://schemas.microsoft.com/exchange/services/2006/types"
+	NamespaceErrors   = "http://schemas.microsoft.com/exchange/services/2006/errors"
+)
+
+// operation describes one EWS operation as the client sends it.
+type operation struct {
+	// name is the local name of the Body child, e.g. "GetFolder".
+	name string
+	// idempotent operations may be repeated after an ambiguous failure (the
+	// connection broke after the request was sent): repeating them cannot
+	// duplicate an effect.
+	idempotent bool
+	// timeZone is true when services.wsdl lists t:TimeZoneContext as a
+	// header of the operation.
+	timeZone bool
+}
+
+// The operations of this package. Every one of them accepts
+// t:ExchangeImpersonation (services.wsdl).
+var (
+	opGetFolder    = &operation{name: "GetFolder", idempotent: true, timeZone: true}
+	opFindFolder   = &operation{name: "FindFolder", idempotent: true, timeZone: true}
+	opFindItem     = &operation{name: "FindItem", idempotent: true, timeZone: true}
+	opGetItem      = &operation{name: "GetItem", idempotent: true, timeZone: true}
+	opCreateItem   = &operation{name: "CreateItem", idempotent: false, timeZone: true}
+	opDeleteItem   = &operation{name: "DeleteItem", idempotent: true}
+	opConvertID    = &operation{name: "ConvertId", idempotent: true}
+	opResolveNames = &operation{name: "ResolveNames", idempotent: true}
+)
+
+// envelopeHeader is what goes into soap:Header.
+type envelopeHeader struct {
+	version  ExchangeVersion
+	timeZone string
+	sid      *ConnectingSID
+}
+
+// buildEnvelope writes the SOAP 1.1 envelope of one request. body creates
+// the operation element under soap:Body. Every user value is set through
+// etree, which escapes it; checkText rejects characters XML cannot carry.
+func buildEnvelope(op *operation, h envelopeHeader, body func(b *etree.Element) error) ([]byte, error) {
+	doc := etree.NewDocument()
+	doc.CreateProcInst("xml", `version="1.0" encoding="utf-8"`)
+	env := doc.CreateElement("soap:Envelope")
+	env.CreateAttr("xmlns:soap", NamespaceSOAP)
+	env.CreateAttr("xmlns:m", NamespaceMessages)
+	env.CreateAttr("xmlns:t", NamespaceTypes)
+
+	hdr := env.CreateElement("soap:Header")
+	hdr.CreateElement("t:RequestServerVersion").CreateAttr("Version", string(h.version))
+	if h.sid != nil {
+		if err := h.sid.Validate(); err != nil {
+			return nil, err
+		}
+		cs := hdr.CreateElement("t:ExchangeImpersonation").CreateElement("t:ConnectingSID")
+		cs.CreateElement("t:" + h.sid.Kind.String()).SetText(h.sid.Value)
+	}
+	if h.timeZone != "" && op.timeZone {
+		hdr.CreateElement("t:TimeZoneContext").CreateElement("t:TimeZoneDefinition").CreateAttr("Id", h.timeZone)
+	}
+
+	b := env.CreateElement("soap:Body")
+	if err := body(b); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(1024)
+	if _, err := doc.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("ews: %s: writing the request: %w", op.name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// checkText returns an error when v cannot be carried by XML 1.0 unchanged
+// (invalid UTF-8 or a control character other than tab, CR and LF); etree
+// would otherwise replace those characters silently.
+func checkText(op, field, v string) error {
+	for i := 0; i < len(v); {
+		r, size := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return invalidf("%s: %s is not valid UTF-8", op, field)
+		}
+		if !xmlChar(r) {
+			return invalidf("%s: %s contains the character %U, which XML cannot carry", op, field, r)
+		}
+		i += size
+	}
+	return nil
+}
+
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}

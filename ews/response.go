@@ -1,0 +1,319 @@
+package ews
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+)
+
+// ResponseClass is the ResponseClass attribute of a response message.
+type ResponseClass string
+
+// The three response classes.
+const (
+	// ClassSuccess: the item was processed.
+	ClassSuccess ResponseClass = "Success"
+	// ClassWarning: the item was processed, with a remark in the code (for
+	// example ErrorNameResolutionMultipleResults from ResolveNames).
+	ClassWarning ResponseClass = "Warning"
+	// ClassError: the item failed; see the code.
+	ClassError ResponseClass = "Error"
+)
+
+// MessageXMLValue is one entry of m:MessageXml (or a fault's t:MessageXml):
+// a t:Value with its Name attribute, or another element (such as
+// t:LineNumber) under its local name.
+type MessageXMLValue struct {
+	Name  string
+	Value string
+}
+
+// MessageXML holds the extra data of an EWS error, in document order.
+type MessageXML []MessageXMLValue
+
+// Get returns the first value called name.
+func (m MessageXML) Get(name string) (string, bool) {
+	for _, v := range m {
+		if v.Name == name {
+			return v.Value, true
+		}
+	}
+	return "", false
+}
+
+// backOff returns BackOffMilliseconds as a duration.
+func (m MessageXML) backOff() (time.Duration, bool) {
+	v, ok := m.Get("BackOffMilliseconds")
+	if !ok {
+		return 0, false
+	}
+	ms, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || ms < 0 {
+		return 0, false
+	}
+	if ms > int64(24*time.Hour/time.Millisecond) {
+		ms = int64(24 * time.Hour / time.Millisecond)
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
+
+// ResponseMessage is the common part of every per-item result: the
+// ResponseClass, ResponseCode, MessageText, DescriptiveLinkKey and
+// MessageXml of one m:*ResponseMessage.
+type ResponseMessage struct {
+	Class              ResponseClass
+	Code               ResponseCode
+	MessageText        string
+	DescriptiveLinkKey int
+	MessageXML         MessageXML
+}
+
+// err returns a *ResponseError when the message reports an error.
+func (m *ResponseMessage) err(op string, index int) error {
+	if m.Class != ClassError {
+		return nil
+	}
+	return &ResponseError{Operation: op, Index: index, Code: m.Code, Message: m.MessageText, MessageXML: m.MessageXML}
+}
+
+// soapResponse is a parsed response envelope.
+type soapResponse struct {
+	doc           *etree.Document
+	serverVersion *ServerVersionInfo
+	// body is the single element child of soap:Body.
+	body *etree.Element
+}
+
+var errNotEnvelope = errors.New("the root element is not a SOAP 1.1 Envelope")
+
+// parseSOAP parses a SOAP 1.1 envelope.
+func parseSOAP(data []byte) (*soapResponse, error) {
+	doc := etree.NewDocument()
+	doc.ReadSettings.MaxDepth = 256
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, err
+	}
+	root := doc.Root()
+	if root == nil || root.Tag != "Envelope" {
+		return nil, errNotEnvelope
+	}
+	if ns := root.NamespaceURI(); ns != NamespaceSOAP {
+		if ns == "http://www.w3.org/2003/05/soap-envelope" {
+			return nil, errors.New("the response is a SOAP 1.2 envelope; EWS speaks SOAP 1.1")
+		}
+		return nil, errNotEnvelope
+	}
+	r := &soapResponse{doc: doc}
+	for _, part := range root.ChildElements() {
+		if part.NamespaceURI() != NamespaceSOAP {
+			continue
+		}
+		switch part.Tag {
+		case "Header":
+			if svi := childNS(part, NamespaceTypes, "ServerVersionInfo"); svi != nil {
+				r.serverVersion = parseServerVersionInfo(svi)
+			}
+		case "Body":
+			kids := part.ChildElements()
+			if len(kids) != 1 {
+				return nil, errors.New("soap:Body does not hold exactly one element")
+			}
+			r.body = kids[0]
+		}
+	}
+	if r.body == nil {
+		return nil, errors.New("the envelope has no soap:Body")
+	}
+	return r, nil
+}
+
+func parseServerVersionInfo(e *etree.Element) *ServerVersionInfo {
+	atoi := func(name string) int {
+		n, _ := strconv.Atoi(strings.TrimSpace(e.SelectAttrValue(name, "")))
+		return n
+	}
+	return &ServerVersionInfo{
+		MajorVersion:     atoi("MajorVersion"),
+		MinorVersion:     atoi("MinorVersion"),
+		MajorBuildNumber: atoi("MajorBuildNumber"),
+		MinorBuildNumber: atoi("MinorBuildNumber"),
+		Version:          strings.TrimSpace(e.SelectAttrValue("Version", "")),
+	}
+}
+
+// fault returns the soap:Fault element of the body, if that is what it is.
+func (r *soapResponse) fault() *etree.Element {
+	if r.body.Tag == "Fault" && r.body.NamespaceURI() == NamespaceSOAP {
+		return r.body
+	}
+	return nil
+}
+
+// parseFault reads a soap:Fault. faultcode, faultstring and detail are
+// unqualified; the detail children are matched by local name so that old
+// servers' shapes still yield what they can.
+func parseFault(f *etree.Element, op string, status int) *FaultError {
+	fe := &FaultError{Operation: op, StatusCode: status}
+	if fc := childLocal(f, "faultcode"); fc != nil {
+		fe.FaultCode = strings.TrimSpace(fc.Text())
+		prefix, local, hasPrefix := strings.Cut(fe.FaultCode, ":")
+		if !hasPrefix {
+			local, prefix = prefix, ""
+		}
+		if lookupPrefix(fc, prefix) == NamespaceTypes || strings.HasPrefix(local, "Error") {
+			fe.Code = ResponseCode(local)
+		}
+	}
+	if fs := childLocal(f, "faultstring"); fs != nil {
+		fe.FaultString = strings.TrimSpace(fs.Text())
+	}
+	if d := childLocal(f, "detail"); d != nil {
+		if rc := childLocal(d, "ResponseCode"); rc != nil {
+			if c := strings.TrimSpace(rc.Text()); c != "" {
+				fe.Code = ResponseCode(c)
+			}
+		}
+		if m := childLocal(d, "Message"); m != nil {
+			fe.Message = strings.TrimSpace(m.Text())
+		}
+		if mx := childLocal(d, "MessageXml"); mx != nil {
+			fe.MessageXML = parseMessageXML(mx)
+		}
+	}
+	return fe
+}
+
+func parseMessageXML(e *etree.Element) MessageXML {
+	var out MessageXML
+	for _, c := range e.ChildElements() {
+		if c.Tag == "Value" {
+			out = append(out, MessageXMLValue{Name: c.SelectAttrValue("Name", ""), Value: strings.TrimSpace(c.Text())})
+			continue
+		}
+		out = append(out, MessageXMLValue{Name: c.Tag, Value: strings.TrimSpace(c.Text())})
+	}
+	return out
+}
+
+// responseMessages returns the children of m:ResponseMessages of the
+// operation response in the body.
+func (r *soapResponse) responseMessages() []*etree.Element {
+	rm := childNS(r.body, NamespaceMessages, "ResponseMessages")
+	if rm == nil {
+		return nil
+	}
+	return rm.ChildElements()
+}
+
+func parseResponseMessage(e *etree.Element) ResponseMessage {
+	var m ResponseMessage
+	m.Class = ResponseClass(strings.TrimSpace(e.SelectAttrValue("ResponseClass", "")))
+	for _, c := range e.ChildElements() {
+		if c.NamespaceURI() != NamespaceMessages {
+			continue
+		}
+		switch c.Tag {
+		case "ResponseCode":
+			m.Code = ResponseCode(strings.TrimSpace(c.Text()))
+		case "MessageText":
+			m.MessageText = strings.TrimSpace(c.Text())
+		case "DescriptiveLinkKey":
+			m.DescriptiveLinkKey, _ = strconv.Atoi(strings.TrimSpace(c.Text()))
+		case "MessageXml":
+			m.MessageXML = parseMessageXML(c)
+		}
+	}
+	switch m.Class {
+	case ClassSuccess, ClassWarning, ClassError:
+	default:
+		// Missing or unknown class: decide by the code.
+		if m.Code == "" || m.Code == NoError {
+			m.Class = ClassSuccess
+		} else {
+			m.Class = ClassError
+		}
+	}
+	if m.Code == "" && m.Class == ClassSuccess {
+		m.Code = NoError
+	}
+	return m
+}
+
+// childNS returns the first child element of e with namespace ns and local
+// name local.
+func childNS(e *etree.Element, ns, local string) *etree.Element {
+	for _, c := range e.Child {
+		if ce, ok := c.(*etree.Element); ok && ce.Tag == local && ce.NamespaceURI() == ns {
+			return ce
+		}
+	}
+	return nil
+}
+
+// childrenNS returns the child elements of e with namespace ns and local
+// name local.
+func childrenNS(e *etree.Element, ns, local string) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range e.Child {
+		if ce, ok := c.(*etree.Element); ok && ce.Tag == local && ce.NamespaceURI() == ns {
+			out = append(out, ce)
+		}
+	}
+	return out
+}
+
+// childLocal returns the first child element of e with local name local,
+// in any namespace.
+func childLocal(e *etree.Element, local string) *etree.Element {
+	for _, c := range e.Child {
+		if ce, ok := c.(*etree.Element); ok && ce.Tag == local {
+			return ce
+		}
+	}
+	return nil
+}
+
+// childText returns the trimmed text of the child ns:local, or "".
+func childText(e *etree.Element, ns, local string) string {
+	if c := childNS(e, ns, local); c != nil {
+		return strings.TrimSpace(c.Text())
+	}
+	return ""
+}
+
+// lookupPrefix resolves an XML namespace prefix ("" = default namespace) in
+// the scope of e.
+func lookupPrefix(e *etree.Element, prefix string) string {
+	for ; e != nil; e = e.Parent() {
+		for _, a := range e.Attr {
+			if prefix == "" && a.Space == "" && a.Key == "xmlns" {
+				return a.Value
+			}
+			if prefix != "" && a.Space == "xmlns" && a.Key == prefix {
+				return a.Value
+			}
+		}
+	}
+	return ""
+}
+
+// messages returns the response messages of the operation, which must be
+// want of them (one per requested item, in request order). A single error
+// message for a batch is returned as the request's error.
+func (r *soapResponse) messages(op *operation, want int) ([]*etree.Element, error) {
+	msgs := r.responseMessages()
+	if len(msgs) == want {
+		return msgs, nil
+	}
+	if len(msgs) == 1 {
+		m := parseResponseMessage(msgs[0])
+		if err := m.err(op.name, 0); err != nil {
+			return nil, err
+		}
+	}
+	return nil, &HTTPError{Operation: op.name, StatusCode: 200,
+		Reason: "the response has " + strconv.Itoa(len(msgs)) + " response messages for " + strconv.Itoa(want) + " requested items"}
+}
