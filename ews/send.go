@@ -103,7 +103,7 @@ func (c *Client) attempt(ctx context.Context, op *operation, o *callOptions, pay
 		c.logRequest(ctx, op, o, n, resp.StatusCode, start, err)
 		if errors.Is(err, ErrResponseTooLarge) {
 			return nil, &HTTPError{Operation: op.name, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
-				Reason: fmt.Sprintf("the response body is larger than the limit of %d bytes (WithMaxResponseBytes)", c.cfg.maxResponseBytes),
+				Reason:  fmt.Sprintf("the response body is larger than the limit of %d bytes (WithMaxResponseBytes)", c.cfg.maxResponseBytes),
 				Excerpt: excerpt(data), Err: ErrResponseTooLarge}
 		}
 		return nil, &TransportError{Operation: op.name, MaybeSent: true,
@@ -412,4 +412,3 @@ func excerptText(s string) string {
 	}
 	return b.String()
 }
-
