@@ -1,0 +1,289 @@
+package scctest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/sccsync/scc/ews"
+)
+
+// exchange is the state of one EWS request being served.
+type exchange struct {
+	s       *Server
+	w       http.ResponseWriter
+	r       *http.Request
+	rec     *Request
+	p       *principal
+	op      string
+	header  *node // soap:Header, may be nil
+	body    *node // the operation element
+	version string
+	// impersonation
+	impersonated bool
+	acting       *mailbox // mailbox the request acts as; nil for a service account
+}
+
+// serveHTTP is the server's handler: IIS + EWS front end.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &Request{Time: s.now(), Method: r.Method, Path: r.URL.Path, AnchorMailbox: r.Header.Get("X-AnchorMailbox")}
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() { rec.StatusCode = sw.status; s.record(rec) }()
+
+	path := r.URL.Path
+	if !strings.HasPrefix(strings.ToLower(path), "/ews/") {
+		http.NotFound(sw, r)
+		return
+	}
+	p := s.auth.authenticate(sw, r)
+	if p == nil {
+		return
+	}
+	rec.AuthScheme, rec.Principal = p.scheme, p.name
+	if !strings.EqualFold(path, EWSPath) {
+		http.NotFound(sw, r)
+		return
+	}
+	if s.ewsBlocked(p, nil) {
+		forbidden(sw)
+		return
+	}
+	if r.Method != http.MethodPost {
+		sw.Header().Set("Allow", "POST")
+		http.Error(sw, "405 - HTTP verb used to access this page is not allowed.", http.StatusMethodNotAllowed)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/xml" {
+		http.Error(sw, "415 - Unsupported Media Type: EWS takes text/xml; charset=utf-8.", http.StatusUnsupportedMediaType)
+		return
+	}
+	release, ok := s.acquire(p.key())
+	defer release()
+
+	s.sleep(r, s.delay())
+
+	raw, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, s.cfg.maxReqSize))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(sw, "413 - Request entity too large.", http.StatusRequestEntityTooLarge)
+		}
+		return // client went away
+	}
+	x := &exchange{s: s, w: w, r: r, rec: rec, p: p}
+	if !ok {
+		x.fault(sw, newFault(ews.ErrorExceededConnectionCount, ""))
+		return
+	}
+	if f := x.parse(raw); f != nil {
+		x.fault(sw, f)
+		return
+	}
+	rec.Operation = x.op
+	if f := pickedFault(s); !f.IsZero() {
+		x.inject(sw, f)
+		return
+	}
+	if f := x.impersonate(); f != nil {
+		x.fault(sw, f)
+		return
+	}
+	if x.acting != nil && s.ewsBlocked(p, x.acting) {
+		forbidden(sw)
+		return
+	}
+	call := Call{Operation: x.op, Impersonated: x.impersonated, Principal: p.name}
+	if x.acting != nil {
+		call.Mailbox = x.acting.info.PrimarySMTP
+	}
+	re := s.react(call, x.acting)
+	s.sleep(r, re.Delay)
+	if !re.Fault.IsZero() {
+		x.inject(sw, re.Fault)
+		return
+	}
+	x.dispatch(sw)
+}
+
+func pickedFault(s *Server) Fault { return s.pickFault() }
+
+// statusWriter remembers the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// forbidden answers 403 as Exchange Online does when EWS is blocked for the
+// organisation, the mailbox or the application: no SOAP body.
+func forbidden(w http.ResponseWriter) {
+	w.Header().Set("X-Ms-Diagnostics", `2000004;reason="EWS is blocked for this organization, user or application.";error_category="access_denied"`)
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusForbidden)
+}
+
+// ewsBlocked reports whether EWS is off for the tenant, the token's app, the
+// caller's own mailbox or (mb != nil) the mailbox acted on.
+func (s *Server) ewsBlocked(p *principal, mb *mailbox) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.dir.ewsOff {
+		return true
+	}
+	if p.tok != nil && s.dir.blocked[strings.ToLower(p.tok.AppID)] {
+		return true
+	}
+	if p.acc != nil && p.acc.mailbox != nil && p.acc.mailbox.ewsOff {
+		return true
+	}
+	return mb != nil && mb.ewsOff
+}
+
+// fault answers a SOAP fault with HTTP 500.
+func (x *exchange) fault(w http.ResponseWriter, f *soapFault) {
+	x.rec.Fault = f.code
+	writeXML(w, http.StatusInternalServerError, faultDocument(f))
+}
+
+// inject applies an injected fault.
+func (x *exchange) inject(w http.ResponseWriter, f Fault) {
+	switch f.kind {
+	case faultSOAP:
+		sf := newFault(f.code, f.message)
+		if f.code == ews.ErrorServerBusy && f.backOff > 0 {
+			sf.values = []nameValue{{"BackOffMilliseconds", strconv.FormatInt(f.backOff.Milliseconds(), 10)}}
+		}
+		x.fault(w, sf)
+	case faultMessage:
+		n := batchSize(x.op, x.body)
+		resp := &opResponse{op: x.op}
+		for range n {
+			resp.messages = append(resp.messages, failure(f.code))
+		}
+		x.respond(w, resp, nil)
+	case faultStatus:
+		w.Header().Set("Content-Length", "0")
+		if f.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		w.WriteHeader(f.status)
+	case faultDrop:
+		if conn, _, err := http.NewResponseController(x.w).Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+		// HTTP/2 cannot hijack; fall back to aborting the handler.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// respond writes a non-fault response. Callers that read the store hold
+// the lock while building; doc may be pre-built.
+func (x *exchange) respond(w http.ResponseWriter, resp *opResponse, doc *etree.Document) {
+	if doc == nil {
+		doc = resp.document(x.s.vi)
+	}
+	for _, m := range resp.messages {
+		c := m.code
+		if c == "" {
+			c = ews.NoError
+		}
+		x.rec.ResponseCodes = append(x.rec.ResponseCodes, c)
+	}
+	writeXML(w, http.StatusOK, doc)
+}
+
+// schemaFault is an ErrorSchemaValidation fault pointing at n.
+func schemaFault(n *node, violation string) *soapFault {
+	f := newFault(ews.ErrorSchemaValidation, "The request failed schema validation: "+violation)
+	f.violation = violation
+	if n != nil {
+		f.line, f.pos = n.line, n.col
+	}
+	return f
+}
+
+// parse checks the envelope, RequestServerVersion and the operation.
+func (x *exchange) parse(raw []byte) *soapFault {
+	root, xe := parseXML(raw)
+	if xe != nil {
+		f := newFault(ews.ErrorSchemaValidation, "The request failed schema validation: "+xe.msg)
+		f.line, f.pos, f.violation = xe.line, xe.col, xe.msg
+		return f
+	}
+	if !root.is(nsSOAP, "Envelope") {
+		return schemaFault(root, fmt.Sprintf("The root element must be the SOAP 1.1 Envelope (%s), not {%s}%s.", nsSOAP, root.name.Space, root.name.Local))
+	}
+	var header, body *node
+	for _, k := range root.kids {
+		switch {
+		case k.is(nsSOAP, "Header") && header == nil && body == nil:
+			header = k
+		case k.is(nsSOAP, "Body") && body == nil:
+			body = k
+		default:
+			return schemaFault(k, fmt.Sprintf("The element {%s}%s is not expected in the SOAP Envelope.", k.name.Space, k.name.Local))
+		}
+	}
+	if body == nil {
+		return schemaFault(root, "The SOAP Envelope has no Body.")
+	}
+	if len(body.kids) != 1 {
+		return schemaFault(body, fmt.Sprintf("The SOAP Body must hold exactly one operation element, not %d.", len(body.kids)))
+	}
+	op := body.kids[0]
+	if op.name.Space != nsMessages || !strings.Contains(schemaOperations, " "+op.name.Local+" ") {
+		return newFault(ews.ErrorInvalidRequest, "")
+	}
+	x.op, x.body = op.name.Local, op
+	x.rec.Operation = x.op
+	if header != nil {
+		if rsv := header.child(nsTypes, "RequestServerVersion"); rsv != nil {
+			v, ok := rsv.attr("Version")
+			if !ok {
+				return schemaFault(rsv, "The required attribute 'Version' is missing.")
+			}
+			x.version = v
+			x.rec.RequestServerVersion = v
+			if !x.s.vi.accepts(v) {
+				if x.s.vi.unknownIsInvalidServerVersion {
+					return newFault(ews.ErrorInvalidServerVersion, "")
+				}
+				return newFault(ews.ErrorInvalidRequest, "")
+			}
+		}
+	}
+	if _, ok := operations(x.op); !ok {
+		return newFault(ews.ErrorInvalidOperation, "scctest does not implement the "+x.op+" operation; see the scctest package documentation for the supported ones.")
+	}
+	if header != nil {
+		x.rec.ConnectingSIDKind, x.rec.ConnectingSID = "", ""
+		if imp := header.child(nsTypes, "ExchangeImpersonation"); imp != nil {
+			x.impersonated = true
+		}
+	}
+	x.header = header
+	return nil
+}

@@ -1,0 +1,223 @@
+package scctest
+
+import (
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sccsync/scc/ews"
+)
+
+// ConnectingSIDKind is the child of t:ConnectingSID an impersonated request
+// used to name the mailbox.
+type ConnectingSIDKind string
+
+// The four ways to name the impersonated mailbox.
+const (
+	ByPrimarySmtpAddress ConnectingSIDKind = "PrimarySmtpAddress"
+	BySmtpAddress        ConnectingSIDKind = "SmtpAddress"
+	ByPrincipalName      ConnectingSIDKind = "PrincipalName"
+	BySID                ConnectingSIDKind = "SID"
+)
+
+// Request is one entry of the request log: every HTTP request the server
+// received, including refused logons and NTLM handshake legs.
+type Request struct {
+	Time   time.Time
+	Method string
+	Path   string
+	// Operation is the local name of the SOAP body element ("" when the
+	// request did not get that far).
+	Operation string
+	// AuthScheme and Principal say who was authenticated ("" if nobody).
+	AuthScheme AuthScheme
+	Principal  string
+	// ConnectingSIDKind and ConnectingSID are the impersonation header as
+	// sent; Impersonated is the primary address of the mailbox it resolved
+	// to ("" when absent or unresolved).
+	ConnectingSIDKind ConnectingSIDKind
+	ConnectingSID     string
+	Impersonated      string
+	// AnchorMailbox is the X-AnchorMailbox header.
+	AnchorMailbox string
+	// RequestServerVersion is the Version of t:RequestServerVersion ("" when
+	// the header was absent).
+	RequestServerVersion string
+	// StatusCode is the HTTP status answered (0 for a dropped connection).
+	StatusCode int
+	// Fault is the SOAP fault code when the answer was a fault.
+	Fault ews.ResponseCode
+	// ResponseCodes are the codes of the response messages, in order.
+	ResponseCodes []ews.ResponseCode
+}
+
+// Stats are the server's counters.
+type Stats struct {
+	// Requests counts all HTTP requests.
+	Requests int
+	// Operations counts requests per operation that passed authentication
+	// and envelope checks.
+	Operations map[string]int
+	// StatusCodes counts answers per HTTP status.
+	StatusCodes map[int]int
+	// Faults counts SOAP faults per code.
+	Faults map[ews.ResponseCode]int
+	// ResponseCodes counts response messages per code (including NoError).
+	ResponseCodes map[ews.ResponseCode]int
+	// FailedLogons counts refused Basic/NTLM/Bearer logons per account
+	// ("bearer" for unknown tokens).
+	FailedLogons map[string]int
+	// Dropped counts connections closed by DropConnection faults.
+	Dropped int
+}
+
+func newStats() Stats {
+	return Stats{
+		Operations:    map[string]int{},
+		StatusCodes:   map[int]int{},
+		Faults:        map[ews.ResponseCode]int{},
+		ResponseCodes: map[ews.ResponseCode]int{},
+		FailedLogons:  map[string]int{},
+	}
+}
+
+// record appends a log entry and updates counters.
+func (s *Server) record(r *Request) {
+	s.lmu.Lock()
+	s.log = append(s.log, *r)
+	st := &s.stats
+	st.Requests++
+	if r.Operation != "" {
+		st.Operations[r.Operation]++
+	}
+	if r.StatusCode == 0 {
+		st.Dropped++
+	} else {
+		st.StatusCodes[r.StatusCode]++
+	}
+	if r.Fault != "" {
+		st.Faults[r.Fault]++
+	}
+	for _, c := range r.ResponseCodes {
+		st.ResponseCodes[c]++
+	}
+	s.lmu.Unlock()
+	if l := s.cfg.logger; l != nil {
+		l.Debug("scctest request", "method", r.Method, "operation", r.Operation, "principal", r.Principal,
+			"impersonated", r.Impersonated, "status", r.StatusCode, "fault", string(r.Fault))
+	}
+}
+
+func (s *Server) countFailedLogon(name string) {
+	s.lmu.Lock()
+	s.stats.FailedLogons[strings.ToLower(name)]++
+	s.lmu.Unlock()
+}
+
+// Requests returns a copy of the request log, oldest first.
+func (s *Server) Requests() []Request {
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	out := make([]Request, len(s.log))
+	copy(out, s.log)
+	for i := range out {
+		out[i].ResponseCodes = append([]ews.ResponseCode(nil), out[i].ResponseCodes...)
+	}
+	return out
+}
+
+// ResetRequests clears the request log and counters.
+func (s *Server) ResetRequests() {
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	s.log = nil
+	s.stats = newStats()
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	st := s.stats
+	st.Operations = maps.Clone(st.Operations)
+	st.StatusCodes = maps.Clone(st.StatusCodes)
+	st.Faults = maps.Clone(st.Faults)
+	st.ResponseCodes = maps.Clone(st.ResponseCodes)
+	st.FailedLogons = maps.Clone(st.FailedLogons)
+	return st
+}
+
+// AssertRequestCount fails t unless exactly want requests of the operation
+// ("" for any operation) reached the server's operation dispatch.
+func (s *Server) AssertRequestCount(t testing.TB, operation string, want int) {
+	t.Helper()
+	got := 0
+	for _, r := range s.Requests() {
+		if r.Operation != "" && (operation == "" || r.Operation == operation) {
+			got++
+		}
+	}
+	if got != want {
+		t.Errorf("scctest: %s requests = %d, want %d", opName(operation), got, want)
+	}
+}
+
+// AssertImpersonated fails t unless at least one request impersonated the
+// mailbox (named by any address) and every such request also sent
+// X-AnchorMailbox naming that mailbox.
+func (s *Server) AssertImpersonated(t testing.TB, mailbox string) {
+	t.Helper()
+	primary := s.primaryOf(mailbox)
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Impersonated == "" || !strings.EqualFold(r.Impersonated, primary) {
+			continue
+		}
+		n++
+		if anchor := s.primaryOf(r.AnchorMailbox); !strings.EqualFold(anchor, primary) {
+			t.Errorf("scctest: %s request impersonating %s had X-AnchorMailbox %q, want that mailbox", r.Operation, primary, r.AnchorMailbox)
+		}
+	}
+	if n == 0 {
+		t.Errorf("scctest: no request impersonated %s", mailbox)
+	}
+}
+
+// AssertNotImpersonated fails t if any request impersonated the mailbox.
+func (s *Server) AssertNotImpersonated(t testing.TB, mailbox string) {
+	t.Helper()
+	primary := s.primaryOf(mailbox)
+	for _, r := range s.Requests() {
+		if r.Impersonated != "" && strings.EqualFold(r.Impersonated, primary) {
+			t.Errorf("scctest: %s request impersonated %s, want none", r.Operation, mailbox)
+			return
+		}
+	}
+}
+
+// AssertFaultCount fails t unless exactly want SOAP faults of code were
+// answered.
+func (s *Server) AssertFaultCount(t testing.TB, code ews.ResponseCode, want int) {
+	t.Helper()
+	if got := s.Stats().Faults[code]; got != want {
+		t.Errorf("scctest: %s faults = %d, want %d", code, got, want)
+	}
+}
+
+// primaryOf maps any address of a mailbox to its primary address.
+func (s *Server) primaryOf(addr string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if mb := s.dir.lookupAddr(addr); mb != nil {
+		return mb.info.PrimarySMTP
+	}
+	return addr
+}
+
+func opName(op string) string {
+	if op == "" {
+		return "all"
+	}
+	return op
+}

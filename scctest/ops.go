@@ -1,0 +1,438 @@
+package scctest
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/sccsync/scc/ews"
+)
+
+// opSpec is one implemented operation. run executes under the server lock
+// (write lock when write is set) and returns the response or a fault.
+type opSpec struct {
+	write bool
+	run   func(x *exchange) (*opResponse, *soapFault)
+	// batch names the children of the operation element that each get one
+	// response message (for injected MessageError faults).
+	batch []string
+}
+
+// operations returns the implementation of an operation.
+func operations(name string) (opSpec, bool) {
+	switch name {
+	case "GetFolder":
+		return opSpec{run: (*exchange).getFolder, batch: []string{"FolderIds"}}, true
+	case "FindFolder":
+		return opSpec{run: (*exchange).findFolder, batch: []string{"ParentFolderIds"}}, true
+	case "FindItem":
+		return opSpec{run: (*exchange).findItem, batch: []string{"ParentFolderIds"}}, true
+	case "GetItem":
+		return opSpec{run: (*exchange).getItem, batch: []string{"ItemIds"}}, true
+	case "CreateItem":
+		return opSpec{write: true, run: (*exchange).createItem, batch: []string{"Items"}}, true
+	case "DeleteItem":
+		return opSpec{write: true, run: (*exchange).deleteItem, batch: []string{"ItemIds"}}, true
+	case "ConvertId":
+		return opSpec{run: (*exchange).convertID, batch: []string{"SourceIds"}}, true
+	case "ResolveNames":
+		return opSpec{run: (*exchange).resolveNames}, true
+	}
+	return opSpec{}, false
+}
+
+// batchSize is the number of response messages a request gets.
+func batchSize(op string, body *node) int {
+	spec, _ := operations(op)
+	n := 0
+	for _, b := range spec.batch {
+		if c := body.child(nsMessages, b); c != nil {
+			n += len(c.kids)
+		}
+	}
+	return max(n, 1)
+}
+
+// dispatch runs the operation and writes its answer.
+func (x *exchange) dispatch(w http.ResponseWriter) {
+	spec, _ := operations(x.op)
+	s := x.s
+	if spec.write {
+		s.mu.Lock()
+	} else {
+		s.mu.RLock()
+	}
+	resp, f := spec.run(x)
+	var doc *etree.Document
+	if f == nil {
+		doc = resp.document(s.vi)
+	}
+	if spec.write {
+		s.mu.Unlock()
+	} else {
+		s.mu.RUnlock()
+	}
+	if f != nil {
+		x.fault(w, f)
+		return
+	}
+	x.respond(w, resp, doc)
+}
+
+// shape is a parsed FolderShape / ItemShape.
+type shape struct {
+	base   string
+	fields map[string]bool
+}
+
+// parseShape reads m:FolderShape or m:ItemShape (required).
+func parseShape(op *node, name string) (shape, *soapFault) {
+	sh := op.child(nsMessages, name)
+	if sh == nil {
+		return shape{}, schemaFault(op, "The element '"+op.name.Local+"' has incomplete content. List of possible elements expected: '"+name+"'.")
+	}
+	bs := sh.child(nsTypes, "BaseShape")
+	if bs == nil {
+		return shape{}, schemaFault(sh, "The element '"+name+"' has incomplete content. List of possible elements expected: 'BaseShape'.")
+	}
+	out := shape{base: bs.trimmed(), fields: map[string]bool{}}
+	switch out.base {
+	case "IdOnly", "Default", "AllProperties":
+	default:
+		return shape{}, schemaFault(bs, "The value '"+out.base+"' is invalid according to its datatype 'DefaultShapeNamesType' - The Enumeration constraint failed.")
+	}
+	if ap := sh.child(nsTypes, "AdditionalProperties"); ap != nil {
+		for _, f := range ap.kids {
+			if f.is(nsTypes, "FieldURI") {
+				out.fields[f.attrOr("FieldURI", "")] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// want reports whether a property is returned: requested explicitly, or in
+// the base shape's set.
+func (sh shape) want(field string, inDefault, inAll bool) bool {
+	if sh.fields[field] {
+		return true
+	}
+	switch sh.base {
+	case "Default":
+		return inDefault
+	case "AllProperties":
+		return inAll
+	}
+	return false
+}
+
+// target is a resolved folder reference.
+type target struct {
+	mb *mailbox
+	k  folderKind
+}
+
+// resolveFolder resolves a t:DistinguishedFolderId or t:FolderId. A
+// response-message error comes back as code; a schema problem as fault.
+func (x *exchange) resolveFolder(n *node) (target, ews.ResponseCode, *soapFault) {
+	s := x.s
+	switch {
+	case n.is(nsTypes, "DistinguishedFolderId"):
+		name, ok := n.attr("Id")
+		if !ok {
+			return target{}, "", schemaFault(n, "The required attribute 'Id' is missing.")
+		}
+		if !strings.Contains(schemaDistinguishedFolders, " "+name+" ") {
+			return target{}, "", schemaFault(n, "The 'Id' attribute is invalid - The value '"+name+"' is invalid according to its datatype 'http://schemas.microsoft.com/exchange/services/2006/types:DistinguishedFolderIdNameType' - The Enumeration constraint failed.")
+		}
+		mb := x.acting
+		if m := n.child(nsTypes, "Mailbox"); m != nil {
+			addr := m.child(nsTypes, "EmailAddress").trimmed()
+			other := s.dir.lookupAddr(addr)
+			if other == nil {
+				return target{}, ews.ErrorNonExistentMailbox, nil
+			}
+			if mb != other {
+				// No delegate (folder) permissions are modelled.
+				return target{}, ews.ErrorAccessDenied, nil
+			}
+		}
+		if mb == nil {
+			return target{}, ews.ErrorMissingEmailAddress, nil
+		}
+		k, modelled := folderByName(name)
+		if !modelled {
+			return target{}, ews.ErrorFolderNotFound, nil
+		}
+		return target{mb, k}, "", nil
+	case n.is(nsTypes, "FolderId"):
+		id, ok := n.attr("Id")
+		if !ok {
+			return target{}, "", schemaFault(n, "The required attribute 'Id' is missing.")
+		}
+		if strings.TrimSpace(id) == "" {
+			return target{}, ews.ErrorInvalidIdEmpty, nil
+		}
+		kind, mbx, num, ok := decodeID(id)
+		if !ok || kind != idFolder {
+			return target{}, ews.ErrorInvalidIdMalformed, nil
+		}
+		if int(mbx) >= len(s.dir.mailboxes) || num >= uint64(numFolders) {
+			return target{}, ews.ErrorFolderNotFound, nil
+		}
+		mb := s.dir.mailboxes[mbx]
+		if mb != x.acting {
+			return target{}, ews.ErrorAccessDenied, nil
+		}
+		return target{mb, folderKind(num)}, "", nil
+	}
+	return target{}, "", schemaFault(n, "The element '"+n.name.Local+"' is not a folder id.")
+}
+
+// folderIDs resolves the children of a FolderIds-like element.
+func (x *exchange) folderList(op *node, name string) ([]*node, *soapFault) {
+	c := op.child(nsMessages, name)
+	if c == nil || len(c.kids) == 0 {
+		return nil, schemaFault(op, "The element '"+op.name.Local+"' has incomplete content. List of possible elements expected: '"+name+"'.")
+	}
+	return c.kids, nil
+}
+
+// writeFolder appends the folder element with the properties of the shape.
+func writeFolder(parent *etree.Element, t target, sh shape) {
+	spec := t.k.spec()
+	f := parent.CreateElement("t:" + spec.element)
+	fid := f.CreateElement("t:FolderId")
+	fid.CreateAttr("Id", t.mb.folderID(t.k))
+	fid.CreateAttr("ChangeKey", changeKey(idFolder, 1))
+	if t.k != fRoot && sh.want("folder:ParentFolderId", false, true) {
+		p := f.CreateElement("t:ParentFolderId")
+		p.CreateAttr("Id", t.mb.folderID(spec.parent))
+		p.CreateAttr("ChangeKey", changeKey(idFolder, 1))
+	}
+	if spec.class != "" && sh.want("folder:FolderClass", false, true) {
+		f.CreateElement("t:FolderClass").SetText(spec.class)
+	}
+	if sh.want("folder:DisplayName", true, true) {
+		f.CreateElement("t:DisplayName").SetText(spec.displayName)
+	}
+	fo := &t.mb.folders[t.k]
+	if sh.want("folder:TotalCount", true, true) {
+		f.CreateElement("t:TotalCount").SetText(itoa(len(fo.items)))
+	}
+	if sh.want("folder:ChildFolderCount", true, true) {
+		f.CreateElement("t:ChildFolderCount").SetText(itoa(len(t.k.children())))
+	}
+	if sh.want("folder:EffectiveRights", false, true) {
+		er := f.CreateElement("t:EffectiveRights")
+		for _, r := range []string{"CreateAssociated", "CreateContents", "CreateHierarchy", "Delete", "Modify", "Read", "ViewPrivateItems"} {
+			er.CreateElement("t:" + r).SetText("true")
+		}
+	}
+	if spec.element == "Folder" || spec.element == "TasksFolder" {
+		if sh.want("folder:UnreadCount", true, true) {
+			f.CreateElement("t:UnreadCount").SetText(itoa(fo.unread()))
+		}
+	}
+}
+
+// getFolder implements GetFolder.
+func (x *exchange) getFolder() (*opResponse, *soapFault) {
+	sh, f := parseShape(x.body, "FolderShape")
+	if f != nil {
+		return nil, f
+	}
+	ids, f := x.folderList(x.body, "FolderIds")
+	if f != nil {
+		return nil, f
+	}
+	resp := &opResponse{op: x.op}
+	for _, id := range ids {
+		t, code, f := x.resolveFolder(id)
+		if f != nil {
+			return nil, f
+		}
+		if code != "" {
+			resp.messages = append(resp.messages, failure(code))
+			continue
+		}
+		resp.messages = append(resp.messages, success(func(m *etree.Element) {
+			writeFolder(m.CreateElement("m:Folders"), t, sh)
+		}))
+	}
+	return resp, nil
+}
+
+// pageView is a parsed IndexedPage*View / FractionalPage*View.
+type pageView struct {
+	indexed    bool
+	fractional bool
+	offset     int
+	max        int // 0 = no limit
+	fromEnd    bool
+	num, den   int
+}
+
+// maxFindCount is EWSFindCountLimit: a page never holds more.
+const maxFindCount = 1000
+
+func parsePageView(op *node, indexedName, fractionalName string) (pageView, *soapFault) {
+	var v pageView
+	if n := op.child(nsMessages, indexedName); n != nil {
+		v.indexed = true
+		off, ok := n.attr("Offset")
+		if !ok {
+			return v, schemaFault(n, "The required attribute 'Offset' is missing.")
+		}
+		bp, ok := n.attr("BasePoint")
+		if !ok {
+			return v, schemaFault(n, "The required attribute 'BasePoint' is missing.")
+		}
+		var err bool
+		v.offset, err = atoiNonNeg(off)
+		if err {
+			return v, schemaFault(n, "The 'Offset' attribute is invalid - The value '"+off+"' is invalid according to its datatype 'xs:int'.")
+		}
+		switch bp {
+		case "Beginning":
+		case "End":
+			v.fromEnd = true
+		default:
+			return v, schemaFault(n, "The 'BasePoint' attribute is invalid - The value '"+bp+"' is invalid according to its datatype 'IndexBasePointType'.")
+		}
+		if me, ok := n.attr("MaxEntriesReturned"); ok {
+			v.max, err = atoiNonNeg(me)
+			if err || v.max == 0 {
+				return v, schemaFault(n, "The 'MaxEntriesReturned' attribute is invalid - The value '"+me+"' is invalid.")
+			}
+		}
+	} else if n := op.child(nsMessages, fractionalName); n != nil {
+		v.fractional = true
+		var e1, e2 bool
+		v.num, e1 = atoiNonNeg(n.attrOr("Numerator", "x"))
+		v.den, e2 = atoiNonNeg(n.attrOr("Denominator", "x"))
+		if e1 || e2 || v.den == 0 {
+			return v, schemaFault(n, "The Numerator and Denominator attributes must be integers, Denominator > 0.")
+		}
+		if me, ok := n.attr("MaxEntriesReturned"); ok {
+			var err bool
+			v.max, err = atoiNonNeg(me)
+			if err || v.max == 0 {
+				return v, schemaFault(n, "The 'MaxEntriesReturned' attribute is invalid.")
+			}
+		}
+	}
+	return v, nil
+}
+
+// window applies the view to total entries: [start, end).
+func (v pageView) window(total int) (start, end int) {
+	limit := maxFindCount
+	if v.max > 0 && v.max < limit {
+		limit = v.max
+	}
+	switch {
+	case v.fractional:
+		start = total * v.num / v.den
+	case v.fromEnd:
+		end = total - v.offset
+		start = max(end-limit, 0)
+		if end < 0 {
+			end = 0
+		}
+		return start, end
+	default:
+		start = v.offset
+	}
+	start = min(start, total)
+	end = min(start+limit, total)
+	return start, end
+}
+
+// pagingAttrs sets the FindResponsePagingAttributes of a RootFolder.
+func (v pageView) pagingAttrs(e *etree.Element, start, end, total int) {
+	switch {
+	case v.fractional:
+		e.CreateAttr("NumeratorOffset", itoa(end))
+		e.CreateAttr("AbsoluteDenominator", itoa(total))
+	default:
+		if v.fromEnd {
+			e.CreateAttr("IndexedPagingOffset", itoa(total-start))
+		} else {
+			e.CreateAttr("IndexedPagingOffset", itoa(end))
+		}
+	}
+	e.CreateAttr("TotalItemsInView", itoa(total))
+	last := end >= total
+	if v.fromEnd {
+		last = start == 0
+	}
+	e.CreateAttr("IncludesLastItemInRange", boolStr(last))
+}
+
+// findFolder implements FindFolder (Shallow and Deep traversal).
+func (x *exchange) findFolder() (*opResponse, *soapFault) {
+	trav, ok := x.body.attr("Traversal")
+	if !ok {
+		return nil, schemaFault(x.body, "The required attribute 'Traversal' is missing.")
+	}
+	switch trav {
+	case "Shallow", "Deep", "SoftDeleted":
+	default:
+		return nil, schemaFault(x.body, "The 'Traversal' attribute is invalid - The value '"+trav+"' is invalid according to its datatype 'FolderQueryTraversalType'.")
+	}
+	sh, f := parseShape(x.body, "FolderShape")
+	if f != nil {
+		return nil, f
+	}
+	view, f := parsePageView(x.body, "IndexedPageFolderView", "FractionalPageFolderView")
+	if f != nil {
+		return nil, f
+	}
+	ids, f := x.folderList(x.body, "ParentFolderIds")
+	if f != nil {
+		return nil, f
+	}
+	resp := &opResponse{op: x.op}
+	if x.body.child(nsMessages, "Restriction") != nil {
+		for range ids {
+			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorUnsupportedQueryFilter, text: "scctest does not evaluate Restriction in FindFolder."})
+		}
+		return resp, nil
+	}
+	for _, id := range ids {
+		t, code, f := x.resolveFolder(id)
+		if f != nil {
+			return nil, f
+		}
+		if code != "" {
+			resp.messages = append(resp.messages, failure(code))
+			continue
+		}
+		var found []folderKind
+		switch trav {
+		case "Shallow":
+			found = t.k.children()
+		case "Deep":
+			var walk func(k folderKind)
+			walk = func(k folderKind) {
+				for _, c := range k.children() {
+					found = append(found, c)
+					walk(c)
+				}
+			}
+			walk(t.k)
+		}
+		resp.messages = append(resp.messages, success(func(m *etree.Element) {
+			rf := m.CreateElement("m:RootFolder")
+			start, end := view.window(len(found))
+			view.pagingAttrs(rf, start, end, len(found))
+			fs := rf.CreateElement("t:Folders")
+			for _, k := range found[start:end] {
+				writeFolder(fs, target{t.mb, k}, sh)
+			}
+		}))
+	}
+	return resp, nil
+}

@@ -1,0 +1,277 @@
+package scctest
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// EWSPath is the path of the EWS endpoint on the fake server, as on Exchange.
+const EWSPath = "/EWS/Exchange.asmx"
+
+// AuthScheme is an HTTP authentication scheme the fake server offers.
+type AuthScheme string
+
+// The schemes the fake server can offer. NTLM also answers the Negotiate
+// scheme word when it carries a raw NTLMSSP token, as IIS does.
+const (
+	AuthBasic  AuthScheme = "Basic"
+	AuthNTLM   AuthScheme = "NTLM"
+	AuthBearer AuthScheme = "Bearer"
+)
+
+// config is what options set.
+type config struct {
+	version    ServerVersion
+	schemes    []AuthScheme
+	lockout    int
+	seed       uint64
+	now        func() time.Time
+	logger     *slog.Logger
+	netbios    string
+	dnsDomain  string
+	maxReqSize int64
+}
+
+// Option configures a Server. Options validate their arguments; a bad one
+// makes [New] return an error (and [NewServer] fail the test).
+type Option func(*config) error
+
+// WithVersion sets the Exchange release the server pretends to be (default
+// [Exchange2019]).
+func WithVersion(v ServerVersion) Option {
+	return func(c *config) error {
+		if _, ok := v.info(); !ok {
+			return fmt.Errorf("scctest: unknown ServerVersion %d; use one of the constants such as scctest.Exchange2019", int(v))
+		}
+		c.version = v
+		return nil
+	}
+}
+
+// WithAuth sets the authentication schemes the server offers, in the order
+// of its WWW-Authenticate headers (default: NTLM, Basic and Bearer).
+func WithAuth(schemes ...AuthScheme) Option {
+	return func(c *config) error {
+		if len(schemes) == 0 {
+			return errors.New("scctest: WithAuth needs at least one scheme")
+		}
+		for _, s := range schemes {
+			switch s {
+			case AuthBasic, AuthNTLM, AuthBearer:
+			default:
+				return fmt.Errorf("scctest: unknown auth scheme %q; use AuthBasic, AuthNTLM or AuthBearer", s)
+			}
+		}
+		c.schemes = append([]AuthScheme(nil), schemes...)
+		return nil
+	}
+}
+
+// WithLockout locks an account out after n consecutive failed logons (Basic
+// or NTLM). A locked account gets 401 even with the right password, until
+// [Server.Unlock]. Zero (the default) never locks.
+func WithLockout(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("scctest: WithLockout(%d): threshold must be >= 0", n)
+		}
+		c.lockout = n
+		return nil
+	}
+}
+
+// WithSeed seeds the server's random choices (generated SIDs, fractional
+// fault injection, latency jitter), so a test run is reproducible. The
+// default seed is 1.
+func WithSeed(seed uint64) Option {
+	return func(c *config) error { c.seed = seed; return nil }
+}
+
+// WithClock sets the clock used for item dates and the request log.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("scctest: WithClock(nil)")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithLogger makes the server log each request at debug level (operation,
+// principal, status; never credentials). The default is silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.logger = l; return nil }
+}
+
+// WithDomain sets the Windows domain the server belongs to: the NetBIOS name
+// that NTLM reports and that DOMAIN\user logons use (default "CONTOSO"), and
+// its DNS name (default "contoso.example").
+func WithDomain(netbios, dns string) Option {
+	return func(c *config) error {
+		if netbios == "" || len(netbios) > 15 || strings.ContainsAny(netbios, `\/:*?"<>| .`) {
+			return fmt.Errorf("scctest: WithDomain: %q is not a NetBIOS domain name (1-15 characters, no dots)", netbios)
+		}
+		if dns == "" || !strings.Contains(dns, ".") {
+			return fmt.Errorf("scctest: WithDomain: %q is not a DNS domain name", dns)
+		}
+		c.netbios, c.dnsDomain = strings.ToUpper(netbios), strings.ToLower(dns)
+		return nil
+	}
+}
+
+// Server is a fake Exchange server speaking EWS over HTTP. Create it with
+// [NewServer], [NewTLSServer], [NewUnstartedServer] or [New]. All its state
+// is its own: servers in parallel tests never interfere. Its methods are
+// safe for concurrent use, also while it serves requests.
+type Server struct {
+	cfg  config
+	vi   versionInfo
+	hs   *httptest.Server
+	auth *authenticator
+
+	mu        sync.RWMutex // guards the directory and mailbox contents
+	dir       directory
+	nextItem  uint64
+	domainSID [3]uint32
+
+	fmu    sync.Mutex // guards fault injection state
+	faults faultState
+
+	lmu   sync.Mutex // guards the request log and counters
+	log   []Request
+	stats Stats
+}
+
+// New returns an unstarted server, for programs that are not tests (the
+// standalone fake uses it). Call [Server.Start] or [Server.StartTLS], and
+// [Server.Close] when done.
+func New(opts ...Option) (*Server, error) {
+	cfg := config{
+		version:    Exchange2019,
+		schemes:    []AuthScheme{AuthNTLM, AuthBasic, AuthBearer},
+		seed:       1,
+		now:        time.Now,
+		netbios:    "CONTOSO",
+		dnsDomain:  "contoso.example",
+		maxReqSize: 32 << 20,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	vi, _ := cfg.version.info()
+	s := &Server{cfg: cfg, vi: vi}
+	s.dir.init()
+	h := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("scctest-domain-sid"), cfg.seed))
+	for i := range s.domainSID {
+		s.domainSID[i] = binary.BigEndian.Uint32(h[4*i:]) % 4000000000
+	}
+	s.faults.rng = rand.New(rand.NewPCG(cfg.seed, 0x5cc7e57))
+	s.faults.inflight = map[string]int{}
+	s.faults.closing = make(chan struct{})
+	s.stats = newStats()
+	auth, err := newAuthenticator(s)
+	if err != nil {
+		return nil, err
+	}
+	s.auth = auth
+	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.hs.Config.ConnContext = s.auth.connContext
+	return s, nil
+}
+
+// NewUnstartedServer returns a server that is not started yet, so that a
+// test can change its Listener or TLS configuration first; call
+// [Server.Start] or [Server.StartTLS]. It fails the test on a bad option and
+// registers Close as a cleanup of t.
+func NewUnstartedServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := New(opts...)
+	if err != nil {
+		t.Fatalf("scctest.NewUnstartedServer: %v", err)
+		return nil
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// NewServer starts a fake Exchange server on a loopback port over plain
+// HTTP and registers its Close as a cleanup of t.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s := NewUnstartedServer(t, opts...)
+	s.Start()
+	return s
+}
+
+// NewTLSServer starts a fake Exchange server over HTTPS with a self-signed
+// certificate for 127.0.0.1 and example.com; [Server.Client] trusts it.
+func NewTLSServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s := NewUnstartedServer(t, opts...)
+	s.StartTLS()
+	return s
+}
+
+// Start starts serving plain HTTP.
+func (s *Server) Start() { s.hs.Start() }
+
+// StartTLS starts serving HTTPS (HTTP/1.1 only, as NTLM needs).
+func (s *Server) StartTLS() { s.hs.StartTLS() }
+
+// Listener returns the server's listener. Before Start it may be replaced
+// through [Server.SetListener].
+func (s *Server) Listener() net.Listener { return s.hs.Listener }
+
+// SetListener replaces the listener of an unstarted server, e.g. to serve
+// on a chosen address. The server closes it on Close.
+func (s *Server) SetListener(l net.Listener) {
+	if s.hs.Listener != nil {
+		_ = s.hs.Listener.Close()
+	}
+	s.hs.Listener = l
+}
+
+// Close shuts the server down, closing idle connections and blocking until
+// all requests in flight have finished. It is safe to call more than once.
+func (s *Server) Close() {
+	s.fmu.Lock()
+	if !s.faults.closed {
+		s.faults.closed = true
+		close(s.faults.closing)
+	}
+	s.fmu.Unlock()
+	s.hs.Close()
+}
+
+// URL returns the base URL of the server, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string { return s.hs.URL }
+
+// EWSURL returns the EWS endpoint, URL() + "/EWS/Exchange.asmx".
+func (s *Server) EWSURL() string { return s.hs.URL + EWSPath }
+
+// Client returns an HTTP client configured for the server: for a TLS server
+// it trusts the server's certificate. Its transport keeps connections alive
+// (NTLM authenticates connections) and speaks HTTP/1.1.
+func (s *Server) Client() *http.Client { return s.hs.Client() }
+
+// Version returns the Exchange release the server pretends to be.
+func (s *Server) Version() ServerVersion { return s.cfg.version }
+
+func (s *Server) now() time.Time { return s.cfg.now() }

@@ -1,0 +1,164 @@
+package scctest
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Namespaces of EWS. Requests are matched on these, never on prefixes.
+const (
+	nsSOAP     = "http://schemas.xmlsoap.org/soap/envelope/"
+	nsMessages = "http://schemas.microsoft.com/exchange/services/2006/messages"
+	nsTypes    = "http://schemas.microsoft.com/exchange/services/2006/types"
+	nsErrors   = "http://schemas.microsoft.com/exchange/services/2006/errors"
+	nsXSI      = "http://www.w3.org/2001/XMLSchema-instance"
+)
+
+// node is one element of a parsed request. The request side of the fake is
+// parsed with encoding/xml independently of package ews, so that a bug in the
+// client's request builder cannot be mirrored here.
+type node struct {
+	name      xml.Name // Space is the namespace URI
+	attrs     []xml.Attr
+	kids      []*node
+	text      string
+	line, col int
+}
+
+// maxDepth bounds nesting of a request document.
+const maxDepth = 256
+
+// xmlError is a request that is not well-formed XML, with its position.
+type xmlError struct {
+	line, col int
+	msg       string
+}
+
+func (e *xmlError) Error() string {
+	return fmt.Sprintf("line %d, position %d: %s", e.line, e.col, e.msg)
+}
+
+// parseXML parses a request body into a tree.
+func parseXML(body []byte) (*node, *xmlError) {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	d.CharsetReader = func(charset string, in io.Reader) (io.Reader, error) {
+		switch strings.ToLower(charset) {
+		case "utf-8", "utf8", "us-ascii", "ascii":
+			return in, nil
+		}
+		return nil, fmt.Errorf("unsupported charset %q", charset)
+	}
+	var root *node
+	var stack []*node
+	var text strings.Builder
+	for {
+		line, col := d.InputPos()
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			l, c := d.InputPos()
+			msg := err.Error()
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				msg = se.Msg
+			}
+			return nil, &xmlError{l, c, msg}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) >= maxDepth {
+				return nil, &xmlError{line, col, "document is nested too deeply"}
+			}
+			n := &node{name: t.Name, attrs: t.Attr, line: line, col: col + 1}
+			if len(stack) == 0 {
+				if root != nil {
+					return nil, &xmlError{line, col, "more than one root element"}
+				}
+				root = n
+			} else {
+				p := stack[len(stack)-1]
+				p.kids = append(p.kids, n)
+			}
+			stack = append(stack, n)
+			text.Reset()
+		case xml.EndElement:
+			n := stack[len(stack)-1]
+			if len(n.kids) == 0 {
+				n.text = text.String()
+			}
+			text.Reset()
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if len(stack) > 0 {
+				text.Write(t)
+			} else if len(bytes.TrimSpace(t)) > 0 {
+				return nil, &xmlError{line, col, "text outside the root element"}
+			}
+		}
+	}
+	if root == nil {
+		return nil, &xmlError{1, 1, "root element is missing"}
+	}
+	return root, nil
+}
+
+// is reports whether n has the given namespace and local name.
+func (n *node) is(ns, local string) bool {
+	return n != nil && n.name.Space == ns && n.name.Local == local
+}
+
+// child returns the first child with the namespace and local name, or nil.
+func (n *node) child(ns, local string) *node {
+	if n == nil {
+		return nil
+	}
+	for _, k := range n.kids {
+		if k.name.Space == ns && k.name.Local == local {
+			return k
+		}
+	}
+	return nil
+}
+
+// path follows a chain of children in one namespace.
+func (n *node) path(ns string, locals ...string) *node {
+	for _, l := range locals {
+		n = n.child(ns, l)
+	}
+	return n
+}
+
+// attr returns an unqualified attribute.
+func (n *node) attr(local string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	for _, a := range n.attrs {
+		if a.Name.Space == "" && a.Name.Local == local {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// attrOr returns an unqualified attribute or def.
+func (n *node) attrOr(local, def string) string {
+	if v, ok := n.attr(local); ok {
+		return v
+	}
+	return def
+}
+
+// trimmed returns the element text without surrounding whitespace.
+func (n *node) trimmed() string {
+	if n == nil {
+		return ""
+	}
+	return strings.TrimSpace(n.text)
+}
