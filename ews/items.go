@@ -1,0 +1,619 @@
+package ews
+
+import (
+	"context"
+	"iter"
+	"strconv"
+	"time"
+
+	"github.com/beevik/etree"
+)
+
+// BodyType is the format of an item body.
+type BodyType string
+
+// The body types.
+const (
+	BodyText BodyType = "Text"
+	BodyHTML BodyType = "HTML"
+)
+
+// Body is the body of an item (t:Body).
+type Body struct {
+	Type    BodyType
+	Content string
+}
+
+// Item is a mailbox item as returned by FindItem and GetItem. Which fields
+// are filled depends on the shape requested.
+type Item struct {
+	// Kind is the element name: "Message", "CalendarItem", "Contact",
+	// "Task", "MeetingRequest", "Item", ...
+	Kind             string
+	ItemID           ItemID
+	ParentFolderID   FolderID
+	ItemClass        string
+	Subject          string
+	Body             Body
+	DateTimeReceived time.Time
+	DateTimeSent     time.Time
+	DateTimeCreated  time.Time
+	Size             int
+	HasAttachments   bool
+	// IsRead and From are set for messages.
+	IsRead bool
+	From   Mailbox
+}
+
+func parseItem(e *etree.Element) Item {
+	it := Item{
+		Kind:             e.Tag,
+		ItemID:           parseItemID(childNS(e, NamespaceTypes, "ItemId")),
+		ParentFolderID:   parseFolderID(childNS(e, NamespaceTypes, "ParentFolderId")),
+		ItemClass:        childText(e, NamespaceTypes, "ItemClass"),
+		Subject:          childText(e, NamespaceTypes, "Subject"),
+		DateTimeReceived: parseTime(childText(e, NamespaceTypes, "DateTimeReceived")),
+		DateTimeSent:     parseTime(childText(e, NamespaceTypes, "DateTimeSent")),
+		DateTimeCreated:  parseTime(childText(e, NamespaceTypes, "DateTimeCreated")),
+		Size:             parseInt(childText(e, NamespaceTypes, "Size")),
+		HasAttachments:   parseBool(childText(e, NamespaceTypes, "HasAttachments")),
+		IsRead:           parseBool(childText(e, NamespaceTypes, "IsRead")),
+	}
+	if b := childNS(e, NamespaceTypes, "Body"); b != nil {
+		it.Body = Body{Type: BodyType(b.SelectAttrValue("BodyType", "")), Content: b.Text()}
+	}
+	if f := childNS(e, NamespaceTypes, "From"); f != nil {
+		it.From = parseMailbox(childNS(f, NamespaceTypes, "Mailbox"))
+	}
+	return it
+}
+
+// parseItems returns the items (any t:* element) of a t:Items or m:Items
+// element.
+func parseItems(list *etree.Element) []Item {
+	if list == nil {
+		return nil
+	}
+	var out []Item
+	for _, e := range list.ChildElements() {
+		if e.NamespaceURI() == NamespaceTypes {
+			out = append(out, parseItem(e))
+		}
+	}
+	return out
+}
+
+// ItemTraversal is the kind of a FindItem search.
+type ItemTraversal string
+
+// The FindItem traversals.
+const (
+	// ItemShallow lists the folder's normal items (the default).
+	ItemShallow ItemTraversal = "Shallow"
+	// ItemSoftDeleted lists soft-deleted items.
+	ItemSoftDeleted ItemTraversal = "SoftDeleted"
+	// ItemAssociated lists the folder's associated (hidden) items.
+	ItemAssociated ItemTraversal = "Associated"
+)
+
+// FindItemRequest is the input of [Client.FindItem].
+type FindItemRequest struct {
+	// ParentFolderIDs are the folders to search.
+	ParentFolderIDs []FolderID
+	// Traversal defaults to ItemShallow.
+	Traversal ItemTraversal
+	// Shape is the base shape; the zero value means ShapeIDOnly.
+	Shape                BaseShape
+	AdditionalProperties []FieldURI
+	// Page, when set, requests one page (t:IndexedPageItemView). Without
+	// it the server decides how many items to return.
+	Page *PageView
+}
+
+// FindItemResponse is the result of [Client.FindItem].
+type FindItemResponse struct {
+	ServerVersion *ServerVersionInfo
+	// Results has one entry per parent folder, in request order.
+	Results []FindItemResult
+}
+
+// FindItemResult is the outcome for one parent folder.
+type FindItemResult struct {
+	ResponseMessage
+	Page  PageInfo
+	Items []Item
+	// Err is a *ResponseError when Class == ClassError.
+	Err error
+}
+
+// FindItem runs the EWS FindItem operation: the items of each parent
+// folder, one page at a time when Page is set. See [Client.Items] to walk
+// all pages.
+func (c *Client) FindItem(ctx context.Context, req *FindItemRequest, opts ...CallOption) (*FindItemResponse, error) {
+	if req == nil {
+		return nil, invalidf("FindItem: request is nil")
+	}
+	op := opFindItem
+	traversal := req.Traversal
+	if traversal == "" {
+		traversal = ItemShallow
+	}
+	switch traversal {
+	case ItemShallow, ItemSoftDeleted, ItemAssociated:
+	default:
+		return nil, invalidf("FindItem: traversal %q is none of Shallow, SoftDeleted, Associated", clip(string(traversal)))
+	}
+	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
+		e := b.CreateElement("m:FindItem")
+		e.CreateAttr("Traversal", string(traversal))
+		if err := writeShape(op.name, e, "ItemShape", req.Shape, req.AdditionalProperties); err != nil {
+			return err
+		}
+		if req.Page != nil {
+			if err := req.Page.write(op.name, e, "IndexedPageItemView"); err != nil {
+				return err
+			}
+		}
+		return writeFolderIDs(op.name, "ParentFolderIds", e, req.ParentFolderIDs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parseFindItem(soap, len(req.ParentFolderIDs))
+}
+
+func parseFindItem(soap *soapResponse, want int) (*FindItemResponse, error) {
+	op := opFindItem
+	msgs, err := soap.messages(op, want)
+	if err != nil {
+		return nil, err
+	}
+	resp := &FindItemResponse{ServerVersion: soap.serverVersion, Results: make([]FindItemResult, len(msgs))}
+	for i, e := range msgs {
+		r := &resp.Results[i]
+		r.ResponseMessage = parseResponseMessage(e)
+		r.Err = r.ResponseMessage.err(op.name, i)
+		if root := childNS(e, NamespaceMessages, "RootFolder"); root != nil && r.Err == nil {
+			r.Page = parsePageInfo(root)
+			r.Items = parseItems(childNS(root, NamespaceTypes, "Items"))
+		}
+	}
+	return resp, nil
+}
+
+// DefaultPageSize is the page size [Client.Items] uses when the request
+// has no Page.
+const DefaultPageSize = 250
+
+// Items walks every item of one folder page by page (FindItem with
+// IndexedPageItemView), yielding each item, or a single error that ends
+// the walk. req must name exactly one parent folder; req.Page, when set,
+// gives the page size and the starting offset. Stop early by breaking out
+// of the loop:
+//
+//	for it, err := range c.Items(ctx, &ews.FindItemRequest{ParentFolderIDs: ...}) {
+//		if err != nil { return err }
+//		...
+//	}
+func (c *Client) Items(ctx context.Context, req *FindItemRequest, opts ...CallOption) iter.Seq2[Item, error] {
+	return func(yield func(Item, error) bool) {
+		if req == nil || len(req.ParentFolderIDs) != 1 {
+			yield(Item{}, invalidf("FindItem: Items needs a request with exactly one parent folder"))
+			return
+		}
+		page := PageView{MaxEntries: DefaultPageSize}
+		if req.Page != nil {
+			page = *req.Page
+		}
+		r := *req
+		for {
+			r.Page = &page
+			resp, err := c.FindItem(ctx, &r, opts...)
+			if err != nil {
+				yield(Item{}, err)
+				return
+			}
+			res := resp.Results[0]
+			if res.Err != nil {
+				yield(Item{}, res.Err)
+				return
+			}
+			for _, it := range res.Items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			next := max(res.Page.IndexedPagingOffset, page.Offset+len(res.Items))
+			if res.Page.IncludesLastItemInRange || len(res.Items) == 0 || next <= page.Offset {
+				return
+			}
+			page.Offset = next
+		}
+	}
+}
+
+// FindAllItems returns every item of one folder, paging with [Client.Items].
+// Mind the size of the folder: use Items to stop early.
+func (c *Client) FindAllItems(ctx context.Context, req *FindItemRequest, opts ...CallOption) ([]Item, error) {
+	var out []Item
+	for it, err := range c.Items(ctx, req, opts...) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// GetItemRequest is the input of [Client.GetItem].
+type GetItemRequest struct {
+	// ItemIDs are the items to get, at least one.
+	ItemIDs []ItemID
+	// Shape is the base shape; the zero value means ShapeIDOnly.
+	Shape                BaseShape
+	AdditionalProperties []FieldURI
+}
+
+// GetItemResponse is the result of [Client.GetItem].
+type GetItemResponse struct {
+	ServerVersion *ServerVersionInfo
+	// Results has one entry per requested item, in request order.
+	Results []ItemResult
+}
+
+// ItemResult is the outcome for one item.
+type ItemResult struct {
+	ResponseMessage
+	// Item is the item; zero when Err is set.
+	Item Item
+	// Err is a *ResponseError when Class == ClassError.
+	Err error
+}
+
+// GetItem runs the EWS GetItem operation.
+func (c *Client) GetItem(ctx context.Context, req *GetItemRequest, opts ...CallOption) (*GetItemResponse, error) {
+	if req == nil {
+		return nil, invalidf("GetItem: request is nil")
+	}
+	op := opGetItem
+	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
+		e := b.CreateElement("m:GetItem")
+		if err := writeShape(op.name, e, "ItemShape", req.Shape, req.AdditionalProperties); err != nil {
+			return err
+		}
+		return writeItemIDs(op.name, e, req.ItemIDs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parseGetItem(soap, len(req.ItemIDs))
+}
+
+func parseGetItem(soap *soapResponse, want int) (*GetItemResponse, error) {
+	op := opGetItem
+	msgs, err := soap.messages(op, want)
+	if err != nil {
+		return nil, err
+	}
+	resp := &GetItemResponse{ServerVersion: soap.serverVersion, Results: make([]ItemResult, len(msgs))}
+	for i, e := range msgs {
+		r := &resp.Results[i]
+		r.ResponseMessage = parseResponseMessage(e)
+		r.Err = r.ResponseMessage.err(op.name, i)
+		if r.Err == nil {
+			if items := parseItems(childNS(e, NamespaceMessages, "Items")); len(items) > 0 {
+				r.Item = items[0]
+			}
+		}
+	}
+	return resp, nil
+}
+
+// Item gets one item with the Default shape. The error is the request's
+// error or the item's *ResponseError.
+func (c *Client) Item(ctx context.Context, id ItemID, opts ...CallOption) (*Item, error) {
+	resp, err := c.GetItem(ctx, &GetItemRequest{ItemIDs: []ItemID{id}, Shape: ShapeDefault}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	r := resp.Results[0]
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	return &r.Item, nil
+}
+
+// MessageDisposition says what CreateItem does with a message.
+type MessageDisposition string
+
+// The message dispositions.
+const (
+	// SaveOnly saves the message (in SavedItemFolderID, or Drafts).
+	SaveOnly MessageDisposition = "SaveOnly"
+	// SendOnly sends the message without keeping a copy.
+	SendOnly MessageDisposition = "SendOnly"
+	// SendAndSaveCopy sends the message and keeps a copy (in
+	// SavedItemFolderID, or Sent Items).
+	SendAndSaveCopy MessageDisposition = "SendAndSaveCopy"
+)
+
+// Message is an e-mail message to create.
+type Message struct {
+	// ItemClass defaults to IPM.Note on the server.
+	ItemClass    string
+	Subject      string
+	Body         Body
+	Categories   []string
+	ToRecipients []string
+	CcRecipients []string
+}
+
+func (m *Message) write(op, field string, parent *etree.Element) error {
+	for _, f := range [...]struct{ name, v string }{{"ItemClass", m.ItemClass}, {"Subject", m.Subject}, {"Body", m.Body.Content}} {
+		if err := checkText(op, field+"."+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	e := parent.CreateElement("t:Message")
+	if m.ItemClass != "" {
+		e.CreateElement("t:ItemClass").SetText(m.ItemClass)
+	}
+	if m.Subject != "" {
+		e.CreateElement("t:Subject").SetText(m.Subject)
+	}
+	if m.Body.Content != "" || m.Body.Type != "" {
+		bt := m.Body.Type
+		if bt == "" {
+			bt = BodyText
+		}
+		if bt != BodyText && bt != BodyHTML {
+			return invalidf("%s: %s.Body.Type %q is neither Text nor HTML", op, field, clip(string(bt)))
+		}
+		b := e.CreateElement("t:Body")
+		b.CreateAttr("BodyType", string(bt))
+		b.SetText(m.Body.Content)
+	}
+	if len(m.Categories) > 0 {
+		cats := e.CreateElement("t:Categories")
+		for _, c := range m.Categories {
+			if err := checkText(op, field+".Categories", c); err != nil {
+				return err
+			}
+			cats.CreateElement("t:String").SetText(c)
+		}
+	}
+	for _, list := range []struct {
+		tag   string
+		addrs []string
+	}{{"t:ToRecipients", m.ToRecipients}, {"t:CcRecipients", m.CcRecipients}} {
+		if len(list.addrs) == 0 {
+			continue
+		}
+		l := e.CreateElement(list.tag)
+		for _, a := range list.addrs {
+			if reason := checkAddress(a, "an SMTP address"); reason != "" {
+				return invalidf("%s: %s recipient %q %s", op, field, clip(a), reason)
+			}
+			l.CreateElement("t:Mailbox").CreateElement("t:EmailAddress").SetText(a)
+		}
+	}
+	return nil
+}
+
+// CreateItemRequest is the input of [Client.CreateItem].
+type CreateItemRequest struct {
+	// SavedItemFolderID is where the messages are saved; nil means the
+	// server's default (Drafts for SaveOnly, Sent Items for
+	// SendAndSaveCopy).
+	SavedItemFolderID *FolderID
+	// MessageDisposition defaults to SaveOnly.
+	MessageDisposition MessageDisposition
+	// Messages are the messages to create, at least one.
+	Messages []Message
+}
+
+// CreateItemResponse is the result of [Client.CreateItem].
+type CreateItemResponse struct {
+	ServerVersion *ServerVersionInfo
+	// Results has one entry per message, in request order.
+	Results []CreateItemResult
+}
+
+// CreateItemResult is the outcome for one created message.
+type CreateItemResult struct {
+	ResponseMessage
+	// ItemID is the id of the new item (empty for SendOnly, or when Err is
+	// set).
+	ItemID ItemID
+	// Err is a *ResponseError when Class == ClassError.
+	Err error
+}
+
+// CreateItem runs the EWS CreateItem operation for messages. It is not
+// idempotent: when the connection breaks after the request was sent, the
+// call fails with a *TransportError whose MaybeSent is true instead of
+// being repeated, since the first attempt may have created the items.
+// Throttling refusals (ErrorServerBusy, HTTP 503) are retried: the server
+// did not act on them.
+func (c *Client) CreateItem(ctx context.Context, req *CreateItemRequest, opts ...CallOption) (*CreateItemResponse, error) {
+	if req == nil {
+		return nil, invalidf("CreateItem: request is nil")
+	}
+	op := opCreateItem
+	disp := req.MessageDisposition
+	if disp == "" {
+		disp = SaveOnly
+	}
+	switch disp {
+	case SaveOnly, SendOnly, SendAndSaveCopy:
+	default:
+		return nil, invalidf("CreateItem: message disposition %q is none of SaveOnly, SendOnly, SendAndSaveCopy", clip(string(disp)))
+	}
+	if len(req.Messages) == 0 {
+		return nil, invalidf("CreateItem: no messages given")
+	}
+	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
+		e := b.CreateElement("m:CreateItem")
+		e.CreateAttr("MessageDisposition", string(disp))
+		if req.SavedItemFolderID != nil {
+			if err := req.SavedItemFolderID.write(op.name, "SavedItemFolderId", e.CreateElement("m:SavedItemFolderId")); err != nil {
+				return err
+			}
+		}
+		items := e.CreateElement("m:Items")
+		for i := range req.Messages {
+			if err := req.Messages[i].write(op.name, "Messages["+strconv.Itoa(i)+"]", items); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parseCreateItem(soap, len(req.Messages))
+}
+
+func parseCreateItem(soap *soapResponse, want int) (*CreateItemResponse, error) {
+	op := opCreateItem
+	msgs, err := soap.messages(op, want)
+	if err != nil {
+		return nil, err
+	}
+	resp := &CreateItemResponse{ServerVersion: soap.serverVersion, Results: make([]CreateItemResult, len(msgs))}
+	for i, e := range msgs {
+		r := &resp.Results[i]
+		r.ResponseMessage = parseResponseMessage(e)
+		r.Err = r.ResponseMessage.err(op.name, i)
+		if r.Err == nil {
+			if items := parseItems(childNS(e, NamespaceMessages, "Items")); len(items) > 0 {
+				r.ItemID = items[0].ItemID
+			}
+		}
+	}
+	return resp, nil
+}
+
+// CreateMessage saves one message (SaveOnly) into folder, e.g.
+// DistinguishedFolder(FolderDrafts), and returns its id. The error is the
+// request's error or the item's *ResponseError.
+func (c *Client) CreateMessage(ctx context.Context, folder FolderID, msg Message, opts ...CallOption) (ItemID, error) {
+	resp, err := c.CreateItem(ctx, &CreateItemRequest{SavedItemFolderID: &folder, MessageDisposition: SaveOnly, Messages: []Message{msg}}, opts...)
+	if err != nil {
+		return ItemID{}, err
+	}
+	r := resp.Results[0]
+	if r.Err != nil {
+		return ItemID{}, r.Err
+	}
+	return r.ItemID, nil
+}
+
+// DeleteType says how DeleteItem disposes of items.
+type DeleteType string
+
+// The delete types.
+const (
+	// HardDelete removes the item permanently (to the Purges folder of
+	// Recoverable Items where a hold applies).
+	HardDelete DeleteType = "HardDelete"
+	// SoftDelete moves the item to the Deletions folder of Recoverable
+	// Items.
+	SoftDelete DeleteType = "SoftDelete"
+	// MoveToDeletedItems moves the item to Deleted Items.
+	MoveToDeletedItems DeleteType = "MoveToDeletedItems"
+)
+
+// DeleteItemRequest is the input of [Client.DeleteItem].
+type DeleteItemRequest struct {
+	// ItemIDs are the items to delete, at least one.
+	ItemIDs []ItemID
+	// DeleteType is required.
+	DeleteType DeleteType
+	// SendMeetingCancellations is required by the server for calendar
+	// items: "SendToNone", "SendOnlyToAll" or "SendToAllAndSaveCopy".
+	SendMeetingCancellations string
+	// AffectedTaskOccurrences is required for tasks: "AllOccurrences" or
+	// "SpecifiedOccurrenceOnly".
+	AffectedTaskOccurrences string
+}
+
+// DeleteItemResponse is the result of [Client.DeleteItem].
+type DeleteItemResponse struct {
+	ServerVersion *ServerVersionInfo
+	// Results has one entry per item, in request order.
+	Results []DeleteItemResult
+}
+
+// DeleteItemResult is the outcome for one item.
+type DeleteItemResult struct {
+	ResponseMessage
+	// Err is a *ResponseError when Class == ClassError.
+	Err error
+}
+
+// DeleteItem runs the EWS DeleteItem operation. It counts as idempotent for
+// retries: deleting the same ids again cannot delete anything else. After
+// an ambiguous failure a retried delete may therefore report
+// ErrorItemNotFound for an item the first attempt already removed.
+func (c *Client) DeleteItem(ctx context.Context, req *DeleteItemRequest, opts ...CallOption) (*DeleteItemResponse, error) {
+	if req == nil {
+		return nil, invalidf("DeleteItem: request is nil")
+	}
+	op := opDeleteItem
+	switch req.DeleteType {
+	case HardDelete, SoftDelete, MoveToDeletedItems:
+	default:
+		return nil, invalidf("DeleteItem: delete type %q is none of HardDelete, SoftDelete, MoveToDeletedItems", clip(string(req.DeleteType)))
+	}
+	switch req.SendMeetingCancellations {
+	case "", "SendToNone", "SendOnlyToAll", "SendToAllAndSaveCopy":
+	default:
+		return nil, invalidf("DeleteItem: SendMeetingCancellations %q is none of SendToNone, SendOnlyToAll, SendToAllAndSaveCopy", clip(req.SendMeetingCancellations))
+	}
+	switch req.AffectedTaskOccurrences {
+	case "", "AllOccurrences", "SpecifiedOccurrenceOnly":
+	default:
+		return nil, invalidf("DeleteItem: AffectedTaskOccurrences %q is none of AllOccurrences, SpecifiedOccurrenceOnly", clip(req.AffectedTaskOccurrences))
+	}
+	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
+		e := b.CreateElement("m:DeleteItem")
+		e.CreateAttr("DeleteType", string(req.DeleteType))
+		if req.SendMeetingCancellations != "" {
+			e.CreateAttr("SendMeetingCancellations", req.SendMeetingCancellations)
+		}
+		if req.AffectedTaskOccurrences != "" {
+			e.CreateAttr("AffectedTaskOccurrences", req.AffectedTaskOccurrences)
+		}
+		return writeItemIDs(op.name, e, req.ItemIDs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parseDeleteItem(soap, len(req.ItemIDs))
+}
+
+func parseDeleteItem(soap *soapResponse, want int) (*DeleteItemResponse, error) {
+	op := opDeleteItem
+	msgs, err := soap.messages(op, want)
+	if err != nil {
+		return nil, err
+	}
+	resp := &DeleteItemResponse{ServerVersion: soap.serverVersion, Results: make([]DeleteItemResult, len(msgs))}
+	for i, e := range msgs {
+		r := &resp.Results[i]
+		r.ResponseMessage = parseResponseMessage(e)
+		r.Err = r.ResponseMessage.err(op.name, i)
+	}
+	return resp, nil
+}
+
+// DeleteItemByID deletes one item. The error is the request's error or the
+// item's *ResponseError.
+func (c *Client) DeleteItemByID(ctx context.Context, id ItemID, deleteType DeleteType, opts ...CallOption) error {
+	resp, err := c.DeleteItem(ctx, &DeleteItemRequest{ItemIDs: []ItemID{id}, DeleteType: deleteType}, opts...)
+	if err != nil {
+		return err
+	}
+	return resp.Results[0].Err
+}

@@ -1,0 +1,383 @@
+package ews
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"slices"
+	"strings"
+	"sync"
+
+	ntlmssp "github.com/Azure/go-ntlmssp"
+)
+
+// WithNTLM authenticates with NTLM (NTLMv2), as on-premises Exchange offers
+// for /EWS through Integrated Windows Authentication. logon is the service
+// account as DOMAIN\user (e.g. CONTOSO\svc-sync) or user@domain (the UPN,
+// e.g. svc-sync@contoso.com); the messages are built by
+// github.com/Azure/go-ntlmssp.
+//
+// NTLM authenticates a TCP connection, not a request, so the client:
+//   - uses HTTP/1.1 only (NTLM fails over HTTP/2, where requests share a
+//     connection);
+//   - runs each handshake on one connection that no other request can use
+//     meanwhile, even under heavy concurrency;
+//   - handshakes once per kept-alive connection: later requests on an
+//     authenticated connection go out without Authorization and are
+//     accepted as they are, and only a 401 starts a new handshake;
+//   - keeps up to 100 idle connections (or the http.Transport's
+//     MaxIdleConnsPerHost, when set) so that bursts do not pay for new
+//     handshakes, and honours MaxConnsPerHost.
+//
+// The password never crosses the wire, so NTLM is allowed over plain
+// http://; prefer https:// anyway, as the SOAP bodies are not protected.
+// A request whose handshake fails ends in an [*AuthError] naming "NTLM".
+//
+// When the http.Client given to [WithHTTPClient] has a RoundTripper other
+// than *http.Transport, NTLM runs through go-ntlmssp's Negotiator over that
+// RoundTripper instead, which cannot keep a handshake on one connection
+// while other requests run concurrently.
+func WithNTLM(logon, password string) Option {
+	return func(c *clientConfig) error {
+		if err := checkNTLMLogon(logon); err != nil {
+			return err
+		}
+		if password == "" {
+			return fmt.Errorf("ews: WithNTLM: password of %q is empty", logon)
+		}
+		return c.setAuth(&ntlmAuth{logon: logon, password: password})
+	}
+}
+
+// checkNTLMLogon accepts DOMAIN\user and user@domain.
+func checkNTLMLogon(logon string) error {
+	bad := func(why string) error {
+		return fmt.Errorf(`ews: WithNTLM: logon %q %s; want DOMAIN\user (e.g. CONTOSO\svc-sync) or user@domain (e.g. svc-sync@contoso.com)`, logon, why)
+	}
+	if strings.TrimSpace(logon) != logon || logon == "" {
+		return bad("is empty or has surrounding spaces")
+	}
+	if strings.ContainsAny(logon, "\x00\r\n\t") {
+		return bad("contains control characters")
+	}
+	if dom, user, ok := strings.Cut(logon, `\`); ok {
+		if dom == "" || user == "" || strings.Contains(user, `\`) {
+			return bad(`is not of the form DOMAIN\user`)
+		}
+		return nil
+	}
+	if user, dom, ok := strings.Cut(logon, "@"); ok {
+		if user == "" || dom == "" || strings.Contains(dom, "@") {
+			return bad("is not of the form user@domain")
+		}
+		return nil
+	}
+	return bad("has no domain")
+}
+
+// ntlmAuth is the NTLM method. It never prints its password.
+type ntlmAuth struct {
+	logon, password string
+}
+
+func (*ntlmAuth) scheme() string      { return "NTLM" }
+func (*ntlmAuth) secretInClear() bool { return false }
+func (a *ntlmAuth) String() string    { return "NTLM auth for " + a.logon }
+func (a *ntlmAuth) GoString() string  { return a.String() }
+
+// prepareTransport forces HTTP/1.1: NTLM authenticates the connection, and
+// HTTP/2 multiplexes requests of any credentials over one connection.
+func (*ntlmAuth) prepareTransport(t *http.Transport) error {
+	t.ForceAttemptHTTP2 = false
+	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	var p http.Protocols
+	p.SetHTTP1(true)
+	t.Protocols = &p
+	if t.TLSClientConfig != nil {
+		t.TLSClientConfig.NextProtos = slices.DeleteFunc(slices.Clone(t.TLSClientConfig.NextProtos), func(s string) bool { return s == "h2" })
+	} else {
+		t.TLSClientConfig = &tls.Config{}
+	}
+	if t.TLSClientConfig.ClientSessionCache == nil {
+		// Each connection pays a handshake; let TLS resume at least.
+		t.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+	}
+	return nil
+}
+
+func (a *ntlmAuth) wrap(base http.RoundTripper) (http.RoundTripper, error) {
+	t, ok := base.(*http.Transport)
+	if !ok {
+		return ntlmFallback{base: base, auth: a}, nil
+	}
+	nt := &ntlmTransport{auth: a, template: t, maxIdle: defaultNTLMIdle}
+	if t.MaxIdleConnsPerHost > 0 {
+		nt.maxIdle = t.MaxIdleConnsPerHost
+	}
+	if t.MaxConnsPerHost > 0 {
+		nt.sem = make(chan struct{}, t.MaxConnsPerHost)
+	}
+	return nt, nil
+}
+
+// defaultNTLMIdle is how many idle authenticated connections a client keeps
+// when its transport does not say.
+const defaultNTLMIdle = 100
+
+// ntlmTransport pins each NTLM handshake to one connection. It owns a pool
+// of "slots": an *http.Transport that holds at most one connection, used by
+// one request at a time (checked out until the response body is closed).
+// Because a slot has a single connection, all legs of a handshake go over
+// it; because it is exclusive, no other request interleaves; and because
+// each slot remembers which connection it authenticated (seen through
+// httptrace), a request on that connection goes out without a handshake.
+type ntlmTransport struct {
+	auth     *ntlmAuth
+	template *http.Transport
+	maxIdle  int
+	sem      chan struct{} // MaxConnsPerHost, nil when unlimited
+
+	mu     sync.Mutex
+	idle   []*ntlmSlot
+	scheme string // "NTLM" or "Negotiate", once the server has said
+}
+
+type ntlmSlot struct {
+	rt     *http.Transport
+	authed net.Conn // connection the last handshake authenticated
+}
+
+func (t *ntlmTransport) getSlot(ctx context.Context) (*ntlmSlot, error) {
+	if t.sem != nil {
+		select {
+		case t.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	t.mu.Lock()
+	if n := len(t.idle); n > 0 {
+		s := t.idle[n-1]
+		t.idle = t.idle[:n-1]
+		t.mu.Unlock()
+		return s, nil
+	}
+	t.mu.Unlock()
+	rt := t.template.Clone()
+	rt.MaxConnsPerHost = 1
+	rt.MaxIdleConnsPerHost = 1
+	return &ntlmSlot{rt: rt}, nil
+}
+
+func (t *ntlmTransport) putSlot(s *ntlmSlot) {
+	t.mu.Lock()
+	keep := len(t.idle) < t.maxIdle
+	if keep {
+		t.idle = append(t.idle, s)
+	}
+	t.mu.Unlock()
+	if !keep {
+		s.rt.CloseIdleConnections()
+	}
+	if t.sem != nil {
+		<-t.sem
+	}
+}
+
+// CloseIdleConnections closes the connections of idle slots.
+func (t *ntlmTransport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := slices.Clone(t.idle)
+	t.mu.Unlock()
+	for _, s := range idle {
+		s.rt.CloseIdleConnections()
+	}
+}
+
+func (t *ntlmTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := replayable(req); err != nil {
+		return nil, err
+	}
+	s, err := t.getSlot(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.roundTrip(s, req)
+	if err != nil {
+		t.putSlot(s)
+		return nil, err
+	}
+	resp.Body = &slotBody{ReadCloser: resp.Body, release: func() { t.putSlot(s) }}
+	return resp, nil
+}
+
+// replayable makes sure req's body can be sent once per handshake leg: it
+// reads a body without GetBody into memory, and closes the original body,
+// as a RoundTripper must.
+func replayable(req *http.Request) error {
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
+		closeBody(req)
+		return nil
+	}
+	data, err := io.ReadAll(req.Body)
+	closeBody(req)
+	if err != nil {
+		return fmt.Errorf("ews: reading the request body: %w", err)
+	}
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(string(data))), nil }
+	return nil
+}
+
+func (t *ntlmTransport) roundTrip(s *ntlmSlot, req *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	scheme := t.scheme
+	t.mu.Unlock()
+
+	if s.authed != nil || scheme == "" {
+		// The slot's connection was authenticated (or we do not know
+		// the server's schemes yet): send as is.
+		resp, _, err := s.send(req, "")
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			return resp, err
+		}
+		s.authed = nil
+		sch := ntlmSchemeOffered(resp.Header.Values("WWW-Authenticate"))
+		if sch == "" {
+			return resp, nil // no NTLM offered: the caller sees the 401
+		}
+		drain(resp)
+		scheme = sch
+		t.mu.Lock()
+		t.scheme = sch
+		t.mu.Unlock()
+	}
+
+	// Leg 1: NEGOTIATE. The body goes with every leg, so a server that
+	// accepts a leg early has the whole request.
+	neg, err := ntlmssp.NewNegotiateMessage("", "")
+	if err != nil {
+		return nil, fmt.Errorf("ews: NTLM: building the NEGOTIATE message: %w", err)
+	}
+	resp, conn1, err := s.send(req, scheme+" "+base64.StdEncoding.EncodeToString(neg))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	challenge, ok := ntlmChallenge(resp.Header.Values("WWW-Authenticate"), scheme)
+	if !ok {
+		return resp, nil // refused without a challenge
+	}
+	drain(resp)
+
+	// Leg 2: AUTHENTICATE, on the same connection (the slot has only one).
+	auth, err := ntlmssp.NewAuthenticateMessage(challenge, t.auth.logon, t.auth.password, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ews: NTLM: answering the server's challenge: %w", err)
+	}
+	resp, conn2, err := s.send(req, scheme+" "+base64.StdEncoding.EncodeToString(auth))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusUnauthorized && conn2 != nil && conn2 == conn1 {
+		s.authed = conn2
+	}
+	return resp, nil
+}
+
+// send sends a copy of req with a fresh body and the given Authorization
+// (none when empty) through the slot, and reports the connection used.
+func (s *ntlmSlot) send(req *http.Request, authorization string) (*http.Response, net.Conn, error) {
+	var conn net.Conn
+	ctx := httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) { conn = i.Conn },
+	})
+	r := req.Clone(ctx)
+	r.Body = nil
+	if req.GetBody != nil {
+		b, err := req.GetBody()
+		if err != nil {
+			return nil, nil, fmt.Errorf("ews: replaying the request body: %w", err)
+		}
+		r.Body = b
+	}
+	if authorization == "" {
+		r.Header.Del("Authorization")
+	} else {
+		r.Header.Set("Authorization", authorization)
+	}
+	resp, err := s.rt.RoundTrip(r)
+	return resp, conn, err
+}
+
+// slotBody returns the slot to the pool when the response body is closed,
+// which is when its connection is free for another request.
+type slotBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *slotBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// ntlmSchemeOffered returns "NTLM" or "Negotiate" if the WWW-Authenticate
+// values offer it (NTLM preferred: Negotiate may mean Kerberos to the
+// server, though raw NTLMSSP works under both), or "".
+func ntlmSchemeOffered(values []string) string {
+	found := ""
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			word, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+			switch {
+			case strings.EqualFold(word, "NTLM"):
+				return "NTLM"
+			case strings.EqualFold(word, "Negotiate"):
+				found = "Negotiate"
+			}
+		}
+	}
+	return found
+}
+
+// ntlmChallenge returns the decoded CHALLENGE token sent under scheme.
+func ntlmChallenge(values []string, scheme string) ([]byte, bool) {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			word, tok, _ := strings.Cut(strings.TrimSpace(part), " ")
+			tok = strings.TrimSpace(tok)
+			if !strings.EqualFold(word, scheme) || tok == "" {
+				continue
+			}
+			b, err := base64.StdEncoding.DecodeString(tok)
+			if err != nil || len(b) == 0 {
+				return nil, false
+			}
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// ntlmFallback runs NTLM through go-ntlmssp's Negotiator over a RoundTripper
+// that is not an *http.Transport (so connections cannot be pinned).
+type ntlmFallback struct {
+	base http.RoundTripper
+	auth *ntlmAuth
+}
+
+func (f ntlmFallback) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	// The Negotiator takes credentials as Basic auth on the request and
+	// never sends them as Basic unless AllowBasicAuth is set.
+	r.SetBasicAuth(f.auth.logon, f.auth.password)
+	return ntlmssp.Negotiator{RoundTripper: f.base}.RoundTrip(r)
+}
+
+func (f ntlmFallback) CloseIdleConnections() { closeIdle(f.base) }
