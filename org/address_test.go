@@ -54,8 +54,8 @@ func TestParseEmailAddressRejects(t *testing.T) {
 
 func TestNormalizeDomain(t *testing.T) {
 	for in, want := range map[string]string{
-		"Contoso.COM":   "contoso.com",
-		"bücher.de":     "xn--bcher-kva.de",
+		"Contoso.COM": "contoso.com",
+		"bücher.de":   "xn--bcher-kva.de",
 		"ＣＯＮＴＯＳＯ.com": "contoso.com", // full-width letters map to ASCII
 	} {
 		if got, err := org.NormalizeDomain(in); err != nil || got != want {

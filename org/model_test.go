@@ -146,7 +146,7 @@ func TestIsExchangeOnline(t *testing.T) {
 		"https://mail.contoso.com/EWS/Exchange.asmx":      false,
 		"https://outlook.contoso.com/EWS/Exchange.asmx":   false,
 		"https://notoutlook.com/EWS/Exchange.asmx":        false,
-		"":                                                false,
+		"": false,
 	} {
 		if got := org.IsExchangeOnline(in); got != want {
 			t.Errorf("IsExchangeOnline(%q) = %v, want %v", in, got, want)

@@ -179,7 +179,9 @@ func TestValidateExchangeOnlineImpersonation(t *testing.T) {
 	if err := o.Validate(); !errors.Is(err, org.ErrBasicAuthRetired) {
 		t.Errorf("Validate() direct logon to Exchange Online = %v, want ErrBasicAuthRetired", err)
 	}
-	if !slices.ContainsFunc(o.Warnings(), func(w org.FieldError) bool { return strings.Contains(w.Problem, "October 2026") && strings.Contains(w.Problem, "April 2027") }) {
+	if !slices.ContainsFunc(o.Warnings(), func(w org.FieldError) bool {
+		return strings.Contains(w.Problem, "October 2026") && strings.Contains(w.Problem, "April 2027")
+	}) {
 		t.Errorf("Warnings() for Exchange Online = %v, want the October 2026 / April 2027 EWS timeline", o.Warnings())
 	}
 }
