@@ -28,14 +28,20 @@ func WithBasicAuth(username, password string) Option {
 		if password == "" {
 			return fmt.Errorf("ews: WithBasicAuth: password of %q is empty", username)
 		}
-		return c.setAuth(&basicAuth{username: username, password: password})
+		return c.setAuth(&basicAuth{username: username, password: secret(password)})
 	}
 }
 
-// basicAuth is the Basic method. It never prints its password.
+// basicAuth is the Basic method. The password sits in a closure, which fmt
+// never prints with any verb.
 type basicAuth struct {
-	username, password string
+	username string
+	password func() string
 }
+
+// secret hides s in a closure so that no fmt verb can print it, even through
+// unexported fields of values that embed it.
+func secret(s string) func() string { return func() string { return s } }
 
 func (*basicAuth) scheme() string                         { return "Basic" }
 func (*basicAuth) secretInClear() bool                    { return true }
@@ -54,7 +60,7 @@ type basicTransport struct {
 
 func (t basicTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
-	r.SetBasicAuth(t.auth.username, t.auth.password)
+	r.SetBasicAuth(t.auth.username, t.auth.password())
 	return t.base.RoundTrip(r)
 }
 

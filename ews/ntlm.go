@@ -41,7 +41,9 @@ import (
 // When the http.Client given to [WithHTTPClient] has a RoundTripper other
 // than *http.Transport, NTLM runs through go-ntlmssp's Negotiator over that
 // RoundTripper instead, which cannot keep a handshake on one connection
-// while other requests run concurrently.
+// while other requests run concurrently. Such a RoundTripper's connections
+// must not be shared with clients of other credentials: a connection
+// authenticated for one account serves the next request as that account.
 func WithNTLM(logon, password string) Option {
 	return func(c *clientConfig) error {
 		if err := checkNTLMLogon(logon); err != nil {
@@ -50,7 +52,7 @@ func WithNTLM(logon, password string) Option {
 		if password == "" {
 			return fmt.Errorf("ews: WithNTLM: password of %q is empty", logon)
 		}
-		return c.setAuth(&ntlmAuth{logon: logon, password: password})
+		return c.setAuth(&ntlmAuth{logon: logon, password: secret(password)})
 	}
 }
 
@@ -80,9 +82,11 @@ func checkNTLMLogon(logon string) error {
 	return bad("has no domain")
 }
 
-// ntlmAuth is the NTLM method. It never prints its password.
+// ntlmAuth is the NTLM method. The password sits in a closure, which fmt
+// never prints.
 type ntlmAuth struct {
-	logon, password string
+	logon    string
+	password func() string
 }
 
 func (*ntlmAuth) scheme() string      { return "NTLM" }
@@ -274,7 +278,7 @@ func (t *ntlmTransport) roundTrip(s *ntlmSlot, req *http.Request) (*http.Respons
 	drain(resp)
 
 	// Leg 2: AUTHENTICATE, on the same connection (the slot has only one).
-	auth, err := ntlmssp.NewAuthenticateMessage(challenge, t.auth.logon, t.auth.password, nil)
+	auth, err := ntlmssp.NewAuthenticateMessage(challenge, t.auth.logon, t.auth.password(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("ews: NTLM: answering the server's challenge: %w", err)
 	}
@@ -376,7 +380,7 @@ func (f ntlmFallback) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	// The Negotiator takes credentials as Basic auth on the request and
 	// never sends them as Basic unless AllowBasicAuth is set.
-	r.SetBasicAuth(f.auth.logon, f.auth.password)
+	r.SetBasicAuth(f.auth.logon, f.auth.password())
 	return ntlmssp.Negotiator{RoundTripper: f.base}.RoundTrip(r)
 }
 
