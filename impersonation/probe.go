@@ -1,0 +1,267 @@
+package impersonation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sccsync/scc/ews"
+)
+
+// attempt is the outcome of a request repeated within the retry budget.
+type attempt struct {
+	outcome
+	attempts   int
+	cancelled  bool // the run's context ended first
+	overBudget bool // the server's back-off exceeded the wait budget
+	maybeSent  bool // the last request's fate is unknown
+}
+
+// do sends call until it succeeds, fails for good, the retry budget is
+// spent, or ctx ends. Every request waits at the shared back-off gate and
+// holds a concurrency slot while in flight. When idempotent is false, a
+// request whose fate is unknown (the connection dropped after sending) is
+// not repeated.
+func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call func(context.Context) error) attempt {
+	var a attempt
+	for {
+		if err := r.gate.wait(ctx); err != nil {
+			if errors.Is(err, errOverBudget) {
+				return r.throttledOverBudget(a)
+			}
+			a.cancelled = true
+			return a
+		}
+		if err := r.limiter.acquire(ctx); err != nil {
+			a.cancelled = true
+			return a
+		}
+		err := call(ctx)
+		r.limiter.release()
+		a.attempts++
+		a.maybeSent = maybeSent(err)
+		if err != nil && ctx.Err() != nil {
+			a.cancelled = true
+			return a
+		}
+		a.outcome = classify(err)
+		if a.status == StatusOK || a.stop || !a.retry || a.attempts >= maxAttempts {
+			return a
+		}
+		if !idempotent && a.maybeSent {
+			return a
+		}
+		if a.lower {
+			n := r.limiter.lower(ctx)
+			r.s.logger.Info("Exchange reports too many concurrent connections; lowering concurrency", "concurrency", n)
+		}
+		if a.gate {
+			d := a.backoff
+			if d <= 0 {
+				d = retryDelay(r.s.budget.BaseDelay, maxRetryDelay, a.attempts)
+			}
+			r.s.logger.Info("Exchange asked the service account to back off; pausing all workers", "backoff", d, "code", a.code)
+			if !r.gate.pause(d) {
+				return r.throttledOverBudget(a)
+			}
+			continue // wait at the gate
+		}
+		if err := sleep(ctx, retryDelay(r.s.budget.BaseDelay, maxRetryDelay, a.attempts)); err != nil {
+			a.cancelled = true
+			return a
+		}
+	}
+}
+
+// throttledOverBudget turns a back-off beyond the wait budget into a
+// throttled outcome, keeping the server's code and message.
+func (r *run) throttledOverBudget(a attempt) attempt {
+	a.overBudget = true
+	a.status = StatusThrottled
+	a.retry = false
+	if a.code == "" && a.attempts == 0 {
+		a.code = ews.ErrorServerBusy
+	}
+	if a.message == "" {
+		a.message = fmt.Sprintf("not sent: Exchange asked the service account to back off for %s, longer than the remaining retry budget", r.gate.lastBackoff().Round(time.Millisecond))
+	}
+	return a
+}
+
+// maybeSent reports whether err leaves the request's effect unknown.
+func maybeSent(err error) bool {
+	var tr *ews.TransportError
+	return errors.As(err, &tr) && tr.MaybeSent
+}
+
+// preflight proves endpoint, TLS and credentials without impersonation. It
+// reports whether the per-user probes may start; if not, the run's stop is
+// set (or ctx ended).
+func (r *run) preflight(ctx context.Context) bool {
+	start := time.Now()
+	pf := &Preflight{}
+	req := &ews.GetFolderRequest{FolderIDs: []ews.FolderID{ews.DistinguishedFolder(ews.FolderMsgFolderRoot)}}
+	proven := false
+	a := r.do(ctx, r.s.budget.MaxAttempts, true, func(ctx context.Context) error {
+		resp, err := r.client.GetFolder(ctx, req)
+		if err != nil {
+			var fe *ews.FaultError
+			if errors.As(err, &fe) && !fe.Transient() && fe.Code != ews.ErrorServerBusy {
+				// Any non-transient SOAP fault proves the logon.
+				proven = true
+				pf.Code, pf.Message = fe.Code, faultMessage(fe)
+				return nil
+			}
+			return err
+		}
+		if resp.ServerVersion != nil {
+			r.report.ServerVersion = resp.ServerVersion.String()
+		}
+		if len(resp.Results) > 0 {
+			var re *ews.ResponseError
+			if errors.As(resp.Results[0].Err, &re) {
+				if re.Transient() {
+					return re
+				}
+				pf.Code, pf.Message = re.Code, re.Message
+			}
+		}
+		proven = true
+		return nil
+	})
+	pf.Duration = time.Since(start)
+	if a.cancelled {
+		return false
+	}
+	r.report.Preflight = pf
+	if proven && a.status == StatusOK {
+		pf.Status = StatusOK
+		r.s.logger.Info("preflight: service account logon proven", "endpoint", r.cfg.EWSURL,
+			"server", r.report.ServerVersion, "code", pf.Code)
+		return true
+	}
+	pf.Status, pf.Code, pf.Message = a.status, a.code, a.message
+	st := Stop{Status: a.status, Code: a.code}
+	switch a.status {
+	case StatusAuthFailed:
+		st.Reason = "preflight: Exchange rejected the service account's credentials (HTTP 401); no user was checked, so the account saw one failed logon: " + a.message
+	case StatusBlockedByPolicy:
+		st.Reason = "preflight: Exchange refused EWS for the service account (HTTP 403): " + a.message
+	case StatusNetworkError:
+		st.Reason = "preflight: cannot reach the EWS endpoint: " + a.message
+	case StatusThrottled:
+		st.Reason = "preflight: Exchange kept throttling the service account: " + a.message
+	default:
+		st.Reason = "preflight: the EWS endpoint did not answer as Exchange does: " + a.message
+	}
+	st.Remediation = r.remediationFor(a, "")
+	r.setStop(st, r.preflightCause(ctx, a))
+	return false
+}
+
+// preflightCause is the error a stopped preflight unwraps to.
+func (r *run) preflightCause(ctx context.Context, a attempt) error {
+	if a.code != "" {
+		return a.code
+	}
+	return errors.New(a.message)
+}
+
+// remediationFor picks the remediation text for an attempt's outcome.
+func (r *run) remediationFor(a attempt, identityKind string) string {
+	h := r.base
+	h.identityKind = identityKind
+	h.attempts = a.attempts
+	if a.status == StatusThrottled {
+		h.backoff = r.gate.lastBackoff()
+		if a.backoff > h.backoff {
+			h.backoff = a.backoff
+		}
+	}
+	switch a.status {
+	case StatusNetworkError:
+		return networkRemediation(a.net, r.host)
+	case StatusError:
+		if a.code == "" && strings.Contains(a.message, "HTTP 404") {
+			return "The EWS URL does not exist on this server: use https://<host>/EWS/Exchange.asmx (Get-WebServicesVirtualDirectory | Format-List ExternalUrl,InternalUrl)."
+		}
+	}
+	return remediation(a.status, a.code, h)
+}
+
+// checkUser probes one user; it always returns a result with a status.
+func (r *run) checkUser(ctx context.Context, i int) Result {
+	u := r.users[i]
+	res := r.report.Results[i]
+	start := time.Now()
+	sid, _ := connectingSID(u.ImpersonationIdentity())
+	opts := []ews.CallOption{ews.Impersonate(sid)}
+	if addr := strings.TrimSpace(u.PrimarySMTP); addr != "" {
+		opts = append(opts, ews.AnchorMailbox(addr))
+	}
+	view := r.client.With(opts...)
+	inbox := ews.DistinguishedFolder(ews.FolderInbox)
+
+	a := r.do(ctx, r.s.budget.MaxAttempts, true, func(ctx context.Context) error {
+		_, err := view.Folder(ctx, inbox)
+		return err
+	})
+	res.Attempts = a.attempts
+	if a.cancelled {
+		r.notChecked(ctx, &res)
+		res.Duration = time.Since(start)
+		return res
+	}
+	res.Status, res.Code, res.Message = a.status, a.code, a.message
+	res.Remediation = r.remediationFor(a, res.IdentityKind)
+	switch {
+	case a.status == StatusImpersonationDenied:
+		r.setStop(Stop{Status: a.status, Code: a.code,
+			Reason:      fmt.Sprintf("Exchange denied the service account impersonation as a whole (%s) while checking %s: every user would fail the same way", a.code, res.Address),
+			Remediation: res.Remediation}, a.code)
+	case a.status == StatusAuthFailed:
+		r.setStop(Stop{Status: a.status,
+			Reason:      fmt.Sprintf("Exchange rejected the service account's credentials (HTTP 401) while checking %s; stopped so that Active Directory does not lock the account out: %s", res.Address, a.message),
+			Remediation: res.Remediation}, errors.New(a.message))
+	case a.status == StatusNoMailbox && a.code == ews.ErrorNonExistentMailbox && sid.Kind == ews.KindPrimarySmtpAddress:
+		r.explainNoMailbox(ctx, view, sid, &res)
+	case a.status == StatusOK && r.s.writeProbe:
+		r.writeProbe(ctx, view, &res)
+	}
+	res.Duration = time.Since(start)
+	res.CheckedAt = r.s.now()
+	if res.Status == StatusNotChecked {
+		res.CheckedAt = time.Time{}
+	}
+	r.s.logger.Debug("user checked", "address", res.Address, "status", res.Status, "code", res.Code, "attempts", res.Attempts)
+	return res
+}
+
+// explainNoMailbox finds out whether an address that is not a primary SMTP
+// address belongs to a mailbox as a proxy address, by impersonating with
+// SmtpAddress (which accepts any address of the mailbox).
+func (r *run) explainNoMailbox(ctx context.Context, view *ews.Client, sid ews.ConnectingSID, res *Result) {
+	alt := view.With(ews.Impersonate(ews.SmtpAddress(sid.Value)))
+	a := r.do(ctx, 2, true, func(ctx context.Context) error {
+		_, err := alt.Folder(ctx, ews.DistinguishedFolder(ews.FolderInbox))
+		return err
+	})
+	if a.status == StatusOK && !a.cancelled {
+		res.Remediation = fmt.Sprintf("%s is a secondary (proxy) address of a mailbox, not its primary SMTP address: replace it with the mailbox's primary SMTP address (Get-Recipient %s | Format-List PrimarySmtpAddress) or impersonate by UPN or SID.", sid.Value, sid.Value)
+	}
+}
+
+// notChecked marks res as not checked because the run ended.
+func (r *run) notChecked(ctx context.Context, res *Result) {
+	res.Status = StatusNotChecked
+	res.Code = ""
+	if st := r.stopped(); st != nil {
+		res.Message = "not checked: " + st.Reason
+		res.Remediation = st.Remediation
+		return
+	}
+	res.Message = fmt.Sprintf("not checked: cancelled (%v)", context.Cause(ctx))
+	res.Remediation = "Run the check again to check this user."
+}
