@@ -527,6 +527,40 @@ func (s *FileStore) Update(ctx context.Context, o *Organization) (*Organization,
 	return c, nil
 }
 
+func (s *FileStore) modify(ctx context.Context, id string, change func(*Organization) error) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if checkID(id) != nil {
+		return nil, notFound(id)
+	}
+	var saved *Organization
+	err := s.locked(ctx, func() error {
+		cur, err := s.load(id)
+		if err != nil {
+			return err
+		}
+		c := cur.Clone()
+		if err := change(c); err != nil {
+			return err
+		}
+		c = c.Clone() // change may keep a reference to what it was given
+		c.Version = cur.Version + 1
+		c.CreatedAt = cur.CreatedAt
+		c.UpdatedAt = s.now()
+		data, err := s.encode(c)
+		if err != nil {
+			return err
+		}
+		if err := s.commit(id, data); err != nil {
+			return err
+		}
+		saved = c
+		return nil
+	})
+	return saved, err
+}
+
 // Delete implements [Store].
 func (s *FileStore) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -46,29 +47,57 @@ type Store interface {
 	Delete(ctx context.Context, id string) error
 }
 
-// MaxModifyAttempts bounds the conflict retries of [Modify].
-const MaxModifyAttempts = 20
+// MaxModifyAttempts bounds the conflict retries of [Modify] on stores that
+// cannot apply a change under their own lock.
+const MaxModifyAttempts = 50
 
-// Modify applies change to the stored organization id and saves it,
-// re-reading and re-applying change when another writer saved in between
-// (ErrConflict), up to [MaxModifyAttempts] times. change must be a pure
-// function of the organization it is given, since it may run several times;
-// an error from it aborts without saving and is returned as is.
+// lockedModifier is implemented by stores that can run a read-modify-write
+// under their own lock, so Modify never conflicts with itself.
+type lockedModifier interface {
+	modify(ctx context.Context, id string, change func(*Organization) error) (*Organization, error)
+}
+
+// Modify applies change to the stored organization id and saves it, so that
+// concurrent changes made through Modify are never lost and never conflict:
+// [MemoryStore] and [FileStore] run change while holding their lock (across
+// processes for FileStore); other stores are retried on ErrConflict with
+// jittered back-off, up to [MaxModifyAttempts] times. A plain Update holding
+// an older version still fails with ErrConflict.
+//
+// change gets a private copy; it should be quick (it may run under the
+// store's lock) and a pure function of the organization it is given (it may
+// run more than once). An error from change aborts without saving and is
+// returned as is. Modify keeps the ID and Version; it returns the saved copy.
 func Modify(ctx context.Context, s Store, id string, change func(*Organization) error) (*Organization, error) {
+	guarded := func(o *Organization) error {
+		version := o.Version
+		if err := change(o); err != nil {
+			return err
+		}
+		o.ID, o.Version = id, version
+		return nil
+	}
+	if m, ok := s.(lockedModifier); ok {
+		return m.modify(ctx, id, guarded)
+	}
 	var err error
-	for range MaxModifyAttempts {
+	wait := time.Millisecond
+	for attempt := range MaxModifyAttempts {
+		if attempt > 0 {
+			if err := sleepCtx(ctx, wait/2+mrand.N(wait)); err != nil {
+				return nil, err
+			}
+			wait = min(2*wait, 100*time.Millisecond)
+		}
 		var o *Organization
 		if o, err = s.Get(ctx, id); err != nil {
 			return nil, err
 		}
-		version := o.Version
-		if err := change(o); err != nil {
+		if err := guarded(o); err != nil {
 			return nil, err
 		}
-		o.ID, o.Version = id, version
 		var saved *Organization
-		saved, err = s.Update(ctx, o)
-		if err == nil {
+		if saved, err = s.Update(ctx, o); err == nil {
 			return saved, nil
 		}
 		if !errors.Is(err, ErrConflict) {
@@ -76,6 +105,17 @@ func Modify(ctx context.Context, s Store, id string, change func(*Organization) 
 		}
 	}
 	return nil, fmt.Errorf("org: gave up after %d conflicting updates: %w", MaxModifyAttempts, err)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // NewID returns a random organization ID (32 hex digits).
@@ -202,6 +242,28 @@ func (m *MemoryStore) Update(ctx context.Context, o *Organization) (*Organizatio
 	c.CreatedAt = cur.CreatedAt
 	c.UpdatedAt = m.now()
 	m.orgs[c.ID] = c
+	return c.Clone(), nil
+}
+
+func (m *MemoryStore) modify(ctx context.Context, id string, change func(*Organization) error) (*Organization, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.orgs[id]
+	if !ok {
+		return nil, notFound(id)
+	}
+	c := cur.Clone()
+	if err := change(c); err != nil {
+		return nil, err
+	}
+	c = c.Clone() // change may keep a reference to what it was given
+	c.Version = cur.Version + 1
+	c.CreatedAt = cur.CreatedAt
+	c.UpdatedAt = m.now()
+	m.orgs[id] = c
 	return c.Clone(), nil
 }
 

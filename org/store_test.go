@@ -152,8 +152,18 @@ func TestStoreRejectsBadInput(t *testing.T) {
 	})
 }
 
-func TestModifyRetriesConflicts(t *testing.T) {
-	stores(t, func(t *testing.T, s org.Store) {
+// updateOnlyStore hides the stores' locked read-modify-write, so Modify has
+// to fall back to Get + Update with conflict retries.
+type updateOnlyStore struct{ org.Store }
+
+func TestModifyLosesNoChange(t *testing.T) {
+	stores(t, testModify)
+	t.Run("update only", func(t *testing.T) { testModify(t, updateOnlyStore{org.NewMemoryStore()}) })
+	t.Run("file update only", func(t *testing.T) { testModify(t, updateOnlyStore{openFileStore(t, t.TempDir())}) })
+}
+
+func testModify(t *testing.T, s org.Store) {
+	{
 		ctx := context.Background()
 		o, err := s.Create(ctx, &org.Organization{ID: "counter", Name: "0"})
 		if err != nil {
@@ -190,7 +200,15 @@ func TestModifyRetriesConflicts(t *testing.T) {
 		if _, err := org.Modify(ctx, s, o.ID, func(*org.Organization) error { return boom }); !errors.Is(err, boom) {
 			t.Errorf("Modify(change fails) error = %v, want the change's error", err)
 		}
-	})
+		if _, err := org.Modify(ctx, s, "missing", func(*org.Organization) error { return nil }); !errors.Is(err, org.ErrNotFound) {
+			t.Errorf("Modify(missing) error = %v, want ErrNotFound", err)
+		}
+		// A change that tampers with the version cannot break concurrency.
+		saved, err := org.Modify(ctx, s, o.ID, func(o *org.Organization) error { o.Version = 1; o.ID = "other"; return nil })
+		if err != nil || saved.Version != final.Version+1 || saved.ID != o.ID {
+			t.Errorf("Modify(tampering change) = %v, %v; want version %d and ID kept", saved, err, final.Version+1)
+		}
+	}
 }
 
 func TestFileStorePersistsEncrypted(t *testing.T) {

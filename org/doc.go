@@ -1,0 +1,54 @@
+// Package org models what an Exchange admin fills in to turn on mailbox sync
+// for a whole organization, checks it the way the admin panel does, and
+// stores it safely. It does not talk to Exchange (package impersonation does).
+//
+// # Model
+//
+// An [Organization] has a name, mail domains, [User] mailboxes and one
+// [EmailConfiguration]: the Mailbox Access Type ([Impersonation] with a
+// service account's Account Logon and Password, [DirectLogon], or Exchange
+// Online app-only OAuth, [OnlineAppOnly]), the EWS URL, the auth method and
+// the Exchange version. Each user records which identity to impersonate with
+// ([User.ImpersonationIdentity]) and its sync state (not activated, active,
+// failed with the EWS code and message, needs renewal), including the
+// [EmailConfiguration.Fingerprint] it was last checked against.
+//
+// # Validation
+//
+// [Organization.Validate] reports every problem at once as
+// [ValidationErrors], each [FieldError] naming the field as the admin sees it
+// ("Account Logon", "EWS URL", "Users row 12") and what to do. Addresses
+// compare case-insensitively with internationalised domains normalised to
+// punycode ([ParseEmailAddress]). Users outside the organization's Domains
+// are a warning ([Organization.Warnings]), not an error.
+//
+// # Exchange Online, 2025–2027
+//
+// Microsoft retired the ApplicationImpersonation role in Exchange Online in
+// 2025: password-based impersonation against outlook.office365.com fails
+// validation with [ErrImpersonationRetired] and points to app-only OAuth (an
+// Entra app with the full_access_as_app permission; the ExchangeImpersonation
+// header still names each mailbox). EWS in Exchange Online is blocked by
+// default from October 2026 unless the tenant allow-lists the app, and is
+// switched off in April 2027; Validate warns about it. On-premises Exchange
+// is unaffected.
+//
+// # Secrets
+//
+// Passwords, client secrets and private keys are [Secret] values: they print,
+// marshal and log as "[redacted]" and are refused when read from JSON. Only
+// [Secret.Reveal] returns the value.
+//
+// # Bulk add
+//
+// [Organization.AddUsers] and [Organization.ImportCSV] (Get-Mailbox |
+// Export-Csv output, or one address per line) merge duplicates and report
+// what they added, updated, skipped and rejected, with line numbers.
+//
+// # Storage
+//
+// [Store] is implemented by [MemoryStore] and by [FileStore], the durable
+// default: one JSON file per organization, secrets encrypted with
+// AES-256-GCM, atomic writes, a file lock shared by processes, optimistic
+// concurrency ([ErrConflict]; [Modify] retries). Stores do not validate.
+package org
