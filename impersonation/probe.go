@@ -14,9 +14,10 @@ import (
 type attempt struct {
 	outcome
 	attempts   int
-	cancelled  bool // the run's context ended first
-	overBudget bool // the server's back-off exceeded the wait budget
-	maybeSent  bool // the last request's fate is unknown
+	cancelled  bool  // the run's context ended first
+	overBudget bool  // the server's back-off exceeded the wait budget
+	maybeSent  bool  // the last request's fate is unknown
+	err        error // the last request's error
 }
 
 // do sends call until it succeeds, fails for good, the retry budget is
@@ -42,6 +43,7 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 		r.limiter.release()
 		a.attempts++
 		a.maybeSent = maybeSent(err)
+		a.err = err
 		if err != nil && ctx.Err() != nil {
 			a.cancelled = true
 			return a
@@ -157,13 +159,16 @@ func (r *run) preflight(ctx context.Context) bool {
 		st.Reason = "preflight: the EWS endpoint did not answer as Exchange does: " + a.message
 	}
 	st.Remediation = r.remediationFor(a, "")
-	r.setStop(st, r.preflightCause(ctx, a))
+	r.setStop(st, a.cause())
 	return false
 }
 
-// preflightCause is the error a stopped preflight unwraps to.
-func (r *run) preflightCause(ctx context.Context, a attempt) error {
-	if a.code != "" {
+// cause is the error a stop caused by a unwraps to.
+func (a attempt) cause() error {
+	switch {
+	case a.err != nil:
+		return a.err
+	case a.code != "":
 		return a.code
 	}
 	return errors.New(a.message)
@@ -220,11 +225,11 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 	case a.status == StatusImpersonationDenied:
 		r.setStop(Stop{Status: a.status, Code: a.code,
 			Reason:      fmt.Sprintf("Exchange denied the service account impersonation as a whole (%s) while checking %s: every user would fail the same way", a.code, res.Address),
-			Remediation: res.Remediation}, a.code)
+			Remediation: res.Remediation}, a.cause())
 	case a.status == StatusAuthFailed:
 		r.setStop(Stop{Status: a.status,
 			Reason:      fmt.Sprintf("Exchange rejected the service account's credentials (HTTP 401) while checking %s; stopped so that Active Directory does not lock the account out: %s", res.Address, a.message),
-			Remediation: res.Remediation}, errors.New(a.message))
+			Remediation: res.Remediation}, a.cause())
 	case a.status == StatusNoMailbox && a.code == ews.ErrorNonExistentMailbox && sid.Kind == ews.KindPrimarySmtpAddress:
 		r.explainNoMailbox(ctx, view, sid, &res)
 	case a.status == StatusOK && r.s.writeProbe:
