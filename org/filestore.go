@@ -1,6 +1,7 @@
 package org
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/aes"
@@ -10,12 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -67,7 +68,6 @@ type FileStore struct {
 	aead cipher.AEAD
 	sem  chan struct{} // in-process writer exclusion, before the flock
 	now  func() time.Time
-	bufs sync.Pool
 }
 
 var _ Store = (*FileStore)(nil)
@@ -152,7 +152,7 @@ func (s *FileStore) checkOrCreateMeta() error {
 		}
 		// Create without overwriting: write a temporary file, then link it
 		// into place, which fails when another process got there first.
-		tmp, err := s.writeTemp(data)
+		tmp, err := s.writeTemp(func(w io.Writer) error { _, err := w.Write(data); return err })
 		if err != nil {
 			return err
 		}
@@ -263,10 +263,13 @@ func secretFields(e *EmailConfiguration, se *storedEmail) []struct {
 	}
 }
 
-func (s *FileStore) encode(o *Organization) ([]byte, error) {
+// writeOrg streams the stored form of o to w: the organization's fields,
+// then its users one at a time, so saving a large organization needs no
+// buffer of the whole file.
+func (s *FileStore) writeOrg(w io.Writer, o *Organization) error {
 	e := o.Email
-	f := storedFile{Format: orgFormat, Org: storedOrg{
-		ID: o.ID, Name: o.Name, Domains: o.Domains, Users: o.Users, Version: o.Version,
+	head := storedOrg{
+		ID: o.ID, Name: o.Name, Domains: o.Domains, Version: o.Version,
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		Email: storedEmail{
 			AccessType: e.AccessType, AccountLogon: e.AccountLogon, EWSURL: e.EWSURL,
@@ -274,29 +277,55 @@ func (s *FileStore) encode(o *Organization) ([]byte, error) {
 			AllowInsecureHTTP: e.AllowInsecureHTTP, TenantID: e.TenantID, ClientID: e.ClientID,
 			CertificatePEM: e.CertificatePEM,
 		},
-	}}
-	for _, sf := range secretFields(&e, &f.Org.Email) {
+	}
+	for _, sf := range secretFields(&e, &head.Email) {
 		if sf.secret.IsZero() {
 			continue
 		}
 		sealed, err := s.seal([]byte(sf.secret.Reveal()), secretAAD(o.ID, sf.name))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		*sf.sealed = sealed
 	}
-	buf, _ := s.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
+	// head has no users (omitempty), so it is an object ending in '}' that
+	// the users array is spliced into.
+	hb, err := json.Marshal(&head)
+	if err != nil {
+		return fmt.Errorf("org: encode organization %q: %w", o.ID, err)
 	}
-	buf.Reset()
-	defer s.bufs.Put(buf)
-	enc := json.NewEncoder(buf)
+	if _, err := io.WriteString(w, `{"format":"`+orgFormat+`","organization":`); err != nil {
+		return err
+	}
+	if _, err := w.Write(hb[:len(hb)-1]); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, `,"users":[`); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&f); err != nil {
-		return nil, fmt.Errorf("org: encode organization %q: %w", o.ID, err)
+	for i := range o.Users {
+		if i > 0 {
+			if _, err := io.WriteString(w, ","); err != nil {
+				return err
+			}
+		}
+		if err := enc.Encode(&o.Users[i]); err != nil {
+			return fmt.Errorf("org: encode organization %q, user %d: %w", o.ID, i+1, err)
+		}
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	_, err = io.WriteString(w, "]}}\n")
+	return err
+}
+
+// encode returns the stored form of o.
+func (s *FileStore) encode(o *Organization) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := s.writeOrg(&buf, o); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // decodeOrgFile parses and decrypts a stored organization; wantID is the ID
@@ -367,14 +396,18 @@ func (s *FileStore) load(id string) (*Organization, error) {
 	return s.decodeOrgFile(data, id)
 }
 
-// writeTemp writes data to a new temporary file in the store directory and
-// fsyncs it, returning its path.
-func (s *FileStore) writeTemp(data []byte) (string, error) {
+// writeTemp writes a new temporary file in the store directory with write
+// and fsyncs it, returning its path.
+func (s *FileStore) writeTemp(write func(io.Writer) error) (string, error) {
 	f, err := os.CreateTemp(s.dir, tmpPrefix+"*")
 	if err != nil {
 		return "", fmt.Errorf("org: %w", err)
 	}
-	_, err = f.Write(data)
+	bw := bufio.NewWriterSize(f, 256<<10)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -388,15 +421,15 @@ func (s *FileStore) writeTemp(data []byte) (string, error) {
 	return f.Name(), nil
 }
 
-// commit atomically replaces the organization's file with data.
-func (s *FileStore) commit(id string, data []byte) error {
-	tmp, err := s.writeTemp(data)
+// commit atomically replaces the organization's file with o's stored form.
+func (s *FileStore) commit(o *Organization) error {
+	tmp, err := s.writeTemp(func(w io.Writer) error { return s.writeOrg(w, o) })
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, s.path(id)); err != nil {
+	if err := os.Rename(tmp, s.path(o.ID)); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("org: save organization %q: %w", id, err)
+		return fmt.Errorf("org: save organization %q: %w", o.ID, err)
 	}
 	return syncDir(s.dir)
 }
@@ -438,17 +471,13 @@ func (s *FileStore) Create(ctx context.Context, o *Organization) (*Organization,
 	if err != nil {
 		return nil, err
 	}
-	data, err := s.encode(c)
-	if err != nil {
-		return nil, err
-	}
 	err = s.locked(ctx, func() error {
 		if _, err := os.Lstat(s.path(c.ID)); err == nil {
 			return fmt.Errorf("%w: %q", ErrExists, c.ID)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("org: %w", err)
 		}
-		return s.commit(c.ID, data)
+		return s.commit(c)
 	})
 	if err != nil {
 		return nil, err
@@ -515,11 +544,7 @@ func (s *FileStore) Update(ctx context.Context, o *Organization) (*Organization,
 		c.Version = cur.Version + 1
 		c.CreatedAt = cur.CreatedAt
 		c.UpdatedAt = s.now()
-		data, err := s.encode(c)
-		if err != nil {
-			return err
-		}
-		return s.commit(c.ID, data)
+		return s.commit(c)
 	})
 	if err != nil {
 		return nil, err
@@ -548,11 +573,7 @@ func (s *FileStore) modify(ctx context.Context, id string, change func(*Organiza
 		c.Version = cur.Version + 1
 		c.CreatedAt = cur.CreatedAt
 		c.UpdatedAt = s.now()
-		data, err := s.encode(c)
-		if err != nil {
-			return err
-		}
-		if err := s.commit(id, data); err != nil {
+		if err := s.commit(c); err != nil {
 			return err
 		}
 		saved = c

@@ -550,8 +550,13 @@ func ValidSID(s string) bool {
 		return false
 	}
 	for _, p := range parts[2:] {
-		if p == "" || len(p) > 20 || strings.Trim(p, "0123456789") != "" {
+		if p == "" || len(p) > 20 {
 			return false
+		}
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return false
+			}
 		}
 		if _, err := strconv.ParseUint(p, 10, 64); err != nil {
 			return false
