@@ -224,8 +224,12 @@ func (r *opResponse) document(vi versionInfo) *etree.Document {
 				e.SetText(v.value)
 			}
 		}
-		if rm.payload != nil {
+		switch {
+		case rm.payload != nil:
 			rm.payload(m)
+		case r.op == "GetItem" || r.op == "CreateItem":
+			// ItemInfoResponseMessageType requires Items, also on errors.
+			m.CreateElement("m:Items")
 		}
 	}
 	return d

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Interop: Debian's python3-exchangelib (an independent EWS client) against
+# the standalone fake (go run ./examples/fakeexchange), with Basic and NTLM:
+# version guessing, impersonated GetFolder/FindItem/CreateItem/DeleteItem,
+# ErrorImpersonateUserDenied outside the scope, UnauthorizedError for a wrong
+# password, and a clean shutdown on SIGTERM.
+set -euo pipefail
+py=""
+for c in python3 /usr/bin/python3; do
+  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import exchangelib' >/dev/null 2>&1; then py=$c; break; fi
+done
+[ -n "$py" ] || { echo "python3-exchangelib is not importable; run bash .ci/install.sh" >&2; exit 1; }
+echo "exchangelib $("$py" -c 'import exchangelib; print(exchangelib.__version__)') via $py"
+
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+go build -o "$tmp/fakeexchange" ./examples/fakeexchange
+
+svc='CONTOSO\svc-sync'
+pw='Interop-Passw0rd'
+allowed='alice@contoso.example,bob@contoso.example'
+denied='carol@contoso.example'
+for auth in basic ntlm; do
+  "$tmp/fakeexchange" -auth "$auth" -service "$svc" -password "$pw" \
+    -mailboxes "$allowed,$denied" -deny "$denied" >"$tmp/out" 2>"$tmp/err" &
+  pid=$!
+  url=""
+  for _ in $(seq 1 100); do
+    url=$(sed -n 's/^EWS endpoint: //p' "$tmp/out")
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { echo "fakeexchange did not print its endpoint"; cat "$tmp/err"; exit 1; }
+  timeout 300 "$py" scctest/interop/exchangelib_check.py "$url" "$auth" "$svc" "$pw" "$allowed" "$denied"
+  kill -TERM "$pid"
+  status=0
+  wait "$pid" || status=$?
+  pid=""
+  if [ "$status" -ne 0 ]; then
+    echo "fakeexchange exited with status $status after SIGTERM, want 0"; cat "$tmp/err"; exit 1
+  fi
+done
+echo "exchangelib interop passed (basic, ntlm)"
