@@ -161,7 +161,10 @@ func (s *FileStore) checkOrCreateMeta() error {
 		if err == nil {
 			return syncDir(s.dir)
 		}
-		if !errors.Is(err, fs.ErrExist) {
+		// ErrExist: another process created it first. ErrNotExist: another
+		// process created it and, opening, swept our temporary file. Either
+		// way, read theirs.
+		if !errors.Is(err, fs.ErrExist) && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("org: create %s: %w", path, err)
 		}
 	}

@@ -327,3 +327,27 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 	}
 	return out
 }
+
+func TestOpenFileStoreConcurrently(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new")
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := org.OpenFileStore(dir, org.FileStoreOptions{Key: testKey(7)})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent OpenFileStore error: %v", err)
+		}
+	}
+	if _, err := org.OpenFileStore(dir, org.FileStoreOptions{Key: testKey(8)}); !errors.Is(err, org.ErrWrongKey) {
+		t.Errorf("OpenFileStore(other key) after concurrent creation = %v, want ErrWrongKey", err)
+	}
+}
