@@ -2,6 +2,7 @@ package scctest
 
 import (
 	"encoding/xml"
+	"errors"
 	"flag"
 	"io"
 	"net/http"
@@ -236,3 +237,5 @@ func findAll(t testing.TB, body []byte, local string) []*node {
 }
 
 var _ = xml.Name{}
+
+func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }
