@@ -94,7 +94,6 @@ type settings struct {
 	ewsOptions  []ews.Option
 	logger      *slog.Logger
 	now         func() time.Time
-	conflicts   int // Activate: retries on ErrConflict
 }
 
 func newSettings(opts []Option) (*settings, error) {
@@ -102,7 +101,6 @@ func newSettings(opts []Option) (*settings, error) {
 		concurrency: DefaultConcurrency,
 		budget:      RetryBudget{}.withDefaults(),
 		now:         time.Now,
-		conflicts:   defaultConflictRetries,
 	}
 	var errs []error
 	for i, opt := range opts {
@@ -197,22 +195,7 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithConflictRetries sets how often [Activate] and [Renew] re-read the
-// organization and re-apply the outcomes when the store reports a
-// concurrent update (default 5).
-func WithConflictRetries(n int) Option {
-	return func(s *settings) error {
-		if n < 0 {
-			return fmt.Errorf("impersonation: WithConflictRetries(%d): want 0 or more", n)
-		}
-		s.conflicts = n
-		return nil
-	}
-}
-
 // withClock replaces time.Now (tests of Activate's timestamps).
 func withClock(now func() time.Time) Option {
 	return func(s *settings) error { s.now = now; return nil }
 }
-
-const defaultConflictRetries = 5

@@ -9,6 +9,7 @@ package demo
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/sccsync/scc/ews"
@@ -147,7 +148,17 @@ func Start(o Options) (*Demo, error) {
 			AuthMethod:   org.AuthBasic,
 		},
 	}
-	d.EWSOptions = []ews.Option{ews.WithHTTPClient(srv.Client())}
+	hc := srv.Client()
+	if t, ok := hc.Transport.(*http.Transport); ok {
+		// Keep an idle connection per worker, or every request pays for a
+		// TLS handshake (net/http keeps 2 per host by default).
+		t = t.Clone()
+		t.MaxIdleConnsPerHost = 64
+		cp := *hc
+		cp.Transport = t
+		hc = &cp
+	}
+	d.EWSOptions = []ews.Option{ews.WithHTTPClient(hc)}
 	ok = true
 	return d, nil
 }

@@ -1,0 +1,258 @@
+package impersonation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sccsync/scc/org"
+)
+
+// saveTimeout bounds saving the outcomes of a check whose context was
+// cancelled: outcomes already obtained are still recorded.
+const saveTimeout = 30 * time.Second
+
+// ActivationReport is the outcome of [Activate] or [Renew].
+type ActivationReport struct {
+	// OrganizationID is the organization's ID in the store.
+	OrganizationID string
+	// Activated: users that passed and were not active before.
+	Activated int
+	// Renewed: active users that passed against a changed configuration
+	// (or were marked NeedsRenewal) and are active again with the new
+	// configuration's fingerprint.
+	Renewed int
+	// Failed: users whose sync state became (or changed as) Failed.
+	Failed int
+	// Unchanged: users whose outcome equals what was stored; only their
+	// check time was updated.
+	Unchanged int
+	// NotChecked: users the check did not reach (stopped, cancelled),
+	// active users with only a temporary failure (throttled, mailbox
+	// unavailable, network), and users removed or re-identified by a
+	// concurrent edit during the check. Their stored state is kept.
+	NotChecked int
+	// Skipped: users Renew did not need to check.
+	Skipped int
+	// Saved reports whether the organization was written; Version is its
+	// version afterwards.
+	Saved   bool
+	Version int64
+	// Check is the check's report (of the users that were checked).
+	Check *Report
+}
+
+// Activate checks every user of the organization orgID and records the
+// outcomes in store, as an admin panel's Save does after "Check Users
+// Exchange Impersonated Access":
+//
+//   - users that pass become Active, with the check time and the email
+//     configuration's Fingerprint (ActivatedAt is set when they were not
+//     active before);
+//   - users that fail become Failed, with the EWS code (or the status when
+//     there is none, e.g. "blocked-by-policy") and the message;
+//   - an Active user whose check failed only temporarily (throttled,
+//     mailbox unavailable, network error) keeps its state;
+//   - users the check did not reach keep their state.
+//
+// Activate is idempotent: running it again with the same outcomes changes
+// only the check times. It is safe against concurrent edits: the outcomes
+// are applied with org.Modify to a freshly read copy of the organization
+// (retried on org.ErrConflict), matched by primary SMTP address, so users
+// added, removed or renamed meanwhile and every other field edited meanwhile
+// are kept; an outcome is dropped if its user was removed or now
+// impersonates with a different identity.
+//
+// Outcomes obtained before ctx was cancelled are still saved. The error is
+// the check's (a [*StopError]) or the store's; the report is returned
+// whenever the check ran.
+func Activate(ctx context.Context, store org.Store, orgID string, opts ...Option) (*ActivationReport, error) {
+	o, err := load(ctx, store, orgID)
+	if err != nil {
+		return nil, err
+	}
+	sel := make([]int, len(o.Users))
+	for i := range sel {
+		sel[i] = i
+	}
+	return record(ctx, store, o, sel, opts)
+}
+
+// Renew re-checks the users whose activation may no longer hold because
+// the email configuration changed: every Active user whose stored
+// ConfigFingerprint differs from the current configuration's Fingerprint
+// (the password, EWS URL, Account Logon, auth method, version, … changed
+// since the user was checked), and every NeedsRenewal user. The outcomes are
+// recorded as by [Activate] (passing users are Renewed and keep their
+// ActivatedAt). Users that are not activated, failed, or active with the
+// current fingerprint are not checked and count as Skipped.
+func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (*ActivationReport, error) {
+	o, err := load(ctx, store, orgID)
+	if err != nil {
+		return nil, err
+	}
+	fp := o.Email.Fingerprint()
+	var sel []int
+	for i, u := range o.Users {
+		switch u.Sync.Status {
+		case org.NeedsRenewal:
+			sel = append(sel, i)
+		case org.Active:
+			if u.Sync.ConfigFingerprint != fp {
+				sel = append(sel, i)
+			}
+		}
+	}
+	if len(sel) == 0 {
+		now := time.Now()
+		return &ActivationReport{OrganizationID: o.ID, Skipped: len(o.Users), Version: o.Version,
+			Check: &Report{Endpoint: o.Email.EWSURL, Started: now, Finished: now, Counts: Counts{}, Results: []Result{}}}, nil
+	}
+	return record(ctx, store, o, sel, opts)
+}
+
+func load(ctx context.Context, store org.Store, orgID string) (*org.Organization, error) {
+	if store == nil {
+		return nil, errors.New("impersonation: store is nil")
+	}
+	o, err := store.Get(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("impersonation: loading organization %q: %w", orgID, err)
+	}
+	return o, nil
+}
+
+// outcomeOf is one checked user's outcome, keyed for re-application.
+type outcomeOf struct {
+	key      string
+	identity org.Identity
+	res      Result
+}
+
+// record checks the users of o at indexes sel and saves the outcomes.
+func record(ctx context.Context, store org.Store, o *org.Organization, sel []int, opts []Option) (*ActivationReport, error) {
+	s, _ := newSettings(opts) // CheckUsers reports option errors
+	users := make([]org.User, len(sel))
+	for i, j := range sel {
+		users[i] = o.Users[j]
+	}
+	rep, checkErr := CheckUsers(ctx, o.Email, users, opts...)
+	ar := &ActivationReport{OrganizationID: o.ID, Skipped: len(o.Users) - len(sel), Version: o.Version, Check: rep}
+	if rep == nil {
+		return ar, checkErr
+	}
+	fp := o.Email.Fingerprint()
+	now := s.now().UTC()
+	outcomes := make([]outcomeOf, 0, len(rep.Results))
+	for _, res := range rep.Results {
+		if res.Status == StatusNotChecked {
+			ar.NotChecked++
+			continue
+		}
+		u := users[res.Index]
+		outcomes = append(outcomes, outcomeOf{key: org.AddressKey(u.PrimarySMTP), identity: u.ImpersonationIdentity(), res: res})
+	}
+	if len(outcomes) == 0 {
+		return ar, checkErr
+	}
+	notChecked := ar.NotChecked
+	change := func(fresh *org.Organization) error {
+		ar.Activated, ar.Renewed, ar.Failed, ar.Unchanged, ar.NotChecked = 0, 0, 0, 0, notChecked
+		index := make(map[string]int, len(fresh.Users))
+		for i, u := range fresh.Users {
+			if k := org.AddressKey(u.PrimarySMTP); k != "" {
+				if _, dup := index[k]; !dup {
+					index[k] = i
+				}
+			}
+		}
+		for _, oc := range outcomes {
+			i, ok := index[oc.key]
+			if !ok || fresh.Users[i].ImpersonationIdentity() != oc.identity {
+				ar.NotChecked++ // removed or re-identified meanwhile
+				continue
+			}
+			switch applyOutcome(&fresh.Users[i].Sync, oc.res, fp, now) {
+			case kindActivated:
+				ar.Activated++
+			case kindRenewed:
+				ar.Renewed++
+			case kindFailed:
+				ar.Failed++
+			case kindUnchanged:
+				ar.Unchanged++
+			default:
+				ar.NotChecked++
+			}
+		}
+		return nil
+	}
+	sctx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+		defer cancel()
+	}
+	saved, err := org.Modify(sctx, store, o.ID, change)
+	if err != nil {
+		return ar, errors.Join(checkErr, fmt.Errorf("impersonation: saving the outcomes of organization %q: %w", o.ID, err))
+	}
+	ar.Saved, ar.Version = true, saved.Version
+	s.logger.Info("activation saved", "organization", o.ID, "version", saved.Version, "activated", ar.Activated,
+		"renewed", ar.Renewed, "failed", ar.Failed, "unchanged", ar.Unchanged, "notChecked", ar.NotChecked)
+	return ar, checkErr
+}
+
+// outcomeKind is what applying one outcome did.
+type outcomeKind int
+
+const (
+	kindNotChecked outcomeKind = iota
+	kindActivated
+	kindRenewed
+	kindFailed
+	kindUnchanged
+)
+
+// temporary statuses do not demote an active user.
+func temporary(s Status) bool {
+	return s == StatusThrottled || s == StatusMailboxUnavailable || s == StatusNetworkError
+}
+
+// applyOutcome updates a user's sync state with one check result.
+func applyOutcome(st *org.SyncState, res Result, fp string, now time.Time) outcomeKind {
+	wasActive := st.Status == org.Active || st.Status == org.NeedsRenewal
+	switch {
+	case res.Status == StatusNotChecked:
+		return kindNotChecked
+	case res.Status == StatusOK:
+		kind := kindUnchanged
+		switch {
+		case !wasActive:
+			kind = kindActivated
+			st.ActivatedAt = now
+		case st.Status == org.NeedsRenewal || st.ConfigFingerprint != fp:
+			kind = kindRenewed
+			if st.ActivatedAt.IsZero() {
+				st.ActivatedAt = now
+			}
+		}
+		st.Status, st.Code, st.Message = org.Active, "", ""
+		st.CheckedAt, st.ConfigFingerprint = now, fp
+		return kind
+	case temporary(res.Status) && wasActive:
+		return kindNotChecked
+	}
+	code := string(res.Code)
+	if code == "" {
+		code = string(res.Status)
+	}
+	kind := kindFailed
+	if st.Status == org.Failed && st.Code == code && st.Message == res.Message && st.ConfigFingerprint == fp {
+		kind = kindUnchanged
+	}
+	st.Status, st.Code, st.Message = org.Failed, code, res.Message
+	st.CheckedAt, st.ConfigFingerprint = now, fp
+	return kind
+}

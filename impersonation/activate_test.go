@@ -1,0 +1,206 @@
+package impersonation
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/org"
+	"github.com/sccsync/scc/scctest"
+)
+
+// activationFixture stores an organization of n users in a memory store;
+// the users at the indexes in outside are not in the service account's
+// scope.
+func activationFixture(t *testing.T, n int, outside ...int) (*fake, *org.MemoryStore, *org.Organization) {
+	t.Helper()
+	f := newFake(t, scctest.Grant{})
+	users := f.addMailboxes(t, n)
+	var scope []string
+	skip := map[int]bool{}
+	for _, i := range outside {
+		skip[i] = true
+	}
+	for i, u := range users {
+		if !skip[i] {
+			scope = append(scope, u.PrimarySMTP)
+		}
+	}
+	if err := f.srv.SetGrant(testLogon, scctest.ImpersonateScope(scope...)); err != nil {
+		t.Fatal(err)
+	}
+	store := org.NewMemoryStore()
+	o, err := store.Create(context.Background(), &org.Organization{Name: "Contoso", Domains: []string{"contoso.example"}, Users: users, Email: f.cfg})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return f, store, o
+}
+
+func TestActivate(t *testing.T) {
+	f, store, o := activationFixture(t, 12, 3, 7)
+	t1 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	ar, err := Activate(context.Background(), store, o.ID, f.options(withClock(func() time.Time { return t1 }))...)
+	if err != nil {
+		t.Fatalf("Activate() error = %v", err)
+	}
+	if ar.Activated != 10 || ar.Failed != 2 || ar.Unchanged != 0 || ar.NotChecked != 0 || !ar.Saved {
+		t.Errorf("Activate() = %+v, want 10 activated, 2 failed, saved", ar)
+	}
+	got, _ := store.Get(context.Background(), o.ID)
+	fp := o.Email.Fingerprint()
+	for i, u := range got.Users {
+		want := org.SyncState{Status: org.Active, ActivatedAt: t1, CheckedAt: t1, ConfigFingerprint: fp}
+		if i == 3 || i == 7 {
+			want = org.SyncState{Status: org.Failed, Code: string(ews.ErrorImpersonateUserDenied), CheckedAt: t1, ConfigFingerprint: fp,
+				Message: u.Sync.Message}
+			if u.Sync.Message == "" {
+				t.Errorf("user %d: failure message is empty", i)
+			}
+		}
+		if diff := cmp.Diff(want, u.Sync); diff != "" {
+			t.Errorf("user %d sync state (-want +got):\n%s", i, diff)
+		}
+	}
+
+	// Running it again changes nothing but the check times.
+	t2 := t1.Add(time.Hour)
+	ar2, err := Activate(context.Background(), store, o.ID, f.options(withClock(func() time.Time { return t2 }))...)
+	if err != nil {
+		t.Fatalf("second Activate() error = %v", err)
+	}
+	if ar2.Unchanged != 12 || ar2.Activated+ar2.Failed+ar2.Renewed != 0 {
+		t.Errorf("second Activate() = %+v, want 12 unchanged", ar2)
+	}
+	again, _ := store.Get(context.Background(), o.ID)
+	for i := range again.Users {
+		before, after := got.Users[i].Sync, again.Users[i].Sync
+		if !after.CheckedAt.Equal(t2) {
+			t.Errorf("user %d CheckedAt = %v, want %v", i, after.CheckedAt, t2)
+		}
+		after.CheckedAt = before.CheckedAt
+		if diff := cmp.Diff(before, after); diff != "" {
+			t.Errorf("user %d changed on a repeated activation (-first +second):\n%s", i, diff)
+		}
+	}
+}
+
+// TestActivateUnderConcurrentEdit: while the check runs, another admin adds
+// a user and renames the organization. Both changes survive, and the
+// outcomes are recorded.
+func TestActivateUnderConcurrentEdit(t *testing.T) {
+	f, store, o := activationFixture(t, 30, 4)
+	ctx := context.Background()
+	edited := false
+	ar, err := Activate(ctx, store, o.ID, f.options(WithConcurrency(2), WithProgress(func(p Progress) {
+		if p.Done != 10 {
+			return
+		}
+		_, err := org.Modify(ctx, store, o.ID, func(x *org.Organization) error {
+			x.Name = "Contoso Ltd"
+			x.Users = append(x.Users, org.User{PrimarySMTP: "new.hire@contoso.example"})
+			x.Users[0].DisplayName = "Renamed Meanwhile"
+			return nil
+		})
+		if err != nil {
+			t.Errorf("concurrent edit: %v", err)
+		}
+		edited = true
+	}))...)
+	if err != nil {
+		t.Fatalf("Activate() error = %v", err)
+	}
+	if !edited {
+		t.Fatal("the concurrent edit did not run")
+	}
+	got, _ := store.Get(ctx, o.ID)
+	if got.Name != "Contoso Ltd" || len(got.Users) != 31 || got.Users[0].DisplayName != "Renamed Meanwhile" {
+		t.Fatalf("after Activate: name %q, %d users, user 0 %q; want the concurrent edit kept", got.Name, len(got.Users), got.Users[0].DisplayName)
+	}
+	if got.Users[30].Sync.Status != org.NotActivated {
+		t.Errorf("user added meanwhile has sync %v, want NotActivated (it was not checked)", got.Users[30].Sync.Status)
+	}
+	if ar.Activated != 29 || ar.Failed != 1 || got.Users[0].Sync.Status != org.Active || got.Users[4].Sync.Status != org.Failed {
+		t.Errorf("Activate() = %+v; user 0 %v, user 4 %v; want 29 activated, 1 failed", ar, got.Users[0].Sync.Status, got.Users[4].Sync.Status)
+	}
+	if got.Version != o.Version+2 {
+		t.Errorf("version = %d, want %d (the edit, then the activation)", got.Version, o.Version+2)
+	}
+}
+
+// TestRenew: after the configuration changes (the service account's
+// credentials), Renew re-checks the active users only.
+func TestRenew(t *testing.T) {
+	f, store, o := activationFixture(t, 8, 2)
+	ctx := context.Background()
+	if _, err := Activate(ctx, store, o.ID, f.options()...); err != nil {
+		t.Fatalf("Activate() error = %v", err)
+	}
+	// Nothing to renew while the configuration is unchanged.
+	ar, err := Renew(ctx, store, o.ID, f.options()...)
+	if err != nil || ar.Skipped != 8 || ar.Saved {
+		t.Fatalf("Renew() unchanged = %+v, %v; want 8 skipped and nothing saved", ar, err)
+	}
+	// Move sync to a new service account (new logon and password).
+	if err := f.srv.AddServiceAccount(`CONTOSO\svc-sync2`, "Rotated-Secret-7", scctest.ImpersonateAll()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := org.Modify(ctx, store, o.ID, func(x *org.Organization) error {
+		x.Email.AccountLogon = `CONTOSO\svc-sync2`
+		x.Email.Password = org.NewSecret("Rotated-Secret-7")
+		x.Users[5].Sync.Status = org.NeedsRenewal
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.ResetRequests()
+	ar, err = Renew(ctx, store, o.ID, f.options()...)
+	if err != nil {
+		t.Fatalf("Renew() error = %v", err)
+	}
+	if ar.Renewed != 7 || ar.Skipped != 1 || ar.Check.Total != 7 || !ar.Saved {
+		t.Errorf("Renew() = %+v, want 7 renewed, the failed user skipped", ar)
+	}
+	got, _ := store.Get(ctx, o.ID)
+	fp := got.Email.Fingerprint()
+	for i, u := range got.Users {
+		if i == 2 {
+			if u.Sync.Status != org.Failed {
+				t.Errorf("failed user: %v, want still Failed (not re-checked by Renew)", u.Sync.Status)
+			}
+			continue
+		}
+		if u.Sync.Status != org.Active || u.Sync.ConfigFingerprint != fp {
+			t.Errorf("user %d: %v with fingerprint %q, want Active with the new fingerprint", i, u.Sync.Status, u.Sync.ConfigFingerprint)
+		}
+	}
+	f.srv.AssertNotImpersonated(t, got.Users[2].PrimarySMTP)
+}
+
+// TestActivateStopped: a wrong password stops the check; nothing is
+// saved and the error says why.
+func TestActivateStopped(t *testing.T) {
+	f, store, o := activationFixture(t, 5)
+	ctx := context.Background()
+	if _, err := org.Modify(ctx, store, o.ID, func(x *org.Organization) error {
+		x.Email.Password = org.NewSecret("wrong")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ar, err := Activate(ctx, store, o.ID, f.options()...)
+	var ae *ews.AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("Activate() error = %v, want *ews.AuthError", err)
+	}
+	if ar.Saved || ar.NotChecked != 5 {
+		t.Errorf("Activate() = %+v, want 5 not checked and nothing saved", ar)
+	}
+	if _, err := Activate(ctx, store, "no-such-org"); !errors.Is(err, org.ErrNotFound) {
+		t.Errorf("Activate(unknown id) error = %v, want org.ErrNotFound", err)
+	}
+}

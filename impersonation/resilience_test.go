@@ -1,0 +1,219 @@
+package impersonation
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/org"
+	"github.com/sccsync/scc/scctest"
+)
+
+// TestCheckUnderInjectedFaults: 5% ErrorServerBusy and 1% dropped
+// connections over 2,000 users; every user still gets exactly one correct
+// result (all of them OK, since every fault is transient and the budget
+// allows enough attempts).
+func TestCheckUnderInjectedFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 users")
+	}
+	f := newFake(t, scctest.ImpersonateAll(), scctest.WithSeed(7))
+	users := f.addMailboxes(t, 2000)
+	f.srv.InjectFraction(0.05, scctest.ServerBusy(2*time.Millisecond))
+	f.srv.InjectFraction(0.01, scctest.DropConnection())
+	var calls atomic.Int64
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(
+		WithConcurrency(MaxConcurrency),
+		WithRetryBudget(RetryBudget{MaxAttempts: 10, BaseDelay: time.Millisecond}),
+		WithProgress(func(Progress) { calls.Add(1) }),
+	)...)
+	if err != nil {
+		t.Fatalf("CheckUsers() error = %v", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusOK] != len(users) {
+		for _, res := range rep.Results {
+			if res.Status != StatusOK {
+				t.Errorf("%s: %s %s %s after %d attempts", res.Address, res.Status, res.Code, res.Message, res.Attempts)
+				break
+			}
+		}
+		t.Fatalf("counts = %v, want all %d ok", rep.Counts, len(users))
+	}
+	st := f.srv.Stats()
+	if st.Faults[ews.ErrorServerBusy] == 0 || st.Dropped == 0 {
+		t.Errorf("server injected %d ErrorServerBusy and %d dropped connections, want some of each", st.Faults[ews.ErrorServerBusy], st.Dropped)
+	}
+	retried := 0
+	for _, res := range rep.Results {
+		if res.Attempts > 1 {
+			retried++
+		}
+	}
+	if retried == 0 {
+		t.Errorf("no user needed a retry, want the injected faults to be retried")
+	}
+	if got := calls.Load(); got != int64(len(users)) {
+		t.Errorf("progress called %d times, want %d", got, len(users))
+	}
+}
+
+// TestCheckCancelMidRun cancels the context after some results and expects
+// the partial report promptly, the rest not-checked.
+func TestCheckCancelMidRun(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 300)
+	f.srv.SetLatency(2*time.Millisecond, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep, err := CheckUsers(ctx, f.cfg, users, f.options(WithConcurrency(4), WithProgress(func(p Progress) {
+		if p.Done == 50 {
+			cancel()
+		}
+	}))...)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("CheckUsers() error = %v, want context.Canceled", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusOK] < 50 || rep.Counts[StatusNotChecked] == 0 || rep.Counts[StatusOK]+rep.Counts[StatusNotChecked] != len(users) {
+		t.Errorf("counts = %v, want ≥ 50 ok and the rest not-checked", rep.Counts)
+	}
+	if rep.Stopped == nil || rep.Stopped.Status != StatusNotChecked {
+		t.Errorf("Stopped = %+v, want a not-checked stop", rep.Stopped)
+	}
+	if n := f.srv.Stats().Operations["GetFolder"]; n > 50+1+2*4 {
+		t.Errorf("server saw %d GetFolder requests after cancelling at 50, want the workers to stop", n)
+	}
+}
+
+// TestCheckBackOffBeyondBudget: a server back-off longer than the wait
+// budget ends as throttled results instead of a hang, and no request is
+// sent before the back-off ends.
+func TestCheckBackOffBeyondBudget(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 20)
+	f.srv.React("GetFolder", users[0].PrimarySMTP, func(scctest.Call) scctest.Reaction {
+		return scctest.Reaction{Fault: scctest.ServerBusy(10 * time.Minute)}
+	})
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(1),
+		WithRetryBudget(RetryBudget{MaxWait: 50 * time.Millisecond, BaseDelay: 1}))...)
+	if err != nil {
+		t.Fatalf("CheckUsers() error = %v", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	res, _ := rep.Result(0)
+	if res.Status != StatusThrottled || res.Code != ews.ErrorServerBusy || res.Attempts != 1 {
+		t.Errorf("first user = %s/%s after %d attempts, want throttled/ErrorServerBusy after 1", res.Status, res.Code, res.Attempts)
+	}
+	if rep.Counts[StatusThrottled] != len(users) {
+		t.Errorf("counts = %v, want every user throttled (nobody may send during the 10-minute back-off)", rep.Counts)
+	}
+	if n := f.srv.Stats().Operations["GetFolder"]; n != 2 {
+		t.Errorf("server saw %d GetFolder requests, want 2 (preflight + the throttled one)", n)
+	}
+}
+
+// TestCheckPausesAllWorkersOnBackOff: while one back-off is in force, no
+// other request reaches the server.
+func TestCheckPausesAllWorkersOnBackOff(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 60)
+	const backOff = 30 * time.Millisecond
+	var busyAt atomic.Int64 // when the back-off was sent, unix nanos
+	var early atomic.Int64
+	f.srv.React("GetFolder", "", func(c scctest.Call) scctest.Reaction {
+		now := time.Now().UnixNano()
+		if at := busyAt.Load(); at != 0 && now < at+int64(backOff) {
+			early.Add(1)
+		}
+		if c.Mailbox == users[10].PrimarySMTP && busyAt.CompareAndSwap(0, now) {
+			return scctest.Reaction{Fault: scctest.ServerBusy(backOff)}
+		}
+		return scctest.Reaction{}
+	})
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(8))...)
+	if err != nil {
+		t.Fatalf("CheckUsers() error = %v", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusOK] != len(users) {
+		t.Errorf("counts = %v, want all ok", rep.Counts)
+	}
+	// Requests already in flight when the back-off was sent may arrive
+	// after it; at most concurrency-1 of them.
+	if n := early.Load(); n > 7 {
+		t.Errorf("%d requests arrived during the back-off, want at most the 7 already in flight", n)
+	}
+}
+
+// TestCheckLowersConcurrency: with a server limit of 3 concurrent requests,
+// ErrorExceededConnectionCount lowers the check's concurrency and every
+// user still passes.
+func TestCheckLowersConcurrency(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 120)
+	f.srv.SetLatency(time.Millisecond, time.Millisecond)
+	f.srv.SetMaxConcurrency(3)
+	var last atomic.Int64
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(12),
+		WithRetryBudget(RetryBudget{MaxAttempts: 20, BaseDelay: time.Millisecond}),
+		WithProgress(func(p Progress) { last.Store(int64(p.Concurrency)) }))...)
+	if err != nil {
+		t.Fatalf("CheckUsers() error = %v", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusOK] != len(users) {
+		t.Errorf("counts = %v, want all ok", rep.Counts)
+	}
+	if f.srv.Stats().Faults[ews.ErrorExceededConnectionCount] > 0 && last.Load() >= 12 {
+		t.Errorf("concurrency stayed at %d after ErrorExceededConnectionCount, want it lowered", last.Load())
+	}
+}
+
+// TestCheckAuthFailureMidRun: a 401 in the middle of the run stops it.
+func TestCheckAuthFailureMidRun(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 100)
+	f.srv.React("GetFolder", users[20].PrimarySMTP, func(scctest.Call) scctest.Reaction {
+		return scctest.Reaction{Fault: scctest.HTTPStatus(http.StatusUnauthorized)}
+	})
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(1))...)
+	var se *StopError
+	if !errors.As(err, &se) || se.Status != StatusAuthFailed {
+		t.Fatalf("CheckUsers() error = %v, want an auth-failed *StopError", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusAuthFailed] != 1 || rep.Counts[StatusOK] != 20 || rep.Counts[StatusNotChecked] != 79 {
+		t.Errorf("counts = %v, want 20 ok, 1 auth-failed, 79 not-checked", rep.Counts)
+	}
+}
+
+// TestCheckOrganization runs Check on an org.Organization with SID, UPN and
+// SMTP identities.
+func TestCheckOrganization(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	m1, _ := f.srv.AddMailbox(scctest.Mailbox{PrimarySMTP: "sid@contoso.example"})
+	m2, _ := f.srv.AddMailbox(scctest.Mailbox{PrimarySMTP: "upn@contoso.example", UPN: "upn@corp.contoso.example"})
+	m3, _ := f.srv.AddMailbox(scctest.Mailbox{PrimarySMTP: "smtp@contoso.example", ProxyAddresses: []string{"alias@contoso.example"}})
+	o := &org.Organization{Name: "Contoso", Email: f.cfg, Users: []org.User{
+		{PrimarySMTP: m1.PrimarySMTP, SID: m1.SID, ImpersonateBy: org.IdentitySID},
+		{PrimarySMTP: m2.PrimarySMTP, UPN: m2.UPN, ImpersonateBy: org.IdentityUPN},
+		{PrimarySMTP: m3.PrimarySMTP, ImpersonateBy: org.IdentitySMTP},
+	}}
+	rep, err := Check(context.Background(), o, f.options()...)
+	if err != nil {
+		t.Fatalf("Check() error = %v", err)
+	}
+	assertOneResultPerUser(t, rep, o.Users)
+	want := map[string]string{"sid@contoso.example": "SID", "upn@contoso.example": "PrincipalName", "smtp@contoso.example": "SmtpAddress"}
+	for _, res := range rep.Results {
+		if res.Status != StatusOK || res.IdentityKind != want[res.Address] {
+			t.Errorf("%s: %s via %s, want ok via %s (%s)", res.Address, res.Status, res.IdentityKind, want[res.Address], res.Message)
+		}
+		f.srv.AssertImpersonated(t, res.Address)
+	}
+}
