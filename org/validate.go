@@ -592,7 +592,7 @@ func checkUsers(ch *checker, users []User, domains map[string]int) {
 			} else {
 				byAddr[a.Key()] = i
 			}
-			if domains != nil && len(domains) > 0 {
+			if len(domains) > 0 {
 				if _, ok := domains[a.Domain()]; !ok {
 					outside++
 					ch.warn(field, fmt.Sprintf("%s is not in the organization's domains.", a), "Add its domain to Domains, or check the address.")
