@@ -64,10 +64,11 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 			if d <= 0 {
 				d = retryDelay(r.s.budget.BaseDelay, maxRetryDelay, a.attempts)
 			}
-			r.s.logger.Info("Exchange asked the service account to back off; pausing all workers", "backoff", d, "code", a.code)
 			if !r.gate.pause(d) {
+				r.s.logger.Warn("Exchange asked for a back-off beyond the retry budget; reporting throttled", "backoff", d, "code", a.code)
 				return r.throttledOverBudget(a)
 			}
+			r.s.logger.Info("Exchange asked the service account to back off; all workers paused", "backoff", d, "code", a.code)
 			continue // wait at the gate
 		}
 		if err := sleep(ctx, retryDelay(r.s.budget.BaseDelay, maxRetryDelay, a.attempts)); err != nil {

@@ -30,8 +30,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw, "STATUS\tUSER\tCODE\tTRIES\tTIME\tDETAIL")
 	for _, res := range r.Results {
 		user := res.Address
-		if res.Identity != "" && !strings.EqualFold(res.Identity, res.Address) {
-			user += " (" + res.Identity + ")"
+		if res.IdentityKind != "SID" && res.Identity != "" && !strings.EqualFold(res.Identity, res.Address) {
+			user += " (" + res.Identity + ")" // a UPN or another SMTP address; SIDs only in JSON and CSV
 		}
 		code := string(res.Code)
 		if code == "" {
@@ -65,6 +65,9 @@ func (r *Report) writeSummary(w io.Writer) {
 		if n := r.Counts[s]; n > 0 {
 			fmt.Fprintf(w, "  %-22s %6d  %s\n", s, n, s.Title())
 		}
+	}
+	if retried, extra := r.retries(); retried > 0 {
+		fmt.Fprintf(w, "Retried %d users (%d extra requests) after throttling or transient failures; back-offs paused all workers together.\n", retried, extra)
 	}
 	if p := r.Preflight; p != nil && p.Status != StatusOK {
 		fmt.Fprintf(w, "\nPreflight failed: %s %s %s\n", p.Status, p.Code, clean(p.Message, 0))
@@ -115,6 +118,18 @@ func (r *Report) writeSummary(w io.Writer) {
 			fmt.Fprintf(w, "  [%s ×%d] %s\n", s, g.count, g.text)
 		}
 	}
+}
+
+// retries counts users that needed more than one attempt, and the extra
+// requests they took.
+func (r *Report) retries() (users, extra int) {
+	for _, res := range r.Results {
+		if res.Attempts > 1 {
+			users++
+			extra += res.Attempts - 1
+		}
+	}
+	return users, extra
 }
 
 // WriteJSON writes the report as indented JSON (see [Report.MarshalJSON]).

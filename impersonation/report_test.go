@@ -60,7 +60,7 @@ func TestWriteTable(t *testing.T) {
 	for _, want := range []string{
 		"STATUS", "out-of-scope", "bob@contoso.example (bob@corp.contoso.example)", "ErrorImpersonateUserDenied",
 		"Checked 4 of 5 users", "Exchange 15.2.1544.4", "What to do:", "[out-of-scope ×1] add to scope",
-		"write probe passed",
+		"write probe passed", "Retried 1 users (1 extra requests)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("WriteTable() output lacks %q:\n%s", want, out)

@@ -3,7 +3,10 @@ package impersonation
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -117,25 +120,28 @@ func TestCheckBackOffBeyondBudget(t *testing.T) {
 	}
 }
 
-// TestCheckPausesAllWorkersOnBackOff: while one back-off is in force, no
-// other request reaches the server.
+// TestCheckPausesAllWorkersOnBackOff: once the check has paused for a
+// server back-off, no new request reaches the server until it ends; only
+// requests already in flight may still arrive.
 func TestCheckPausesAllWorkersOnBackOff(t *testing.T) {
 	f := newFake(t, scctest.ImpersonateAll())
 	users := f.addMailboxes(t, 60)
-	const backOff = 30 * time.Millisecond
-	var busyAt atomic.Int64 // when the back-off was sent, unix nanos
-	var early atomic.Int64
+	const backOff = 100 * time.Millisecond
+	const workers = 8
+	var sent atomic.Bool
+	var mu sync.Mutex
+	var arrivals []time.Time
 	f.srv.React("GetFolder", "", func(c scctest.Call) scctest.Reaction {
-		now := time.Now().UnixNano()
-		if at := busyAt.Load(); at != 0 && now < at+int64(backOff) {
-			early.Add(1)
-		}
-		if c.Mailbox == users[10].PrimarySMTP && busyAt.CompareAndSwap(0, now) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		if c.Mailbox == users[10].PrimarySMTP && sent.CompareAndSwap(false, true) {
 			return scctest.Reaction{Fault: scctest.ServerBusy(backOff)}
 		}
 		return scctest.Reaction{}
 	})
-	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(8))...)
+	pauses := &recordingHandler{msg: "all workers paused"}
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(workers), WithLogger(slog.New(pauses)))...)
 	if err != nil {
 		t.Fatalf("CheckUsers() error = %v", err)
 	}
@@ -143,11 +149,46 @@ func TestCheckPausesAllWorkersOnBackOff(t *testing.T) {
 	if rep.Counts[StatusOK] != len(users) {
 		t.Errorf("counts = %v, want all ok", rep.Counts)
 	}
-	// Requests already in flight when the back-off was sent may arrive
-	// after it; at most concurrency-1 of them.
-	if n := early.Load(); n > 7 {
-		t.Errorf("%d requests arrived during the back-off, want at most the 7 already in flight", n)
+	paused := pauses.times()
+	if len(paused) != 1 {
+		t.Fatalf("the check paused %d times, want 1", len(paused))
 	}
+	// The pause began at or before paused[0] and lasts backOff; leave a
+	// margin at the end for the clock reads.
+	early := 0
+	for _, at := range arrivals {
+		if at.After(paused[0]) && at.Before(paused[0].Add(backOff-10*time.Millisecond)) {
+			early++
+		}
+	}
+	if early > workers-1 {
+		t.Errorf("%d requests arrived during the back-off, want at most the %d already in flight", early, workers-1)
+	}
+}
+
+// recordingHandler is a slog.Handler that records when a message was
+// logged.
+type recordingHandler struct {
+	msg string
+	mu  sync.Mutex
+	at  []time.Time
+}
+
+func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, h.msg) {
+		h.mu.Lock()
+		h.at = append(h.at, time.Now())
+		h.mu.Unlock()
+	}
+	return nil
+}
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
+func (h *recordingHandler) times() []time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]time.Time(nil), h.at...)
 }
 
 // TestCheckLowersConcurrency: with a server limit of 3 concurrent requests,

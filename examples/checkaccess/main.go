@@ -1,0 +1,226 @@
+// Command checkaccess checks, for every user of an organization, that the
+// Exchange service account can impersonate the user's mailbox, and prints a
+// table with what to do about every problem.
+//
+// Try it without an Exchange server (an embedded fake with a demo
+// organization):
+//
+//	go run ./examples/checkaccess -demo
+//
+// Against a real server (the password comes from $SCC_PASSWORD or a file):
+//
+//	SCC_PASSWORD=... go run ./examples/checkaccess \
+//	    -ews-url https://mail.contoso.com/EWS/Exchange.asmx \
+//	    -logon 'CONTOSO\svc-sync' -users mailboxes.csv
+//
+// where mailboxes.csv is the output of
+// Get-Mailbox -ResultSize Unlimited | Select-Object PrimarySmtpAddress,UserPrincipalName,Sid | Export-Csv mailboxes.csv.
+//
+// Benchmark mode (fake server, no demo problems):
+//
+//	go run ./examples/checkaccess -demo -users 10000 -latency 20ms -concurrency 27
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sccsync/scc/examples/internal/demo"
+	"github.com/sccsync/scc/impersonation"
+	"github.com/sccsync/scc/org"
+)
+
+type flags struct {
+	demo        bool
+	users       string
+	latency     time.Duration
+	concurrency int
+	ewsURL      string
+	logon       string
+	password    string
+	passFile    string
+	auth        string
+	version     string
+	insecure    bool
+	writeProbe  bool
+	json, csv   bool
+	verbose     bool
+}
+
+func main() {
+	var f flags
+	flag.BoolVar(&f.demo, "demo", false, "run against an embedded fake Exchange server with a demo organization")
+	flag.StringVar(&f.users, "users", "", "CSV file of users (Get-Mailbox | Export-Csv); with -demo: a number of generated users (benchmark mode)")
+	flag.DurationVar(&f.latency, "latency", 0, "with -demo: latency the fake adds to every request")
+	flag.IntVar(&f.concurrency, "concurrency", impersonation.DefaultConcurrency, fmt.Sprintf("requests in flight (1-%d)", impersonation.MaxConcurrency))
+	flag.StringVar(&f.ewsURL, "ews-url", "", "EWS URL, https://<host>/EWS/Exchange.asmx")
+	flag.StringVar(&f.logon, "logon", "", `service account logon, DOMAIN\user or user@domain`)
+	flag.StringVar(&f.passFile, "password-file", "", "file holding the service account's password (default: $SCC_PASSWORD)")
+	flag.StringVar(&f.password, "password", "", "the password itself (UNSAFE: visible in the process list and shell history)")
+	flag.StringVar(&f.auth, "auth", "auto", "authentication: ntlm, basic or auto (what the server offers)")
+	flag.StringVar(&f.version, "exchange-version", "", "RequestServerVersion, e.g. Exchange2013_SP1 (default: the client's)")
+	flag.BoolVar(&f.insecure, "insecure-http", false, "allow an http:// EWS URL (lab servers only)")
+	flag.BoolVar(&f.writeProbe, "write-probe", false, "also create and delete a test message in each user's Drafts")
+	flag.BoolVar(&f.json, "json", false, "print the report as JSON")
+	flag.BoolVar(&f.csv, "csv", false, "print the report as CSV")
+	flag.BoolVar(&f.verbose, "v", false, "log back-offs and stops to stderr")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code, err := run(ctx, f, os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "checkaccess:", err)
+	}
+	os.Exit(code)
+}
+
+// run returns the exit code: 0 all users OK (or the demo ran), 1 some
+// users failed or the check stopped, 2 usage or setup error.
+func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
+	if f.json && f.csv {
+		return 2, errors.New("choose one of -json and -csv")
+	}
+	opts := []impersonation.Option{}
+	if f.writeProbe {
+		opts = append(opts, impersonation.WithWriteProbe())
+	}
+	if f.verbose {
+		opts = append(opts, impersonation.WithLogger(slog.New(slog.NewTextHandler(stderr, nil))))
+	}
+	opts = append(opts, impersonation.WithConcurrency(f.concurrency))
+
+	var o *org.Organization
+	var err error
+	bench := false
+	if f.demo {
+		d, n, err := startDemo(f)
+		if err != nil {
+			return 2, err
+		}
+		defer d.Close()
+		bench = n > 0
+		o = d.Org
+		opts = append(opts, impersonation.WithEWSOptions(d.EWSOptions...))
+		if !bench {
+			fmt.Fprintf(stderr, "Demo: fake Exchange at %s, %d users, service account %s\n", d.Server.EWSURL(), len(o.Users), demo.ServiceLogon)
+		}
+	} else {
+		if o, err = realOrganization(f, stderr); err != nil {
+			return 2, err
+		}
+	}
+
+	if bench {
+		return benchmark(ctx, o, f, opts, stdout)
+	}
+	p := newProgress(stderr)
+	opts = append(opts, impersonation.WithProgress(p.update))
+	rep, err := impersonation.Check(ctx, o, opts...)
+	p.done()
+	if rep == nil {
+		return 2, err
+	}
+	switch {
+	case f.json:
+		err = rep.WriteJSON(stdout)
+	case f.csv:
+		err = rep.WriteCSV(stdout)
+	default:
+		err = rep.WriteTable(stdout)
+	}
+	if err != nil {
+		return 2, err
+	}
+	if !f.demo && (rep.Stopped != nil || !rep.OK()) {
+		return 1, nil // for scripts: some users need attention
+	}
+	return 0, nil
+}
+
+// startDemo starts the fake; n > 0 is the benchmark's user count.
+func startDemo(f flags) (*demo.Demo, int, error) {
+	o := demo.README()
+	n := 0
+	if f.users != "" {
+		if _, err := fmt.Sscan(f.users, &n); err != nil || n < 1 {
+			return nil, 0, fmt.Errorf("with -demo, -users is a number of users, not %q", f.users)
+		}
+		o = demo.Options{Users: n}
+	}
+	o.Latency = f.latency
+	d, err := demo.Start(o)
+	return d, n, err
+}
+
+// realOrganization builds the organization from the flags.
+func realOrganization(f flags, stderr io.Writer) (*org.Organization, error) {
+	if f.ewsURL == "" || f.logon == "" || f.users == "" {
+		return nil, errors.New("need -ews-url, -logon and -users FILE.csv (or -demo); see -help")
+	}
+	pw, err := password(f, stderr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := org.EmailConfiguration{
+		AccessType:        org.Impersonation,
+		AccountLogon:      f.logon,
+		Password:          org.NewSecret(pw),
+		EWSURL:            f.ewsURL,
+		ExchangeVersion:   f.version,
+		AllowInsecureHTTP: f.insecure,
+	}
+	switch strings.ToLower(f.auth) {
+	case "ntlm":
+		cfg.AuthMethod = org.AuthNTLM
+	case "basic":
+		cfg.AuthMethod = org.AuthBasic
+	case "auto", "":
+		cfg.AuthMethod = org.AuthNegotiate
+	default:
+		return nil, fmt.Errorf("-auth %q: want ntlm, basic or auto", f.auth)
+	}
+	o := &org.Organization{Name: "checkaccess", Email: cfg}
+	file, err := os.Open(f.users)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	res, err := o.ImportCSV(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", f.users, err)
+	}
+	for _, r := range res.Rejected {
+		fmt.Fprintf(stderr, "%s: %v (row skipped)\n", f.users, r)
+	}
+	fmt.Fprintf(stderr, "%s: %d users\n", f.users, len(o.Users))
+	return o, nil
+}
+
+// password reads the password from -password-file, $SCC_PASSWORD or, with
+// a warning, -password.
+func password(f flags, stderr io.Writer) (string, error) {
+	switch {
+	case f.passFile != "":
+		b, err := os.ReadFile(f.passFile)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	case os.Getenv("SCC_PASSWORD") != "":
+		return os.Getenv("SCC_PASSWORD"), nil
+	case f.password != "":
+		fmt.Fprintln(stderr, "WARNING: -password puts the service account's password in the process list and your shell history; use $SCC_PASSWORD or -password-file.")
+		return f.password, nil
+	}
+	return "", errors.New("no password: set $SCC_PASSWORD or use -password-file")
+}
