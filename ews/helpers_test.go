@@ -1,11 +1,13 @@
 package ews_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +41,7 @@ func newFakeEWS(t testing.TB, handler func(w http.ResponseWriter, r *http.Reques
 		n := len(f.requests)
 		f.requests = append(f.requests, recorded{Header: r.Header.Clone(), Body: body})
 		f.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		f.handler(w, r, n)
 	}))
 	t.Cleanup(f.Close)
@@ -88,3 +91,5 @@ func soapReply(status int, body []byte) func(http.ResponseWriter, *http.Request,
 		w.Write(body)
 	}
 }
+
+func containsBytes(b []byte, s string) bool { return strings.Contains(string(b), s) }
