@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -62,7 +63,9 @@ type authServer struct {
 
 type serverOpt func(*authServer)
 
-func withNTLMServer(t *testing.T) serverOpt {
+func withNTLMServer(t *testing.T) serverOpt { return withNTLMServerTB(t) }
+
+func withNTLMServerTB(t testing.TB) serverOpt {
 	return func(s *authServer) {
 		ns, err := ntlmserver.New(ntlmserver.Config{NetBIOSDomain: "CONTOSO", DNSDomain: "contoso.com",
 			Password: func(user, domain string) (string, bool) {
@@ -636,4 +639,153 @@ func TestNoSecretsInValues(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNTLMReauthAfterConnectionLoss: when the server drops an authenticated
+// connection, the next request handshakes again on the new one. (The
+// transport never replays a request whose connection died after it was
+// written; the Client's retry policy decides, and GetFolder is safe to
+// repeat.)
+func TestNTLMReauthAfterConnectionLoss(t *testing.T) {
+	s := newAuthServer(t, false, withNTLMServer(t))
+	c := s.client(t, WithNTLM(`CONTOSO\svc-sync`, testPassword),
+		WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MaxWait: time.Second, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	if err := getInbox(context.Background(), c); err != nil {
+		t.Fatalf("first GetFolder = %v", err)
+	}
+	s.CloseClientConnections()
+	if err := getInbox(context.Background(), c); err != nil {
+		t.Fatalf("GetFolder after the server closed the connection = %v", err)
+	}
+	if got, want := s.stats(), (authStats{Challenges: 2, Logons: 2, Served: 2, Conns: 2}); got != want {
+		t.Errorf("server stats = %+v, want %+v", got, want)
+	}
+}
+
+// TestNTLMMaxConnsPerHost: the caller's transport limit bounds the
+// connections (and so the handshakes) of a busy client.
+func TestNTLMMaxConnsPerHost(t *testing.T) {
+	s := newAuthServer(t, false, withNTLMServer(t))
+	c := s.client(t, WithNTLM(`CONTOSO\svc-sync`, testPassword),
+		WithHTTPClient(&http.Client{Transport: &http.Transport{MaxConnsPerHost: 2}}))
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				if err := getInbox(context.Background(), c); err != nil {
+					t.Errorf("GetFolder = %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if st := s.stats(); st.Served != 30 || st.Conns > 2 || st.Logons != st.Conns {
+		t.Errorf("server stats = %+v, want 30 served over at most 2 connections, one logon each", st)
+	}
+}
+
+// TestNTLMContextCancelledWaitingForConnection: a call waiting for a
+// connection slot gives up with its context.
+func TestNTLMContextCancelledWaitingForConnection(t *testing.T) {
+	block, arrived := make(chan struct{}), make(chan struct{})
+	s := newAuthServer(t, false, withNTLMServer(t))
+	inner := s.Config.Handler
+	s.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Block") != "" {
+			close(arrived)
+			<-block
+		}
+		inner.ServeHTTP(w, r)
+	})
+	t.Cleanup(func() { close(block) })
+	nt, err := (&ntlmAuth{logon: `CONTOSO\svc-sync`, password: secret(testPassword)}).wrap(&http.Transport{MaxConnsPerHost: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked, _ := http.NewRequest(http.MethodPost, s.URL, strings.NewReader("x"))
+	blocked.Header.Set("X-Block", "1")
+	go func() {
+		if resp, err := nt.RoundTrip(blocked); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-arrived // the blocked request holds the only connection
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, strings.NewReader("y"))
+	if _, err := nt.RoundTrip(req); !errors.Is(err, context.Canceled) {
+		t.Errorf("RoundTrip with a cancelled context while the only connection is busy = %v, want context.Canceled", err)
+	}
+}
+
+// BenchmarkNTLMGetFolder measures impersonated GetFolder calls through an
+// NTLM client against a server that verifies NTLMv2: the handshake is paid
+// once per connection, so its cost amortises to nothing per call.
+func BenchmarkNTLMGetFolder(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opt  func(b *testing.B) (serverOpt, Option)
+	}{
+		{"NTLM", func(b *testing.B) (serverOpt, Option) {
+			return withNTLMServerTB(b), WithNTLM(`CONTOSO\svc-sync`, testPassword)
+		}},
+		{"Basic", func(*testing.B) (serverOpt, Option) {
+			return withBasicServer(), WithBasicAuth(`CONTOSO\svc-sync`, testPassword)
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			so, co := bc.opt(b)
+			s := newAuthServer(b, false, so)
+			c := s.client(b, co, WithInsecureHTTP())
+			alice := c.With(Impersonate(PrimarySmtpAddress("alice@contoso.com")))
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if err := getInbox(ctx, alice); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			st := s.stats()
+			b.ReportMetric(float64(st.Challenges)/float64(b.N), "handshakes/op")
+		})
+	}
+	// For comparison: a new connection, hence a handshake, for every call.
+	b.Run("NTLM-new-connection-per-call", func(b *testing.B) {
+		s := newAuthServer(b, false, withNTLMServerTB(b))
+		c := s.client(b, WithNTLM(`CONTOSO\svc-sync`, testPassword))
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if err := getInbox(ctx, c); err != nil {
+				b.Fatal(err)
+			}
+			c.http.CloseIdleConnections()
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(s.stats().Challenges)/float64(b.N), "handshakes/op")
+	})
+	b.Run("NTLM-parallel", func(b *testing.B) {
+		s := newAuthServer(b, false, withNTLMServerTB(b))
+		c := s.client(b, WithNTLM(`CONTOSO\svc-sync`, testPassword))
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := getInbox(context.Background(), c); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.StopTimer()
+		st := s.stats()
+		b.ReportMetric(float64(st.Challenges)/float64(b.N), "handshakes/op")
+		b.ReportMetric(float64(st.Conns), "conns")
+	})
 }
