@@ -789,3 +789,37 @@ func BenchmarkNTLMGetFolder(b *testing.B) {
 		b.ReportMetric(float64(st.Conns), "conns")
 	})
 }
+
+// TestNTLMBodyWithoutGetBody: a request body that cannot be re-read is
+// buffered so that every handshake leg carries it.
+func TestNTLMBodyWithoutGetBody(t *testing.T) {
+	var bodies []string
+	var mu sync.Mutex
+	s := newAuthServer(t, false, withNTLMServer(t))
+	inner := s.Config.Handler
+	s.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		r.Body = io.NopCloser(strings.NewReader(string(b)))
+		inner.ServeHTTP(w, r)
+	})
+	nt, err := (&ntlmAuth{logon: `CONTOSO\svc-sync`, password: secret(testPassword)}).wrap(&http.Transport{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.URL, io.NopCloser(strings.NewReader("<soap/>")))
+	req.GetBody = nil
+	resp, err := nt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("RoundTrip = %d, want 200", resp.StatusCode)
+	}
+	if diff := cmp.Diff([]string{"<soap/>", "<soap/>", "<soap/>"}, bodies); diff != "" {
+		t.Errorf("bodies of the probe, NEGOTIATE and AUTHENTICATE legs (-want +got):\n%s", diff)
+	}
+}

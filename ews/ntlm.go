@@ -1,6 +1,7 @@
 package ews
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -233,7 +234,7 @@ func replayable(req *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("ews: reading the request body: %w", err)
 	}
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(string(data))), nil }
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	return nil
 }
 
