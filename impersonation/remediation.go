@@ -62,15 +62,15 @@ func remediation(st Status, code ews.ResponseCode, h hints) string {
 	case StatusOK:
 		return ""
 	case StatusImpersonationDenied:
+		if h.appOnly {
+			return "The application may not impersonate anyone: grant it the full_access_as_app application permission of Office 365 Exchange Online in Microsoft Entra ID and give admin consent (tokens carry it in the roles claim); then check again. " + ewsOnlineRetirement
+		}
 		if h.exchangeOnline {
-			if h.appOnly {
-				return "The application may not impersonate anyone: grant it the full_access_as_app application permission of Office 365 Exchange Online in Microsoft Entra ID and give admin consent (tokens carry it in the roles claim); then check again. " + ewsOnlineRetirement
-			}
 			return "Exchange Online removed the ApplicationImpersonation role in February 2025, so a service account logon with a password cannot impersonate there. " + appOnlyPointer + " " + ewsOnlineRetirement
 		}
 		return fmt.Sprintf(`Give the service account the ApplicationImpersonation role. In the Exchange Management Shell: New-ManagementRoleAssignment -Name "scc-impersonation" -Role ApplicationImpersonation -User %s (add -CustomRecipientWriteScope <scope> to limit it to the synced mailboxes); then check again.`, psQuote(h.account()))
 	case StatusOutOfScope:
-		if h.exchangeOnline {
+		if h.appOnly || h.exchangeOnline {
 			return "The application's access is limited and this mailbox is outside it. Check with Test-ApplicationAccessPolicy -Identity <mailbox> -AppId <application id> and Get-ManagementRoleAssignment -RoleAssigneeType ServicePrincipal; add the mailbox to the policy's mail-enabled security group or to the management scope of the RBAC for Applications assignment."
 		}
 		return "The mailbox is outside the management scope of the service account's ApplicationImpersonation role assignment. Find the scope with Get-ManagementRoleAssignment -Role ApplicationImpersonation -GetEffectiveUsers | Format-List Name,CustomRecipientWriteScope,RecipientWriteScope and Get-ManagementScope <scope> | Format-List RecipientFilter; then add the mailbox to it (change the recipient filter, or move the mailbox into the OU or group the filter selects)."

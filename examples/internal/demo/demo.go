@@ -145,7 +145,7 @@ func Start(o Options) (*Demo, error) {
 			AccountLogon: ServiceLogon,
 			Password:     org.NewSecret(ServicePassword),
 			EWSURL:       srv.EWSURL(),
-			AuthMethod:   org.AuthBasic,
+			AuthMethod:   org.AuthNegotiate, // NTLM, as the fake offers it like on-premises Exchange
 		},
 	}
 	hc := srv.Client()
