@@ -86,16 +86,13 @@ func Check(ctx context.Context, o *org.Organization, opts ...Option) (*Report, e
 // Cancelling ctx returns promptly with the partial report.
 func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.User, opts ...Option) (*Report, error) {
 	s, optErr := newSettings(opts)
-	if s == nil {
-		s = &settings{now: time.Now}
-	}
 	r := newRun(s, cfg, users)
 	if optErr != nil {
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: "invalid options: " + optErr.Error(),
 			Remediation: "Fix the options passed to the check."}, optErr)
 	}
 	if err := cfg.Validate(); err != nil {
-		return r.stopBeforeStart(configStop(cfg, err), err)
+		return r.stopBeforeStart(configStop(err), err)
 	}
 	if cfg.AccessType == org.DirectLogon {
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: ErrDirectLogon.Error(),
@@ -115,7 +112,7 @@ func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.Use
 }
 
 // configStop describes an invalid configuration.
-func configStop(cfg org.EmailConfiguration, err error) Stop {
+func configStop(err error) Stop {
 	st := Stop{Status: StatusNotChecked, Reason: "the email configuration is invalid: " + err.Error()}
 	var fixes []string
 	var ve org.ValidationErrors
@@ -133,7 +130,6 @@ func configStop(cfg org.EmailConfiguration, err error) Stop {
 	if st.Remediation == "" {
 		st.Remediation = "Correct the email configuration and check again."
 	}
-	_ = cfg
 	return st
 }
 

@@ -139,7 +139,8 @@ type Report struct {
 	Results []Result
 }
 
-// Result returns the result for the user at input position index.
+// Result returns the result for the user at input position index (a linear
+// search; index Results by Result.Index to look many up).
 func (r *Report) Result(index int) (Result, bool) {
 	for _, res := range r.Results {
 		if res.Index == index {
