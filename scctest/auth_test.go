@@ -221,3 +221,7 @@ func TestAuthOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+func ntlmsspNegotiator(rt http.RoundTripper) http.RoundTripper {
+	return ntlmssp.Negotiator{RoundTripper: rt}
+}
