@@ -133,3 +133,30 @@ func TestCheckTLSNameMismatch(t *testing.T) {
 		t.Errorf("remediation = %q, want it to say the certificate does not name the host", rep.Stopped.Remediation)
 	}
 }
+
+// TestCheckDelegatedToken: a delegated OAuth token cannot impersonate; the
+// first user's ErrorInvalidExchangeImpersonationHeaderData stops the check.
+func TestCheckDelegatedToken(t *testing.T) {
+	srv := scctest.NewTLSServer(t)
+	var users []org.User
+	for _, a := range []string{"anna@contoso.example", "ben@contoso.example", "carla@contoso.example"} {
+		if _, err := srv.AddMailbox(scctest.Mailbox{PrimarySMTP: a}); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, org.User{PrimarySMTP: a})
+	}
+	if err := srv.AddToken("user-token", scctest.Token{Kind: scctest.Delegated, AppID: "app", User: "anna@contoso.example"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, EWSURL: srv.EWSURL(), TenantID: "contoso.onmicrosoft.com",
+		ClientID: "8f3c2b1a-1111-4222-8333-944455556666", ClientSecret: org.NewSecret("s")}
+	rep, err := CheckUsers(context.Background(), cfg, users, WithConcurrency(1), WithEWSOptions(
+		ews.WithHTTPClient(srv.Client()), ews.WithBearerToken(func(context.Context) (string, error) { return "user-token", nil })))
+	if !errors.Is(err, ews.ErrorInvalidExchangeImpersonationHeaderData) {
+		t.Fatalf("CheckUsers() error = %v, want a stop wrapping ErrorInvalidExchangeImpersonationHeaderData", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusError] != 1 || rep.Counts[StatusNotChecked] != 2 || !strings.Contains(rep.Stopped.Remediation, "app-only token") {
+		t.Errorf("counts = %v, stop = %+v; want 1 error, 2 not-checked and the app-only advice", rep.Counts, rep.Stopped)
+	}
+}

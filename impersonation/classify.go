@@ -120,6 +120,12 @@ func classifyCode(code ews.ResponseCode, msg string) outcome {
 		o.status, o.stop = StatusImpersonationDenied, true
 	case ews.ErrorImpersonateUserDenied:
 		o.status = StatusOutOfScope
+	case ews.ErrorInvalidExchangeImpersonationHeaderData:
+		// With a delegated OAuth token every impersonated request fails so
+		// ("…must not exist for this type of OAuth token"); a malformed
+		// identifier would fail only its user.
+		o.status = StatusError
+		o.stop = strings.Contains(strings.ToLower(msg), "oauth token")
 	case ews.ErrorNonExistentMailbox, ews.ErrorInvalidSmtpAddress, ews.ErrorInvalidUserPrincipalName,
 		ews.ErrorInvalidSid, ews.ErrorInvalidMailbox, ews.ErrorMissingEmailAddress,
 		ews.ErrorNameResolutionNoMailbox:

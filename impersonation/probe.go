@@ -231,6 +231,10 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 		r.setStop(Stop{Status: a.status,
 			Reason:      fmt.Sprintf("Exchange rejected the service account's credentials (HTTP 401) while checking %s; stopped so that Active Directory does not lock the account out: %s", res.Address, a.message),
 			Remediation: res.Remediation}, a.cause())
+	case a.stop:
+		r.setStop(Stop{Status: a.status, Code: a.code,
+			Reason:      fmt.Sprintf("Exchange answered %s while checking %s: every user would fail the same way: %s", a.code, res.Address, a.message),
+			Remediation: res.Remediation}, a.cause())
 	case a.status == StatusNoMailbox && a.code == ews.ErrorNonExistentMailbox && sid.Kind == ews.KindPrimarySmtpAddress:
 		r.explainNoMailbox(ctx, view, sid, &res)
 	case a.status == StatusOK && r.s.writeProbe:

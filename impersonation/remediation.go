@@ -119,6 +119,9 @@ func remediation(st Status, code ews.ResponseCode, h hints) string {
 	case StatusNetworkError:
 		return "Check the EWS URL, DNS, the firewall and the proxy between this machine and the Exchange server (Test-NetConnection <host> -Port 443)."
 	case StatusError:
+		if code == ews.ErrorInvalidExchangeImpersonationHeaderData {
+			return "Exchange refused the impersonation header. With OAuth, use an app-only token (client-credentials flow, scope https://outlook.office365.com/.default, application permission full_access_as_app): a delegated token (EWS.AccessAsUser.All) acts as its user and must not impersonate."
+		}
 		if code == "" {
 			return "Exchange answered with an unexpected error; see the message. Run the check again; if it persists, check the Exchange server's event log."
 		}
