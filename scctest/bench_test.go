@@ -1,0 +1,122 @@
+package scctest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"testing"
+)
+
+// BenchmarkGetFolder compares an impersonated GetFolder (Basic auth) served
+// by the fake with a bare net/http handler that returns a fixed body of the
+// same size, side by side: the ratio of their ns/op is the fake's relative
+// throughput (target: the fake reaches >= 50% of the bare handler's
+// requests/s).
+func BenchmarkGetFolder(b *testing.B) {
+	body := envelope(version("Exchange2013_SP1")+imp(alice), getInbox)
+	run := func(b *testing.B, url string, c *http.Client) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				hr, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(body)))
+				hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
+				hr.SetBasicAuth(testSvc, testPassword)
+				res, err := c.Do(hr)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					b.Errorf("status %d", res.StatusCode)
+					return
+				}
+			}
+		})
+	}
+	s := NewServer(b)
+	if _, err := s.AddMailbox(Mailbox{PrimarySMTP: alice}); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.AddServiceAccount(testSvc, testPassword, ImpersonateAll()); err != nil {
+		b.Fatal(err)
+	}
+	sample := do(b, s, nil, req{user: testSvc, pass: testPassword, body: body})
+	fixed := sample.body
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(fixed)))
+		_, _ = w.Write(fixed)
+	}))
+	b.Cleanup(bare.Close)
+	client := func() *http.Client {
+		return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	}
+	b.Run("bare", func(b *testing.B) { run(b, bare.URL+EWSPath, client()) })
+	b.Run("fake", func(b *testing.B) { run(b, s.EWSURL(), client()) })
+	s.ResetRequests() // the log grows with b.N; keep memory flat between runs
+}
+
+// loadDirectory builds a server with n mailboxes of k inbox items each.
+func loadDirectory(tb testing.TB, n, k int) *Server {
+	s, err := New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range n {
+		addr := fmt.Sprintf("user%d@contoso.example", i)
+		if _, err := s.AddMailbox(Mailbox{PrimarySMTP: addr}); err != nil {
+			tb.Fatal(err)
+		}
+		for j := range k {
+			m := Message{Subject: fmt.Sprintf("Message %d for user %d", j, i), Body: "Hello, this is a short test body.", From: "sender@example.org", To: []string{addr}}
+			if _, err := s.AddItem(addr, "inbox", m); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return s
+}
+
+// heapAfterGC returns the live heap after a full collection.
+func heapAfterGC() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// BenchmarkDirectoryMemory loads 10,000 mailboxes with 10 items each and
+// reports the live heap they take after GC (target: <= 200 MB).
+func BenchmarkDirectoryMemory(b *testing.B) {
+	var mb float64
+	for range b.N {
+		before := heapAfterGC()
+		s := loadDirectory(b, 10000, 10)
+		after := heapAfterGC()
+		mb = float64(after-before) / (1 << 20)
+		runtime.KeepAlive(s)
+		s.Close()
+	}
+	b.ReportMetric(mb, "MB-live-heap")
+}
+
+// TestDirectoryMemory logs (does not assert) the same number once.
+func TestDirectoryMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 100,000 items")
+	}
+	before := heapAfterGC()
+	s := loadDirectory(t, 10000, 10)
+	after := heapAfterGC()
+	t.Logf("10,000 mailboxes x 10 items: %.1f MB live heap after GC", float64(after-before)/(1<<20))
+	runtime.KeepAlive(s)
+	s.Close()
+}
