@@ -353,7 +353,7 @@ func stripMarkup(s string) string {
 		return s
 	}
 	var b strings.Builder
-	lower := strings.ToLower(s)
+	lower := asciiLower(s) // same byte length as s, unlike strings.ToLower
 	for i := 0; i < len(s); {
 		if s[i] != '<' {
 			j := strings.IndexByte(s[i:], '<')
@@ -387,6 +387,17 @@ func stripMarkup(s string) string {
 		i += end + 1
 	}
 	return b.String()
+}
+
+// asciiLower lowers A-Z only, keeping every byte offset of s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // excerptText drops control characters and collapses whitespace.
