@@ -252,7 +252,7 @@ func (g *diagnoser) versionStep(v ews.ServerVersionInfo) Step {
 	g.d.ServerVersion = v.String()
 	product, note := exchangeRelease(v)
 	g.d.Product = product
-	detail := fmt.Sprintf("%s (build %s)", product, v.String())
+	detail := fmt.Sprintf("%s, build %s", product, v.String())
 	if product == "Exchange Online" && !g.h.exchangeOnline {
 		g.h.exchangeOnline = true
 		g.d.ExchangeOnline = true
@@ -328,7 +328,7 @@ func (g *diagnoser) stepImpersonation(ctx context.Context) Step {
 		st := g.failOutcome(o, err)
 		alt := g.client.With(ews.Impersonate(ews.SmtpAddress(g.sid.Value)), ews.AnchorMailbox(g.sid.Value))
 		if _, aerr := alt.Folder(ctx, ews.DistinguishedFolder(ews.FolderInbox)); aerr == nil {
-			st.Detail += fmt.Sprintf("; %s is a secondary (proxy) address of a mailbox, not its primary SMTP address", g.sid.Value)
+			st.Detail = strings.TrimSuffix(st.Detail, ".") + fmt.Sprintf("; %s is a secondary (proxy) address of a mailbox, not its primary SMTP address", g.sid.Value)
 			st.Fix = fmt.Sprintf("Use the mailbox's primary SMTP address instead of %s (Get-Recipient %s | Format-List PrimarySmtpAddress), in this diagnosis and in the user list, or impersonate by UPN or SID.", g.sid.Value, psQuote(g.sid.Value))
 		}
 		return st
