@@ -17,9 +17,11 @@ import (
 //   - Microsoft Exchange Impersonation: Account Logon and Password with NTLM
 //     (AuthNTLM, and AuthNegotiate, which [CheckUsers] refines to what the
 //     server offers) or Basic (AuthBasic).
-//   - Exchange Online app-only OAuth: no credentials are derived. This
-//     package does not fetch Microsoft Entra tokens; pass a token source in
-//     opts, e.g. ews.WithTokenSource(cc.TokenSource(ctx)) with
+//   - Exchange Online app-only OAuth: no credentials are derived; pass a
+//     token source in opts: ews.WithBearerToken(cc.Token) with a
+//     [ClientCredentials] built from the same configuration (client secret
+//     or certificate), or any other source such as
+//     ews.WithTokenSource(conf.TokenSource(ctx)) with
 //     golang.org/x/oauth2/clientcredentials (scope
 //     https://outlook.office365.com/.default).
 //

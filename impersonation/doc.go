@@ -11,6 +11,14 @@
 // code and message verbatim, and a remediation. [Activate] and [Renew] run
 // the check and record the outcomes in an org.Store.
 //
+// For Exchange Online, where Microsoft removed ApplicationImpersonation in
+// 2025, configure app-only OAuth (org.OnlineAppOnly) and pass a token source
+// with [WithEWSOptions]; [ClientCredentials] fetches tokens from Microsoft
+// Entra ID by client secret or certificate. Exchange Online blocks EWS for
+// applications that are not allow-listed since October 2026 and ends EWS in
+// April 2027; a check reports that as [StatusBlockedByPolicy] with the
+// allow-list commands.
+//
 // Throttling is handled for the service account as a whole: when Exchange
 // asks it to back off (ErrorServerBusy with BackOffMilliseconds, HTTP 503),
 // every worker pauses until the back-off ends; transient failures are

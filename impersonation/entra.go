@@ -1,0 +1,278 @@
+package impersonation
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sccsync/scc/org"
+)
+
+// DefaultAuthority is Microsoft Entra ID's endpoint for the global cloud.
+// Sovereign clouds use their own, e.g. https://login.microsoftonline.us.
+const DefaultAuthority = "https://login.microsoftonline.com"
+
+// exchangeOnlineScope is the scope of an app-only token for EWS.
+const exchangeOnlineScope = "https://outlook.office365.com/.default"
+
+// tokenRefreshMargin: a cached token is replaced this long before it
+// expires.
+const tokenRefreshMargin = 2 * time.Minute
+
+// ClientCredentials fetches app-only access tokens for Exchange Online EWS
+// from Microsoft Entra ID with the OAuth 2.0 client-credentials flow, for an
+// email configuration of type org.OnlineAppOnly: the application (client)
+// ID, the tenant, and a client secret or a certificate with its RSA private
+// key (sent as a signed client assertion). Tokens are cached until shortly
+// before they expire. Pass it to a check as
+//
+//	impersonation.WithEWSOptions(ews.WithBearerToken(cc.Token))
+//
+// The application needs the full_access_as_app application permission of
+// Office 365 Exchange Online with admin consent. A ClientCredentials is safe
+// for concurrent use. It is optional: any token source works through
+// ews.WithTokenSource (for example golang.org/x/oauth2/clientcredentials).
+type ClientCredentials struct {
+	tokenURL string
+	clientID string
+	secret   org.Secret
+	cert     []byte // DER
+	key      *rsa.PrivateKey
+	hc       *http.Client
+	now      func() time.Time
+
+	mu     sync.Mutex
+	token  org.Secret
+	expiry time.Time
+}
+
+// NewClientCredentials prepares token requests for cfg against authority
+// (empty means [DefaultAuthority]; it must be https://). hc is the HTTP
+// client for the token endpoint; nil means one with a 30-second timeout.
+func NewClientCredentials(cfg org.EmailConfiguration, authority string, hc *http.Client) (*ClientCredentials, error) {
+	if cfg.AccessType != org.OnlineAppOnly {
+		return nil, fmt.Errorf("impersonation: client credentials need the %s access type, not %s", org.OnlineAppOnly.Title(), cfg.AccessType.Title())
+	}
+	if authority == "" {
+		authority = DefaultAuthority
+	}
+	u, err := url.Parse(authority)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("impersonation: authority %q: want an https:// URL such as %s", authority, DefaultAuthority)
+	}
+	tenant := strings.TrimSpace(cfg.TenantID)
+	if tenant == "" || strings.ContainsAny(tenant, "/?#") {
+		return nil, fmt.Errorf("impersonation: Tenant ID %q: want the tenant's GUID or domain (contoso.onmicrosoft.com)", tenant)
+	}
+	if strings.TrimSpace(cfg.ClientID) == "" {
+		return nil, errors.New("impersonation: Client ID is empty: want the application (client) ID of the app registration")
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	cc := &ClientCredentials{
+		tokenURL: strings.TrimSuffix(u.String(), "/") + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/token",
+		clientID: strings.TrimSpace(cfg.ClientID),
+		secret:   cfg.ClientSecret,
+		hc:       hc,
+		now:      time.Now,
+	}
+	if cfg.ClientSecret.IsZero() {
+		if cc.cert, cc.key, err = parseCertificate(cfg.CertificatePEM, cfg.PrivateKey.Reveal()); err != nil {
+			return nil, err
+		}
+	}
+	return cc, nil
+}
+
+// parseCertificate reads the app's certificate and RSA private key.
+func parseCertificate(certPEM, keyPEM string) ([]byte, *rsa.PrivateKey, error) {
+	if certPEM == "" || keyPEM == "" {
+		return nil, nil, errors.New("impersonation: no client secret and no certificate with private key: configure one of them")
+	}
+	var der []byte
+	for rest := []byte(certPEM); ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type == "CERTIFICATE" {
+			der = b.Bytes
+			break
+		}
+	}
+	if der == nil {
+		return nil, nil, errors.New("impersonation: Certificate holds no PEM CERTIFICATE block")
+	}
+	if _, err := x509.ParseCertificate(der); err != nil {
+		return nil, nil, fmt.Errorf("impersonation: Certificate does not parse: %w", err)
+	}
+	kb, _ := pem.Decode([]byte(keyPEM))
+	if kb == nil {
+		return nil, nil, errors.New("impersonation: Private Key holds no PEM block")
+	}
+	var key any
+	var err error
+	switch kb.Type {
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(kb.Bytes)
+	default:
+		key, err = x509.ParsePKCS8PrivateKey(kb.Bytes)
+	}
+	if err != nil {
+		return nil, nil, errors.New("impersonation: Private Key does not parse as PKCS#1 or PKCS#8")
+	}
+	rk, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, nil, errors.New("impersonation: Private Key is not an RSA key; Microsoft Entra ID client assertions need RSA")
+	}
+	return der, rk, nil
+}
+
+// TokenError is Microsoft Entra ID's refusal of a token request.
+type TokenError struct {
+	// StatusCode is the HTTP status of the token endpoint's answer.
+	StatusCode int
+	// Code and Description are the OAuth error and error_description,
+	// e.g. "invalid_client" and "AADSTS7000215: Invalid client secret…".
+	Code, Description string
+}
+
+func (e *TokenError) Error() string {
+	s := fmt.Sprintf("impersonation: Microsoft Entra ID refused the token request (HTTP %d)", e.StatusCode)
+	if e.Code != "" {
+		s += ": " + e.Code
+	}
+	if e.Description != "" {
+		s += ": " + firstLine(e.Description)
+	}
+	return s + "; check the tenant, the client ID and the secret or certificate of the app registration"
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSpace(s)
+}
+
+// Token returns a valid access token, fetching a new one when the cached
+// one is about to expire. Its signature fits ews.WithBearerToken.
+func (c *ClientCredentials) Token(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.token.IsZero() && c.now().Add(tokenRefreshMargin).Before(c.expiry) {
+		return c.token.Reveal(), nil
+	}
+	form := url.Values{
+		"client_id":  {c.clientID},
+		"scope":      {exchangeOnlineScope},
+		"grant_type": {"client_credentials"},
+	}
+	if !c.secret.IsZero() {
+		form.Set("client_secret", c.secret.Reveal())
+	} else {
+		assertion, err := c.assertion()
+		if err != nil {
+			return "", err
+		}
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", assertion)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.tokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", fmt.Errorf("impersonation: token request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("impersonation: token request to %s: %w", req.URL.Host, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("impersonation: reading the token response: %w", err)
+	}
+	var tr struct {
+		AccessToken string      `json:"access_token"`
+		TokenType   string      `json:"token_type"`
+		ExpiresIn   json.Number `json:"expires_in"`
+		Error       string      `json:"error"`
+		Description string      `json:"error_description"`
+	}
+	if err := json.Unmarshal(body, &tr); err != nil || resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
+		return "", &TokenError{StatusCode: resp.StatusCode, Code: tr.Error, Description: tr.Description}
+	}
+	if !strings.EqualFold(tr.TokenType, "Bearer") {
+		return "", fmt.Errorf("impersonation: the token endpoint returned a %q token, want Bearer", tr.TokenType)
+	}
+	secs, err := tr.ExpiresIn.Int64()
+	if err != nil || secs <= 0 {
+		secs = 300
+	}
+	c.token = org.NewSecret(tr.AccessToken)
+	c.expiry = c.now().Add(time.Duration(secs) * time.Second)
+	return tr.AccessToken, nil
+}
+
+// assertion builds the signed JWT that proves possession of the
+// certificate's key (RS256, with the certificate's SHA-1 thumbprint as
+// x5t and its SHA-256 thumbprint as x5t#S256).
+func (c *ClientCredentials) assertion() (string, error) {
+	sha1sum := sha1.Sum(c.cert)
+	sha256sum := sha256.Sum256(c.cert)
+	header, _ := json.Marshal(map[string]string{
+		"alg":      "RS256",
+		"typ":      "JWT",
+		"x5t":      base64.RawURLEncoding.EncodeToString(sha1sum[:]),
+		"x5t#S256": base64.RawURLEncoding.EncodeToString(sha256sum[:]),
+	})
+	jti := make([]byte, 16)
+	if _, err := rand.Read(jti); err != nil {
+		return "", err
+	}
+	now := c.now()
+	claims, _ := json.Marshal(map[string]any{
+		"aud": c.tokenURL,
+		"iss": c.clientID,
+		"sub": c.clientID,
+		"jti": hex.EncodeToString(jti),
+		"nbf": now.Unix(),
+		"iat": now.Unix(),
+		"exp": now.Add(10 * time.Minute).Unix(),
+	})
+	signing := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(claims)
+	digest := sha256.Sum256([]byte(signing))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, c.key, crypto.SHA256, digest[:])
+	if err != nil {
+		return "", fmt.Errorf("impersonation: signing the client assertion: %w", err)
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// String describes the credentials without secrets.
+func (c *ClientCredentials) String() string {
+	kind := "client secret"
+	if c.key != nil {
+		kind = "certificate"
+	}
+	return fmt.Sprintf("client credentials for application %s (%s) at %s", c.clientID, kind, c.tokenURL)
+}
+
+// GoString is String, so %#v shows no secret either.
+func (c *ClientCredentials) GoString() string { return c.String() }
