@@ -16,6 +16,12 @@
 // where mailboxes.csv is the output of
 // Get-Mailbox -ResultSize Unlimited | Select-Object PrimarySmtpAddress,UserPrincipalName,Sid | Export-Csv mailboxes.csv.
 //
+// Exchange Online with app-only OAuth (an Entra app with full_access_as_app;
+// the secret comes from $SCC_CLIENT_SECRET, or use -cert-file and -key-file):
+//
+//	SCC_CLIENT_SECRET=... go run ./examples/checkaccess \
+//	    -tenant contoso.onmicrosoft.com -client-id <application id> -users mailboxes.csv
+//
 // Benchmark mode (fake server, no demo problems):
 //
 //	go run ./examples/checkaccess -demo -users 10000 -latency 20ms -concurrency 27
@@ -34,6 +40,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/examples/internal/demo"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
@@ -54,6 +61,12 @@ type flags struct {
 	writeProbe  bool
 	json, csv   bool
 	verbose     bool
+
+	// Exchange Online app-only OAuth.
+	tenant, clientID  string
+	secretFile        string
+	certFile, keyFile string
+	authority         string
 }
 
 func main() {
@@ -73,6 +86,12 @@ func main() {
 	flag.BoolVar(&f.json, "json", false, "print the report as JSON")
 	flag.BoolVar(&f.csv, "csv", false, "print the report as CSV")
 	flag.BoolVar(&f.verbose, "v", false, "log back-offs and stops to stderr")
+	flag.StringVar(&f.tenant, "tenant", "", "Exchange Online app-only: the Microsoft Entra tenant (GUID or contoso.onmicrosoft.com)")
+	flag.StringVar(&f.clientID, "client-id", "", "Exchange Online app-only: the application (client) ID; the secret comes from $SCC_CLIENT_SECRET or -client-secret-file")
+	flag.StringVar(&f.secretFile, "client-secret-file", "", "Exchange Online app-only: file holding the client secret")
+	flag.StringVar(&f.certFile, "cert-file", "", "Exchange Online app-only: the app's certificate (PEM), instead of a secret")
+	flag.StringVar(&f.keyFile, "key-file", "", "Exchange Online app-only: the certificate's RSA private key (PEM)")
+	flag.StringVar(&f.authority, "authority", impersonation.DefaultAuthority, "Exchange Online app-only: the Microsoft Entra ID authority")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -115,9 +134,11 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 			fmt.Fprintf(stderr, "Demo: fake Exchange at %s, %d users, service account %s\n", d.Server.EWSURL(), len(o.Users), demo.ServiceLogon)
 		}
 	} else {
-		if o, err = realOrganization(f, stderr); err != nil {
+		var extra []impersonation.Option
+		if o, extra, err = realOrganization(f, stderr); err != nil {
 			return 2, err
 		}
+		opts = append(opts, extra...)
 	}
 
 	if bench {
@@ -162,48 +183,101 @@ func startDemo(f flags) (*demo.Demo, int, error) {
 	return d, n, err
 }
 
-// realOrganization builds the organization from the flags.
-func realOrganization(f flags, stderr io.Writer) (*org.Organization, error) {
-	if f.ewsURL == "" || f.logon == "" || f.users == "" {
-		return nil, errors.New("need -ews-url, -logon and -users FILE.csv (or -demo); see -help")
+// realOrganization builds the organization from the flags, and the options
+// it needs (a token source for Exchange Online app-only access).
+func realOrganization(f flags, stderr io.Writer) (*org.Organization, []impersonation.Option, error) {
+	appOnly := f.tenant != "" || f.clientID != ""
+	if appOnly && f.ewsURL == "" {
+		f.ewsURL = "https://outlook.office365.com/EWS/Exchange.asmx"
 	}
-	pw, err := password(f, stderr)
-	if err != nil {
-		return nil, err
+	if f.ewsURL == "" || (f.logon == "" && !appOnly) || f.users == "" {
+		return nil, nil, errors.New("need -ews-url, -logon (or -tenant and -client-id) and -users FILE.csv, or -demo; see -help")
 	}
-	cfg := org.EmailConfiguration{
-		AccessType:        org.Impersonation,
-		AccountLogon:      f.logon,
-		Password:          org.NewSecret(pw),
-		EWSURL:            f.ewsURL,
-		ExchangeVersion:   f.version,
-		AllowInsecureHTTP: f.insecure,
-	}
-	switch strings.ToLower(f.auth) {
-	case "ntlm":
-		cfg.AuthMethod = org.AuthNTLM
-	case "basic":
-		cfg.AuthMethod = org.AuthBasic
-	case "auto", "":
-		cfg.AuthMethod = org.AuthNegotiate
-	default:
-		return nil, fmt.Errorf("-auth %q: want ntlm, basic or auto", f.auth)
+	var cfg org.EmailConfiguration
+	var opts []impersonation.Option
+	if appOnly {
+		var err error
+		if cfg, err = appOnlyConfig(f); err != nil {
+			return nil, nil, err
+		}
+		cc, err := impersonation.NewClientCredentials(cfg, f.authority, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, impersonation.WithEWSOptions(ews.WithBearerToken(cc.Token)))
+	} else {
+		pw, err := password(f, stderr)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg = org.EmailConfiguration{
+			AccessType:        org.Impersonation,
+			AccountLogon:      f.logon,
+			Password:          org.NewSecret(pw),
+			EWSURL:            f.ewsURL,
+			ExchangeVersion:   f.version,
+			AllowInsecureHTTP: f.insecure,
+		}
+		switch strings.ToLower(f.auth) {
+		case "ntlm":
+			cfg.AuthMethod = org.AuthNTLM
+		case "basic":
+			cfg.AuthMethod = org.AuthBasic
+		case "auto", "":
+			cfg.AuthMethod = org.AuthNegotiate
+		default:
+			return nil, nil, fmt.Errorf("-auth %q: want ntlm, basic or auto", f.auth)
+		}
 	}
 	o := &org.Organization{Name: "checkaccess", Email: cfg}
 	file, err := os.Open(f.users)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer file.Close()
 	res, err := o.ImportCSV(file)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", f.users, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", f.users, err)
 	}
 	for _, r := range res.Rejected {
 		fmt.Fprintf(stderr, "%s: %v (row skipped)\n", f.users, r)
 	}
 	fmt.Fprintf(stderr, "%s: %d users\n", f.users, len(o.Users))
-	return o, nil
+	return o, opts, nil
+}
+
+// appOnlyConfig is the Exchange Online app-only configuration.
+func appOnlyConfig(f flags) (org.EmailConfiguration, error) {
+	cfg := org.EmailConfiguration{
+		AccessType:      org.OnlineAppOnly,
+		EWSURL:          f.ewsURL,
+		TenantID:        f.tenant,
+		ClientID:        f.clientID,
+		ExchangeVersion: f.version,
+	}
+	switch {
+	case f.certFile != "" || f.keyFile != "":
+		cert, err := os.ReadFile(f.certFile)
+		if err != nil {
+			return cfg, err
+		}
+		key, err := os.ReadFile(f.keyFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.CertificatePEM, cfg.PrivateKey = string(cert), org.NewSecret(string(key))
+	case f.secretFile != "":
+		b, err := os.ReadFile(f.secretFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.ClientSecret = org.NewSecret(strings.TrimRight(string(b), "\r\n"))
+	case os.Getenv("SCC_CLIENT_SECRET") != "":
+		cfg.ClientSecret = org.NewSecret(os.Getenv("SCC_CLIENT_SECRET"))
+	default:
+		return cfg, errors.New("no client secret: set $SCC_CLIENT_SECRET, or use -client-secret-file or -cert-file with -key-file")
+	}
+	return cfg, nil
 }
 
 // password reads the password from -password-file, $SCC_PASSWORD or, with
