@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -737,5 +738,95 @@ What to do first: Add the mailbox to the scope.
 `
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("WriteText (-want +got):\n%s", diff)
+	}
+}
+
+func TestDiagnoseHandshakeNeverAnswers(t *testing.T) {
+	// A server that accepts TCP but never speaks TLS must fail the TLS
+	// step at the step timeout instead of hanging.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-done; c.Close() }()
+		}
+	}()
+	cfg := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: diagLogon, Password: org.NewSecret(diagPassword),
+		EWSURL: "https://" + l.Addr().String() + "/EWS/Exchange.asmx", AuthMethod: org.AuthNTLM}
+	d := mustDiagnose(t, cfg, diagAlice, WithStepTimeout(200*time.Millisecond))
+	assertFailsAt(t, d, StepTLS, "", "in time")
+}
+
+// recordingDialer dials like net.Dialer and remembers the addresses.
+type recordingDialer struct {
+	mu    sync.Mutex
+	addrs []string
+}
+
+func (r *recordingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	r.mu.Lock()
+	r.addrs = append(r.addrs, addr)
+	r.mu.Unlock()
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+func TestDiagnoseUsesResolverAndDialerForEveryRequest(t *testing.T) {
+	srv := scctest.NewServer(t, scctest.WithAuth(scctest.AuthNTLM))
+	if _, err := srv.AddMailbox(scctest.Mailbox{PrimarySMTP: diagAlice}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddServiceAccount(diagLogon, diagPassword, scctest.ImpersonateAll()); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(srv.Listener().Addr().String())
+	cfg := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: diagLogon, Password: org.NewSecret(diagPassword),
+		EWSURL: "http://mail.contoso.test:" + port + "/EWS/Exchange.asmx", AuthMethod: org.AuthNTLM, AllowInsecureHTTP: true}
+	dialer := &recordingDialer{}
+	d := mustDiagnose(t, cfg, diagAlice, WithResolver(fakeResolver{"mail.contoso.test": {"127.0.0.1"}}), WithDialer(dialer))
+	if s, ok := d.Failed(); ok {
+		t.Fatalf("step %s failed: %s", s.Name, s.Detail)
+	}
+	if dns, _ := d.Step(StepDNS); !strings.Contains(dns.Detail, "127.0.0.1") {
+		t.Errorf("DNS detail = %q, want the resolved address", dns.Detail)
+	}
+	dialer.mu.Lock()
+	defer dialer.mu.Unlock()
+	if len(dialer.addrs) < 2 {
+		t.Fatalf("dialer saw %v; want the TCP step and the EWS requests", dialer.addrs)
+	}
+	for _, a := range dialer.addrs {
+		if a != "127.0.0.1:"+port {
+			t.Errorf("dialer saw %q, want 127.0.0.1:%s", a, port)
+		}
+	}
+}
+
+func TestDiagnoseRidesOutABackOff(t *testing.T) {
+	f := newDiagFake(t, scctest.ImpersonateAll(), org.AuthBasic)
+	f.srv.React("GetFolder", diagAlice, onceReactor(scctest.ServerBusy(20*time.Millisecond)))
+	d := f.diagnose(t, diagAlice)
+	if s, ok := d.Failed(); ok {
+		t.Fatalf("step %s failed after one ErrorServerBusy: %s", s.Name, s.Detail)
+	}
+	f.srv.AssertFaultCount(t, ews.ErrorServerBusy, 1)
+}
+
+// onceReactor answers the first matching request with f.
+func onceReactor(f scctest.Fault) scctest.Reactor {
+	var once sync.Once
+	return func(scctest.Call) scctest.Reaction {
+		r := scctest.Reaction{}
+		once.Do(func() { r.Fault = f })
+		return r
 	}
 }
