@@ -830,3 +830,24 @@ func onceReactor(f scctest.Fault) scctest.Reactor {
 		return r
 	}
 }
+
+func TestExchangeRelease(t *testing.T) {
+	tests := []struct {
+		v           ews.ServerVersionInfo
+		product     string
+		unsupported bool
+	}{
+		{ews.ServerVersionInfo{MajorVersion: 15, MinorVersion: 2, MajorBuildNumber: 2562, MinorBuildNumber: 17}, "Exchange Server Subscription Edition", false},
+		{ews.ServerVersionInfo{MajorVersion: 15, MinorVersion: 2, MajorBuildNumber: 1748, MinorBuildNumber: 10}, "Exchange 2019", true},
+		{ews.ServerVersionInfo{MajorVersion: 15, MinorVersion: 1, MajorBuildNumber: 2507}, "Exchange 2016", true},
+		{ews.ServerVersionInfo{MajorVersion: 15, MinorVersion: 0, MajorBuildNumber: 1497}, "Exchange 2013", true},
+		{ews.ServerVersionInfo{MajorVersion: 14, MinorVersion: 3}, "Exchange 2010", true},
+		{ews.ServerVersionInfo{MajorVersion: 15, MinorVersion: 20, MajorBuildNumber: 8769}, "Exchange Online", false},
+	}
+	for _, tt := range tests {
+		product, note := exchangeRelease(tt.v)
+		if product != tt.product || (note != "") != tt.unsupported {
+			t.Errorf("exchangeRelease(%s) = %q, %q; want %q, out of support %v", tt.v, product, note, tt.product, tt.unsupported)
+		}
+	}
+}
