@@ -145,6 +145,8 @@ type run struct {
 	host    string
 	report  *Report
 
+	versionMu sync.Mutex // guards report.ServerVersion while workers run
+
 	stopMu    sync.Mutex
 	stop      *Stop
 	stopCause error

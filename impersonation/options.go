@@ -168,8 +168,11 @@ func WithRetryBudget(b RetryBudget) Option {
 // WithEWSOptions adds options for the EWS client the check builds with
 // [NewEWSClient]: for example ews.WithHTTPClient(server.Client()) for a
 // test server's certificate, or a bearer token source for Exchange Online
-// app-only access. They are applied after the options derived from the
-// configuration, so an auth option here replaces the configured one.
+// app-only access (required there: the configuration's credentials are
+// not turned into tokens by the check; see [ClientCredentials]). They are
+// applied after the options derived from the configuration. For Microsoft
+// Exchange Impersonation the configuration's Account Logon and Password are
+// used, and an auth option here is an error (two auth methods).
 func WithEWSOptions(opts ...ews.Option) Option {
 	return func(s *settings) error {
 		for i, o := range opts {

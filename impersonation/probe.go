@@ -119,9 +119,7 @@ func (r *run) preflight(ctx context.Context) bool {
 			}
 			return err
 		}
-		if resp.ServerVersion != nil {
-			r.report.ServerVersion = resp.ServerVersion.String()
-		}
+		r.sawServer(resp.ServerVersion)
 		if len(resp.Results) > 0 {
 			var re *ews.ResponseError
 			if errors.As(resp.Results[0].Err, &re) {
@@ -175,6 +173,19 @@ func (a attempt) cause() error {
 	return errors.New(a.message)
 }
 
+// sawServer records the first ServerVersionInfo seen (the preflight's
+// answer may be a fault without one).
+func (r *run) sawServer(v *ews.ServerVersionInfo) {
+	if v == nil {
+		return
+	}
+	r.versionMu.Lock()
+	if r.report.ServerVersion == "" {
+		r.report.ServerVersion = v.String()
+	}
+	r.versionMu.Unlock()
+}
+
 // remediationFor picks the remediation text for an attempt's outcome.
 func (r *run) remediationFor(a attempt, identityKind string) string {
 	h := r.base
@@ -208,11 +219,18 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 		opts = append(opts, ews.AnchorMailbox(addr))
 	}
 	view := r.client.With(opts...)
-	inbox := ews.DistinguishedFolder(ews.FolderInbox)
+	req := &ews.GetFolderRequest{FolderIDs: []ews.FolderID{ews.DistinguishedFolder(ews.FolderInbox)}, Shape: ews.ShapeDefault}
 
 	a := r.do(ctx, r.s.budget.MaxAttempts, true, func(ctx context.Context) error {
-		_, err := view.Folder(ctx, inbox)
-		return err
+		resp, err := view.GetFolder(ctx, req)
+		if err != nil {
+			return err
+		}
+		r.sawServer(resp.ServerVersion)
+		if len(resp.Results) == 0 {
+			return errors.New("impersonation: GetFolder answered without a result")
+		}
+		return resp.Results[0].Err
 	})
 	res.Attempts = a.attempts
 	if a.cancelled {
