@@ -1,0 +1,89 @@
+// Package scctest is a fake Exchange server for tests: it speaks Exchange
+// Web Services (EWS) over real HTTP on a loopback port, with the shapes,
+// status codes and errors Exchange uses, so that a client tested against it
+// behaves the same against Exchange.
+//
+// Like net/http/httptest, [NewServer] starts a server for a test and closes
+// it when the test ends; [NewTLSServer] serves HTTPS and its
+// [Server.Client] trusts the certificate; [NewUnstartedServer] and [New]
+// leave starting to the caller. Like miniredis, state is seeded and
+// inspected directly, without the wire: [Server.AddMailbox],
+// [Server.AddItem], [Server.AddServiceAccount], [Server.AddToken],
+// [Server.Items], [Server.Requests], [Server.Stats] and the Assert helpers.
+// Every server has its own state; parallel tests never interfere.
+//
+// # What it does like Exchange
+//
+//   - Transport: only POST /EWS/Exchange.asmx with text/xml; the operation
+//     is the SOAP 1.1 Body child, matched by namespace and local name (never
+//     by prefix or SOAPAction). Other paths get 404, other methods 405,
+//     other content types 415; XML that is not well-formed or not a SOAP 1.1
+//     envelope gets the ErrorSchemaValidation fault with line and position.
+//   - Authentication, as IIS does it: anonymous requests get 401 with a
+//     WWW-Authenticate header per offered scheme (Negotiate and NTLM,
+//     Basic realm="host", Bearer as Exchange Online sends it). Basic; NTLM
+//     with real NTLMv2 verification per connection (clients that resend the
+//     body on every leg and clients that send body-less first legs, the NTLM
+//     and Negotiate scheme words); bearer tokens registered as app-only or
+//     delegated. Optional lockout after N failed logons ([WithLockout]).
+//   - RequestServerVersion: values the server does not know (such as
+//     "Exchange2019", which exchangelib tries first, or V2018_01_08 on
+//     Exchange 2019) get the ErrorInvalidRequest fault that Exchange
+//     2013-2019 answer; an Exchange 2010 server answers
+//     ErrorInvalidServerVersion. A missing header is served, as Exchange
+//     does (it then assumes its oldest schema); the request log shows it.
+//     Every non-fault response carries ServerVersionInfo ([WithVersion]).
+//   - Exchange Impersonation: t:PrimarySmtpAddress (primary address only: a
+//     proxy address gets ErrorNonExistentMailbox), t:SmtpAddress (any
+//     address), t:PrincipalName (UPN) and t:SID. Errors are SOAP faults with
+//     HTTP 500: no grant -> ErrorImpersonationDenied; outside the management
+//     scope -> ErrorImpersonateUserDenied; unknown -> ErrorNonExistentMailbox
+//     (MessageXml SmtpAddress); empty or malformed header ->
+//     ErrorInvalidExchangeImpersonationHeaderData; malformed SID / UPN /
+//     address -> ErrorInvalidSid / ErrorInvalidUserPrincipalName /
+//     ErrorInvalidSmtpAddress.
+//   - OAuth: app-only tokens must send ExchangeImpersonation
+//     (ErrorInvalidExchangeImpersonationHeaderData "... must be present for
+//     this type of OAuth token.") and X-AnchorMailbox; delegated tokens must
+//     not ("... must not exist for this type of OAuth token.").
+//   - Operations with state: GetFolder, FindFolder (Shallow/Deep, indexed
+//     and fractional paging), FindItem (Shallow, IndexedPageItemView with
+//     Offset/MaxEntriesReturned/BasePoint, FractionalPageItemView, SortOrder
+//     on the date fields and Subject, TotalItemsInView,
+//     IncludesLastItemInRange, at most 1000 per page), GetItem, CreateItem
+//     (t:Message with SaveOnly, SendOnly and SendAndSaveCopy; sent messages
+//     arrive in the inboxes of local recipients), DeleteItem (HardDelete,
+//     SoftDelete to Recoverable Items\Deletions, MoveToDeletedItems),
+//     ConvertId (all six id formats, lossless) and ResolveNames (exact
+//     address/UPN or ambiguous prefix match; Warning
+//     ErrorNameResolutionMultipleResults for several, Error
+//     ErrorNameResolutionNoResults for none). Batches get one response
+//     message per id, in request order, mixing classes.
+//   - Fault injection: [Server.InjectNext], [Server.InjectFraction] (seeded
+//     by [WithSeed]) with [ServerBusy] (BackOffMilliseconds), [SOAPFault],
+//     [MessageError], [HTTPStatus] (e.g. 503) and [DropConnection];
+//     [Server.SetLatency]; [Server.SetMaxConcurrency]
+//     (ErrorExceededConnectionCount); EWS blocked with HTTP 403 for the
+//     organisation, a mailbox or an app ([Server.SetEWSEnabled],
+//     [Server.SetMailboxEWSEnabled], [Server.BlockApp]); and per-operation,
+//     per-mailbox hooks ([Server.React]) that record, delay or fail calls.
+//
+// Every SOAP body the server sends validates against Microsoft's EWS schema
+// (checked in CI with ews-validate over responses captured from this
+// package's tests: go test ./scctest -capture DIR).
+//
+// # What it does not do
+//
+// Operations other than the eight above answer the SOAP fault
+// ErrorInvalidOperation; SOAP bodies that are not EWS operations get
+// ErrorInvalidRequest. Not modelled: folders other than the standard
+// distinguished ones (no CreateFolder; archive and other distinguished
+// folders answer ErrorFolderNotFound), item types other than t:Message,
+// attachments, extended and indexed properties (ignored in shapes),
+// Restriction, QueryString, grouping, CalendarView and ContactsView
+// (ErrorUnsupportedQueryFilter), delegate folder permissions (another
+// mailbox's folders give ErrorAccessDenied), notifications and sync
+// (Subscribe, SyncFolderItems, ...), Autodiscover, Kerberos (SPNEGO tokens
+// get 401), SOAP 1.2, and token validation beyond lookup of registered
+// tokens.
+package scctest
