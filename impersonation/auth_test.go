@@ -103,19 +103,37 @@ func TestCheckNTLM(t *testing.T) {
 			t.Errorf("CheckUsers(%v) counts = %v, want all ok", method, rep.Counts)
 		}
 	}
-	f.cfg.AuthMethod = org.AuthNTLM
-	f.cfg.Password = org.NewSecret("wrong")
-	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(MaxConcurrency))...)
-	var ae *ews.AuthError
-	if !errors.As(err, &ae) || rep.Counts[StatusNotChecked] != len(users) {
-		t.Fatalf("CheckUsers(wrong NTLM password) = %v (counts %v), want an *ews.AuthError stop", err, rep.Counts)
-	}
-	failed := 0
-	for _, n := range f.srv.Stats().FailedLogons {
-		failed += n
-	}
-	if failed != 1 {
-		t.Errorf("server counted %d failed NTLM logons (%v), want exactly 1", failed, f.srv.Stats().FailedLogons)
+}
+
+// TestCheckWrongPasswordDoesNotLockOut: with Active Directory's lockout
+// threshold at 2, a check with a wrong password over many users costs one
+// failed logon, NTLM or negotiated, so the account stays unlocked.
+func TestCheckWrongPasswordDoesNotLockOut(t *testing.T) {
+	for _, method := range []org.AuthMethod{org.AuthNTLM, org.AuthNegotiate} {
+		t.Run(method.String(), func(t *testing.T) {
+			f := newFake(t, scctest.ImpersonateAll(), scctest.WithAuth(scctest.AuthNTLM), scctest.WithLockout(2))
+			users := f.addMailboxes(t, 300)
+			f.cfg.AuthMethod = method
+			f.cfg.Password = org.NewSecret("wrong")
+			rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(MaxConcurrency))...)
+			var ae *ews.AuthError
+			if !errors.As(err, &ae) || rep.Counts[StatusNotChecked] != len(users) {
+				t.Fatalf("CheckUsers(wrong password) = %v (counts %v), want an *ews.AuthError stop", err, rep.Counts)
+			}
+			failed := 0
+			for _, n := range f.srv.Stats().FailedLogons {
+				failed += n
+			}
+			if failed != 1 {
+				t.Errorf("server counted %d failed logons (%v), want exactly 1", failed, f.srv.Stats().FailedLogons)
+			}
+			if f.srv.Locked(testLogon) {
+				t.Errorf("the service account is locked out after one check")
+			}
+			if !strings.Contains(rep.Stopped.Remediation, "lock") {
+				t.Errorf("remediation = %q, want it to mention the lockout it avoided", rep.Stopped.Remediation)
+			}
+		})
 	}
 }
 
