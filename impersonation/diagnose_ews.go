@@ -478,6 +478,11 @@ func (g *diagnoser) failFromError(err error, what string) Step {
 	if err == nil {
 		return stepFail(what+" failed without an error", "Run the diagnosis again.")
 	}
+	var te *ews.TokenError
+	if errors.As(err, &te) {
+		return stepFail("could not get an access token for "+g.h.serviceAccount+": "+errText(te),
+			"Check the application's tenant, client ID and client secret or certificate in Microsoft Entra ID (App registrations), that the secret or certificate has not expired, and that this machine reaches login.microsoftonline.com; the token is requested for https://outlook.office365.com/.default with the client-credentials flow.")
+	}
 	return g.failOutcome(classify(err), err)
 }
 

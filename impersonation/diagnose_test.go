@@ -851,3 +851,24 @@ func TestExchangeRelease(t *testing.T) {
 		}
 	}
 }
+
+func TestDiagnoseTokenSourceFails(t *testing.T) {
+	srv := scctest.NewTLSServer(t, scctest.WithVersion(scctest.ExchangeOnline))
+	_, port, _ := net.SplitHostPort(srv.Listener().Addr().String())
+	cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, TenantID: "contoso.onmicrosoft.com", ClientID: diagAppID,
+		ClientSecret: org.NewSecret(diagSecret), EWSURL: "https://outlook.office365.com:" + port + "/EWS/Exchange.asmx"}
+	d := mustDiagnose(t, cfg, diagAlice,
+		WithResolver(fakeResolver{"outlook.office365.com": {"127.0.0.1"}}),
+		WithInsecureSkipVerify(),
+		WithClientOptions(ews.WithBearerToken(func(context.Context) (string, error) {
+			return "", fmt.Errorf("AADSTS7000215: Invalid client secret provided")
+		})),
+		withDiagnoseClock(func() time.Time { return time.Date(2026, time.November, 20, 12, 0, 0, 0, time.UTC) }))
+	st := assertFailsAt(t, d, StepLogon, "", "client secret or certificate", "login.microsoftonline.com")
+	if !strings.Contains(st.Detail, "AADSTS7000215") {
+		t.Errorf("logon detail = %q, want the token source's error", st.Detail)
+	}
+	if n := srv.Stats().Requests; n != 1 {
+		t.Errorf("the server saw %d requests, want only the unauthenticated probe", n)
+	}
+}
