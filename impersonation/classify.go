@@ -186,7 +186,8 @@ func classifyTransport(tr *ews.TransportError) outcome {
 		}
 	case errors.As(tr, &verifyErr):
 		o.net = netTLS
-	case errors.As(tr, &recordHdr):
+	case errors.As(tr, &recordHdr), strings.Contains(tr.Error(), "server gave HTTP response to HTTPS client"):
+		// net/http turns the TLS record header error into a plain message.
 		o.net = netTLSNotTLS
 	case errors.As(tr, &alert):
 		o.net = netTLS
