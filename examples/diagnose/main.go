@@ -18,6 +18,12 @@
 //	    -ews-url https://mail.contoso.com/EWS/Exchange.asmx \
 //	    -logon 'CONTOSO\svc-sync' -mailbox anna@contoso.com -write-test
 //
+// Exchange Online app-only OAuth (the client secret comes from
+// $SCC_CLIENT_SECRET or a file, or use -cert-file and -key-file):
+//
+//	SCC_CLIENT_SECRET=... go run ./examples/diagnose \
+//	    -tenant contoso.onmicrosoft.com -client-id <application id> -mailbox anna@contoso.com
+//
 // The exit code is 0 when no step failed (warnings allowed), 1 when one
 // did, 2 for usage errors.
 package main
@@ -35,6 +41,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/examples/internal/demo"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
@@ -56,6 +63,11 @@ type flags struct {
 	writeTest    bool
 	json         bool
 	stepTimeout  time.Duration
+
+	tenant, clientID  string
+	secretFile        string
+	certFile, keyFile string
+	authority         string
 }
 
 func main() {
@@ -75,6 +87,12 @@ func main() {
 	flag.BoolVar(&f.writeTest, "write-test", false, "also create a test message in the mailbox's Drafts and delete it")
 	flag.BoolVar(&f.json, "json", false, "print the diagnosis as JSON")
 	flag.DurationVar(&f.stepTimeout, "step-timeout", impersonation.DefaultStepTimeout, "time limit of each network step")
+	flag.StringVar(&f.tenant, "tenant", "", "Exchange Online app-only: the Microsoft Entra tenant (GUID or contoso.onmicrosoft.com)")
+	flag.StringVar(&f.clientID, "client-id", "", "Exchange Online app-only: the application (client) ID; the secret comes from $SCC_CLIENT_SECRET or -client-secret-file")
+	flag.StringVar(&f.secretFile, "client-secret-file", "", "Exchange Online app-only: file holding the client secret")
+	flag.StringVar(&f.certFile, "cert-file", "", "Exchange Online app-only: the app's certificate (PEM), instead of a secret")
+	flag.StringVar(&f.keyFile, "key-file", "", "Exchange Online app-only: the certificate's RSA private key (PEM)")
+	flag.StringVar(&f.authority, "authority", impersonation.DefaultAuthority, "Exchange Online app-only: the Microsoft Entra ID authority")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -112,7 +130,16 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stderr, "Demo: fake Exchange at %s, service account %s; try -demo-mailbox out-of-scope, no-mailbox or proxy-address\n", d.Server.EWSURL(), demo.ServiceLogon)
 	} else {
 		var err error
-		if cfg, err = realConfiguration(f, stderr); err != nil {
+		if f.tenant != "" || f.clientID != "" {
+			if cfg, err = appOnlyConfiguration(f); err != nil {
+				return 2, err
+			}
+			cc, err := impersonation.NewClientCredentials(cfg, f.authority, nil)
+			if err != nil {
+				return 2, err
+			}
+			opts = append(opts, impersonation.WithClientOptions(ews.WithBearerToken(cc.Token)))
+		} else if cfg, err = realConfiguration(f, stderr); err != nil {
 			return 2, err
 		}
 		mailbox = f.mailbox
@@ -181,7 +208,7 @@ func demoMailbox(d *demo.Demo, which string) (string, error) {
 // realConfiguration builds the email configuration from the flags.
 func realConfiguration(f flags, stderr io.Writer) (org.EmailConfiguration, error) {
 	if f.ewsURL == "" || f.logon == "" || f.mailbox == "" {
-		return org.EmailConfiguration{}, errors.New("need -ews-url, -logon and -mailbox (or -demo); see -help")
+		return org.EmailConfiguration{}, errors.New("need -ews-url, -logon and -mailbox (or -tenant and -client-id for Exchange Online app-only, or -demo); see -help")
 	}
 	pw, err := password(f, stderr)
 	if err != nil {
@@ -204,6 +231,46 @@ func realConfiguration(f flags, stderr io.Writer) (org.EmailConfiguration, error
 		cfg.AuthMethod = org.AuthNegotiate
 	default:
 		return org.EmailConfiguration{}, fmt.Errorf("-auth %q: want ntlm, basic or auto", f.auth)
+	}
+	return cfg, nil
+}
+
+// appOnlyConfiguration is the Exchange Online app-only configuration.
+func appOnlyConfiguration(f flags) (org.EmailConfiguration, error) {
+	if f.mailbox == "" {
+		return org.EmailConfiguration{}, errors.New("need -mailbox; see -help")
+	}
+	if f.ewsURL == "" {
+		f.ewsURL = "https://outlook.office365.com/EWS/Exchange.asmx"
+	}
+	cfg := org.EmailConfiguration{
+		AccessType:      org.OnlineAppOnly,
+		EWSURL:          f.ewsURL,
+		TenantID:        f.tenant,
+		ClientID:        f.clientID,
+		ExchangeVersion: f.version,
+	}
+	switch {
+	case f.certFile != "" || f.keyFile != "":
+		cert, err := os.ReadFile(f.certFile)
+		if err != nil {
+			return cfg, err
+		}
+		key, err := os.ReadFile(f.keyFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.CertificatePEM, cfg.PrivateKey = string(cert), org.NewSecret(string(key))
+	case f.secretFile != "":
+		b, err := os.ReadFile(f.secretFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.ClientSecret = org.NewSecret(strings.TrimRight(string(b), "\r\n"))
+	case os.Getenv("SCC_CLIENT_SECRET") != "":
+		cfg.ClientSecret = org.NewSecret(os.Getenv("SCC_CLIENT_SECRET"))
+	default:
+		return cfg, errors.New("no client secret: set $SCC_CLIENT_SECRET, or use -client-secret-file or -cert-file with -key-file")
 	}
 	return cfg, nil
 }

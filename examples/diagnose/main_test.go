@@ -96,4 +96,9 @@ func TestRunUsage(t *testing.T) {
 	if code, err := run(context.Background(), flags{ewsURL: "https://mail.contoso.example/EWS/Exchange.asmx"}, &out, &errOut); code != 2 || err == nil {
 		t.Errorf("run() without -logon and -mailbox = %d, %v; want 2 and an error", code, err)
 	}
+	t.Setenv("SCC_CLIENT_SECRET", "")
+	f := flags{tenant: "contoso.onmicrosoft.com", clientID: "3f2b8c1e-5d4a-4e7b-9c61-0a1b2c3d4e5f", mailbox: "anna@contoso.example"}
+	if code, err := run(context.Background(), f, &out, &errOut); code != 2 || err == nil || !strings.Contains(err.Error(), "SCC_CLIENT_SECRET") {
+		t.Errorf("run() app-only without a secret = %d, %v; want 2 naming SCC_CLIENT_SECRET", code, err)
+	}
 }
