@@ -2,7 +2,6 @@ package ews
 
 import (
 	"bytes"
-	"fmt"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -43,6 +42,8 @@ var (
 	opResolveNames = &operation{name: "ResolveNames", idempotent: true}
 )
 
+const xmlDeclaration = `<?xml version="1.0" encoding="utf-8"?>`
+
 // envelopeHeader is what goes into soap:Header.
 type envelopeHeader struct {
 	version  ExchangeVersion
@@ -54,9 +55,7 @@ type envelopeHeader struct {
 // the operation element under soap:Body. Every user value is set through
 // etree, which escapes it; checkText rejects characters XML cannot carry.
 func buildEnvelope(op *operation, h envelopeHeader, body func(b *etree.Element) error) ([]byte, error) {
-	doc := etree.NewDocument()
-	doc.CreateProcInst("xml", `version="1.0" encoding="utf-8"`)
-	env := doc.CreateElement("soap:Envelope")
+	env := etree.NewElement("soap:Envelope")
 	env.CreateAttr("xmlns:soap", NamespaceSOAP)
 	env.CreateAttr("xmlns:m", NamespaceMessages)
 	env.CreateAttr("xmlns:t", NamespaceTypes)
@@ -78,11 +77,14 @@ func buildEnvelope(op *operation, h envelopeHeader, body func(b *etree.Element) 
 	if err := body(b); err != nil {
 		return nil, err
 	}
+	// Written straight into the buffer: Document.WriteTo would allocate a
+	// bufio.Writer per request.
 	var buf bytes.Buffer
 	buf.Grow(1024)
-	if _, err := doc.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("ews: %s: writing the request: %w", op.name, err)
-	}
+	buf.WriteString(xmlDeclaration)
+	// etree's default settings: self-closing empty elements, every text and
+	// attribute character that needs it escaped.
+	env.WriteTo(&buf, &etree.WriteSettings{})
 	return buf.Bytes(), nil
 }
 

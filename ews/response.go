@@ -1,7 +1,11 @@
 package ews
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +85,6 @@ func (m *ResponseMessage) err(op string, index int) error {
 
 // soapResponse is a parsed response envelope.
 type soapResponse struct {
-	doc           *etree.Document
 	serverVersion *ServerVersionInfo
 	// body is the single element child of soap:Body.
 	body *etree.Element
@@ -91,13 +94,11 @@ var errNotEnvelope = errors.New("the root element is not a SOAP 1.1 Envelope")
 
 // parseSOAP parses a SOAP 1.1 envelope.
 func parseSOAP(data []byte) (*soapResponse, error) {
-	doc := etree.NewDocument()
-	doc.ReadSettings.MaxDepth = 256
-	if err := doc.ReadFromBytes(data); err != nil {
+	root, err := parseTree(data)
+	if err != nil {
 		return nil, err
 	}
-	root := doc.Root()
-	if root == nil || root.Tag != "Envelope" {
+	if root.Tag != "Envelope" {
 		return nil, errNotEnvelope
 	}
 	if ns := root.NamespaceURI(); ns != NamespaceSOAP {
@@ -106,7 +107,7 @@ func parseSOAP(data []byte) (*soapResponse, error) {
 		}
 		return nil, errNotEnvelope
 	}
-	r := &soapResponse{doc: doc}
+	r := &soapResponse{}
 	for _, part := range root.ChildElements() {
 		if part.NamespaceURI() != NamespaceSOAP {
 			continue
@@ -128,6 +129,91 @@ func parseSOAP(data []byte) (*soapResponse, error) {
 		return nil, errors.New("the envelope has no soap:Body")
 	}
 	return r, nil
+}
+
+// maxXMLDepth bounds the nesting of a response; EWS responses stay far
+// below it.
+const maxXMLDepth = 256
+
+// parseTree reads a well-formed XML document into an etree element tree,
+// like etree's Document.ReadFromBytes but without its per-call buffers and
+// without whitespace-only text nodes, which EWS responses are full of and
+// the parser never needs. Text keeps its exact bytes otherwise; namespace
+// declarations stay attributes, so Element.NamespaceURI resolves prefixes.
+func parseTree(data []byte) (*etree.Element, error) {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	dec.CharsetReader = func(charset string, r io.Reader) (io.Reader, error) {
+		switch strings.ToLower(charset) {
+		case "utf-8", "utf8", "us-ascii", "ascii":
+			return r, nil
+		}
+		return nil, fmt.Errorf("unsupported charset %q; EWS answers in UTF-8", charset)
+	}
+	doc := etree.NewDocument()
+	stack := make([]*etree.Element, 1, 16)
+	stack[0] = &doc.Element
+	var root *etree.Element
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			if len(stack) != 1 || root == nil {
+				return nil, errors.New("XML document is truncated or empty")
+			}
+			return root, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		top := stack[len(stack)-1]
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) == 1 {
+				if root != nil {
+					return nil, errors.New("XML document has more than one root element")
+				}
+			} else if len(stack) > maxXMLDepth {
+				return nil, fmt.Errorf("XML document is nested deeper than %d elements", maxXMLDepth)
+			}
+			e := top.CreateElement(qname(t.Name))
+			for _, a := range t.Attr {
+				e.CreateAttr(qname(a.Name), a.Value)
+			}
+			if len(stack) == 1 {
+				root = e
+			}
+			stack = append(stack, e)
+		case xml.EndElement:
+			if len(stack) == 1 || top.Space != t.Name.Space || top.Tag != t.Name.Local {
+				return nil, fmt.Errorf("XML end tag </%s> does not match", qname(t.Name))
+			}
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if isSpace(t) {
+				continue
+			}
+			if len(stack) == 1 {
+				return nil, errors.New("XML document has text outside the root element")
+			}
+			top.CreateText(string(t))
+		}
+	}
+}
+
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+func isSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 func parseServerVersionInfo(e *etree.Element) *ServerVersionInfo {
