@@ -1,3 +1,104 @@
 // Package ews is a client for Exchange Web Services (EWS) that acts for many
 // mailboxes through one service account with Exchange Impersonation.
+//
+// # Client
+//
+// [NewClient] takes the EWS URL (https://<host>/EWS/Exchange.asmx, or
+// https://outlook.office365.com/EWS/Exchange.asmx for Exchange Online) and
+// options: credentials ([WithNTLM], [WithBasicAuth], [WithTokenSource],
+// [WithBearerToken]), [WithServerVersion] (default [Exchange2013_SP1]),
+// [WithTimeZoneContext], [WithMaxResponseBytes], [WithRetryPolicy],
+// [WithRetryHook], [WithLogger], [WithWireTrace], [WithUserAgent],
+// [WithHTTPClient]. Every option checks its argument, and NewClient reports
+// the first problem.
+//
+// A Client is safe for concurrent use. [Client.With] returns a cheap view
+// that binds call options, typically the mailbox to impersonate, so one
+// Client serves thousands of users at once:
+//
+//	c, err := ews.NewClient("https://mail.contoso.com/EWS/Exchange.asmx",
+//		ews.WithNTLM(`CONTOSO\svc-sync`, password))
+//	...
+//	alice := c.With(ews.Impersonate(ews.PrimarySmtpAddress("alice@contoso.com")))
+//	inbox, err := alice.Folder(ctx, ews.DistinguishedFolder(ews.FolderInbox))
+//
+// # Impersonation
+//
+// [Impersonate] adds t:ExchangeImpersonation with one of the four kinds of
+// [ConnectingSID] ([PrimarySmtpAddress], [SmtpAddress], [PrincipalName],
+// [SID]) and sets the X-AnchorMailbox header to the impersonated address, as
+// Exchange 2013+ and Exchange Online expect; [AnchorMailbox] overrides it
+// (and is needed with a SID, from which no address can be derived), and
+// [PreferServerAffinity] adds X-PreferServerAffinity. Empty or malformed
+// identifiers fail before anything is sent ([ErrInvalidConnectingSID]).
+//
+// # Operations
+//
+// Each operation takes a typed request and returns a typed response whose
+// Results hold one entry per requested item, in request order, each with
+// its own [ResponseMessage] (ResponseClass, ResponseCode, MessageText,
+// MessageXml) and Err. The error an operation returns is about the request
+// as a whole; per-item errors stay in the results:
+//
+//   - [Client.GetFolder], [Client.FindFolder]
+//   - [Client.FindItem] (paging with [PageView]), [Client.GetItem]
+//   - [Client.CreateItem] (messages; SaveOnly, SendOnly, SendAndSaveCopy)
+//   - [Client.DeleteItem] (HardDelete, SoftDelete, MoveToDeletedItems)
+//   - [Client.ConvertID], [Client.ResolveNames]
+//
+// Single-item conveniences return the item and one error that covers both
+// levels: [Client.Folder], [Client.Item], [Client.CreateMessage],
+// [Client.DeleteItemByID]; [Client.Items] and [Client.FindAllItems] walk all
+// pages of a folder.
+//
+// Requests are SOAP 1.1 envelopes built with github.com/beevik/etree, so
+// every user value is escaped; header elements are in the types namespace,
+// t:RequestServerVersion is always present, t:TimeZoneContext only on
+// operations whose WSDL input allows it. Responses are matched on namespaces,
+// not prefixes; ServerVersionInfo is parsed leniently.
+//
+// # Errors
+//
+// Errors are values to inspect with errors.Is and errors.As:
+//
+//   - [*ResponseError]: an item failed (ResponseClass="Error").
+//   - [*FaultError]: a SOAP fault; the whole request failed.
+//   - [*AuthError]: HTTP 401 after the handshake, with the scheme tried and
+//     the schemes the server offered.
+//   - [*HTTPError]: anything that is not a usable SOAP answer (403 when EWS
+//     is blocked by policy, 5xx, an HTML login page, an empty, truncated or
+//     oversized body), with a short sanitized excerpt.
+//   - [*ThrottledError]: ErrorServerBusy or HTTP 503, with the server's
+//     back-off.
+//   - [*TransportError]: the network failed; MaybeSent says whether the
+//     request may have reached the server.
+//   - [ErrInvalidRequest]: the client refused to send the request.
+//
+// A [ResponseCode] is itself an error, so errors.Is(err,
+// ews.ErrorImpersonateUserDenied) works on response errors and faults alike.
+// [IsTransient] says whether retrying later can help; [BackOff] extracts the
+// server's requested delay.
+//
+// # Retries and throttling
+//
+// The [RetryPolicy] repeats throttled requests (honouring
+// BackOffMilliseconds and Retry-After), connections that could not be made,
+// and, for operations that are safe to repeat, dropped connections and
+// transient server errors - all with jitter, bounded by attempts and total
+// wait, and cancelled by the context. CreateItem is never repeated when its
+// outcome is unknown. A back-off longer than the remaining wait budget is
+// returned at once as a *ThrottledError: a bulk job that uses [NoRetries]
+// sees every back-off immediately and can pause all its workers (see
+// [BackOff]).
+//
+// # Observability
+//
+// [WithLogger] logs requests at Debug and retries at Warn (silent by
+// default); [WithWireTrace] dumps each HTTP exchange, including every NTLM
+// leg, with Authorization and cookie headers and password-like XML content
+// redacted.
+//
+// See the examples of [NewClient], [Client.With], [Client.GetFolder],
+// [Client.Items], [IsTransient] and [BackOff], which run against a local
+// server.
 package ews
