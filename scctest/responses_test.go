@@ -107,6 +107,7 @@ func TestResponses(t *testing.T) {
 		{name: "impersonate PrimarySmtpAddress proxy", req: svcReq(imp("alice.alias@contoso.example"), getInbox), want: want{status: 500, fault: ews.ErrorNonExistentMailbox, values: map[string]string{"SmtpAddress": "alice.alias@contoso.example"}}},
 		{name: "impersonate PrincipalName", req: svcReq(impersonate("PrincipalName", "alice@ad.contoso.example"), getInbox), want: ok1()},
 		{name: "impersonate unknown PrincipalName", req: svcReq(impersonate("PrincipalName", "nobody@ad.contoso.example"), getInbox), want: faultOf(ews.ErrorNonExistentMailbox)},
+		{name: "impersonate malformed PrincipalName", req: svcReq(impersonate("PrincipalName", "alice"), getInbox), want: faultOf(ews.ErrorInvalidUserPrincipalName)},
 		{name: "impersonate malformed SID", req: svcReq(impersonate("SID", "not-a-sid"), getInbox), want: faultOf(ews.ErrorInvalidSid)},
 		{name: "impersonate unknown SID", req: svcReq(impersonate("SID", "S-1-5-21-1-2-3-999"), getInbox), want: faultOf(ews.ErrorNonExistentMailbox)},
 		{name: "impersonate unknown address", req: svcReq(imp("nobody@contoso.example"), getInbox), want: want{status: 500, fault: ews.ErrorNonExistentMailbox, values: map[string]string{"SmtpAddress": "nobody@contoso.example"}}},

@@ -16,9 +16,12 @@ if [ ${#files[@]} -lt 40 ]; then
   exit 1
 fi
 # Which operations and faults the captured set covers, for the log.
-ops=$(grep -oh '<m:[A-Za-z]*Response ' "${files[@]}" | sort -u | tr -d '<m: ' | tr '\n' ' ')
+ops=$(grep -oh '<m:[A-Za-z]*Response ' "${files[@]}" | sed 's/^<m://; s/Response $//' | sort -u | tr '\n' ' ')
 faults=$(grep -oh '>a:[A-Za-z]*<' "${files[@]}" | sort -u | tr -d '<>' | sed 's/^a://' | tr '\n' ' ')
 echo "captured ${#files[@]} responses; operations: $ops"
 echo "faults: $faults"
-"$validate" -q "${files[@]}"
+if ! out=$("$validate" -q "${files[@]}" 2>&1); then
+  echo "$out" | grep -v ': OK$'
+  exit 1
+fi
 echo "all ${#files[@]} scctest responses validate against the EWS schema"
