@@ -49,12 +49,11 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 			return a
 		}
 		a.outcome = classify(err)
-		if a.status == StatusOK || a.stop || !a.retry || a.attempts >= maxAttempts {
+		if a.status == StatusOK || a.stop {
 			return a
 		}
-		if !idempotent && a.maybeSent {
-			return a
-		}
+		// Act on what the server said even when this user gives up: its
+		// back-off applies to every worker of the service account.
 		if a.lower {
 			n := r.limiter.lower(ctx)
 			r.s.logger.Info("Exchange reports too many concurrent connections; lowering concurrency", "concurrency", n)
@@ -69,6 +68,11 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 				return r.throttledOverBudget(a)
 			}
 			r.s.logger.Info("Exchange asked the service account to back off; all workers paused", "backoff", d, "code", a.code)
+		}
+		if !a.retry || a.attempts >= maxAttempts || (!idempotent && a.maybeSent) {
+			return a
+		}
+		if a.gate {
 			continue // wait at the gate
 		}
 		if err := sleep(ctx, retryDelay(r.s.budget.BaseDelay, maxRetryDelay, a.attempts)); err != nil {

@@ -3,6 +3,7 @@ package impersonation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -124,6 +125,16 @@ func TestCheckBackOffBeyondBudget(t *testing.T) {
 // server back-off, no new request reaches the server until it ends; only
 // requests already in flight may still arrive.
 func TestCheckPausesAllWorkersOnBackOff(t *testing.T) {
+	// With one attempt per user the throttled user gives up at once, and
+	// the back-off must still hold every other worker.
+	for _, attempts := range []int{5, 1} {
+		t.Run(fmt.Sprintf("%d attempts", attempts), func(t *testing.T) {
+			testPausesAllWorkers(t, attempts)
+		})
+	}
+}
+
+func testPausesAllWorkers(t *testing.T, attempts int) {
 	f := newFake(t, scctest.ImpersonateAll())
 	users := f.addMailboxes(t, 60)
 	const backOff = 100 * time.Millisecond
@@ -141,13 +152,21 @@ func TestCheckPausesAllWorkersOnBackOff(t *testing.T) {
 		return scctest.Reaction{}
 	})
 	pauses := &recordingHandler{msg: "all workers paused"}
-	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(workers), WithLogger(slog.New(pauses)))...)
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(workers),
+		WithRetryBudget(RetryBudget{MaxAttempts: attempts, BaseDelay: 1}), WithLogger(slog.New(pauses)))...)
 	if err != nil {
 		t.Fatalf("CheckUsers() error = %v", err)
 	}
 	assertOneResultPerUser(t, rep, users)
-	if rep.Counts[StatusOK] != len(users) {
-		t.Errorf("counts = %v, want all ok", rep.Counts)
+	wantOK := len(users)
+	if attempts == 1 {
+		wantOK--
+		if res, _ := rep.Result(10); res.Status != StatusThrottled {
+			t.Errorf("throttled user = %s, want throttled after its single attempt", res.Status)
+		}
+	}
+	if rep.Counts[StatusOK] != wantOK {
+		t.Errorf("counts = %v, want %d ok", rep.Counts, wantOK)
 	}
 	paused := pauses.times()
 	if len(paused) != 1 {
@@ -156,11 +175,13 @@ func TestCheckPausesAllWorkersOnBackOff(t *testing.T) {
 	// The pause began at or before paused[0] and lasts backOff; leave a
 	// margin at the end for the clock reads.
 	early := 0
+	mu.Lock()
 	for _, at := range arrivals {
 		if at.After(paused[0]) && at.Before(paused[0].Add(backOff-10*time.Millisecond)) {
 			early++
 		}
 	}
+	mu.Unlock()
 	if early > workers-1 {
 		t.Errorf("%d requests arrived during the back-off, want at most the %d already in flight", early, workers-1)
 	}
