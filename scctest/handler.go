@@ -86,7 +86,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Operation = x.op
-	if f := pickedFault(s); !f.IsZero() {
+	if f := s.pickFault(); !f.IsZero() {
 		x.inject(sw, f)
 		return
 	}
@@ -110,8 +110,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x.dispatch(sw)
 }
-
-func pickedFault(s *Server) Fault { return s.pickFault() }
 
 // statusWriter remembers the status code written.
 type statusWriter struct {
@@ -278,12 +276,7 @@ func (x *exchange) parse(raw []byte) *soapFault {
 	if _, ok := operations(x.op); !ok {
 		return newFault(ews.ErrorInvalidOperation, "scctest does not implement the "+x.op+" operation; see the scctest package documentation for the supported ones.")
 	}
-	if header != nil {
-		x.rec.ConnectingSIDKind, x.rec.ConnectingSID = "", ""
-		if imp := header.child(nsTypes, "ExchangeImpersonation"); imp != nil {
-			x.impersonated = true
-		}
-	}
 	x.header = header
+	x.impersonated = header.child(nsTypes, "ExchangeImpersonation") != nil
 	return nil
 }

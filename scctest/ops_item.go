@@ -483,9 +483,6 @@ func (x *exchange) deleteItem() (*opResponse, *soapFault) {
 		if f != nil {
 			return nil, f
 		}
-		if code == "" && (it.folder == fRecoverableItemsPurges) {
-			code = ews.ErrorItemNotFound
-		}
 		if code != "" {
 			resp.messages = append(resp.messages, failure(code))
 			continue
