@@ -82,10 +82,17 @@ func newStats() Stats {
 	}
 }
 
+// maxLog is how many entries the request log keeps (the newest); counters
+// are never trimmed. It bounds memory of long-running fakes.
+const maxLog = 100000
+
 // record appends a log entry and updates counters.
 func (s *Server) record(r *Request) {
 	s.lmu.Lock()
 	s.log = append(s.log, *r)
+	if len(s.log) >= 2*maxLog {
+		s.log = append([]Request(nil), s.log[len(s.log)-maxLog:]...)
+	}
 	st := &s.stats
 	st.Requests++
 	if r.Operation != "" {
@@ -115,7 +122,8 @@ func (s *Server) countFailedLogon(name string) {
 	s.lmu.Unlock()
 }
 
-// Requests returns a copy of the request log, oldest first.
+// Requests returns a copy of the request log, oldest first. The log keeps at
+// least the newest 100,000 entries.
 func (s *Server) Requests() []Request {
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
