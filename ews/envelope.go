@@ -27,6 +27,10 @@ type operation struct {
 	// timeZone is true when services.wsdl lists t:TimeZoneContext as a
 	// header of the operation.
 	timeZone bool
+	// noImpersonation is true when services.wsdl does not list
+	// t:ExchangeImpersonation for the operation (none of this package's
+	// operations so far; GetServerTimeZones would be one).
+	noImpersonation bool
 }
 
 // The operations of this package. Every one of them accepts
@@ -63,6 +67,9 @@ func buildEnvelope(op *operation, h envelopeHeader, body func(b *etree.Element) 
 	hdr := env.CreateElement("soap:Header")
 	hdr.CreateElement("t:RequestServerVersion").CreateAttr("Version", string(h.version))
 	if h.sid != nil {
+		if op.noImpersonation {
+			return nil, invalidf("%s does not accept Exchange Impersonation; call it without Impersonate", op.name)
+		}
 		if err := h.sid.Validate(); err != nil {
 			return nil, err
 		}

@@ -246,6 +246,9 @@ func xmlContent(ct string, data []byte) (isXML, ok bool) {
 	if ct == "" {
 		return looksXML, looksXML
 	}
+	if strings.HasPrefix(ct, "text/xml;") || ct == "text/xml" {
+		return looksXML, true // what Exchange sends; skip the full parse
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false, false
