@@ -204,3 +204,70 @@ func TestActivateStopped(t *testing.T) {
 		t.Errorf("Activate(unknown id) error = %v, want org.ErrNotFound", err)
 	}
 }
+
+// racingStore is a real org.Store that lets another writer save just
+// before the first Update, so that Update fails with org.ErrConflict and
+// the activation must re-read and re-apply. Embedding only the Store
+// interface hides the memory store's locked read-modify-write, as a
+// third-party store (a database) would.
+type racingStore struct {
+	org.Store
+	raced  bool
+	racer  func(context.Context, org.Store) error
+	errors []error
+}
+
+func (s *racingStore) Update(ctx context.Context, o *org.Organization) (*org.Organization, error) {
+	if !s.raced {
+		s.raced = true
+		if err := s.racer(ctx, s.Store); err != nil {
+			return nil, err
+		}
+	}
+	saved, err := s.Store.Update(ctx, o)
+	if err != nil {
+		s.errors = append(s.errors, err)
+	}
+	return saved, err
+}
+
+// TestActivateRetriesOnConflict: the store reports ErrConflict because
+// another admin saved in between; Activate re-reads, re-applies only the
+// sync outcomes, and both changes survive.
+func TestActivateRetriesOnConflict(t *testing.T) {
+	f, mem, o := activationFixture(t, 10, 6)
+	ctx := context.Background()
+	store := &racingStore{Store: mem, racer: func(ctx context.Context, s org.Store) error {
+		x, err := s.Get(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		x.Name = "Contoso (renamed meanwhile)"
+		x.Users = append(x.Users[:2], x.Users[3:]...) // user 2 removed meanwhile
+		_, err = s.Update(ctx, x)
+		return err
+	}}
+	ar, err := Activate(ctx, store, o.ID, f.options()...)
+	if err != nil {
+		t.Fatalf("Activate() error = %v", err)
+	}
+	if len(store.errors) != 1 || !errors.Is(store.errors[0], org.ErrConflict) {
+		t.Fatalf("store errors = %v, want exactly one ErrConflict", store.errors)
+	}
+	got, _ := mem.Get(ctx, o.ID)
+	if got.Name != "Contoso (renamed meanwhile)" || len(got.Users) != 9 {
+		t.Fatalf("after Activate: name %q, %d users; want the concurrent rename and removal kept", got.Name, len(got.Users))
+	}
+	if ar.Activated != 8 || ar.Failed != 1 || ar.NotChecked != 1 {
+		t.Errorf("Activate() = %+v, want 8 activated, 1 failed, and the removed user not applied", ar)
+	}
+	for _, u := range got.Users {
+		want := org.Active
+		if u.PrimarySMTP == o.Users[6].PrimarySMTP {
+			want = org.Failed
+		}
+		if u.Sync.Status != want {
+			t.Errorf("%s: %v, want %v", u.PrimarySMTP, u.Sync.Status, want)
+		}
+	}
+}
