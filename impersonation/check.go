@@ -40,6 +40,7 @@ type StopError struct {
 	Err error
 }
 
+// Error says that the check stopped and why.
 func (e *StopError) Error() string {
 	return "impersonation: check stopped: " + e.Reason
 }

@@ -154,6 +154,7 @@ type TokenError struct {
 	Code, Description string
 }
 
+// Error describes the refusal; it never contains the secret.
 func (e *TokenError) Error() string {
 	s := fmt.Sprintf("impersonation: Microsoft Entra ID refused the token request (HTTP %d)", e.StatusCode)
 	if e.Code != "" {
