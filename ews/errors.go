@@ -311,6 +311,8 @@ type TransportError struct {
 	MaybeSent bool
 	// Err is the cause.
 	Err error
+	// callerDone records that the caller's context had ended.
+	callerDone bool
 }
 
 func (e *TransportError) Error() string {
@@ -327,9 +329,13 @@ func (e *TransportError) Error() string {
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // Transient reports whether a later attempt can succeed: false when the
-// caller's context ended.
+// caller's context was cancelled or ran out; true for network failures and
+// the HTTP client's own timeout.
 func (e *TransportError) Transient() bool {
-	return !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded)
+	if e.callerDone {
+		return false
+	}
+	return !errors.Is(e.Err, context.Canceled)
 }
 
 // IsTransient reports whether err is a condition that usually clears by

@@ -298,3 +298,28 @@ func TestTruncatedBody(t *testing.T) {
 		t.Errorf("Folder = %v, want *TransportError saying the body was cut off", err)
 	}
 }
+
+func TestDeadlineNotTransient(t *testing.T) {
+	block := make(chan struct{})
+	f := newFakeEWS(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(block)
+	c := newClient(t, f)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Folder(ctx, ews.DistinguishedFolder(ews.FolderInbox))
+	var tr *ews.TransportError
+	if !errors.As(err, &tr) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Folder = %v, want *TransportError wrapping context.DeadlineExceeded", err)
+	}
+	if ews.IsTransient(err) {
+		t.Errorf("IsTransient(%v) = true, want false: the caller's own deadline ended the call", err)
+	}
+	if n := len(f.Requests()); n != 1 {
+		t.Errorf("server saw %d requests, want 1", n)
+	}
+}

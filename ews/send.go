@@ -95,7 +95,7 @@ func (c *Client) attempt(ctx context.Context, op *operation, o *callOptions, pay
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.logRequest(ctx, op, o, n, 0, start, err)
-		return nil, &TransportError{Operation: op.name, MaybeSent: !dialFailed(err), Err: err}
+		return nil, &TransportError{Operation: op.name, MaybeSent: !dialFailed(err), Err: err, callerDone: ctx.Err() != nil}
 	}
 	defer resp.Body.Close()
 	data, err := readBody(resp, c.cfg.maxResponseBytes)
@@ -106,7 +106,7 @@ func (c *Client) attempt(ctx context.Context, op *operation, o *callOptions, pay
 				Reason:  fmt.Sprintf("the response body is larger than the limit of %d bytes (WithMaxResponseBytes)", c.cfg.maxResponseBytes),
 				Excerpt: excerpt(data), Err: ErrResponseTooLarge}
 		}
-		return nil, &TransportError{Operation: op.name, MaybeSent: true,
+		return nil, &TransportError{Operation: op.name, MaybeSent: true, callerDone: ctx.Err() != nil,
 			Err: fmt.Errorf("HTTP %d response cut off after %d bytes: %w", resp.StatusCode, len(data), err)}
 	}
 	r, err := c.interpret(op, resp, data)
