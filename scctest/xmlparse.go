@@ -1,0 +1,479 @@
+package scctest
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// nsXML is the namespace bound to the xml: prefix.
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+// parseXML parses a request body into a tree with namespaces resolved.
+//
+// It is a small, strict, single-pass parser for the XML that SOAP requests
+// use: elements, attributes, namespace declarations, character and entity
+// references, CDATA, comments and processing instructions. DOCTYPE
+// declarations are refused (no entity expansion), as are encodings other
+// than UTF-8. It exists because encoding/xml's Decoder dominated the cost of
+// a request; FuzzParseXML checks it against encoding/xml.
+func parseXML(body []byte) (*node, *xmlError) {
+	p := xmlParser{b: body, line: 1}
+	return p.parse()
+}
+
+type nsBinding struct{ prefix, uri string }
+
+type xmlParser struct {
+	b         []byte
+	i         int
+	line      int
+	lineStart int
+	counted   int // bytes up to here have been counted for lines
+	ns        []nsBinding
+}
+
+func (p *xmlParser) pos(off int) (line, col int) {
+	if off < p.counted {
+		// Recount from the start (only on errors pointing backwards).
+		p.line, p.lineStart, p.counted = 1, 0, 0
+	}
+	for {
+		j := bytes.IndexByte(p.b[p.counted:off], '\n')
+		if j < 0 {
+			break
+		}
+		p.line++
+		p.counted += j + 1
+		p.lineStart = p.counted
+	}
+	p.counted = off
+	return p.line, utf8.RuneCount(p.b[p.lineStart:off]) + 1
+}
+
+func (p *xmlParser) fail(off int, msg string) *xmlError {
+	off = min(off, len(p.b))
+	l, c := p.pos(off)
+	return &xmlError{line: l, col: c, msg: msg}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isNameByte(c byte, first bool) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
+		return true
+	case c >= '0' && c <= '9', c == '-', c == '.':
+		return !first
+	}
+	return false
+}
+
+func (p *xmlParser) skipSpace() {
+	for p.i < len(p.b) && isSpace(p.b[p.i]) {
+		p.i++
+	}
+}
+
+func (p *xmlParser) name() (string, *xmlError) {
+	start := p.i
+	if p.i >= len(p.b) || !isNameByte(p.b[p.i], true) {
+		return "", p.fail(p.i, "expected a name")
+	}
+	for p.i < len(p.b) && isNameByte(p.b[p.i], false) {
+		p.i++
+	}
+	n := string(p.b[start:p.i])
+	if !utf8.ValidString(n) {
+		return "", p.fail(start, "invalid UTF-8 in name")
+	}
+	return n, nil
+}
+
+// skipMisc skips comments, processing instructions and whitespace; it
+// refuses DOCTYPE. It returns at '<' of an element or at end of input.
+func (p *xmlParser) skipMisc(allowText bool) *xmlError {
+	for {
+		p.skipSpace()
+		if p.i >= len(p.b) {
+			return nil
+		}
+		if p.b[p.i] != '<' {
+			if allowText {
+				return nil
+			}
+			return p.fail(p.i, "text outside the root element")
+		}
+		rest := p.b[p.i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest[4:], []byte("-->"))
+			if end < 0 {
+				return p.fail(p.i, "unterminated comment")
+			}
+			p.i += 4 + end + 3
+		case bytes.HasPrefix(rest, []byte("<?")):
+			if err := p.pi(); err != nil {
+				return err
+			}
+		case bytes.HasPrefix(rest, []byte("<!")):
+			return p.fail(p.i, "DOCTYPE and other declarations are not allowed")
+		default:
+			return nil
+		}
+	}
+}
+
+// pi skips a processing instruction at p.i ("<?target ...?>").
+func (p *xmlParser) pi() *xmlError {
+	start := p.i
+	end := bytes.Index(p.b[p.i:], []byte("?>"))
+	if end < 0 {
+		return p.fail(start, "unterminated processing instruction")
+	}
+	p.i += 2
+	if _, err := p.name(); err != nil {
+		return p.fail(start, "processing instruction without a target")
+	}
+	if p.i < start+end && !isSpace(p.b[p.i]) {
+		return p.fail(p.i, "expected whitespace after the processing instruction target")
+	}
+	if err := p.checkDecl(start, p.b[start:start+end]); err != nil {
+		return err
+	}
+	p.i = start + end + 2
+	return nil
+}
+
+// checkDecl refuses an XML declaration naming an encoding other than UTF-8.
+func (p *xmlParser) checkDecl(off int, pi []byte) *xmlError {
+	if !bytes.HasPrefix(pi, []byte("<?xml")) || (len(pi) > 5 && !isSpace(pi[5])) {
+		return nil
+	}
+	s := string(pi)
+	i := strings.Index(s, "encoding")
+	if i < 0 {
+		return nil
+	}
+	v := s[i+len("encoding"):]
+	v = strings.TrimLeft(v, " \t\r\n=")
+	if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
+		if j := strings.IndexByte(v[1:], v[0]); j >= 0 {
+			switch strings.ToLower(v[1 : j+1]) {
+			case "utf-8", "utf8", "us-ascii", "ascii":
+				return nil
+			}
+			return p.fail(off, "unsupported encoding "+strconv.Quote(v[1:j+1]))
+		}
+	}
+	return nil
+}
+
+func (p *xmlParser) parse() (*node, *xmlError) {
+	if bytes.HasPrefix(p.b, []byte("\xef\xbb\xbf")) {
+		p.i = 3
+	}
+	if err := p.skipMisc(false); err != nil {
+		return nil, err
+	}
+	if p.i >= len(p.b) {
+		return nil, p.fail(p.i, "root element is missing")
+	}
+	p.ns = append(p.ns[:0], nsBinding{"xml", nsXML}, nsBinding{"xmlns", "http://www.w3.org/2000/xmlns/"})
+	root, err := p.element(0)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.skipMisc(false); err != nil {
+		return nil, err
+	}
+	if p.i < len(p.b) {
+		return nil, p.fail(p.i, "more than one root element")
+	}
+	return root, nil
+}
+
+func (p *xmlParser) lookup(prefix string) (string, bool) {
+	for k := len(p.ns) - 1; k >= 0; k-- {
+		if p.ns[k].prefix == prefix {
+			return p.ns[k].uri, true
+		}
+	}
+	return "", prefix == ""
+}
+
+// element parses one element starting at '<'.
+func (p *xmlParser) element(depth int) (*node, *xmlError) {
+	if depth >= maxDepth {
+		return nil, p.fail(p.i, "document is nested too deeply")
+	}
+	start := p.i
+	p.i++ // '<'
+	qname, err := p.name()
+	if err != nil {
+		return nil, err
+	}
+	line, col := p.pos(start)
+	n := &node{line: line, col: col + 1}
+	nsMark := len(p.ns)
+	type rawAttr struct {
+		name, value string
+		off         int
+	}
+	var raw []rawAttr
+	selfClosing := false
+	for {
+		hadSpace := p.i < len(p.b) && isSpace(p.b[p.i])
+		p.skipSpace()
+		if p.i >= len(p.b) {
+			return nil, p.fail(p.i, "unexpected end of input in a start tag")
+		}
+		c := p.b[p.i]
+		if c == '>' {
+			p.i++
+			break
+		}
+		if c == '/' {
+			if p.i+1 >= len(p.b) || p.b[p.i+1] != '>' {
+				return nil, p.fail(p.i, "expected '/>'")
+			}
+			p.i += 2
+			selfClosing = true
+			break
+		}
+		if !hadSpace {
+			return nil, p.fail(p.i, "expected whitespace before an attribute")
+		}
+		aoff := p.i
+		an, err := p.name()
+		if err != nil {
+			return nil, err
+		}
+		p.skipSpace()
+		if p.i >= len(p.b) || p.b[p.i] != '=' {
+			return nil, p.fail(p.i, "attribute "+an+" has no value")
+		}
+		p.i++
+		p.skipSpace()
+		if p.i >= len(p.b) || (p.b[p.i] != '"' && p.b[p.i] != '\'') {
+			return nil, p.fail(p.i, "attribute value must be quoted")
+		}
+		q := p.b[p.i]
+		p.i++
+		vs := p.i
+		end := bytes.IndexByte(p.b[vs:], q)
+		if end < 0 {
+			return nil, p.fail(vs, "unterminated attribute value")
+		}
+		p.i = vs + end + 1
+		vb, err := p.unescape(p.b[vs:vs+end], vs, true)
+		v := string(vb)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range raw {
+			if a.name == an {
+				return nil, p.fail(aoff, "duplicate attribute "+an)
+			}
+		}
+		switch {
+		case an == "xmlns":
+			p.ns = append(p.ns, nsBinding{"", v})
+		case strings.HasPrefix(an, "xmlns:"):
+			if v == "" {
+				return nil, p.fail(aoff, "empty namespace for prefix "+an[6:])
+			}
+			p.ns = append(p.ns, nsBinding{an[6:], v})
+		}
+		raw = append(raw, rawAttr{an, v, aoff})
+	}
+	// Resolve names now that this element's declarations are in scope.
+	prefix, local := splitQName(qname)
+	uri, ok := p.lookup(prefix)
+	if !ok {
+		return nil, p.fail(start, "undeclared namespace prefix "+prefix)
+	}
+	n.name = xml.Name{Space: uri, Local: local}
+	if len(raw) > 0 {
+		n.attrs = make([]xml.Attr, 0, len(raw))
+		for _, a := range raw {
+			ap, al := splitQName(a.name)
+			var space string
+			switch {
+			case a.name == "xmlns":
+				space, al = "", "xmlns"
+			case ap == "xmlns":
+				space = "xmlns"
+			case ap != "":
+				u, ok := p.lookup(ap)
+				if !ok {
+					return nil, p.fail(a.off, "undeclared namespace prefix "+ap)
+				}
+				space = u
+			}
+			n.attrs = append(n.attrs, xml.Attr{Name: xml.Name{Space: space, Local: al}, Value: a.value})
+		}
+	}
+	if selfClosing {
+		p.ns = p.ns[:nsMark]
+		return n, nil
+	}
+	// Content.
+	var text []byte
+	for {
+		if p.i >= len(p.b) {
+			return nil, p.fail(p.i, "element "+qname+" is not closed")
+		}
+		lt := bytes.IndexByte(p.b[p.i:], '<')
+		if lt < 0 {
+			return nil, p.fail(len(p.b), "element "+qname+" is not closed")
+		}
+		if lt > 0 {
+			if j := bytes.Index(p.b[p.i:p.i+lt], []byte("]]>")); j >= 0 {
+				return nil, p.fail(p.i+j, "unescaped ]]> outside a CDATA section")
+			}
+			chunk, err := p.unescape(p.b[p.i:p.i+lt], p.i, false)
+			if err != nil {
+				return nil, err
+			}
+			text = append(text, chunk...)
+			p.i += lt
+		}
+		rest := p.b[p.i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("</")):
+			endStart := p.i
+			p.i += 2
+			endName, err := p.name()
+			if err != nil {
+				return nil, err
+			}
+			if endName != qname {
+				return nil, p.fail(endStart, "element <"+qname+"> closed by </"+endName+">")
+			}
+			p.skipSpace()
+			if p.i >= len(p.b) || p.b[p.i] != '>' {
+				return nil, p.fail(p.i, "expected '>'")
+			}
+			p.i++
+			if len(n.kids) == 0 {
+				n.text = string(text)
+			}
+			p.ns = p.ns[:nsMark]
+			return n, nil
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			end := bytes.Index(rest[4:], []byte("-->"))
+			if end < 0 {
+				return nil, p.fail(p.i, "unterminated comment")
+			}
+			p.i += 4 + end + 3
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end := bytes.Index(rest[9:], []byte("]]>"))
+			if end < 0 {
+				return nil, p.fail(p.i, "unterminated CDATA section")
+			}
+			cd := rest[9 : 9+end]
+			if !utf8.Valid(cd) {
+				return nil, p.fail(p.i, "invalid UTF-8")
+			}
+			text = append(text, cd...)
+			p.i += 9 + end + 3
+		case bytes.HasPrefix(rest, []byte("<?")):
+			if err := p.pi(); err != nil {
+				return nil, err
+			}
+		case bytes.HasPrefix(rest, []byte("<!")):
+			return nil, p.fail(p.i, "declarations are not allowed in content")
+		default:
+			kid, err := p.element(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			n.kids = append(n.kids, kid)
+			text = text[:0]
+		}
+	}
+}
+
+func splitQName(q string) (prefix, local string) {
+	if i := strings.IndexByte(q, ':'); i >= 0 {
+		return q[:i], q[i+1:]
+	}
+	return "", q
+}
+
+// unescape decodes character and entity references in text or an
+// attribute value and checks the characters XML allows.
+func (p *xmlParser) unescape(b []byte, off int, attr bool) ([]byte, *xmlError) {
+	if !utf8.Valid(b) {
+		return nil, p.fail(off, "invalid UTF-8")
+	}
+	amp := bytes.IndexByte(b, '&')
+	for i, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return nil, p.fail(off+i, "illegal character code "+strconv.Itoa(int(c)))
+		}
+		if attr && c == '<' {
+			return nil, p.fail(off+i, "'<' in an attribute value")
+		}
+	}
+	if amp < 0 && bytes.IndexByte(b, '\r') < 0 {
+		return b, nil
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c == '\r' {
+			// Line-end normalisation: CR LF and lone CR become LF.
+			if i+1 < len(b) && b[i+1] == '\n' {
+				i++
+				continue
+			}
+			out = append(out, '\n')
+			i++
+			continue
+		}
+		if c != '&' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		semi := bytes.IndexByte(b[i:], ';')
+		if semi < 0 {
+			return nil, p.fail(off+i, "unterminated entity reference")
+		}
+		ent := string(b[i+1 : i+semi])
+		switch ent {
+		case "lt":
+			out = append(out, '<')
+		case "gt":
+			out = append(out, '>')
+		case "amp":
+			out = append(out, '&')
+		case "quot":
+			out = append(out, '"')
+		case "apos":
+			out = append(out, '\'')
+		default:
+			if len(ent) < 2 || ent[0] != '#' {
+				return nil, p.fail(off+i, "unknown entity &"+ent+";")
+			}
+			var v uint64
+			var err error
+			if ent[1] == 'x' {
+				v, err = strconv.ParseUint(ent[2:], 16, 32)
+			} else {
+				v, err = strconv.ParseUint(ent[1:], 10, 32)
+			}
+			r := rune(v)
+			if err != nil || !utf8.ValidRune(r) || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF {
+				return nil, p.fail(off+i, "invalid character reference &"+ent+";")
+			}
+			out = utf8.AppendRune(out, r)
+		}
+		i += semi + 1
+	}
+	return out, nil
+}
