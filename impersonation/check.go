@@ -144,6 +144,7 @@ type run struct {
 	limiter *concurrencyLimiter
 	base    hints
 	host    string
+	port    string // the EWS URL's port, for network remediations
 	report  *Report
 
 	versionMu sync.Mutex // guards report.ServerVersion while workers run
@@ -167,6 +168,13 @@ func newRun(s *settings, cfg org.EmailConfiguration, users []org.User) *run {
 	}
 	if u, err := url.Parse(cfg.EWSURL); err == nil {
 		r.host = u.Hostname()
+		r.port = u.Port()
+		if r.port == "" {
+			r.port = "443"
+			if u.Scheme == "http" {
+				r.port = "80"
+			}
+		}
 	}
 	r.report = &Report{
 		Endpoint:       cfg.EWSURL,

@@ -214,13 +214,16 @@ func classifyTransport(tr *ews.TransportError) outcome {
 }
 
 // networkRemediation says what to do about a network failure of kind k
-// reaching host.
-func networkRemediation(k netKind, host string) string {
+// reaching host on port.
+func networkRemediation(k netKind, host, port string) string {
+	if port == "" {
+		port = "443"
+	}
 	switch k {
 	case netDNS:
 		return fmt.Sprintf("The name %s does not resolve: check the EWS URL's host name and this machine's DNS servers (Resolve-DnsName %s).", host, host)
 	case netConnect:
-		return fmt.Sprintf("No TCP connection to %s: check that the server is up, the port is right, and no firewall or proxy blocks this machine (Test-NetConnection %s -Port 443).", host, host)
+		return fmt.Sprintf("No TCP connection to %s: check that the server is up, the port is right, and no firewall or proxy blocks this machine (Test-NetConnection %s -Port %s).", host, host, port)
 	case netTLSUntrusted:
 		return fmt.Sprintf("TLS: the certificate of %s is not issued by a trusted authority (self-signed or an internal CA). Install a certificate from a trusted CA on the Exchange server, or add the issuing CA to this machine's trust store; do not turn verification off in production.", host)
 	case netTLSName:
@@ -228,7 +231,7 @@ func networkRemediation(k netKind, host string) string {
 	case netTLSExpired:
 		return fmt.Sprintf("TLS: the certificate of %s has expired or is not yet valid (also check this machine's clock). Renew it on the Exchange server (Get-ExchangeCertificate, then Enable-ExchangeCertificate -Services IIS).", host)
 	case netTLSNotTLS:
-		return fmt.Sprintf("TLS: %s does not speak TLS on this port. Use https:// with the server's TLS port (443), or check for a proxy in between.", host)
+		return fmt.Sprintf("TLS: %s does not speak TLS on this port. Use https:// with the server's TLS port (usually 443, not %s), or check for a proxy in between.", host, port)
 	case netTLS:
 		return fmt.Sprintf("TLS handshake with %s failed: check the server certificate and that the server accepts TLS 1.2 or later.", host)
 	case netTimeout:

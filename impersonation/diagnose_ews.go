@@ -456,7 +456,7 @@ func (g *diagnoser) failOutcome(o outcome, err error) Step {
 		st.Detail = "Exchange refused EWS with HTTP 403 for this mailbox: EWS is disabled or blocked by policy"
 		st.Fix = g.policyFix(false)
 	case StatusNetworkError:
-		st.Fix = networkRemediation(o.net, g.host)
+		st.Fix = networkRemediation(o.net, g.host, g.port)
 	case StatusThrottled:
 		h := g.h
 		h.backoff = o.backoff

@@ -110,15 +110,7 @@ func exoRetirementWarning(now time.Time, clientID, mailbox string) (detail, fix 
 	} else {
 		detail = "the EWS URL points at Exchange Online: since 1 October 2026 EWS works there only when the organization's EwsEnabled is $true and the application is on its EwsAllowedAppIDs list, and on 1 April 2027 it is switched off for good"
 	}
-	app := clientID
-	if app == "" {
-		app = "<application (client) id>"
-	}
-	if mailbox == "" {
-		mailbox = "<mailbox>"
-	}
-	fix = fmt.Sprintf(`In Exchange Online PowerShell: Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs @{Add="%s"}; and, since EWS needs both the organization and the mailbox to allow it, make sure the mailbox does not turn it off (Get-CASMailbox %s | Format-List EwsEnabled; if False: Set-CASMailbox %s -EwsEnabled $true). Plan the move to Microsoft Graph before 1 April 2027.`, app, psQuote(mailbox), psQuote(mailbox))
-	return detail, fix
+	return detail, exoAllowListFix(clientID, mailbox)
 }
 
 // stepDNS resolves the host.
@@ -132,7 +124,7 @@ func (g *diagnoser) stepDNS(ctx context.Context) Step {
 		err = errors.New("no addresses")
 	}
 	if err != nil {
-		st := stepFail(fmt.Sprintf("cannot resolve %s: %v", g.host, err), networkRemediation(netDNS, g.host))
+		st := stepFail(fmt.Sprintf("cannot resolve %s: %v", g.host, err), networkRemediation(netDNS, g.host, g.port))
 		var de *net.DNSError
 		if errors.As(err, &de) && de.IsTimeout {
 			st.Fix = fmt.Sprintf("The DNS servers of this machine did not answer for %s in time: check the DNS servers (Get-DnsClientServerAddress) and the network path to them, then run the diagnosis again.", g.host)
@@ -164,10 +156,7 @@ func (g *diagnoser) stepTCP(ctx context.Context) Step {
 		}
 		return stepPass(detail)
 	}
-	fix := networkRemediation(netConnect, g.host)
-	if g.port != "443" {
-		fix = strings.ReplaceAll(fix, "-Port 443", "-Port "+g.port)
-	}
+	fix := networkRemediation(netConnect, g.host, g.port)
 	return stepFail("no TCP connection to port "+g.port+": "+strings.Join(errs, "; "), fix)
 }
 
@@ -193,11 +182,11 @@ func (g *diagnoser) stepTLS(ctx context.Context) Step {
 	g.conn = tc
 	if err := tc.HandshakeContext(ctx); err != nil {
 		o := classifyTransport(&ews.TransportError{Operation: "TLS handshake", Err: err})
-		return stepFail(fmt.Sprintf("TLS handshake with %s failed: %v", g.host, err), networkRemediation(o.net, g.host))
+		return stepFail(fmt.Sprintf("TLS handshake with %s failed: %v", g.host, err), networkRemediation(o.net, g.host, g.port))
 	}
 	cs := tc.ConnectionState()
 	if len(cs.PeerCertificates) == 0 {
-		return stepFail("the server sent no certificate", networkRemediation(netTLS, g.host))
+		return stepFail("the server sent no certificate", networkRemediation(netTLS, g.host, g.port))
 	}
 	leaf := cs.PeerCertificates[0]
 	summary := fmt.Sprintf("%s, certificate for %s issued by %s, valid %s to %s",
@@ -254,7 +243,7 @@ func (g *diagnoser) stepTLS(ctx context.Context) Step {
 	}
 	var fixes []string
 	for _, k := range kinds {
-		f := networkRemediation(k, g.host)
+		f := networkRemediation(k, g.host, g.port)
 		if !containsString(fixes, f) {
 			fixes = append(fixes, f)
 		}

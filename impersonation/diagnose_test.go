@@ -375,7 +375,7 @@ func TestDiagnoseConfiguration(t *testing.T) {
 			step: StepConfiguration, fix: []string{"Mailbox Access Type"}},
 		{name: "Exchange Online app-only after October 2026: warning, then DNS", from: appOnly, opts: []DiagnoseOption{noDNS, in2026},
 			step: StepDNS, fix: []string{"outlook.office365.com"},
-			warnFix: []string{`Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs @{Add="` + diagAppID + `"}`, "1 April 2027", "Set-CASMailbox", "Microsoft Graph"}},
+			warnFix: []string{`Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs <the IDs already listed>,` + diagAppID, "1 April 2027", "Set-CASMailbox", "Microsoft Graph"}},
 		{name: "Exchange Online after April 2027", from: appOnly, opts: []DiagnoseOption{noDNS, in2027},
 			step: StepConfiguration, fix: []string{"Microsoft Graph"}},
 		{name: "DNS failure", from: base, opts: []DiagnoseOption{noDNS},
@@ -643,7 +643,7 @@ func TestDiagnoseExchangeOnlineBlocked(t *testing.T) {
 	srv.SetEWSEnabled(false)
 	d = mustDiagnose(t, cfg, diagAlice, opts...)
 	assertFailsAt(t, d, StepLogon, "",
-		`Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs @{Add="`+diagAppID+`"}`, "Set-CASMailbox", "1 April 2027")
+		`Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs <the IDs already listed>,`+diagAppID, "Set-CASMailbox", "1 April 2027")
 }
 
 func TestDiagnoseCancelled(t *testing.T) {

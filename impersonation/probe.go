@@ -203,7 +203,7 @@ func (r *run) remediationFor(a attempt, identityKind string) string {
 	}
 	switch a.status {
 	case StatusNetworkError:
-		return networkRemediation(a.net, r.host)
+		return networkRemediation(a.net, r.host, r.port)
 	case StatusError:
 		if a.code == "" && strings.Contains(a.message, "HTTP 404") {
 			return "The EWS URL does not exist on this server: use https://<host>/EWS/Exchange.asmx (Get-WebServicesVirtualDirectory | Format-List ExternalUrl,InternalUrl)."

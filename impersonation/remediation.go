@@ -108,7 +108,7 @@ func remediation(st Status, code ews.ResponseCode, h hints) string {
 		return s + "."
 	case StatusBlockedByPolicy:
 		if h.exchangeOnline {
-			return "Exchange Online refused EWS with HTTP 403. Since 1 October 2026 EWS works only when the organization allows it and the application is allow-listed: run Get-OrganizationConfig | Format-List EwsEnabled,EwsAllowedAppIDs; Set-OrganizationConfig -EwsEnabled $true; add the application (client) ID to EwsAllowedAppIDs (Set-OrganizationConfig -EwsAllowedAppIDs writes the whole list, so include the existing IDs; changes take up to 24 hours). Also check Get-CASMailbox <mailbox> | Format-List EwsEnabled and any application access policy. " + ewsOnlineRetirement
+			return "Exchange Online refused EWS with HTTP 403: since 1 October 2026 EWS works there only when the organization allows it and the application is allow-listed. " + exoAllowListFix(h.serviceAccount, h.address) + " Also check any application access policy."
 		}
 		return "Exchange refused EWS with HTTP 403: EWS is disabled for the mailbox or the organization, or this application is blocked. Check Get-CASMailbox <mailbox> | Format-List Ews* and Get-OrganizationConfig | Format-List Ews*; enable with Set-CASMailbox <mailbox> -EwsEnabled $true and review EwsApplicationAccessPolicy, EwsAllowList and EwsBlockList."
 	case StatusAuthFailed:
@@ -136,4 +136,20 @@ func psQuote(s string) string {
 		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 	}
 	return s
+}
+
+// exoAllowListFix is the one Exchange Online allow-list remedy that Check
+// and Diagnose both give: let the application in at the organization level,
+// keep the mailbox from turning EWS off, and plan for the end date.
+// EwsAllowedAppIDs is set as a whole list, so the text has the admin read it
+// first and keep the IDs already there.
+func exoAllowListFix(appID, mailbox string) string {
+	if appID == "" {
+		appID = "<application (client) id>"
+	}
+	mbx := "<mailbox>"
+	if mailbox != "" {
+		mbx = psQuote(mailbox)
+	}
+	return fmt.Sprintf("In Exchange Online PowerShell: Get-OrganizationConfig | Format-List EwsEnabled,EwsAllowedAppIDs; then Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs <the IDs already listed>,%s (the parameter sets the whole list, so keep the IDs already there; changes can take up to 24 hours). EWS also needs the mailbox to allow it: Get-CASMailbox %s | Format-List EwsEnabled; if False: Set-CASMailbox %s -EwsEnabled $true. %s", appID, mbx, mbx, ewsOnlineRetirement)
 }
