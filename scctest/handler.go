@@ -218,7 +218,7 @@ func schemaFault(n *node, violation string) *soapFault {
 	f := newFault(ews.ErrorSchemaValidation, "The request failed schema validation: "+violation)
 	f.violation = violation
 	if n != nil {
-		f.line, f.pos = n.line, n.col
+		f.line, f.pos = n.position()
 	}
 	return f
 }

@@ -215,8 +215,7 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 	if err != nil {
 		return nil, err
 	}
-	line, col := p.pos(start)
-	n := &node{line: line, col: col + 1}
+	n := &node{src: p.b, off: start}
 	nsMark := len(p.ns)
 	type rawAttr struct {
 		name, value string

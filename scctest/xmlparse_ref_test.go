@@ -43,7 +43,7 @@ func parseXMLReference(body []byte) (*node, *xmlError) {
 			if len(stack) >= maxDepth {
 				return nil, &xmlError{line, col, "document is nested too deeply"}
 			}
-			n := &node{name: t.Name, attrs: t.Attr, line: line, col: col + 1}
+			n := &node{name: t.Name, attrs: t.Attr}
 			if len(stack) == 0 {
 				if root != nil {
 					return nil, &xmlError{line, col, "more than one root element"}

@@ -23,7 +23,19 @@ type node struct {
 	attrs     []xml.Attr
 	kids      []*node
 	text      string
-	line, col int
+	src       []byte // the whole document, for positions
+	off       int    // byte offset of the start tag
+}
+
+// position returns the 1-based line and column of the element's start tag,
+// computed on demand (only schema faults need it).
+func (n *node) position() (line, col int) {
+	if n == nil || n.src == nil {
+		return 0, 0
+	}
+	p := xmlParser{b: n.src, line: 1}
+	l, c := p.pos(n.off)
+	return l, c
 }
 
 // maxDepth bounds nesting of a request document.
