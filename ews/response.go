@@ -141,6 +141,8 @@ const maxXMLDepth = 256
 // the parser never needs. Text keeps its exact bytes otherwise; namespace
 // declarations stay attributes, so Element.NamespaceURI resolves prefixes.
 func parseTree(data []byte) (*etree.Element, error) {
+	// .NET servers may start UTF-8 with a byte order mark.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.CharsetReader = func(charset string, r io.Reader) (io.Reader, error) {
