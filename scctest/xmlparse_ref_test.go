@@ -75,4 +75,3 @@ func parseXMLReference(body []byte) (*node, *xmlError) {
 	}
 	return root, nil
 }
-

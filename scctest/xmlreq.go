@@ -19,12 +19,12 @@ const (
 // parsed with encoding/xml independently of package ews, so that a bug in the
 // client's request builder cannot be mirrored here.
 type node struct {
-	name      xml.Name // Space is the namespace URI
-	attrs     []xml.Attr
-	kids      []*node
-	text      string
-	src       []byte // the whole document, for positions
-	off       int    // byte offset of the start tag
+	name  xml.Name // Space is the namespace URI
+	attrs []xml.Attr
+	kids  []*node
+	text  string
+	src   []byte // the whole document, for positions
+	off   int    // byte offset of the start tag
 }
 
 // position returns the 1-based line and column of the element's start tag,
