@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/beevik/etree"
-
 	"github.com/sccsync/scc/ews"
 )
 
@@ -199,7 +197,7 @@ func (x *exchange) inject(w http.ResponseWriter, f Fault) {
 
 // respond writes a non-fault response. Callers that read the store hold
 // the lock while building; doc may be pre-built.
-func (x *exchange) respond(w http.ResponseWriter, resp *opResponse, doc *etree.Document) {
+func (x *exchange) respond(w http.ResponseWriter, resp *opResponse, doc *document) {
 	if doc == nil {
 		doc = resp.document(x.s.vi)
 	}

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/beevik/etree"
-
 	"github.com/sccsync/scc/ews"
 )
 
@@ -64,7 +62,7 @@ func (x *exchange) dispatch(w http.ResponseWriter) {
 		s.mu.RLock()
 	}
 	resp, f := spec.run(x)
-	var doc *etree.Document
+	var doc *document
 	if f == nil {
 		doc = resp.document(s.vi)
 	}
@@ -200,7 +198,7 @@ func (x *exchange) folderList(op *node, name string) ([]*node, *soapFault) {
 }
 
 // writeFolder appends the folder element with the properties of the shape.
-func writeFolder(parent *etree.Element, t target, sh shape) {
+func writeFolder(parent *elem, t target, sh shape) {
 	spec := t.k.spec()
 	f := parent.CreateElement("t:" + spec.element)
 	fid := f.CreateElement("t:FolderId")
@@ -257,7 +255,7 @@ func (x *exchange) getFolder() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(code))
 			continue
 		}
-		resp.messages = append(resp.messages, success(func(m *etree.Element) {
+		resp.messages = append(resp.messages, success(func(m *elem) {
 			writeFolder(m.CreateElement("m:Folders"), t, sh)
 		}))
 	}
@@ -351,7 +349,7 @@ func (v pageView) window(total int) (start, end int) {
 }
 
 // pagingAttrs sets the FindResponsePagingAttributes of a RootFolder.
-func (v pageView) pagingAttrs(e *etree.Element, start, end, total int) {
+func (v pageView) pagingAttrs(e *elem, start, end, total int) {
 	switch {
 	case v.fractional:
 		e.CreateAttr("NumeratorOffset", itoa(end))
@@ -424,7 +422,7 @@ func (x *exchange) findFolder() (*opResponse, *soapFault) {
 			}
 			walk(t.k)
 		}
-		resp.messages = append(resp.messages, success(func(m *etree.Element) {
+		resp.messages = append(resp.messages, success(func(m *elem) {
 			rf := m.CreateElement("m:RootFolder")
 			start, end := view.window(len(found))
 			view.pagingAttrs(rf, start, end, len(found))

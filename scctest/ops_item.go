@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/beevik/etree"
-
 	"github.com/sccsync/scc/ews"
 )
 
@@ -32,7 +30,7 @@ func findItemForbidden(field string) bool {
 
 // writeItem appends a t:Message with the properties of the shape, in schema
 // order.
-func (x *exchange) writeItem(parent *etree.Element, mb *mailbox, it *item, sh shape, ctx itemContext) {
+func (x *exchange) writeItem(parent *elem, mb *mailbox, it *item, sh shape, ctx itemContext) {
 	get := ctx == inGetItem
 	msg := &it.msg
 	e := parent.CreateElement("t:Message")
@@ -147,7 +145,7 @@ func (x *exchange) writeItem(parent *etree.Element, mb *mailbox, it *item, sh sh
 }
 
 // writeMailbox writes a t:Mailbox (EmailAddressType) for an address.
-func (x *exchange) writeMailbox(parent *etree.Element, addr string) {
+func (x *exchange) writeMailbox(parent *elem, addr string) {
 	m := parent.CreateElement("t:Mailbox")
 	name, kind := addr, "OneOff"
 	if mb := x.s.dir.lookupAddr(addr); mb != nil {
@@ -262,7 +260,7 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 			items = append(items, t.mb.folders[t.k].items...)
 			sortItems(items, x.body)
 		}
-		resp.messages = append(resp.messages, success(func(m *etree.Element) {
+		resp.messages = append(resp.messages, success(func(m *elem) {
 			rf := m.CreateElement("m:RootFolder")
 			start, end := view.window(len(items))
 			view.pagingAttrs(rf, start, end, len(items))
@@ -331,7 +329,7 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(code))
 			continue
 		}
-		resp.messages = append(resp.messages, success(func(m *etree.Element) {
+		resp.messages = append(resp.messages, success(func(m *elem) {
 			x.writeItem(m.CreateElement("m:Items"), mb, it, sh, inGetItem)
 		}))
 	}
@@ -423,7 +421,7 @@ func (x *exchange) createItem() (*opResponse, *soapFault) {
 		if disp == "SaveOnly" {
 			it := x.s.newItemLocked(saveTo.mb, saveTo.k, m, true)
 			mb := saveTo.mb
-			resp.messages = append(resp.messages, success(func(e *etree.Element) {
+			resp.messages = append(resp.messages, success(func(e *elem) {
 				x.writeItem(e.CreateElement("m:Items"), mb, it, shape{base: "IdOnly"}, inGetItem)
 			}))
 			continue
@@ -440,7 +438,7 @@ func (x *exchange) createItem() (*opResponse, *soapFault) {
 		if disp == "SendAndSaveCopy" {
 			x.s.newItemLocked(saveTo.mb, saveTo.k, m, false)
 		}
-		resp.messages = append(resp.messages, success(func(e *etree.Element) { e.CreateElement("m:Items") }))
+		resp.messages = append(resp.messages, success(func(e *elem) { e.CreateElement("m:Items") }))
 	}
 	return resp, nil
 }

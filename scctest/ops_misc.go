@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/beevik/etree"
-
 	"github.com/sccsync/scc/ews"
 )
 
@@ -115,7 +113,7 @@ func (x *exchange) convertID() (*opResponse, *soapFault) {
 			continue
 		}
 		out := encodeAltID(dest, raw)
-		resp.messages = append(resp.messages, success(func(m *etree.Element) {
+		resp.messages = append(resp.messages, success(func(m *elem) {
 			a := m.CreateElement("m:AlternateId")
 			a.CreateAttr("xsi:type", "t:AlternateIdType")
 			a.CreateAttr("Format", dest)
@@ -164,7 +162,7 @@ func (x *exchange) resolveNames() (*opResponse, *soapFault) {
 	}
 	total := len(found)
 	found = found[:min(total, maxResolutions)]
-	rm := success(func(m *etree.Element) {
+	rm := success(func(m *elem) {
 		rs := m.CreateElement("m:ResolutionSet")
 		rs.CreateAttr("TotalItemsInView", itoa(total))
 		rs.CreateAttr("IncludesLastItemInRange", boolStr(len(found) == total))

@@ -263,3 +263,23 @@ func TestDirectoryValidation(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// Whatever a test stores, responses stay well-formed XML.
+func TestOddCharactersAreEscaped(t *testing.T) {
+	s := newTestServer(t)
+	subject := "a\x01b <&> \"q\" 'x' \r\n\xff\xfe end ]]>"
+	id, err := s.AddItem(alice, "inbox", Message{Subject: subject, Body: "<html>&nbsp;</html>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := do(t, s, nil, svcReq(imp(alice), `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="`+id.ID+`"/></m:ItemIds></m:GetItem>`))
+	check(t, r, ok1())
+	got := find(t, r.body, "Subject").text
+	want := "a\uFFFDb <&> \"q\" 'x' \r\n\uFFFD\uFFFD end ]]>"
+	if got != want {
+		t.Errorf("Subject = %q, want %q", got, want)
+	}
+	if b := find(t, r.body, "Message").child(nsTypes, "Body").text; b != "<html>&nbsp;</html>" {
+		t.Errorf("Body = %q", b)
+	}
+}
