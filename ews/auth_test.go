@@ -56,6 +56,7 @@ type authServer struct {
 	logons     int   // NTLM logons (AUTHENTICATE accepted)
 	served     int   // requests answered 200
 	conns      int   // TCP connections
+	closed     int   // TCP connections closed
 	protos     []int // ProtoMajor of every request
 	authz      []string
 	failures   []error
@@ -175,9 +176,14 @@ func newAuthServer(t testing.TB, tlsH2 bool, opts ...serverOpt) *authServer {
 		s.Config.ConnContext = s.ntlm.ConnContext
 	}
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
+		switch st {
+		case http.StateNew:
 			s.mu.Lock()
 			s.conns++
+			s.mu.Unlock()
+		case http.StateClosed, http.StateHijacked:
+			s.mu.Lock()
+			s.closed++
 			s.mu.Unlock()
 		}
 	}
@@ -519,6 +525,7 @@ func (s *rotatingSource) Token() (*oauthToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
+		s.calls++
 		return nil, s.err
 	}
 	tok := s.tokens[min(s.calls, len(s.tokens)-1)]
@@ -589,7 +596,8 @@ func TestBearerToken(t *testing.T) {
 
 	t.Run("source error", func(t *testing.T) {
 		boom := errors.New("AADSTS7000215: Invalid client secret provided")
-		c := s.client(t, WithTokenSource[*oauthToken](&rotatingSource{err: boom}))
+		src := &rotatingSource{err: boom}
+		c := s.client(t, WithTokenSource[*oauthToken](src))
 		err := getInbox(context.Background(), c)
 		var te *TokenError
 		if !errors.As(err, &te) || !errors.Is(err, boom) {
@@ -597,6 +605,19 @@ func TestBearerToken(t *testing.T) {
 		}
 		if st := s.stats(); st.Served != 1 {
 			t.Errorf("server served %d, want no request sent without a token", st.Served-1)
+		}
+		var tr *TransportError
+		if !errors.As(err, &tr) || tr.MaybeSent {
+			t.Errorf("GetFolder with a failing token source = %#v, want a *TransportError with MaybeSent false: nothing was sent", err)
+		}
+		if IsTransient(err) {
+			t.Errorf("IsTransient(%v) = true, want false: a failing token source is not retried", err)
+		}
+		src.mu.Lock()
+		calls := src.calls
+		src.mu.Unlock()
+		if calls != 1 {
+			t.Errorf("token source called %d times, want 1 (no retry against the identity provider)", calls)
 		}
 	})
 	t.Run("empty token", func(t *testing.T) {
@@ -821,5 +842,47 @@ func TestNTLMBodyWithoutGetBody(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"<soap/>", "<soap/>", "<soap/>"}, bodies); diff != "" {
 		t.Errorf("bodies of the probe, NEGOTIATE and AUTHENTICATE legs (-want +got):\n%s", diff)
+	}
+}
+
+// TestCloseIdleConnections: the client's idle keep-alive connection is
+// closed through every transport layer (auth wrapper, wire trace).
+func TestCloseIdleConnections(t *testing.T) {
+	tests := []struct {
+		name   string
+		server func(t *testing.T) serverOpt
+		auth   Option
+	}{
+		{"Basic", func(*testing.T) serverOpt { return withBasicServer() }, WithBasicAuth("svc-sync@contoso.com", testPassword)},
+		{"NTLM", withNTLMServer, WithNTLM(`CONTOSO\svc-sync`, testPassword)},
+	}
+	for _, tt := range tests {
+		for _, traced := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/trace=%v", tt.name, traced), func(t *testing.T) {
+				s := newAuthServer(t, false, tt.server(t))
+				opts := []Option{tt.auth, WithInsecureHTTP()}
+				if traced {
+					opts = append(opts, WithWireTrace(io.Discard))
+				}
+				c := s.client(t, opts...)
+				if err := getInbox(context.Background(), c); err != nil {
+					t.Fatalf("GetFolder: %v", err)
+				}
+				c.CloseIdleConnections()
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					s.mu.Lock()
+					conns, closed := s.conns, s.closed
+					s.mu.Unlock()
+					if conns > 0 && closed == conns {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("after CloseIdleConnections the server saw %d of %d connections closed, want all", closed, conns)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			})
+		}
 	}
 }

@@ -127,6 +127,13 @@ func parseEndpoint(endpoint string) (*url.URL, error) {
 	return u, nil
 }
 
+// CloseIdleConnections closes the keep-alive connections that no call is
+// using, through every layer of the client's transport (auth, trace). A
+// Client, and every view returned by [Client.With], shares one pool; call
+// this when a batch of work is done and the client will sit unused, or
+// before dropping a client that was built for one run.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // Endpoint returns the EWS URL the client posts to.
 func (c *Client) Endpoint() string { return c.endpoint.String() }
 

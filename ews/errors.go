@@ -335,6 +335,13 @@ func (e *TransportError) Transient() bool {
 	if e.callerDone {
 		return false
 	}
+	// A token source that failed (a wrong client secret, a consent
+	// missing) fails the same way next time; retrying only hammers the
+	// identity provider.
+	var te *TokenError
+	if errors.As(e.Err, &te) {
+		return false
+	}
 	return !errors.Is(e.Err, context.Canceled)
 }
 
@@ -477,8 +484,13 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 // dialFailed reports whether err happened before any byte of the request
-// could be written (the connection was never established).
+// could be written: the connection was never established, or the token
+// source failed before the request was handed to the network.
 func dialFailed(err error) bool {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return true
+	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true

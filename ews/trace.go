@@ -47,6 +47,13 @@ type traceTransport struct {
 	maxBytes int64
 }
 
+// CloseIdleConnections forwards to the transport below.
+func (t *traceTransport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte
 	if req.Body != nil && req.Body != http.NoBody {
