@@ -30,8 +30,9 @@ type ActivationReport struct {
 	Unchanged int
 	// NotChecked: users the check did not reach (stopped, cancelled),
 	// active users with only a temporary failure (throttled, mailbox
-	// unavailable, network), and users removed or re-identified by a
-	// concurrent edit during the check. Their stored state is kept.
+	// unavailable, network), users removed or re-identified by a
+	// concurrent edit during the check, and repeated rows of a mailbox
+	// listed twice. Their stored state is kept.
 	NotChecked int
 	// Skipped: users Renew did not need to check.
 	Skipped int
@@ -144,14 +145,27 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	}
 	fp := o.Email.Fingerprint()
 	now := s.now().UTC()
+	// A mailbox listed twice has one stored state, that of its first row
+	// (the row the fresh copy's index finds below). Later rows with the
+	// same address failed validation as duplicates; that failure is the
+	// row's, and must not overwrite the mailbox's real outcome.
+	first := make(map[string]int, len(users))
+	for i, u := range users {
+		if k := org.AddressKey(u.PrimarySMTP); k != "" {
+			if _, dup := first[k]; !dup {
+				first[k] = i
+			}
+		}
+	}
 	outcomes := make([]outcomeOf, 0, len(rep.Results))
 	for _, res := range rep.Results {
-		if res.Status == StatusNotChecked {
+		u := users[res.Index]
+		key := org.AddressKey(u.PrimarySMTP)
+		if i, ok := first[key]; !ok || i != res.Index || res.Status == StatusNotChecked {
 			ar.NotChecked++
 			continue
 		}
-		u := users[res.Index]
-		outcomes = append(outcomes, outcomeOf{key: org.AddressKey(u.PrimarySMTP), identity: u.ImpersonationIdentity(), res: res})
+		outcomes = append(outcomes, outcomeOf{key: key, identity: u.ImpersonationIdentity(), res: res})
 	}
 	if len(outcomes) == 0 {
 		return ar, checkErr

@@ -3,6 +3,7 @@ package impersonation
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,6 +269,37 @@ func TestActivateRetriesOnConflict(t *testing.T) {
 		}
 		if u.Sync.Status != want {
 			t.Errorf("%s: %v, want %v", u.PrimarySMTP, u.Sync.Status, want)
+		}
+	}
+}
+
+// TestActivateDuplicateRows: a user listed twice gets one stored outcome,
+// the real probe's. The second row fails validation ("listed twice"); that
+// failure belongs to the row, not to the mailbox, and must neither
+// overwrite the first row's outcome nor be counted as a second user.
+func TestActivateDuplicateRows(t *testing.T) {
+	f, store, o := activationFixture(t, 3, 1)
+	// Rows 4 and 5 repeat users 0 (in scope) and 1 (out of scope).
+	o.Users = append(o.Users, o.Users[0], o.Users[1])
+	o.Users[4].PrimarySMTP = strings.ToUpper(o.Users[4].PrimarySMTP)
+	o, err := store.Update(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar, err := Activate(context.Background(), store, o.ID, f.options()...)
+	if err != nil {
+		t.Fatalf("Activate() error = %v", err)
+	}
+	if ar.Activated != 2 || ar.Failed != 1 || ar.Unchanged != 0 || ar.NotChecked != 2 {
+		t.Errorf("Activate() = %+v, want 2 activated, 1 failed, 2 not checked (the duplicate rows)", ar)
+	}
+	got, _ := store.Get(context.Background(), o.ID)
+	for i, want := range []struct {
+		status org.SyncStatus
+		code   string
+	}{{org.Active, ""}, {org.Failed, string(ews.ErrorImpersonateUserDenied)}, {org.Active, ""}, {org.NotActivated, ""}, {org.NotActivated, ""}} {
+		if s := got.Users[i].Sync; s.Status != want.status || s.Code != want.code {
+			t.Errorf("user %d (%s) sync = %v %q, want %v %q", i, got.Users[i].PrimarySMTP, s.Status, s.Code, want.status, want.code)
 		}
 	}
 }
