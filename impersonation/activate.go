@@ -108,7 +108,7 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 	if len(sel) == 0 {
 		now := time.Now()
 		return &ActivationReport{OrganizationID: o.ID, Skipped: len(o.Users), Version: o.Version,
-			Check: &Report{Endpoint: o.Email.EWSURL, Started: now, Finished: now, Counts: Counts{}, Results: []Result{}}}, nil
+			Check: &Report{Endpoint: redactURL(o.Email.EWSURL), Started: now, Finished: now, Counts: Counts{}, Results: []Result{}}}, nil
 	}
 	return record(ctx, store, o, sel, opts)
 }

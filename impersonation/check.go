@@ -177,7 +177,7 @@ func newRun(s *settings, cfg org.EmailConfiguration, users []org.User) *run {
 		}
 	}
 	r.report = &Report{
-		Endpoint:       cfg.EWSURL,
+		Endpoint:       redactURL(cfg.EWSURL),
 		ServiceAccount: r.base.serviceAccount,
 		Started:        s.now(),
 		Total:          len(users),

@@ -143,7 +143,7 @@ func (r *run) preflight(ctx context.Context) bool {
 	r.report.Preflight = pf
 	if proven && a.status == StatusOK {
 		pf.Status = StatusOK
-		r.s.logger.Info("preflight: service account logon proven", "endpoint", r.cfg.EWSURL,
+		r.s.logger.Info("preflight: service account logon proven", "endpoint", r.report.Endpoint,
 			"server", r.report.ServerVersion, "code", pf.Code)
 		return true
 	}

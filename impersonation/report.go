@@ -113,7 +113,7 @@ type Preflight struct {
 // by address (case-insensitively), then by input position, so that the same
 // outcome always renders the same way. Use Result.Index for input order.
 type Report struct {
-	// Endpoint is the EWS URL checked.
+	// Endpoint is the EWS URL checked (user information removed).
 	Endpoint string
 	// ServiceAccount is the logon of the service account (or the
 	// application) that impersonated. No secret is ever stored here.
