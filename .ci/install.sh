@@ -3,7 +3,9 @@
 set -euo pipefail
 pkgs=()
 command -v xmllint >/dev/null 2>&1 || pkgs+=(libxml2-utils)
-python3 -c 'import exchangelib' >/dev/null 2>&1 || pkgs+=(python3-exchangelib)
+# Debian's package installs for Debian's interpreter, which may not be the
+# python3 first on PATH (pyenv).
+/usr/bin/python3 -c 'import exchangelib, requests_ntlm' >/dev/null 2>&1 || pkgs+=(python3-exchangelib python3-requests-ntlm)
 if [ ${#pkgs[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
