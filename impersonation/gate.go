@@ -111,6 +111,7 @@ type concurrencyLimiter struct {
 
 	mu    sync.Mutex
 	limit int
+	owed  int // slots to retire as they are released
 }
 
 func newConcurrencyLimiter(n int) *concurrencyLimiter {
@@ -118,25 +119,33 @@ func newConcurrencyLimiter(n int) *concurrencyLimiter {
 }
 
 func (l *concurrencyLimiter) acquire(ctx context.Context) error { return l.sem.Acquire(ctx, 1) }
-func (l *concurrencyLimiter) release()                          { l.sem.Release(1) }
+
+// release gives a slot back, or retires it when lower owes one.
+func (l *concurrencyLimiter) release() {
+	l.mu.Lock()
+	if l.owed > 0 {
+		l.owed--
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	l.sem.Release(1)
+}
 
 // lower reduces the limit by one (never below 1) and reports the new
-// limit. The slot is taken out of circulation by a goroutine that acquires
-// it and never gives it back (at once when a slot is free, otherwise in a
-// goroutine that gives up when ctx ends).
-func (l *concurrencyLimiter) lower(ctx context.Context) int {
+// limit. A free slot is retired at once; when every slot is in use, the
+// next one released is retired instead of given back.
+func (l *concurrencyLimiter) lower() int {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.limit <= 1 {
-		l.mu.Unlock()
 		return 1
 	}
 	l.limit--
-	n := l.limit
-	l.mu.Unlock()
 	if !l.sem.TryAcquire(1) {
-		go func() { _ = l.sem.Acquire(ctx, 1) }()
+		l.owed++
 	}
-	return n
+	return l.limit
 }
 
 // current is the current limit.

@@ -3,6 +3,7 @@ package impersonation
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -88,13 +89,13 @@ func TestConcurrencyLimiterLower(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	l := newConcurrencyLimiter(3)
-	if got := l.lower(ctx); got != 2 {
+	if got := l.lower(); got != 2 {
 		t.Errorf("lower() = %d, want 2", got)
 	}
-	if got := l.lower(ctx); got != 1 {
+	if got := l.lower(); got != 1 {
 		t.Errorf("lower() = %d, want 1", got)
 	}
-	if got := l.lower(ctx); got != 1 {
+	if got := l.lower(); got != 1 {
 		t.Errorf("lower() at 1 = %d, want 1", got)
 	}
 	// One slot remains usable; a second acquire must block.
@@ -118,5 +119,37 @@ func TestRetryDelay(t *testing.T) {
 	}
 	if d := retryDelay(0, time.Second, 3); d != 0 {
 		t.Errorf("retryDelay(0, 1s, 3) = %v, want 0", d)
+	}
+}
+
+// TestConcurrencyLimiterLowerWhileBusy: lowering the limit while every slot
+// is in use takes effect as slots come back, without a goroutine left
+// waiting for one (it would outlive the check).
+func TestConcurrencyLimiterLowerWhileBusy(t *testing.T) {
+	ctx := context.Background()
+	l := newConcurrencyLimiter(3)
+	for range 3 {
+		if err := l.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := runtime.NumGoroutine()
+	if got := l.lower(); got != 2 {
+		t.Errorf("lower() = %d, want 2", got)
+	}
+	if n := runtime.NumGoroutine(); n != before {
+		t.Errorf("lower() with every slot busy left %d goroutines, want %d", n, before)
+	}
+	// The first slot that comes back is retired: two releases leave one
+	// slot free, and the limit 2 holds.
+	l.release()
+	l.release()
+	if err := l.acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := l.acquire(short); err == nil {
+		t.Errorf("acquire() with 2 of limit 2 in use = nil, want it to block until the context ends")
 	}
 }

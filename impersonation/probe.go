@@ -55,7 +55,7 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 		// Act on what the server said even when this user gives up: its
 		// back-off applies to every worker of the service account.
 		if a.lower {
-			n := r.limiter.lower(ctx)
+			n := r.limiter.lower()
 			r.s.logger.Info("Exchange reports too many concurrent connections; lowering concurrency", "concurrency", n)
 		}
 		if a.gate {
