@@ -108,6 +108,9 @@ func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.Use
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: err.Error(),
 			Remediation: "Fix the email configuration or the EWS options."}, err)
 	}
+	// The client's keep-alive connections die with the check, so that a
+	// service running many checks keeps no sockets or goroutines behind.
+	defer client.CloseIdleConnections()
 	r.client = client.With(ews.UseRetryPolicy(ews.NoRetries()))
 	return r.execute(ctx)
 }

@@ -78,6 +78,7 @@ func negotiateAuth(ctx context.Context, cfg org.EmailConfiguration, opts []ews.O
 	if err != nil {
 		return org.AuthNTLM
 	}
+	defer c.CloseIdleConnections()
 	c = c.With(ews.UseRetryPolicy(ews.NoRetries()))
 	_, err = c.GetFolder(ctx, &ews.GetFolderRequest{FolderIDs: []ews.FolderID{ews.DistinguishedFolder(ews.FolderMsgFolderRoot)}})
 	var ae *ews.AuthError

@@ -419,7 +419,7 @@ func Diagnose(ctx context.Context, cfg org.EmailConfiguration, mailbox string, o
 		s.dialer = &net.Dialer{Timeout: s.stepTimeout, KeepAlive: 30 * time.Second}
 	}
 	g := newDiagnoser(s, cfg, mailbox)
-	defer g.closeConn()
+	defer g.close()
 	return g.run(ctx)
 }
 
@@ -548,6 +548,15 @@ func (g *diagnoser) run(ctx context.Context) (*Diagnosis, error) {
 		return g.d, cause
 	}
 	return g.d, nil
+}
+
+// close ends the TLS step's connection and the authenticated client's
+// keep-alive connections.
+func (g *diagnoser) close() {
+	g.closeConn()
+	if g.client != nil {
+		g.client.CloseIdleConnections()
+	}
 }
 
 func (g *diagnoser) closeConn() {

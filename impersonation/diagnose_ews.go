@@ -51,6 +51,7 @@ func (g *diagnoser) stepEndpoint(ctx context.Context) Step {
 	if err != nil {
 		return stepFail("cannot build the EWS client: "+err.Error(), "Correct the EWS URL.")
 	}
+	defer anon.CloseIdleConnections()
 	_, err = anon.GetFolder(ctx, msgFolderRoot())
 	var (
 		ae *ews.AuthError

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -871,4 +872,17 @@ func TestDiagnoseTokenSourceFails(t *testing.T) {
 	if n := srv.Stats().Requests; n != 1 {
 		t.Errorf("the server saw %d requests, want only the unauthenticated probe", n)
 	}
+}
+
+// TestDiagnoseLeavesNoGoroutines: when Diagnose returns, its connections
+// (the TLS step's, and the keep-alive connections of its EWS clients) are
+// closed and no goroutine of it is left.
+func TestDiagnoseLeavesNoGoroutines(t *testing.T) {
+	f := newDiagFake(t, scctest.ImpersonateAll(), org.AuthNTLM)
+	before := runtime.NumGoroutine()
+	d := f.diagnose(t, diagAlice, WithWriteTest())
+	if !d.OK() {
+		t.Fatalf("Diagnose() failed: %+v", d.Steps)
+	}
+	waitGoroutines(t, before)
 }

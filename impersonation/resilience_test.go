@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,5 +278,74 @@ func TestCheckOrganization(t *testing.T) {
 			t.Errorf("%s: %s via %s, want ok via %s (%s)", res.Address, res.Status, res.IdentityKind, want[res.Address], res.Message)
 		}
 		f.srv.AssertImpersonated(t, res.Address)
+	}
+}
+
+// TestCheckLeavesNoGoroutines: when Check returns, every goroutine it
+// started has ended, its keep-alive connections included, whether it ran
+// to the end, lowered its concurrency, was stopped or was cancelled. (A
+// long-running admin service runs many checks; each must clean up.)
+func TestCheckLeavesNoGoroutines(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(f *fake)
+	}{
+		{"all ok", func(*fake) {}},
+		{"concurrency lowered", func(f *fake) {
+			f.srv.InjectFraction(0.2, scctest.SOAPFault(ews.ErrorExceededConnectionCount, "too many concurrent connections"))
+		}},
+		{"stopped", func(f *fake) {
+			if err := f.srv.SetGrant(testLogon, scctest.NoImpersonation()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t, scctest.ImpersonateAll())
+			users := f.addMailboxes(t, 60)
+			tc.setup(f)
+			before := runtime.NumGoroutine()
+			if _, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(12))...); err != nil && tc.name == "all ok" {
+				t.Fatalf("CheckUsers() error = %v", err)
+			}
+			waitGoroutines(t, before)
+		})
+	}
+	t.Run("cancelled", func(t *testing.T) {
+		f := newFake(t, scctest.ImpersonateAll())
+		users := f.addMailboxes(t, 200)
+		f.srv.SetLatency(time.Millisecond, 0)
+		before := runtime.NumGoroutine()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_, err := CheckUsers(ctx, f.cfg, users, f.options(WithConcurrency(8), WithProgress(func(p Progress) {
+			if p.Done == 20 {
+				cancel()
+			}
+		}))...)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("CheckUsers() error = %v, want context.Canceled", err)
+		}
+		waitGoroutines(t, before)
+	})
+}
+
+// waitGoroutines waits (a bounded while: the server's side of a closed
+// connection ends asynchronously) for the goroutine count to fall back to
+// before, and fails with the stacks if it does not.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= before {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines after the check, %d before; stacks:\n%s", n, before, buf)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
