@@ -31,8 +31,21 @@ type exchange struct {
 // serveHTTP is the server's handler: IIS + EWS front end.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &Request{Time: s.now(), Method: r.Method, Path: r.URL.Path, AnchorMailbox: r.Header.Get("X-AnchorMailbox")}
+	// The request is logged when its status is written (before the body,
+	// so a client that has read the answer also finds it in the log), or at
+	// the end if nothing was written.
 	sw := &statusWriter{ResponseWriter: w}
-	defer func() { rec.StatusCode = sw.status; s.record(rec) }()
+	sw.onHeader = func(code int) {
+		rec.StatusCode = code
+		s.record(rec)
+	}
+	defer func() {
+		if !sw.recorded {
+			sw.recorded = true
+			rec.StatusCode = 0
+			s.record(rec)
+		}
+	}()
 
 	path := r.URL.Path
 	if !strings.HasPrefix(strings.ToLower(path), "/ews/") {
@@ -112,19 +125,25 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // statusWriter remembers the status code written.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	recorded bool // the request has been logged
+	onHeader func(code int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if !w.recorded && w.onHeader != nil {
+			w.recorded = true
+			w.onHeader(code)
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -187,6 +206,13 @@ func (x *exchange) inject(w http.ResponseWriter, f Fault) {
 		w.WriteHeader(f.status)
 	case faultDrop:
 		if conn, _, err := http.NewResponseController(x.w).Hijack(); err == nil {
+			// Log before closing, so that a client seeing the error also
+			// sees the entry.
+			if sw, ok := w.(*statusWriter); ok && !sw.recorded {
+				sw.recorded = true
+				x.rec.StatusCode = 0
+				x.s.record(x.rec)
+			}
 			_ = conn.Close()
 			return
 		}
