@@ -83,8 +83,11 @@ func Check(ctx context.Context, o *org.Organization, opts ...Option) (*Report, e
 //  4. With [WithWriteProbe], a test message created in Drafts and deleted.
 //
 // When Exchange asks the service account to back off, all workers pause
-// together; transient failures are retried within the [RetryBudget].
-// Cancelling ctx returns promptly with the partial report.
+// together; transient failures are retried within the [RetryBudget]. Each
+// request is bounded by [WithRequestTimeout], so a server that stops
+// answering cannot hold the check. Cancelling ctx returns promptly with the
+// partial report (with [WithWriteProbe], after deleting any test message
+// in flight, which may take up to 30 seconds).
 func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.User, opts ...Option) (*Report, error) {
 	s, optErr := newSettings(opts)
 	r := newRun(s, cfg, users)
@@ -101,7 +104,7 @@ func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.Use
 	}
 	method := cfg.AuthMethod
 	if cfg.AccessType == org.Impersonation && method == org.AuthNegotiate {
-		method = negotiateAuth(ctx, cfg, s.ewsOptions)
+		method = negotiateAuth(ctx, cfg, s.ewsOptions, s.reqTimeout)
 	}
 	client, err := newEWSClient(cfg, method, s.ewsOptions)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/org"
@@ -71,7 +72,7 @@ func newEWSClient(cfg org.EmailConfiguration, method org.AuthMethod, opts []ews.
 // NTLM (or Negotiate, which carries NTLM) wins; Basic is used only when it
 // is the only offer and the URL is https://. Anything else keeps NTLM, and
 // the preflight reports what the server said.
-func negotiateAuth(ctx context.Context, cfg org.EmailConfiguration, opts []ews.Option) org.AuthMethod {
+func negotiateAuth(ctx context.Context, cfg org.EmailConfiguration, opts []ews.Option, timeout time.Duration) org.AuthMethod {
 	anon := cfg
 	anon.AccessType = org.OnlineAppOnly // no credentials derived
 	c, err := newEWSClient(anon, org.AuthNegotiate, opts)
@@ -80,6 +81,8 @@ func negotiateAuth(ctx context.Context, cfg org.EmailConfiguration, opts []ews.O
 	}
 	defer c.CloseIdleConnections()
 	c = c.With(ews.UseRetryPolicy(ews.NoRetries()))
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	_, err = c.GetFolder(ctx, &ews.GetFolderRequest{FolderIDs: []ews.FolderID{ews.DistinguishedFolder(ews.FolderMsgFolderRoot)}})
 	var ae *ews.AuthError
 	if !errors.As(err, &ae) {

@@ -21,6 +21,10 @@ const DefaultConcurrency = 10
 // ErrorExceededConnectionCount.
 const MaxConcurrency = 27
 
+// DefaultRequestTimeout bounds each EWS request of a check unless
+// [WithRequestTimeout] says otherwise.
+const DefaultRequestTimeout = 2 * time.Minute
+
 // RetryBudget bounds how hard a check tries before it reports a user as
 // throttled or unavailable. The zero value of a field means its default.
 type RetryBudget struct {
@@ -88,6 +92,7 @@ type Option func(*settings) error
 // settings is what the options fill.
 type settings struct {
 	concurrency int
+	reqTimeout  time.Duration
 	writeProbe  bool
 	progress    func(Progress)
 	budget      RetryBudget
@@ -99,6 +104,7 @@ type settings struct {
 func newSettings(opts []Option) (*settings, error) {
 	s := &settings{
 		concurrency: DefaultConcurrency,
+		reqTimeout:  DefaultRequestTimeout,
 		budget:      RetryBudget{}.withDefaults(),
 		now:         time.Now,
 	}
@@ -128,6 +134,21 @@ func WithConcurrency(n int) Option {
 			return fmt.Errorf("impersonation: WithConcurrency(%d): want 1 to %d (Exchange's default EWSMaxConcurrency is %d per account)", n, MaxConcurrency, MaxConcurrency)
 		}
 		s.concurrency = n
+		return nil
+	}
+}
+
+// WithRequestTimeout bounds each EWS request (default
+// [DefaultRequestTimeout]), whatever the HTTP client's own timeout, so that
+// a server that stops answering cannot hold a check. A request that takes
+// longer fails as a network timeout and is retried within the
+// [RetryBudget].
+func WithRequestTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return fmt.Errorf("impersonation: WithRequestTimeout(%s): want a positive duration", d)
+		}
+		s.reqTimeout = d
 		return nil
 	}
 }

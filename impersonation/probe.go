@@ -39,7 +39,9 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 			a.cancelled = true
 			return a
 		}
-		err := call(ctx)
+		rctx, cancel := context.WithTimeout(ctx, r.s.reqTimeout)
+		err := call(rctx)
+		cancel()
 		r.limiter.release()
 		a.attempts++
 		a.maybeSent = maybeSent(err)

@@ -349,3 +349,43 @@ func waitGoroutines(t *testing.T, before int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestCheckStalledMailbox: a request the server never answers is bounded
+// by the request timeout even when the caller's HTTP client has none (the
+// test server's client has none): the stalled user is reported as a
+// network timeout after its attempts, the others are checked, and the
+// check returns without the caller cancelling anything.
+func TestCheckStalledMailbox(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 6)
+	stalled := users[2].PrimarySMTP
+	f.srv.React("GetFolder", stalled, func(scctest.Call) scctest.Reaction { return scctest.Reaction{Delay: time.Hour} })
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(
+		WithRequestTimeout(100*time.Millisecond),
+		WithRetryBudget(RetryBudget{MaxAttempts: 2, BaseDelay: time.Millisecond}),
+	)...)
+	if err != nil {
+		t.Fatalf("CheckUsers() error = %v", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	for _, res := range rep.Results {
+		want := StatusOK
+		if res.Address == stalled {
+			want = StatusNetworkError
+		}
+		if res.Status != want {
+			t.Errorf("%s: status %s (%s), want %s", res.Address, res.Status, res.Message, want)
+		}
+		if res.Address == stalled && (res.Attempts != 2 || !strings.Contains(res.Remediation, "did not answer in time")) {
+			t.Errorf("%s: %d attempts, remediation %q; want 2 attempts and a timeout remediation", res.Address, res.Attempts, res.Remediation)
+		}
+	}
+}
+
+func TestWithRequestTimeoutRejectsNonPositive(t *testing.T) {
+	for _, d := range []time.Duration{0, -time.Second} {
+		if _, err := CheckUsers(context.Background(), org.EmailConfiguration{}, nil, WithRequestTimeout(d)); err == nil || !strings.Contains(err.Error(), "WithRequestTimeout") {
+			t.Errorf("CheckUsers(WithRequestTimeout(%v)) error = %v, want one naming WithRequestTimeout", d, err)
+		}
+	}
+}
