@@ -315,7 +315,7 @@ func (r *run) execute(parent context.Context) (*Report, error) {
 				if skip[i] {
 					continue
 				}
-				res := r.checkUser(ctx, i)
+				res := r.checkUserSafe(ctx, i)
 				r.report.Results[i] = res
 				if done != nil {
 					done <- res

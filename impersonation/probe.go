@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -39,10 +40,7 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 			a.cancelled = true
 			return a
 		}
-		rctx, cancel := context.WithTimeout(ctx, r.s.reqTimeout)
-		err := call(rctx)
-		cancel()
-		r.limiter.release()
+		err := r.send(ctx, call)
 		a.attempts++
 		a.maybeSent = maybeSent(err)
 		a.err = err
@@ -82,6 +80,15 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 			return a
 		}
 	}
+}
+
+// send makes one request holding a concurrency slot (acquired by the
+// caller, given back even if call panics), bounded by the request timeout.
+func (r *run) send(ctx context.Context, call func(context.Context) error) error {
+	defer r.limiter.release()
+	ctx, cancel := context.WithTimeout(ctx, r.s.reqTimeout)
+	defer cancel()
+	return call(ctx)
 }
 
 // throttledOverBudget turns a back-off beyond the wait budget into a
@@ -271,6 +278,26 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 	}
 	r.s.logger.Debug("user checked", "address", res.Address, "status", res.Status, "code", res.Code, "attempts", res.Attempts)
 	return res
+}
+
+// checkUserSafe is checkUser turning a panic (a bug of ours, or of a token
+// source or transport the caller supplied) into this user's error result,
+// so that it cannot crash the process from a worker goroutine, where the
+// caller could not recover it, and every other user is still checked.
+func (r *run) checkUserSafe(ctx context.Context, i int) (res Result) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		res = r.report.Results[i]
+		res.Status, res.Code = StatusError, ""
+		res.Message = fmt.Sprintf("impersonation: internal error while checking this user: panic: %v", v)
+		res.Remediation = "This is a bug: check the user again, and report it with the check's log (WithLogger), which holds the stack."
+		res.CheckedAt = r.s.now()
+		r.s.logger.Error("panic while checking a user", "address", res.Address, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	}()
+	return r.checkUser(ctx, i)
 }
 
 // explainNoMailbox finds out whether an address that is not a primary SMTP

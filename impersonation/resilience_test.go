@@ -389,3 +389,50 @@ func TestWithRequestTimeoutRejectsNonPositive(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRecoversAPanic: a panic while checking one user (here in the
+// caller's token source; it could be a bug of ours on a strange answer)
+// becomes that user's error result. The other users are still checked,
+// with the concurrency slot the panicking request held given back, and the
+// process does not crash.
+func TestCheckRecoversAPanic(t *testing.T) {
+	const appID = "8f3c2b1a-1111-4222-8333-944455556666"
+	srv := scctest.NewTLSServer(t)
+	var users []org.User
+	for i := range 8 {
+		a := fmt.Sprintf("user%d@contoso.example", i)
+		if _, err := srv.AddMailbox(scctest.Mailbox{PrimarySMTP: a}); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, org.User{PrimarySMTP: a})
+	}
+	if err := srv.AddToken("app-token", scctest.Token{Kind: scctest.AppOnly, AppID: appID}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := org.EmailConfiguration{
+		AccessType:   org.OnlineAppOnly,
+		EWSURL:       srv.EWSURL(),
+		TenantID:     "contoso.onmicrosoft.com",
+		ClientID:     appID,
+		ClientSecret: org.NewSecret("client-secret"),
+	}
+	var calls atomic.Int64
+	token := ews.WithBearerToken(func(context.Context) (string, error) {
+		if calls.Add(1) == 3 { // the preflight is call 1
+			panic("token source bug")
+		}
+		return "app-token", nil
+	})
+	rep, err := CheckUsers(context.Background(), cfg, users,
+		WithConcurrency(1), WithEWSOptions(ews.WithHTTPClient(srv.Client()), token))
+	if err != nil {
+		t.Fatalf("CheckUsers() error = %v", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusOK] != len(users)-1 || rep.Counts[StatusError] != 1 {
+		t.Fatalf("counts = %v, want %d ok and 1 error", rep.Counts, len(users)-1)
+	}
+	if res := rep.Results[0]; !strings.Contains(res.Message, "panic") || !strings.Contains(res.Message, "token source bug") {
+		t.Errorf("the failed user's message = %q, want it to name the panic", res.Message)
+	}
+}
