@@ -155,6 +155,8 @@ type run struct {
 
 	versionMu sync.Mutex // guards report.ServerVersion while workers run
 
+	progressPanic *progressPanic // set by the collector goroutine, read after it ended
+
 	stopMu    sync.Mutex
 	stop      *Stop
 	stopCause error
@@ -327,9 +329,15 @@ func (r *run) execute(parent context.Context) (*Report, error) {
 	if done != nil {
 		close(done)
 		collected.Wait()
+		if p := r.progressPanic; p != nil {
+			panic(p.value)
+		}
 	}
 	return r.end(parent)
 }
+
+// progressPanic holds what the progress callback panicked with.
+type progressPanic struct{ value any }
 
 // userRow parses "Users row N" into a 0-based index, or -1.
 func userRow(field string, n int) int {
@@ -354,11 +362,27 @@ func (r *run) collect(done <-chan Result, skip []bool, wg *sync.WaitGroup) {
 	for res := range done {
 		n++
 		counts[res.Status]++
-		r.s.progress(Progress{
+		if r.progressPanic != nil {
+			continue // keep draining, so that no worker blocks
+		}
+		r.callProgress(Progress{
 			Done: n, Total: len(r.users), Counts: copyCounts(counts),
 			Elapsed: r.s.now().Sub(r.report.Started), Last: res, Concurrency: r.limiter.current(),
 		})
 	}
+}
+
+// callProgress calls the progress callback on the collector goroutine.
+// A panic in it cannot be recovered by the caller there, so it is kept and
+// raised again on the caller's goroutine once every worker has ended.
+func (r *run) callProgress(p Progress) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.progressPanic = &progressPanic{v}
+			r.cancel(errStopped)
+		}
+	}()
+	r.s.progress(p)
 }
 
 func copyCounts(c Counts) Counts {

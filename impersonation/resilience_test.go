@@ -436,3 +436,25 @@ func TestCheckRecoversAPanic(t *testing.T) {
 		t.Errorf("the failed user's message = %q, want it to name the panic", res.Message)
 	}
 }
+
+// TestCheckProgressPanic: a panic in the caller's progress callback, which
+// runs on a goroutine of the check, reaches the caller's goroutine (where
+// it can be recovered) after every goroutine of the check has ended.
+func TestCheckProgressPanic(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 40)
+	before := runtime.NumGoroutine()
+	got := func() (v any) {
+		defer func() { v = recover() }()
+		CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(4), WithProgress(func(p Progress) {
+			if p.Done == 3 {
+				panic("progress bar bug")
+			}
+		}))...)
+		return nil
+	}()
+	if got != "progress bar bug" {
+		t.Fatalf("CheckUsers() with a panicking progress callback panicked with %v, want %q", got, "progress bar bug")
+	}
+	waitGoroutines(t, before)
+}
