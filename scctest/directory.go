@@ -477,6 +477,24 @@ func (s *Server) accountByLogonLocked(logon string) *account {
 	return nil
 }
 
+// SetPassword changes an account's password, as an administrator resetting
+// it would: later logons need the new one (connections NTLM already
+// authenticated stay authenticated, as on IIS). It does not unlock a
+// locked-out account; see [Server.Unlock].
+func (s *Server) SetPassword(logon, password string) error {
+	if password == "" {
+		return fmt.Errorf("%w: SetPassword: password is required", ErrInvalid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acc := s.accountByLogonLocked(logon)
+	if acc == nil {
+		return fmt.Errorf("%w: SetPassword: account %s", ErrNotFound, logon)
+	}
+	acc.password = password
+	return nil
+}
+
 // Unlock clears the failed-logon count and lockout of an account.
 func (s *Server) Unlock(logon string) error {
 	s.mu.Lock()

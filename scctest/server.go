@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -141,6 +143,9 @@ type Server struct {
 	hs   *httptest.Server
 	auth *authenticator
 
+	cmu    sync.Mutex   // guards client
+	client *http.Client // built on start from hs.Client(), see Client
+
 	mu        sync.RWMutex // guards the directory and mailbox contents
 	dir       directory
 	nextItem  uint64
@@ -193,6 +198,13 @@ func New(opts ...Option) (*Server, error) {
 	s.auth = auth
 	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	s.hs.Config.ConnContext = s.auth.connContext
+	// net/http reports TLS handshakes cut short by Close and clients that
+	// hang up through its ErrorLog, which defaults to stderr; keep them with
+	// the rest of the server's logging (silent unless WithLogger).
+	s.hs.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if cfg.logger != nil {
+		s.hs.Config.ErrorLog = slog.NewLogLogger(cfg.logger.Handler(), slog.LevelDebug)
+	}
 	return s, nil
 }
 
@@ -230,10 +242,38 @@ func NewTLSServer(t testing.TB, opts ...Option) *Server {
 }
 
 // Start starts serving plain HTTP.
-func (s *Server) Start() { s.hs.Start() }
+func (s *Server) Start() {
+	s.hs.Start()
+	s.buildClient()
+}
 
 // StartTLS starts serving HTTPS (HTTP/1.1 only, as NTLM needs).
-func (s *Server) StartTLS() { s.hs.StartTLS() }
+func (s *Server) StartTLS() {
+	s.hs.StartTLS()
+	s.buildClient()
+}
+
+// clientIdleConns is how many idle keep-alive connections Client keeps to
+// the server: enough for a bulk check at Exchange's default EWSMaxConcurrency
+// (27) and then some, where net/http's default of 2 would make most
+// concurrent requests pay a new TCP (and TLS) handshake.
+const clientIdleConns = 64
+
+// buildClient derives the client that Client returns from httptest's, which
+// trusts the server's certificate.
+func (s *Server) buildClient() {
+	base := s.hs.Client()
+	c := *base
+	if t, ok := base.Transport.(*http.Transport); ok {
+		t = t.Clone()
+		t.MaxIdleConns = 2 * clientIdleConns
+		t.MaxIdleConnsPerHost = clientIdleConns
+		c.Transport = t
+	}
+	s.cmu.Lock()
+	s.client = &c
+	s.cmu.Unlock()
+}
 
 // Listener returns the server's listener. Before Start it may be replaced
 // through [Server.SetListener].
@@ -258,6 +298,11 @@ func (s *Server) Close() {
 	}
 	s.fmu.Unlock()
 	s.hs.Close()
+	s.cmu.Lock()
+	if s.client != nil {
+		s.client.CloseIdleConnections()
+	}
+	s.cmu.Unlock()
 }
 
 // URL returns the base URL of the server, e.g. http://127.0.0.1:41234.
@@ -268,8 +313,14 @@ func (s *Server) EWSURL() string { return s.hs.URL + EWSPath }
 
 // Client returns an HTTP client configured for the server: for a TLS server
 // it trusts the server's certificate. Its transport keeps connections alive
-// (NTLM authenticates connections) and speaks HTTP/1.1.
-func (s *Server) Client() *http.Client { return s.hs.Client() }
+// (NTLM authenticates connections), up to 64 idle ones so that concurrent
+// callers reuse them, and speaks HTTP/1.1. It is nil before the server is
+// started.
+func (s *Server) Client() *http.Client {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.client
+}
 
 // Version returns the Exchange release the server pretends to be.
 func (s *Server) Version() ServerVersion { return s.cfg.version }
