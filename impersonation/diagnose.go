@@ -241,8 +241,16 @@ type Dialer interface {
 const DefaultStepTimeout = 30 * time.Second
 
 // DiagnoseOption configures [Diagnose]. Options return an error for
-// unusable values, reported by Diagnose.
-type DiagnoseOption func(*diagnoseSettings) error
+// unusable values, reported by Diagnose. [WithEWSOptions] is both a
+// DiagnoseOption and an [Option].
+type DiagnoseOption interface {
+	applyDiagnose(*diagnoseSettings) error
+}
+
+// diagnoseOption is a DiagnoseOption that only Diagnose understands.
+type diagnoseOption func(*diagnoseSettings) error
+
+func (f diagnoseOption) applyDiagnose(s *diagnoseSettings) error { return f(s) }
 
 type diagnoseSettings struct {
 	writeTest          bool
@@ -262,61 +270,61 @@ type diagnoseSettings struct {
 // behind knowingly: it is deleted even when ctx ends, and a failed delete
 // fails the step, naming the message's subject.
 func WithWriteTest() DiagnoseOption {
-	return func(s *diagnoseSettings) error { s.writeTest = true; return nil }
+	return diagnoseOption(func(s *diagnoseSettings) error { s.writeTest = true; return nil })
 }
 
 // WithResolver resolves the EWS host with r instead of the system resolver,
 // for the DNS step and for the diagnosis's own HTTP requests (unless
 // [WithHTTPClient] supplies the client).
 func WithResolver(r Resolver) DiagnoseOption {
-	return func(s *diagnoseSettings) error {
+	return diagnoseOption(func(s *diagnoseSettings) error {
 		if r == nil {
 			return errors.New("impersonation: WithResolver: resolver is nil")
 		}
 		s.resolver = r
 		return nil
-	}
+	})
 }
 
 // WithDialer opens connections with d, for the TCP and TLS steps and for
 // the diagnosis's own HTTP requests (unless [WithHTTPClient] supplies the
 // client).
 func WithDialer(d Dialer) DiagnoseOption {
-	return func(s *diagnoseSettings) error {
+	return diagnoseOption(func(s *diagnoseSettings) error {
 		if d == nil {
 			return errors.New("impersonation: WithDialer: dialer is nil")
 		}
 		s.dialer = d
 		return nil
-	}
+	})
 }
 
 // WithHTTPClient sends the EWS requests through hc, for example the
 // Client() of a test server, and makes the TLS step trust what hc's
 // *http.Transport trusts (its TLSClientConfig.RootCAs). Prefer it to
-// passing ews.WithHTTPClient through [WithClientOptions], which the TLS
+// passing ews.WithHTTPClient through [WithEWSOptions], which the TLS
 // step cannot see.
 func WithHTTPClient(hc *http.Client) DiagnoseOption {
-	return func(s *diagnoseSettings) error {
+	return diagnoseOption(func(s *diagnoseSettings) error {
 		if hc == nil {
 			return errors.New("impersonation: WithHTTPClient: client is nil")
 		}
 		s.httpClient = hc
 		return nil
-	}
+	})
 }
 
 // WithRootCAs trusts the certificate authorities in pool instead of the
 // system's, for the TLS step and the EWS requests (unless [WithHTTPClient]
 // supplies the client).
 func WithRootCAs(pool *x509.CertPool) DiagnoseOption {
-	return func(s *diagnoseSettings) error {
+	return diagnoseOption(func(s *diagnoseSettings) error {
 		if pool == nil {
 			return errors.New("impersonation: WithRootCAs: pool is nil")
 		}
 		s.rootCAs = pool
 		return nil
-	}
+	})
 }
 
 // WithInsecureSkipVerify lets the diagnosis go on past a certificate
@@ -324,42 +332,25 @@ func WithRootCAs(pool *x509.CertPool) DiagnoseOption {
 // instead of a failure, and the EWS requests skip verification. For
 // looking behind a broken certificate only; never for production sync.
 func WithInsecureSkipVerify() DiagnoseOption {
-	return func(s *diagnoseSettings) error { s.insecureSkipVerify = true; return nil }
-}
-
-// WithClientOptions adds options for the authenticated EWS client, applied
-// after the ones derived from the configuration: for example
-// ews.WithTokenSource for Exchange Online app-only access, or
-// ews.WithWireTrace. They are not used for the unauthenticated endpoint
-// probe.
-func WithClientOptions(opts ...ews.Option) DiagnoseOption {
-	return func(s *diagnoseSettings) error {
-		for i, o := range opts {
-			if o == nil {
-				return fmt.Errorf("impersonation: WithClientOptions: option %d is nil", i)
-			}
-		}
-		s.ewsOptions = append(s.ewsOptions, opts...)
-		return nil
-	}
+	return diagnoseOption(func(s *diagnoseSettings) error { s.insecureSkipVerify = true; return nil })
 }
 
 // WithStepTimeout bounds each network step (default [DefaultStepTimeout]);
 // a step that takes longer fails as a timeout.
 func WithStepTimeout(d time.Duration) DiagnoseOption {
-	return func(s *diagnoseSettings) error {
+	return diagnoseOption(func(s *diagnoseSettings) error {
 		if d <= 0 {
 			return fmt.Errorf("impersonation: WithStepTimeout(%s): want a positive duration", d)
 		}
 		s.stepTimeout = d
 		return nil
-	}
+	})
 }
 
 // withDiagnoseClock replaces time.Now for the dates the diagnosis reasons
 // about (certificate validity, Exchange Online retirement); tests only.
 func withDiagnoseClock(now func() time.Time) DiagnoseOption {
-	return func(s *diagnoseSettings) error { s.now = now; return nil }
+	return diagnoseOption(func(s *diagnoseSettings) error { s.now = now; return nil })
 }
 
 // Diagnose runs Microsoft's "Service Account Access" connectivity test for
@@ -405,7 +396,7 @@ func Diagnose(ctx context.Context, cfg org.EmailConfiguration, mailbox string, o
 			errs = append(errs, fmt.Errorf("impersonation: Diagnose: option %d is nil", i))
 			continue
 		}
-		if err := o(s); err != nil {
+		if err := o.applyDiagnose(s); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -210,7 +210,7 @@ func (g *diagnoser) stepLogon(ctx context.Context) Step {
 		}
 		st := stepFail(detail+"; nothing more was sent, so this diagnosis cost the account one failed logon", remediation(StatusAuthFailed, "", g.h))
 		if ae.Scheme == "" && g.h.appOnly {
-			st.Fix = "Exchange Online app-only access needs an access token: pass a token source for the application (WithClientOptions(ews.WithTokenSource(...)), client-credentials flow with scope https://outlook.office365.com/.default)."
+			st.Fix = "Exchange Online app-only access needs an access token: pass a token source for the application (WithEWSOptions(ews.WithTokenSource(...)), client-credentials flow with scope https://outlook.office365.com/.default)."
 		}
 		return st
 	case errors.As(err, &he) && he.StatusCode == http.StatusForbidden:

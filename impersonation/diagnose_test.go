@@ -623,7 +623,7 @@ func TestDiagnoseExchangeOnlineBlocked(t *testing.T) {
 	opts := []DiagnoseOption{
 		WithResolver(fakeResolver{"outlook.office365.com": {"127.0.0.1"}}),
 		WithInsecureSkipVerify(), // the fake's certificate does not name outlook.office365.com
-		WithClientOptions(ews.WithBearerToken(func(context.Context) (string, error) { return diagToken, nil })),
+		WithEWSOptions(ews.WithBearerToken(func(context.Context) (string, error) { return diagToken, nil })),
 		withDiagnoseClock(func() time.Time { return time.Date(2026, time.November, 20, 12, 0, 0, 0, time.UTC) }),
 	}
 
@@ -669,7 +669,7 @@ func TestDiagnoseOptions(t *testing.T) {
 		"nil dialer":    WithDialer(nil),
 		"nil client":    WithHTTPClient(nil),
 		"nil pool":      WithRootCAs(nil),
-		"nil ews opt":   WithClientOptions(nil),
+		"nil ews opt":   WithEWSOptions(nil),
 		"zero timeout":  WithStepTimeout(0),
 		"negative time": WithStepTimeout(-time.Second),
 	} {
@@ -861,7 +861,7 @@ func TestDiagnoseTokenSourceFails(t *testing.T) {
 	d := mustDiagnose(t, cfg, diagAlice,
 		WithResolver(fakeResolver{"outlook.office365.com": {"127.0.0.1"}}),
 		WithInsecureSkipVerify(),
-		WithClientOptions(ews.WithBearerToken(func(context.Context) (string, error) {
+		WithEWSOptions(ews.WithBearerToken(func(context.Context) (string, error) {
 			return "", fmt.Errorf("AADSTS7000215: Invalid client secret provided")
 		})),
 		withDiagnoseClock(func() time.Time { return time.Date(2026, time.November, 20, 12, 0, 0, 0, time.UTC) }))
@@ -885,4 +885,20 @@ func TestDiagnoseLeavesNoGoroutines(t *testing.T) {
 		t.Fatalf("Diagnose() failed: %+v", d.Steps)
 	}
 	waitGoroutines(t, before)
+}
+
+// TestWithEWSOptionsServesCheckAndDiagnose: one WithEWSOptions value is
+// both an Option and a DiagnoseOption, so a program that checks and
+// diagnoses the same server configures its EWS client once.
+func TestWithEWSOptionsServesCheckAndDiagnose(t *testing.T) {
+	f := newDiagFake(t, scctest.ImpersonateAll(), org.AuthNTLM)
+	client := WithEWSOptions(ews.WithHTTPClient(f.srv.Client()))
+	rep, err := CheckUsers(context.Background(), f.cfg, []org.User{{PrimarySMTP: diagAlice}}, client)
+	if err != nil || !rep.OK() {
+		t.Fatalf("CheckUsers(WithEWSOptions) = %v, %v; want every user ok", rep.Counts, err)
+	}
+	d := mustDiagnose(t, f.cfg, diagAlice, client, WithRootCAs(f.srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs))
+	if !d.OK() {
+		t.Errorf("Diagnose(WithEWSOptions) failed: %+v", d.Steps)
+	}
 }

@@ -87,7 +87,15 @@ type Progress struct {
 
 // Option configures [Check], [CheckUsers], [Activate] and [Renew]. Options
 // return an error for unusable values, reported by the function.
-type Option func(*settings) error
+// [WithEWSOptions] is both an Option and a [DiagnoseOption].
+type Option interface {
+	applyCheck(*settings) error
+}
+
+// checkOption is an Option that only Check understands.
+type checkOption func(*settings) error
+
+func (f checkOption) applyCheck(s *settings) error { return f(s) }
 
 // settings is what the options fill.
 type settings struct {
@@ -114,7 +122,7 @@ func newSettings(opts []Option) (*settings, error) {
 			errs = append(errs, fmt.Errorf("impersonation: option %d is nil", i))
 			continue
 		}
-		if err := opt(s); err != nil {
+		if err := opt.applyCheck(s); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -129,13 +137,13 @@ func newSettings(opts []Option) (*settings, error) {
 // [DefaultConcurrency]). The check lowers it by itself if Exchange answers
 // ErrorExceededConnectionCount.
 func WithConcurrency(n int) Option {
-	return func(s *settings) error {
+	return checkOption(func(s *settings) error {
 		if n < 1 || n > MaxConcurrency {
 			return fmt.Errorf("impersonation: WithConcurrency(%d): want 1 to %d (Exchange's default EWSMaxConcurrency is %d per account)", n, MaxConcurrency, MaxConcurrency)
 		}
 		s.concurrency = n
 		return nil
-	}
+	})
 }
 
 // WithRequestTimeout bounds each EWS request (default
@@ -144,13 +152,13 @@ func WithConcurrency(n int) Option {
 // longer fails as a network timeout and is retried within the
 // [RetryBudget].
 func WithRequestTimeout(d time.Duration) Option {
-	return func(s *settings) error {
+	return checkOption(func(s *settings) error {
 		if d <= 0 {
 			return fmt.Errorf("impersonation: WithRequestTimeout(%s): want a positive duration", d)
 		}
 		s.reqTimeout = d
 		return nil
-	}
+	})
 }
 
 // WithWriteProbe adds a write probe per user that passed the read probe, as
@@ -159,67 +167,90 @@ func WithRequestTimeout(d time.Duration) Option {
 // never left behind knowingly; if it cannot be deleted, the result says so
 // ([WriteProbeItemLeft]).
 func WithWriteProbe() Option {
-	return func(s *settings) error { s.writeProbe = true; return nil }
+	return checkOption(func(s *settings) error { s.writeProbe = true; return nil })
 }
 
 // WithProgress calls f after every user's result, and once more at the end
 // if users were marked not checked. Calls come from one goroutine, one at a
 // time; a slow f slows the check down.
 func WithProgress(f func(Progress)) Option {
-	return func(s *settings) error {
+	return checkOption(func(s *settings) error {
 		if f == nil {
 			return errors.New("impersonation: WithProgress: func is nil")
 		}
 		s.progress = f
 		return nil
-	}
+	})
 }
 
 // WithRetryBudget sets the retry budget; zero fields keep their defaults.
 func WithRetryBudget(b RetryBudget) Option {
-	return func(s *settings) error {
+	return checkOption(func(s *settings) error {
 		if b.MaxAttempts < 0 || b.MaxWait < 0 || b.BaseDelay < 0 {
 			return fmt.Errorf("impersonation: WithRetryBudget: negative value in %+v", b)
 		}
 		s.budget = b.withDefaults()
 		return nil
-	}
+	})
 }
 
-// WithEWSOptions adds options for the EWS client the check builds with
-// [NewEWSClient]: for example ews.WithHTTPClient(server.Client()) for a
-// test server's certificate, or a bearer token source for Exchange Online
-// app-only access (required there: the configuration's credentials are
-// not turned into tokens by the check; see [ClientCredentials]). They are
-// applied after the options derived from the configuration. For Microsoft
-// Exchange Impersonation the configuration's Account Logon and Password are
-// used, and an auth option here is an error (two auth methods).
-func WithEWSOptions(opts ...ews.Option) Option {
-	return func(s *settings) error {
-		for i, o := range opts {
-			if o == nil {
-				return fmt.Errorf("impersonation: WithEWSOptions: option %d is nil", i)
-			}
+// EWSOptions are options for the EWS client that a check or a diagnosis
+// builds from the email configuration ([NewEWSClient]), applied after the
+// options derived from the configuration. Made by [WithEWSOptions], it is
+// both an [Option] and a [DiagnoseOption].
+type EWSOptions []ews.Option
+
+// WithEWSOptions adds options for the EWS client of [Check] (and
+// [CheckUsers], [Activate], [Renew]) or [Diagnose]: for example
+// ews.WithHTTPClient(server.Client()) for a test server's certificate (for
+// Diagnose prefer [WithHTTPClient], which its TLS step also sees), a wire
+// trace, or a bearer token source for Exchange Online app-only access
+// (required there: the configuration's credentials are not turned into
+// tokens; see [ClientCredentials]). For Microsoft Exchange Impersonation the
+// configuration's Account Logon and Password are used, and an auth option
+// here is an error (two auth methods). Diagnose does not use them for its
+// unauthenticated endpoint probe.
+func WithEWSOptions(opts ...ews.Option) EWSOptions { return EWSOptions(opts) }
+
+func (o EWSOptions) check() error {
+	for i, opt := range o {
+		if opt == nil {
+			return fmt.Errorf("impersonation: WithEWSOptions: option %d is nil", i)
 		}
-		s.ewsOptions = append(s.ewsOptions, opts...)
-		return nil
 	}
+	return nil
+}
+
+func (o EWSOptions) applyCheck(s *settings) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	s.ewsOptions = append(s.ewsOptions, o...)
+	return nil
+}
+
+func (o EWSOptions) applyDiagnose(s *diagnoseSettings) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	s.ewsOptions = append(s.ewsOptions, o...)
+	return nil
 }
 
 // WithLogger makes the check log to l: the preflight, back-offs, stops and
 // (at debug level) every user's result. Silent by default. No secret is
 // ever logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *settings) error {
+	return checkOption(func(s *settings) error {
 		if l == nil {
 			return errors.New("impersonation: WithLogger: logger is nil")
 		}
 		s.logger = l
 		return nil
-	}
+	})
 }
 
 // withClock replaces time.Now (tests of Activate's timestamps).
 func withClock(now func() time.Time) Option {
-	return func(s *settings) error { s.now = now; return nil }
+	return checkOption(func(s *settings) error { s.now = now; return nil })
 }

@@ -138,7 +138,7 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 			if err != nil {
 				return 2, err
 			}
-			opts = append(opts, impersonation.WithClientOptions(ews.WithBearerToken(cc.Token)))
+			opts = append(opts, impersonation.WithEWSOptions(ews.WithBearerToken(cc.Token)))
 		} else if cfg, err = realConfiguration(f, stderr); err != nil {
 			return 2, err
 		}
