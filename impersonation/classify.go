@@ -1,7 +1,6 @@
 package impersonation
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -254,9 +253,4 @@ func faultMessage(fe *ews.FaultError) string {
 // one).
 func authMessage(ae *ews.AuthError) string {
 	return ae.Error()
-}
-
-// isContextErr reports whether err is (or wraps) a context ending.
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
