@@ -1,26 +1,62 @@
 // Package impersonation checks, for every user of an organization, that the
 // organization's Exchange service account can act for the user's mailbox
-// through Exchange Impersonation, and records the outcome: the "Check Users
-// Exchange Impersonated Access" and Save buttons of an admin panel.
+// through Exchange Impersonation, records the outcome, and diagnoses a
+// service account step by step: the "Check Users Exchange Impersonated
+// Access" and Save buttons of an admin panel, and Microsoft's "Service
+// Account Access" connectivity test.
 //
-// [Check] validates the email configuration, proves the service account's
-// logon once without impersonation (a wrong password is tried exactly once,
-// never once per user), then probes every user concurrently with an
-// impersonated GetFolder of the inbox. The result is a [Report] with exactly
-// one [Result] per user, each with a [Status] an admin understands, the EWS
-// code and message verbatim, and a remediation. [Activate] and [Renew] run
-// the check and record the outcomes in an org.Store.
+// # Check
 //
-// For Exchange Online, where Microsoft removed ApplicationImpersonation in
-// 2025, configure app-only OAuth (org.OnlineAppOnly) and pass a token source
-// with [WithEWSOptions]; [ClientCredentials] fetches tokens from Microsoft
-// Entra ID by client secret or certificate. Exchange Online blocks EWS for
-// applications that are not allow-listed since October 2026 and ends EWS in
-// April 2027; a check reports that as [StatusBlockedByPolicy] with the
-// allow-list commands.
+// [Check] (or [CheckUsers] for an email configuration and a user list)
+// validates the email configuration, proves the service account's logon
+// once without impersonation (a wrong password is tried exactly once, never
+// once per user), then probes every user concurrently ([WithConcurrency],
+// default 10) with an impersonated GetFolder of the inbox, and optionally a
+// test message created and deleted in Drafts ([WithWriteProbe]). The result
+// is a [Report] with exactly one [Result] per user, each with a [Status] an
+// admin understands, the EWS code and message verbatim, and a remediation;
+// it renders as a table, JSON and CSV. Progress is reported as it goes
+// ([WithProgress]); cancelling the context returns the partial report with
+// the rest [StatusNotChecked].
+//
+//	go run ./examples/checkaccess -demo
+//
+// # Activate and renew
+//
+// [Activate] and [Renew] run the check and record the outcomes in an
+// org.Store (Active with the configuration's fingerprint, or Failed with the
+// reason), safely against concurrent edits.
+//
+//	go run ./examples/activate -demo
+//
+// # Diagnose
+//
+// [Diagnose] runs the Service Account Access test for one mailbox:
+// configuration, DNS, TCP, TLS, EWS endpoint, auth schemes, logon, Exchange
+// version, impersonation, inbox and an optional write test ([WithWriteTest]),
+// each step passed, warned, failed or skipped with what to do. It stops at
+// the first failure.
+//
+//	go run ./examples/diagnose -demo
+//
+// # Exchange Online
+//
+// Microsoft removed ApplicationImpersonation from Exchange Online in 2025:
+// configure app-only OAuth (org.OnlineAppOnly) and pass a token source with
+// [WithEWSOptions] (one option for Check and Diagnose alike);
+// [ClientCredentials] fetches tokens from Microsoft Entra ID by client
+// secret or certificate. Exchange Online blocks EWS for applications that
+// are not allow-listed since October 2026 and ends EWS in April 2027; a
+// check reports that as [StatusBlockedByPolicy] with the allow-list
+// commands.
+//
+// # Throttling and failures
 //
 // Throttling is handled for the service account as a whole: when Exchange
 // asks it to back off (ErrorServerBusy with BackOffMilliseconds, HTTP 503),
-// every worker pauses until the back-off ends; transient failures are
-// retried within a [RetryBudget].
+// every worker pauses until the back-off ends; ErrorExceededConnectionCount
+// lowers the concurrency; transient failures are retried within a
+// [RetryBudget]; every request is bounded by [WithRequestTimeout].
+// ErrorImpersonationDenied and HTTP 401 stop the check (every user would
+// fail, and a repeated wrong password locks the account out).
 package impersonation

@@ -172,7 +172,8 @@ func WithWriteProbe() Option {
 
 // WithProgress calls f after every user's result, and once more at the end
 // if users were marked not checked. Calls come from one goroutine, one at a
-// time; a slow f slows the check down.
+// time; a slow f slows the check down. If f panics, the check stops and
+// the panic is raised again on the caller's goroutine.
 func WithProgress(f func(Progress)) Option {
 	return checkOption(func(s *settings) error {
 		if f == nil {
