@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -371,16 +370,8 @@ func (g *diagnoser) stepWriteTest(ctx context.Context) Step {
 		return Step{Status: StepSkipped, Detail: "not requested (WithWriteTest): it would create a test message in Drafts and delete it"}
 	}
 	view := g.impersonating()
-	subject := fmt.Sprintf("%s %016x (safe to delete)", writeProbeSubjectPrefix, rand.Uint64())
-	drafts := ews.DistinguishedFolder(ews.FolderDrafts)
-	resp, err := view.CreateItem(ctx, &ews.CreateItemRequest{
-		SavedItemFolderID:  &drafts,
-		MessageDisposition: ews.SaveOnly,
-		Messages: []ews.Message{{
-			Subject: subject,
-			Body:    ews.Body{Type: ews.BodyText, Content: "Test message of the scc Service Account Access diagnosis; it is deleted right away."},
-		}},
-	})
+	subject, req := testMessage("Test message of the scc Service Account Access diagnosis; it is deleted right away.")
+	resp, err := view.CreateItem(ctx, req)
 	if err == nil && len(resp.Results) == 0 {
 		err = errors.New("impersonation: CreateItem answered without a result")
 	}

@@ -18,22 +18,28 @@ const writeProbeSubjectPrefix = "scc write probe"
 // or cancelled: a created item is deleted even then.
 const cleanupTimeout = 30 * time.Second
 
+// testMessage is the CreateItem request of the write probe and of
+// Diagnose's write test: a text message saved in Drafts, with a random
+// subject (returned) that starts with writeProbeSubjectPrefix, so an admin
+// can find one that could not be deleted.
+func testMessage(body string) (subject string, req *ews.CreateItemRequest) {
+	subject = fmt.Sprintf("%s %016x (safe to delete)", writeProbeSubjectPrefix, rand.Uint64())
+	drafts := ews.DistinguishedFolder(ews.FolderDrafts)
+	return subject, &ews.CreateItemRequest{
+		SavedItemFolderID:  &drafts,
+		MessageDisposition: ews.SaveOnly,
+		Messages:           []ews.Message{{Subject: subject, Body: ews.Body{Type: ews.BodyText, Content: body}}},
+	}
+}
+
 // writeProbe creates a test message in the user's Drafts folder (SaveOnly)
 // and hard-deletes it. It updates res: WriteProbe always, and Status, Code,
 // Message and Remediation when the probe failed.
 func (r *run) writeProbe(ctx context.Context, view *ews.Client, res *Result) {
-	subject := fmt.Sprintf("%s %016x (safe to delete)", writeProbeSubjectPrefix, rand.Uint64())
-	drafts := ews.DistinguishedFolder(ews.FolderDrafts)
+	subject, req := testMessage("Test message of the scc impersonation check; it is deleted right away.")
 	var created ews.ItemID
 	a := r.do(ctx, r.s.budget.MaxAttempts, false, func(ctx context.Context) error {
-		resp, err := view.CreateItem(ctx, &ews.CreateItemRequest{
-			SavedItemFolderID:  &drafts,
-			MessageDisposition: ews.SaveOnly,
-			Messages: []ews.Message{{
-				Subject: subject,
-				Body:    ews.Body{Type: ews.BodyText, Content: "Test message of the scc impersonation check; it is deleted right away."},
-			}},
-		})
+		resp, err := view.CreateItem(ctx, req)
 		if err != nil {
 			return err
 		}
