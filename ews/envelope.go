@@ -89,9 +89,12 @@ func buildEnvelope(op *operation, h envelopeHeader, body func(b *etree.Element) 
 	var buf bytes.Buffer
 	buf.Grow(1024)
 	buf.WriteString(xmlDeclaration)
-	// etree's default settings: self-closing empty elements, every text and
-	// attribute character that needs it escaped.
-	env.WriteTo(&buf, &etree.WriteSettings{})
+	// Escaped so that the server reads back every value exactly: besides
+	// & < and quotes, a carriage return in text and a tab, line feed or
+	// carriage return in an attribute become character references, which
+	// XML parsers would otherwise normalise (CR LF to LF in text, to a space
+	// in an attribute). Empty elements are self-closing.
+	env.WriteTo(&buf, &etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true})
 	return buf.Bytes(), nil
 }
 

@@ -26,7 +26,7 @@ func TestEnvelopeHeaderRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`<t:RequestServerVersion Version="V2018_01_08"/>`, `<t:TimeZoneDefinition Id="Zone &quot;A&quot; &amp; &lt;B&gt;"/>`} {
+	for _, want := range []string{`<t:RequestServerVersion Version="V2018_01_08"/>`, `<t:TimeZoneDefinition Id="Zone &quot;A&quot; &amp; &lt;B>"/>`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("envelope lacks %s:\n%s", want, out)
 		}

@@ -126,7 +126,7 @@ func checkAddress(v, want string) string {
 		return "is not valid UTF-8"
 	}
 	for _, r := range v {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`<>()[],;:\"`, r) {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || !xmlChar(r) || strings.ContainsRune(`<>()[],;:\"`, r) {
 			return fmt.Sprintf("contains %q; want %s", r, want)
 		}
 	}
