@@ -36,37 +36,24 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/examples/internal/account"
 	"github.com/sccsync/scc/examples/internal/demo"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
 )
 
 type flags struct {
+	account.Flags
 	demo        bool
 	users       string
 	latency     time.Duration
 	concurrency int
-	ewsURL      string
-	logon       string
-	password    string
-	passFile    string
-	auth        string
-	version     string
-	insecure    bool
 	writeProbe  bool
 	json, csv   bool
 	verbose     bool
-
-	// Exchange Online app-only OAuth.
-	tenant, clientID  string
-	secretFile        string
-	certFile, keyFile string
-	authority         string
 }
 
 func main() {
@@ -75,23 +62,11 @@ func main() {
 	flag.StringVar(&f.users, "users", "", "CSV file of users (Get-Mailbox | Export-Csv); with -demo: a number of generated users (benchmark mode)")
 	flag.DurationVar(&f.latency, "latency", 0, "with -demo: latency the fake adds to every request")
 	flag.IntVar(&f.concurrency, "concurrency", impersonation.DefaultConcurrency, fmt.Sprintf("requests in flight (1-%d)", impersonation.MaxConcurrency))
-	flag.StringVar(&f.ewsURL, "ews-url", "", "EWS URL, https://<host>/EWS/Exchange.asmx")
-	flag.StringVar(&f.logon, "logon", "", `service account logon, DOMAIN\user or user@domain`)
-	flag.StringVar(&f.passFile, "password-file", "", "file holding the service account's password (default: $SCC_PASSWORD)")
-	flag.StringVar(&f.password, "password", "", "the password itself (UNSAFE: visible in the process list and shell history)")
-	flag.StringVar(&f.auth, "auth", "auto", "authentication: ntlm, basic or auto (what the server offers)")
-	flag.StringVar(&f.version, "exchange-version", "", "RequestServerVersion, e.g. Exchange2013_SP1 (default: the client's)")
-	flag.BoolVar(&f.insecure, "insecure-http", false, "allow an http:// EWS URL (lab servers only)")
+	f.Register(flag.CommandLine)
 	flag.BoolVar(&f.writeProbe, "write-probe", false, "also create and delete a test message in each user's Drafts")
 	flag.BoolVar(&f.json, "json", false, "print the report as JSON")
 	flag.BoolVar(&f.csv, "csv", false, "print the report as CSV")
 	flag.BoolVar(&f.verbose, "v", false, "log back-offs and stops to stderr")
-	flag.StringVar(&f.tenant, "tenant", "", "Exchange Online app-only: the Microsoft Entra tenant (GUID or contoso.onmicrosoft.com)")
-	flag.StringVar(&f.clientID, "client-id", "", "Exchange Online app-only: the application (client) ID; the secret comes from $SCC_CLIENT_SECRET or -client-secret-file")
-	flag.StringVar(&f.secretFile, "client-secret-file", "", "Exchange Online app-only: file holding the client secret")
-	flag.StringVar(&f.certFile, "cert-file", "", "Exchange Online app-only: the app's certificate (PEM), instead of a secret")
-	flag.StringVar(&f.keyFile, "key-file", "", "Exchange Online app-only: the certificate's RSA private key (PEM)")
-	flag.StringVar(&f.authority, "authority", impersonation.DefaultAuthority, "Exchange Online app-only: the Microsoft Entra ID authority")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -186,48 +161,16 @@ func startDemo(f flags) (*demo.Demo, int, error) {
 // realOrganization builds the organization from the flags, and the options
 // it needs (a token source for Exchange Online app-only access).
 func realOrganization(f flags, stderr io.Writer) (*org.Organization, []impersonation.Option, error) {
-	appOnly := f.tenant != "" || f.clientID != ""
-	if appOnly && f.ewsURL == "" {
-		f.ewsURL = "https://outlook.office365.com/EWS/Exchange.asmx"
-	}
-	if f.ewsURL == "" || (f.logon == "" && !appOnly) || f.users == "" {
+	if f.users == "" {
 		return nil, nil, errors.New("need -ews-url, -logon (or -tenant and -client-id) and -users FILE.csv, or -demo; see -help")
 	}
-	var cfg org.EmailConfiguration
+	cfg, ewsOpts, err := f.Configuration(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
 	var opts []impersonation.Option
-	if appOnly {
-		var err error
-		if cfg, err = appOnlyConfig(f); err != nil {
-			return nil, nil, err
-		}
-		cc, err := impersonation.NewClientCredentials(cfg, f.authority, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		opts = append(opts, impersonation.WithEWSOptions(ews.WithBearerToken(cc.Token)))
-	} else {
-		pw, err := password(f, stderr)
-		if err != nil {
-			return nil, nil, err
-		}
-		cfg = org.EmailConfiguration{
-			AccessType:        org.Impersonation,
-			AccountLogon:      f.logon,
-			Password:          org.NewSecret(pw),
-			EWSURL:            f.ewsURL,
-			ExchangeVersion:   f.version,
-			AllowInsecureHTTP: f.insecure,
-		}
-		switch strings.ToLower(f.auth) {
-		case "ntlm":
-			cfg.AuthMethod = org.AuthNTLM
-		case "basic":
-			cfg.AuthMethod = org.AuthBasic
-		case "auto", "":
-			cfg.AuthMethod = org.AuthNegotiate
-		default:
-			return nil, nil, fmt.Errorf("-auth %q: want ntlm, basic or auto", f.auth)
-		}
+	if ewsOpts != nil {
+		opts = append(opts, ewsOpts)
 	}
 	o := &org.Organization{Name: "checkaccess", Email: cfg}
 	file, err := os.Open(f.users)
@@ -244,57 +187,4 @@ func realOrganization(f flags, stderr io.Writer) (*org.Organization, []impersona
 	}
 	fmt.Fprintf(stderr, "%s: %d users\n", f.users, len(o.Users))
 	return o, opts, nil
-}
-
-// appOnlyConfig is the Exchange Online app-only configuration.
-func appOnlyConfig(f flags) (org.EmailConfiguration, error) {
-	cfg := org.EmailConfiguration{
-		AccessType:      org.OnlineAppOnly,
-		EWSURL:          f.ewsURL,
-		TenantID:        f.tenant,
-		ClientID:        f.clientID,
-		ExchangeVersion: f.version,
-	}
-	switch {
-	case f.certFile != "" || f.keyFile != "":
-		cert, err := os.ReadFile(f.certFile)
-		if err != nil {
-			return cfg, err
-		}
-		key, err := os.ReadFile(f.keyFile)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.CertificatePEM, cfg.PrivateKey = string(cert), org.NewSecret(string(key))
-	case f.secretFile != "":
-		b, err := os.ReadFile(f.secretFile)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.ClientSecret = org.NewSecret(strings.TrimRight(string(b), "\r\n"))
-	case os.Getenv("SCC_CLIENT_SECRET") != "":
-		cfg.ClientSecret = org.NewSecret(os.Getenv("SCC_CLIENT_SECRET"))
-	default:
-		return cfg, errors.New("no client secret: set $SCC_CLIENT_SECRET, or use -client-secret-file or -cert-file with -key-file")
-	}
-	return cfg, nil
-}
-
-// password reads the password from -password-file, $SCC_PASSWORD or, with
-// a warning, -password.
-func password(f flags, stderr io.Writer) (string, error) {
-	switch {
-	case f.passFile != "":
-		b, err := os.ReadFile(f.passFile)
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	case os.Getenv("SCC_PASSWORD") != "":
-		return os.Getenv("SCC_PASSWORD"), nil
-	case f.password != "":
-		fmt.Fprintln(stderr, "WARNING: -password puts the service account's password in the process list and your shell history; use $SCC_PASSWORD or -password-file.")
-		return f.password, nil
-	}
-	return "", errors.New("no password: set $SCC_PASSWORD or use -password-file")
 }

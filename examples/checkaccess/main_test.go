@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sccsync/scc/examples/internal/account"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/scctest"
 )
@@ -46,8 +47,8 @@ func TestRunRealServer(t *testing.T) {
 	if err := os.WriteFile(csvFile, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := flags{ewsURL: srv.EWSURL(), logon: `CONTOSO\svc-sync`, users: csvFile, auth: "ntlm", insecure: true,
-		concurrency: 4, json: true}
+	f := flags{Flags: account.Flags{EWSURL: srv.EWSURL(), Logon: `CONTOSO\svc-sync`, Auth: "ntlm", InsecureHTTP: true},
+		users: csvFile, concurrency: 4, json: true}
 
 	t.Setenv("SCC_PASSWORD", "")
 	var out, errOut bytes.Buffer
@@ -75,7 +76,7 @@ func TestRunRealServer(t *testing.T) {
 
 	// -password works, loudly.
 	t.Setenv("SCC_PASSWORD", "")
-	f.password = "Real-Secret-1"
+	f.Password = "Real-Secret-1"
 	errOut.Reset()
 	if code, _ := run(context.Background(), f, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "WARNING") {
 		t.Errorf("run(-password) = %d, stderr %q; want the check to run with a warning", code, errOut.String())

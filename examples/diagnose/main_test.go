@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sccsync/scc/examples/internal/account"
 	"github.com/sccsync/scc/scctest"
 )
 
@@ -49,8 +50,8 @@ func TestRunRealServer(t *testing.T) {
 	if err := srv.AddServiceAccount(`CONTOSO\svc-sync`, "Real-Secret-1", scctest.ImpersonateAll()); err != nil {
 		t.Fatal(err)
 	}
-	f := flags{ewsURL: srv.EWSURL(), logon: `CONTOSO\svc-sync`, mailbox: "anna@contoso.example", auth: "ntlm",
-		insecureHTTP: true, json: true, writeTest: true}
+	f := flags{Flags: account.Flags{EWSURL: srv.EWSURL(), Logon: `CONTOSO\svc-sync`, Auth: "ntlm", InsecureHTTP: true},
+		mailbox: "anna@contoso.example", json: true, writeTest: true}
 
 	t.Setenv("SCC_PASSWORD", "")
 	var out, errOut bytes.Buffer
@@ -93,11 +94,11 @@ func TestRunRealServer(t *testing.T) {
 
 func TestRunUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code, err := run(context.Background(), flags{ewsURL: "https://mail.contoso.example/EWS/Exchange.asmx"}, &out, &errOut); code != 2 || err == nil {
+	if code, err := run(context.Background(), flags{Flags: account.Flags{EWSURL: "https://mail.contoso.example/EWS/Exchange.asmx"}}, &out, &errOut); code != 2 || err == nil {
 		t.Errorf("run() without -logon and -mailbox = %d, %v; want 2 and an error", code, err)
 	}
 	t.Setenv("SCC_CLIENT_SECRET", "")
-	f := flags{tenant: "contoso.onmicrosoft.com", clientID: "3f2b8c1e-5d4a-4e7b-9c61-0a1b2c3d4e5f", mailbox: "anna@contoso.example"}
+	f := flags{Flags: account.Flags{Tenant: "contoso.onmicrosoft.com", ClientID: "3f2b8c1e-5d4a-4e7b-9c61-0a1b2c3d4e5f"}, mailbox: "anna@contoso.example"}
 	if code, err := run(context.Background(), f, &out, &errOut); code != 2 || err == nil || !strings.Contains(err.Error(), "SCC_CLIENT_SECRET") {
 		t.Errorf("run() app-only without a secret = %d, %v; want 2 naming SCC_CLIENT_SECRET", code, err)
 	}
