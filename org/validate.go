@@ -286,7 +286,11 @@ func (c EmailConfiguration) checkEWSURL(ch *checker) (*url.URL, bool) {
 		ch.fail(FieldEWSURL, "is not a valid URL.", fix, nil)
 		return nil, false
 	}
-	shown := u.Redacted()
+	// Show the URL without its password, query and fragment, which may
+	// hold credentials too (…?password=…, #access_token=…).
+	bare := *u
+	bare.RawQuery, bare.ForceQuery, bare.Fragment, bare.RawFragment = "", false, "", ""
+	shown := bare.Redacted()
 	if u.User != nil {
 		ch.fail(FieldEWSURL, fmt.Sprintf("%q contains a user name or password.", shown),
 			"Remove it from the URL; enter the account in Account Logon and Password.", nil)
@@ -330,7 +334,7 @@ func (c EmailConfiguration) checkEWSURL(ch *checker) (*url.URL, bool) {
 		ch.fail(FieldEWSURL, problem, fmt.Sprintf("Use %s://%s%s.", strings.ToLower(u.Scheme), u.Host, want), nil)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		ch.fail(FieldEWSURL, fmt.Sprintf("%q has a query or fragment (after ? or #).", shown), "Remove it.", nil)
+		ch.fail(FieldEWSURL, fmt.Sprintf("%q is followed by a query or fragment (after ? or #).", shown), "Remove it.", nil)
 	}
 	return u, ok
 }

@@ -266,6 +266,20 @@ func TestValidateNeverEchoesURLPassword(t *testing.T) {
 		t.Fatal("Validate() with an unparsable URL = nil, want an error")
 	}
 	assertNoSecret(t, "Validate()", err.Error())
+	// Credentials in a query string (…?password=…, #access_token=…) are
+	// not echoed either; every other problem of the URL still names it.
+	for _, u := range []string{
+		"https://mail.contoso.com/EWS/Exchange.asmx?password=" + testPassword,
+		"http://mail.contoso.com/owa/?password=" + testPassword,
+		"https://mail.contoso.com/EWS/Exchange.asmx#access_token=" + testPassword,
+	} {
+		o.Email.EWSURL = u
+		err = o.Validate()
+		if err == nil || !strings.Contains(err.Error(), "mail.contoso.com") {
+			t.Fatalf("Validate() with EWS URL %s = %v, want an error naming the URL", u, err)
+		}
+		assertNoSecret(t, "Validate()", err.Error())
+	}
 }
 
 func TestWarningsUsersOutsideDomains(t *testing.T) {
