@@ -241,3 +241,35 @@ func TestUnauthorizedChallenges(t *testing.T) {
 		t.Errorf("WWW-Authenticate for a bad token = %q, want error=\"invalid_token\"", v)
 	}
 }
+
+// TestInjectedMessageErrorsEveryOperation injects per-message errors into
+// every operation, so that the captured set (-capture) holds the error shape
+// of each operation's response message, including the codes only injection
+// produces (ErrorInternalServerError, ErrorTimeoutExpired).
+func TestInjectedMessageErrorsEveryOperation(t *testing.T) {
+	bodies := map[string]string{
+		"GetFolder":    getInbox,
+		"FindFolder":   `<m:FindFolder Traversal="Shallow"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:ParentFolderIds><t:DistinguishedFolderId Id="root"/></m:ParentFolderIds></m:FindFolder>`,
+		"FindItem":     `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/><m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>`,
+		"GetItem":      `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="AAMkx"/></m:ItemIds></m:GetItem>`,
+		"CreateItem":   `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:Subject>x</t:Subject></t:Message></m:Items></m:CreateItem>`,
+		"DeleteItem":   `<m:DeleteItem DeleteType="HardDelete"><m:ItemIds><t:ItemId Id="AAMkx"/></m:ItemIds></m:DeleteItem>`,
+		"ConvertId":    `<m:ConvertId DestinationFormat="EwsId"><m:SourceIds><t:AlternateId Id="AAMkx" Format="EwsId" Mailbox="alice@contoso.example"/></m:SourceIds></m:ConvertId>`,
+		"ResolveNames": `<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>bob</m:UnresolvedEntry></m:ResolveNames>`,
+	}
+	codes := []ews.ResponseCode{ews.ErrorInternalServerError, ews.ErrorTimeoutExpired, ews.ErrorMailboxMoveInProgress}
+	for op, body := range bodies {
+		t.Run(op, func(t *testing.T) {
+			t.Parallel()
+			s := newTestServer(t)
+			for _, code := range codes {
+				s.InjectNext(1, MessageError(code))
+				r := do(t, s, nil, svcReq(imp(alice), body))
+				check(t, r, want{status: 200, classes: []string{"Error"}, codes: []ews.ResponseCode{code}})
+				if !strings.Contains(string(r.body), "<m:"+op+"ResponseMessage ") && !strings.Contains(string(r.body), "<m:"+op+"ResponseMessage>") {
+					t.Errorf("%s with injected %s: body has no m:%sResponseMessage\n%s", op, code, op, r.body)
+				}
+			}
+		})
+	}
+}
