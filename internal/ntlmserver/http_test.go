@@ -393,9 +393,24 @@ func TestHTTP2Refused(t *testing.T) {
 	})
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}, ForceAttemptHTTP2: true}
 	hc := &http.Client{Transport: ntlmssp.Negotiator{RoundTripper: tr}}
-	status, _ := post(t, hc, f.URL, `CONTOSO\svc-sync`, "Pa55w0rd!", "")
-	if status != 401 {
-		t.Fatalf("NTLM over HTTP/2 = %d, want 401", status)
+	// No body at all: over HTTP/2 go-ntlmssp rewinds a request body while
+	// the transport's stream writer may still be reading it (a data race in
+	// the client library, not in the server under test).
+	req, err := http.NewRequest(http.MethodPost, f.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(`CONTOSO\svc-sync`, "Pa55w0rd!")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", f.URL, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("NTLM over HTTP/2 = %d, want 401", resp.StatusCode)
+	}
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("response protocol = %s, want HTTP/2", resp.Proto)
 	}
 	_, _, _, _, failures := f.counts()
 	if len(failures) == 0 || !errors.Is(failures[0], ErrHTTP2) {
