@@ -57,6 +57,11 @@ func parseEmailAddress(s string, cache domainCache) (EmailAddress, error) {
 		return EmailAddress{}, fmt.Errorf("%w: %q has no @", ErrBadAddress, display)
 	}
 	local, domain := display[:at], display[at+1:]
+	if strings.HasSuffix(domain, ".") {
+		// DNS allows a root dot, but Exchange matches addresses as typed:
+		// anna@contoso.com. would be looked up and not found.
+		return EmailAddress{}, fmt.Errorf("%w: %q ends with a dot; remove it", ErrBadAddress, display)
+	}
 	if err := checkLocalPart(local); err != nil {
 		return EmailAddress{}, fmt.Errorf("%w: %q: %s", ErrBadAddress, display, err)
 	}

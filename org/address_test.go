@@ -19,7 +19,6 @@ func TestParseEmailAddress(t *testing.T) {
 		{"anna@xn--bcher-kva.example", "anna@xn--bcher-kva.example", "anna@xn--bcher-kva.example", "xn--bcher-kva.example"},
 		{"o'brien@contoso.com", "o'brien@contoso.com", "o'brien@contoso.com", "contoso.com"},
 		{"user@例え.テスト", "user@例え.テスト", "user@xn--r8jz45g.xn--zckzah", "xn--r8jz45g.xn--zckzah"},
-		{"a@contoso.com.", "a@contoso.com.", "a@contoso.com", "contoso.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -41,7 +40,7 @@ func TestParseEmailAddressRejects(t *testing.T) {
 		"anna..smith@contoso.com", ".anna@contoso.com", "anna.@contoso.com", "Anna <anna@contoso.com>",
 		"anna@contoso..com", "anna@-contoso.com", "anna@contoso-.com", "anna@1.2.3.4", "anna@[1.2.3.4]",
 		"anna@con_toso.com", "anna@contoso.com,bob@contoso.com", "a\x00b@contoso.com", "anna@xn--zz.example",
-		"\xff@contoso.com", "a@" + string(make([]byte, 300)),
+		"\xff@contoso.com", "a@" + string(make([]byte, 300)), "a@contoso.com.",
 		"averyveryveryveryveryveryveryveryveryveryveryveryveryverylonglocalpart@contoso.com",
 	} {
 		if a, err := org.ParseEmailAddress(in); err == nil {

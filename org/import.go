@@ -175,6 +175,9 @@ func utf8Input(r io.Reader) (*bufio.Reader, error) {
 		}
 		little := data[0] == 0xFF
 		data = data[2:]
+		if len(data)%2 != 0 {
+			return nil, fmt.Errorf("org: read CSV: the file starts with a UTF-16 byte order mark but has an odd number of bytes (%d), so it is cut short or not UTF-16; export it again (Export-Csv -Encoding UTF8)", len(data)+2)
+		}
 		u := make([]uint16, len(data)/2)
 		for i := range u {
 			if little {

@@ -144,6 +144,24 @@ func TestImportCSVUTF16(t *testing.T) {
 	}
 }
 
+// A UTF-16 file cut in the middle of a character is refused, not imported
+// with its last character silently dropped.
+func TestImportCSVUTF16OddLength(t *testing.T) {
+	var b bytes.Buffer
+	for _, u := range append([]uint16{0xFEFF}, utf16.Encode([]rune("PrimarySmtpAddress\r\nanna@contoso.com"))...) {
+		b.Write([]byte{byte(u), byte(u >> 8)})
+	}
+	b.WriteByte('m') // half a UTF-16 code unit
+	o := &org.Organization{}
+	_, err := o.ImportCSV(&b)
+	if err == nil || !strings.Contains(err.Error(), "odd number of bytes") {
+		t.Fatalf("ImportCSV(UTF-16 with an odd trailing byte) = %v, want an error about the odd length", err)
+	}
+	if len(o.Users) != 0 {
+		t.Errorf("ImportCSV imported %d users from a broken file, want none", len(o.Users))
+	}
+}
+
 func TestImportCSVUnusable(t *testing.T) {
 	for name, in := range map[string]string{
 		"empty":             "",
