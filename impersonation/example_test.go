@@ -1,9 +1,10 @@
 package impersonation_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/sccsync/scc/ews"
@@ -81,7 +82,27 @@ func ExampleReport_WriteCSV() {
 	rep, _ := impersonation.Check(context.Background(), organization(srv),
 		impersonation.WithEWSOptions(ews.WithHTTPClient(srv.Client())))
 	// One row per user; also WriteTable for a terminal and WriteJSON.
-	_ = rep.WriteCSV(os.Stdout)
+	var buf bytes.Buffer
+	if err := rep.WriteCSV(&buf); err != nil {
+		panic(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		panic(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	for _, row := range rows { // a few columns; the others hold times and texts
+		fmt.Println(strings.TrimSpace(strings.Join([]string{row[col["address"]], row[col["status"]], row[col["code"]]}, " ")))
+	}
+	// Output:
+	// address status code
+	// ben@contoso.example out-of-scope ErrorImpersonateUserDenied
+	// dave@contoso.example no-mailbox ErrorNonExistentMailbox
+	// anna@contoso.example ok
+	// carla@contoso.example ok
 }
 
 func ExampleActivate() {
