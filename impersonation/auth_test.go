@@ -35,7 +35,7 @@ func TestCheckAppOnly(t *testing.T) {
 		ClientSecret: org.NewSecret("client-secret"),
 	}
 	token := ews.WithBearerToken(func(context.Context) (string, error) { return "app-token", nil })
-	opts := []Option{WithEWSOptions(ews.WithHTTPClient(keepAlive(srv.Client())), token)}
+	opts := []Option{WithEWSOptions(ews.WithHTTPClient(srv.Client()), token)}
 
 	rep, err := CheckUsers(context.Background(), cfg, users, opts...)
 	if err != nil {

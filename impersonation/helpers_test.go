@@ -2,7 +2,6 @@ package impersonation
 
 import (
 	"fmt"
-	"net/http"
 	"testing"
 
 	"github.com/sccsync/scc/ews"
@@ -39,21 +38,8 @@ func newFake(t testing.TB, grant scctest.Grant, opts ...scctest.Option) *fake {
 			EWSURL:       srv.EWSURL(),
 			AuthMethod:   org.AuthBasic,
 		},
-		opts: []Option{WithEWSOptions(ews.WithHTTPClient(keepAlive(srv.Client()))), WithRetryBudget(RetryBudget{BaseDelay: 1})},
+		opts: []Option{WithEWSOptions(ews.WithHTTPClient(srv.Client())), WithRetryBudget(RetryBudget{BaseDelay: 1})},
 	}
-}
-
-// keepAlive returns a copy of hc that keeps enough idle connections for
-// MaxConcurrency workers (net/http keeps 2 per host by default, so more
-// workers would pay a TLS handshake per request).
-func keepAlive(hc *http.Client) *http.Client {
-	cp := *hc
-	if t, ok := hc.Transport.(*http.Transport); ok {
-		t = t.Clone()
-		t.MaxIdleConnsPerHost = 2 * MaxConcurrency
-		cp.Transport = t
-	}
-	return &cp
 }
 
 // addMailboxes adds n mailboxes user0000@contoso.example… and returns them

@@ -9,7 +9,6 @@ package demo
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/sccsync/scc/ews"
@@ -148,17 +147,9 @@ func Start(o Options) (*Demo, error) {
 			AuthMethod:   org.AuthNegotiate, // NTLM, as the fake offers it like on-premises Exchange
 		},
 	}
-	hc := srv.Client()
-	if t, ok := hc.Transport.(*http.Transport); ok {
-		// Keep an idle connection per worker, or every request pays for a
-		// TLS handshake (net/http keeps 2 per host by default).
-		t = t.Clone()
-		t.MaxIdleConnsPerHost = 64
-		cp := *hc
-		cp.Transport = t
-		hc = &cp
-	}
-	d.EWSOptions = []ews.Option{ews.WithHTTPClient(hc)}
+	// The fake's client trusts its certificate and keeps an idle
+	// connection per worker.
+	d.EWSOptions = []ews.Option{ews.WithHTTPClient(srv.Client())}
 	ok = true
 	return d, nil
 }
