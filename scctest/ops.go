@@ -2,6 +2,7 @@ package scctest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sccsync/scc/ews"
@@ -369,26 +370,36 @@ func (v pageView) pagingAttrs(e *elem, start, end, total int) {
 	e.CreateAttr("IncludesLastItemInRange", boolStr(last))
 }
 
-// findFolder implements FindFolder (Shallow and Deep traversal).
-func (x *exchange) findFolder() (*opResponse, *soapFault) {
+// parseFind reads what FindFolder and FindItem share: the Traversal
+// attribute (one of traversals, named typeName in the schema), the
+// <kind>Shape, an optional IndexedPage<kind>View or FractionalPage<kind>View,
+// and the ParentFolderIds.
+func (x *exchange) parseFind(typeName string, traversals []string, kind string) (string, shape, pageView, []*node, *soapFault) {
 	trav, ok := x.body.attr("Traversal")
 	if !ok {
-		return nil, schemaFault(x.body, "The required attribute 'Traversal' is missing.")
+		return "", shape{}, pageView{}, nil, schemaFault(x.body, "The required attribute 'Traversal' is missing.")
 	}
-	switch trav {
-	case "Shallow", "Deep", "SoftDeleted":
-	default:
-		return nil, schemaFault(x.body, "The 'Traversal' attribute is invalid - The value '"+trav+"' is invalid according to its datatype 'FolderQueryTraversalType'.")
+	if !slices.Contains(traversals, trav) {
+		return "", shape{}, pageView{}, nil, schemaFault(x.body, "The 'Traversal' attribute is invalid - The value '"+trav+"' is invalid according to its datatype '"+typeName+"'.")
 	}
-	sh, f := parseShape(x.body, "FolderShape")
+	sh, f := parseShape(x.body, kind+"Shape")
 	if f != nil {
-		return nil, f
+		return "", shape{}, pageView{}, nil, f
 	}
-	view, f := parsePageView(x.body, "IndexedPageFolderView", "FractionalPageFolderView")
+	view, f := parsePageView(x.body, "IndexedPage"+kind+"View", "FractionalPage"+kind+"View")
 	if f != nil {
-		return nil, f
+		return "", shape{}, pageView{}, nil, f
 	}
 	ids, f := x.folderList(x.body, "ParentFolderIds")
+	if f != nil {
+		return "", shape{}, pageView{}, nil, f
+	}
+	return trav, sh, view, ids, nil
+}
+
+// findFolder implements FindFolder (Shallow and Deep traversal).
+func (x *exchange) findFolder() (*opResponse, *soapFault) {
+	trav, sh, view, ids, f := x.parseFind("FolderQueryTraversalType", []string{"Shallow", "Deep", "SoftDeleted"}, "Folder")
 	if f != nil {
 		return nil, f
 	}

@@ -204,24 +204,7 @@ func sortItems(items []*item, op *node) {
 
 // findItem implements FindItem with indexed or fractional paging.
 func (x *exchange) findItem() (*opResponse, *soapFault) {
-	trav, ok := x.body.attr("Traversal")
-	if !ok {
-		return nil, schemaFault(x.body, "The required attribute 'Traversal' is missing.")
-	}
-	switch trav {
-	case "Shallow", "SoftDeleted", "Associated":
-	default:
-		return nil, schemaFault(x.body, "The 'Traversal' attribute is invalid - The value '"+trav+"' is invalid according to its datatype 'ItemQueryTraversalType'.")
-	}
-	sh, f := parseShape(x.body, "ItemShape")
-	if f != nil {
-		return nil, f
-	}
-	view, f := parsePageView(x.body, "IndexedPageItemView", "FractionalPageItemView")
-	if f != nil {
-		return nil, f
-	}
-	ids, f := x.folderList(x.body, "ParentFolderIds")
+	trav, sh, view, ids, f := x.parseFind("ItemQueryTraversalType", []string{"Shallow", "SoftDeleted", "Associated"}, "Item")
 	if f != nil {
 		return nil, f
 	}
