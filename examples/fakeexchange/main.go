@@ -13,7 +13,8 @@
 //	-password PW      its password (default "Passw0rd!"); with -auth bearer also the app-only token
 //	-mailboxes LIST   comma-separated mailbox addresses
 //	-users N          generate N mailboxes user1@contoso.example ... userN@...
-//	-deny LIST        mailboxes outside the service account's impersonation scope
+//	-deny LIST        mailboxes outside the service account's impersonation scope (created
+//	                  if no other flag or the seed makes them; all others are in scope)
 //	-latency DUR      delay every request (e.g. 50ms)
 //	-tls              serve HTTPS with a self-signed certificate
 //	-seed FILE        load a JSON seed (format: scctest.SeedFile)
@@ -124,20 +125,6 @@ func setup(o options) (*scctest.Server, error) {
 			return nil, err
 		}
 	}
-	denied := map[string]bool{}
-	for _, d := range splitList(o.deny) {
-		denied[strings.ToLower(d)] = true
-	}
-	var scope []string
-	for _, m := range mailboxes {
-		if !denied[strings.ToLower(m)] {
-			scope = append(scope, m)
-		}
-	}
-	grant := scctest.ImpersonateAll()
-	if len(denied) > 0 {
-		grant = scctest.ImpersonateScope(scope...)
-	}
 	if o.seed != "" {
 		f, err := os.Open(o.seed)
 		if err != nil {
@@ -150,6 +137,34 @@ func setup(o options) (*scctest.Server, error) {
 			s.Close()
 			return nil, err
 		}
+	}
+	// -deny names mailboxes that exist outside the scope: create the ones
+	// no other flag or the seed made. The scope is every other mailbox,
+	// seeded ones included.
+	denied := map[string]bool{}
+	existing := map[string]bool{}
+	for _, m := range s.Mailboxes() {
+		existing[strings.ToLower(m.PrimarySMTP)] = true
+	}
+	for _, d := range splitList(o.deny) {
+		denied[strings.ToLower(d)] = true
+		if !existing[strings.ToLower(d)] {
+			if _, err := s.AddMailbox(scctest.Mailbox{PrimarySMTP: d}); err != nil {
+				s.Close()
+				return nil, err
+			}
+			existing[strings.ToLower(d)] = true
+		}
+	}
+	var scope []string
+	for _, m := range s.Mailboxes() {
+		if !denied[strings.ToLower(m.PrimarySMTP)] {
+			scope = append(scope, m.PrimarySMTP)
+		}
+	}
+	grant := scctest.ImpersonateAll()
+	if len(denied) > 0 {
+		grant = scctest.ImpersonateScope(scope...)
 	}
 	if o.service != "" {
 		if err := s.AddServiceAccount(o.service, o.password, grant); err != nil {

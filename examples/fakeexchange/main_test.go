@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -45,6 +47,13 @@ func startRun(t *testing.T, args ...string) (url string, stop func() error) {
 
 func getFolder(t *testing.T, c *http.Client, url, user, pass, mailbox string) int {
 	t.Helper()
+	status, _ := getFolderBody(t, c, url, user, pass, mailbox)
+	return status
+}
+
+// getFolderBody is getFolder that also returns the response body.
+func getFolderBody(t *testing.T, c *http.Client, url, user, pass, mailbox string) (int, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(strings.Replace(body, "%s", mailbox, 1)))
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
 	req.SetBasicAuth(user, pass)
@@ -52,8 +61,60 @@ func getFolder(t *testing.T, c *http.Client, url, user, pass, mailbox string) in
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
-	return res.StatusCode
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(b)
+}
+
+// TestRunDenyAndSeed: -deny names mailboxes that exist but lie outside the
+// service account's scope, even when -mailboxes does not list them, and
+// mailboxes from -seed stay inside the scope.
+func TestRunDenyAndSeed(t *testing.T) {
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(seed, []byte(`{"mailboxes": [{"primarySmtp": "dora@contoso.example"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url, stop := startRun(t, "-auth", "basic", "-service", "svc@contoso.example", "-password", "pw",
+		"-mailboxes", "alice@contoso.example", "-deny", "carol@contoso.example", "-seed", seed)
+	defer stop()
+	for _, tt := range []struct {
+		mailbox string
+		status  int
+		code    string
+	}{
+		{"alice@contoso.example", 200, "NoError"},
+		{"dora@contoso.example", 200, "NoError"},
+		{"carol@contoso.example", 500, "ErrorImpersonateUserDenied"},
+		{"zed@contoso.example", 500, "ErrorNonExistentMailbox"},
+	} {
+		status, b := getFolderBody(t, &http.Client{}, url, "svc@contoso.example", "pw", tt.mailbox)
+		if status != tt.status || !strings.Contains(b, ">"+tt.code+"<") {
+			t.Errorf("GetFolder(%s) = %d %s, want %d with %s", tt.mailbox, status, b, tt.status, tt.code)
+		}
+	}
+}
+
+// TestRunAddrAndTLS serves HTTPS on the address given with -addr.
+func TestRunAddrAndTLS(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	url, stop := startRun(t, "-addr", addr, "-tls", "-auth", "basic", "-mailboxes", "alice@contoso.example")
+	defer stop()
+	if want := "https://" + addr + "/EWS/Exchange.asmx"; url != want {
+		t.Fatalf("endpoint = %q, want %q", url, want)
+	}
+	// The certificate is self-signed and generated at start.
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	if got := getFolder(t, c, url, `CONTOSO\svc-sync`, "Passw0rd!", "alice@contoso.example"); got != 200 {
+		t.Errorf("GetFolder over TLS = %d, want 200", got)
+	}
 }
 
 func TestRunServesAndStops(t *testing.T) {
