@@ -186,6 +186,8 @@ type TokenError struct {
 	Err error
 }
 
+// Error says that fetching a bearer token failed, with the token source's
+// error.
 func (e *TokenError) Error() string {
 	return "ews: getting a bearer token failed: " + e.Err.Error()
 }

@@ -44,6 +44,8 @@ type ResponseError struct {
 	MessageXML MessageXML
 }
 
+// Error names the operation, the item's position in the batch, the code
+// and the server's message.
 func (e *ResponseError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ews: %s item %d: %s", e.Operation, e.Index, e.Code)
@@ -96,6 +98,7 @@ type FaultError struct {
 	MessageXML MessageXML
 }
 
+// Error names the operation, the fault code and the server's message.
 func (e *FaultError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ews: %s: SOAP fault", e.Operation)
@@ -155,6 +158,8 @@ type HTTPError struct {
 	Err error
 }
 
+// Error names the operation, the HTTP status and why the response was not
+// usable, with a short excerpt of the body.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ews: %s: HTTP %d %s", e.Operation, e.StatusCode, http.StatusText(e.StatusCode))
@@ -220,6 +225,8 @@ type AuthError struct {
 	Diagnostics string
 }
 
+// Error names the scheme the client tried and the schemes the server
+// offered.
 func (e *AuthError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ews: %s: HTTP %d Unauthorized: ", e.Operation, e.StatusCode)
@@ -281,6 +288,7 @@ type ThrottledError struct {
 	Err error
 }
 
+// Error names the operation and the back-off the server asked for.
 func (e *ThrottledError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ews: %s: the server is throttling this account", e.Operation)
@@ -315,6 +323,8 @@ type TransportError struct {
 	callerDone bool
 }
 
+// Error names the operation and the network failure, and says whether the
+// request may have reached the server.
 func (e *TransportError) Error() string {
 	s := "ews: " + e.Operation + ": "
 	if e.MaybeSent {

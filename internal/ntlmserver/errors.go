@@ -57,6 +57,8 @@ type LogonError struct {
 	Err error
 }
 
+// Error names the account the client claimed and why the logon was
+// refused.
 func (e *LogonError) Error() string {
 	who := e.User
 	if e.Domain != "" {

@@ -33,6 +33,7 @@ const (
 	Failed
 )
 
+// String returns the name of the status, e.g. "Authenticated".
 func (s Status) String() string {
 	switch s {
 	case Unauthenticated:
