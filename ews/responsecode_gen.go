@@ -8,7 +8,7 @@ const (
 	NoError ResponseCode = "NoError"
 	// ErrorAccessDenied means the caller has no right to the item or folder; an HTTP 403 without SOAP instead means EWS is blocked by policy.
 	ErrorAccessDenied ResponseCode = "ErrorAccessDenied"
-	// ErrorAccessModeSpecified is the EWS response code ErrorAccessModeSpecified.
+	// ErrorAccessModeSpecified means a delegate access mode was given where none is allowed.
 	ErrorAccessModeSpecified ResponseCode = "ErrorAccessModeSpecified"
 	// ErrorAccountDisabled means the account used to call EWS is disabled.
 	ErrorAccountDisabled ResponseCode = "ErrorAccountDisabled"
@@ -26,7 +26,7 @@ const (
 	ErrorServiceUnavailable ResponseCode = "ErrorServiceUnavailable"
 	// ErrorAutoDiscoverFailed means the server could not find the mailbox's Client Access server through Autodiscover.
 	ErrorAutoDiscoverFailed ResponseCode = "ErrorAutoDiscoverFailed"
-	// ErrorAffectedTaskOccurrencesRequired is the EWS response code ErrorAffectedTaskOccurrencesRequired.
+	// ErrorAffectedTaskOccurrencesRequired means deleting a task needs the AffectedTaskOccurrences attribute.
 	ErrorAffectedTaskOccurrencesRequired ResponseCode = "ErrorAffectedTaskOccurrencesRequired"
 	// ErrorAttachmentNestLevelLimitExceeded is the EWS response code ErrorAttachmentNestLevelLimitExceeded.
 	ErrorAttachmentNestLevelLimitExceeded ResponseCode = "ErrorAttachmentNestLevelLimitExceeded"
@@ -106,7 +106,7 @@ const (
 	ErrorCalendarMeetingRequestIsOutOfDate ResponseCode = "ErrorCalendarMeetingRequestIsOutOfDate"
 	// ErrorCalendarViewRangeTooBig is the EWS response code ErrorCalendarViewRangeTooBig.
 	ErrorCalendarViewRangeTooBig ResponseCode = "ErrorCalendarViewRangeTooBig"
-	// ErrorCallerIsInvalidADAccount is the EWS response code ErrorCallerIsInvalidADAccount.
+	// ErrorCallerIsInvalidADAccount means the calling account is not a valid Active Directory account.
 	ErrorCallerIsInvalidADAccount ResponseCode = "ErrorCallerIsInvalidADAccount"
 	// ErrorCannotAccessDeletedPublicFolder is the EWS response code ErrorCannotAccessDeletedPublicFolder.
 	ErrorCannotAccessDeletedPublicFolder ResponseCode = "ErrorCannotAccessDeletedPublicFolder"
@@ -124,7 +124,7 @@ const (
 	ErrorCannotCreatePostItemInNonMailFolder ResponseCode = "ErrorCannotCreatePostItemInNonMailFolder"
 	// ErrorCannotCreateTaskInNonTaskFolder is the EWS response code ErrorCannotCreateTaskInNonTaskFolder.
 	ErrorCannotCreateTaskInNonTaskFolder ResponseCode = "ErrorCannotCreateTaskInNonTaskFolder"
-	// ErrorCannotDeleteObject is the EWS response code ErrorCannotDeleteObject.
+	// ErrorCannotDeleteObject means the item cannot be deleted (a delegate must use MoveItem to move it to Deleted Items).
 	ErrorCannotDeleteObject ResponseCode = "ErrorCannotDeleteObject"
 	// ErrorCannotDisableMandatoryExtension is the EWS response code ErrorCannotDisableMandatoryExtension.
 	ErrorCannotDisableMandatoryExtension ResponseCode = "ErrorCannotDisableMandatoryExtension"
@@ -136,7 +136,7 @@ const (
 	ErrorCannotGetExternalEcpUrl ResponseCode = "ErrorCannotGetExternalEcpUrl"
 	// ErrorCannotOpenFileAttachment is the EWS response code ErrorCannotOpenFileAttachment.
 	ErrorCannotOpenFileAttachment ResponseCode = "ErrorCannotOpenFileAttachment"
-	// ErrorCannotDeleteTaskOccurrence is the EWS response code ErrorCannotDeleteTaskOccurrence.
+	// ErrorCannotDeleteTaskOccurrence means a task occurrence cannot be deleted this way.
 	ErrorCannotDeleteTaskOccurrence ResponseCode = "ErrorCannotDeleteTaskOccurrence"
 	// ErrorCannotEmptyFolder is the EWS response code ErrorCannotEmptyFolder.
 	ErrorCannotEmptyFolder ResponseCode = "ErrorCannotEmptyFolder"
@@ -148,13 +148,13 @@ const (
 	ErrorCannotSetPermissionUnknownEntries ResponseCode = "ErrorCannotSetPermissionUnknownEntries"
 	// ErrorCannotSpecifySearchFolderAsSourceFolder is the EWS response code ErrorCannotSpecifySearchFolderAsSourceFolder.
 	ErrorCannotSpecifySearchFolderAsSourceFolder ResponseCode = "ErrorCannotSpecifySearchFolderAsSourceFolder"
-	// ErrorCannotUseFolderIdForItemId is the EWS response code ErrorCannotUseFolderIdForItemId.
+	// ErrorCannotUseFolderIdForItemId means a folder id was given where an item id was expected.
 	ErrorCannotUseFolderIdForItemId ResponseCode = "ErrorCannotUseFolderIdForItemId"
-	// ErrorCannotUseItemIdForFolderId is the EWS response code ErrorCannotUseItemIdForFolderId.
+	// ErrorCannotUseItemIdForFolderId means an item id was given where a folder id was expected.
 	ErrorCannotUseItemIdForFolderId ResponseCode = "ErrorCannotUseItemIdForFolderId"
-	// ErrorChangeKeyRequired is the EWS response code ErrorChangeKeyRequired.
+	// ErrorChangeKeyRequired means the operation needs the item's change key.
 	ErrorChangeKeyRequired ResponseCode = "ErrorChangeKeyRequired"
-	// ErrorChangeKeyRequiredForWriteOperations is the EWS response code ErrorChangeKeyRequiredForWriteOperations.
+	// ErrorChangeKeyRequiredForWriteOperations means a write operation needs the item's change key.
 	ErrorChangeKeyRequiredForWriteOperations ResponseCode = "ErrorChangeKeyRequiredForWriteOperations"
 	// ErrorClientDisconnected is the EWS response code ErrorClientDisconnected.
 	ErrorClientDisconnected ResponseCode = "ErrorClientDisconnected"
@@ -172,7 +172,7 @@ const (
 	ErrorContentIndexingNotEnabled ResponseCode = "ErrorContentIndexingNotEnabled"
 	// ErrorCorruptData means the server found corrupt data in the request or the store.
 	ErrorCorruptData ResponseCode = "ErrorCorruptData"
-	// ErrorCreateItemAccessDenied is the EWS response code ErrorCreateItemAccessDenied.
+	// ErrorCreateItemAccessDenied means the caller may not create items in the folder.
 	ErrorCreateItemAccessDenied ResponseCode = "ErrorCreateItemAccessDenied"
 	// ErrorCreateManagedFolderPartialCompletion is the EWS response code ErrorCreateManagedFolderPartialCompletion.
 	ErrorCreateManagedFolderPartialCompletion ResponseCode = "ErrorCreateManagedFolderPartialCompletion"
@@ -180,7 +180,7 @@ const (
 	ErrorCreateSubfolderAccessDenied ResponseCode = "ErrorCreateSubfolderAccessDenied"
 	// ErrorCrossMailboxMoveCopy is the EWS response code ErrorCrossMailboxMoveCopy.
 	ErrorCrossMailboxMoveCopy ResponseCode = "ErrorCrossMailboxMoveCopy"
-	// ErrorCrossSiteRequest is the EWS response code ErrorCrossSiteRequest.
+	// ErrorCrossSiteRequest means the request must be sent to a Client Access server in the mailbox's site.
 	ErrorCrossSiteRequest ResponseCode = "ErrorCrossSiteRequest"
 	// ErrorDataSizeLimitExceeded is the EWS response code ErrorDataSizeLimitExceeded.
 	ErrorDataSizeLimitExceeded ResponseCode = "ErrorDataSizeLimitExceeded"
@@ -196,9 +196,9 @@ const (
 	ErrorDelegateNoUser ResponseCode = "ErrorDelegateNoUser"
 	// ErrorDelegateValidationFailed is the EWS response code ErrorDelegateValidationFailed.
 	ErrorDelegateValidationFailed ResponseCode = "ErrorDelegateValidationFailed"
-	// ErrorDeleteDistinguishedFolder is the EWS response code ErrorDeleteDistinguishedFolder.
+	// ErrorDeleteDistinguishedFolder means a distinguished folder cannot be deleted.
 	ErrorDeleteDistinguishedFolder ResponseCode = "ErrorDeleteDistinguishedFolder"
-	// ErrorDeleteItemsFailed is the EWS response code ErrorDeleteItemsFailed.
+	// ErrorDeleteItemsFailed means deleting the items failed.
 	ErrorDeleteItemsFailed ResponseCode = "ErrorDeleteItemsFailed"
 	// ErrorDeleteUnifiedMessagingPromptFailed is the EWS response code ErrorDeleteUnifiedMessagingPromptFailed.
 	ErrorDeleteUnifiedMessagingPromptFailed ResponseCode = "ErrorDeleteUnifiedMessagingPromptFailed"
@@ -228,19 +228,19 @@ const (
 	ErrorExtensionNotFound ResponseCode = "ErrorExtensionNotFound"
 	// ErrorExtensionsNotAuthorized is the EWS response code ErrorExtensionsNotAuthorized.
 	ErrorExtensionsNotAuthorized ResponseCode = "ErrorExtensionsNotAuthorized"
-	// ErrorFolderCorrupt is the EWS response code ErrorFolderCorrupt.
+	// ErrorFolderCorrupt means the folder is corrupt in the store.
 	ErrorFolderCorrupt ResponseCode = "ErrorFolderCorrupt"
 	// ErrorFolderNotFound means the folder id does not name an existing folder.
 	ErrorFolderNotFound ResponseCode = "ErrorFolderNotFound"
 	// ErrorFolderPropertRequestFailed is the EWS response code ErrorFolderPropertRequestFailed.
 	ErrorFolderPropertRequestFailed ResponseCode = "ErrorFolderPropertRequestFailed"
-	// ErrorFolderSave is the EWS response code ErrorFolderSave.
+	// ErrorFolderSave means the folder could not be saved.
 	ErrorFolderSave ResponseCode = "ErrorFolderSave"
 	// ErrorFolderSaveFailed is the EWS response code ErrorFolderSaveFailed.
 	ErrorFolderSaveFailed ResponseCode = "ErrorFolderSaveFailed"
 	// ErrorFolderSavePropertyError is the EWS response code ErrorFolderSavePropertyError.
 	ErrorFolderSavePropertyError ResponseCode = "ErrorFolderSavePropertyError"
-	// ErrorFolderExists is the EWS response code ErrorFolderExists.
+	// ErrorFolderExists means a folder of that name already exists.
 	ErrorFolderExists ResponseCode = "ErrorFolderExists"
 	// ErrorFreeBusyGenerationFailed is the EWS response code ErrorFreeBusyGenerationFailed.
 	ErrorFreeBusyGenerationFailed ResponseCode = "ErrorFreeBusyGenerationFailed"
@@ -258,7 +258,7 @@ const (
 	ErrorImpersonationDenied ResponseCode = "ErrorImpersonationDenied"
 	// ErrorImpersonationFailed means impersonation failed on the server for an unexpected reason.
 	ErrorImpersonationFailed ResponseCode = "ErrorImpersonationFailed"
-	// ErrorIncorrectSchemaVersion is the EWS response code ErrorIncorrectSchemaVersion.
+	// ErrorIncorrectSchemaVersion means the request's schema version does not fit the request.
 	ErrorIncorrectSchemaVersion ResponseCode = "ErrorIncorrectSchemaVersion"
 	// ErrorIncorrectUpdatePropertyCount is the EWS response code ErrorIncorrectUpdatePropertyCount.
 	ErrorIncorrectUpdatePropertyCount ResponseCode = "ErrorIncorrectUpdatePropertyCount"
@@ -282,7 +282,7 @@ const (
 	ErrorInvalidAttachmentSubfilterTextFilter ResponseCode = "ErrorInvalidAttachmentSubfilterTextFilter"
 	// ErrorInvalidAuthorizationContext is the EWS response code ErrorInvalidAuthorizationContext.
 	ErrorInvalidAuthorizationContext ResponseCode = "ErrorInvalidAuthorizationContext"
-	// ErrorInvalidChangeKey is the EWS response code ErrorInvalidChangeKey.
+	// ErrorInvalidChangeKey means the change key is malformed.
 	ErrorInvalidChangeKey ResponseCode = "ErrorInvalidChangeKey"
 	// ErrorInvalidClientSecurityContext is the EWS response code ErrorInvalidClientSecurityContext.
 	ErrorInvalidClientSecurityContext ResponseCode = "ErrorInvalidClientSecurityContext"
@@ -302,37 +302,37 @@ const (
 	ErrorInvalidExcludesRestriction ResponseCode = "ErrorInvalidExcludesRestriction"
 	// ErrorInvalidExpressionTypeForSubFilter is the EWS response code ErrorInvalidExpressionTypeForSubFilter.
 	ErrorInvalidExpressionTypeForSubFilter ResponseCode = "ErrorInvalidExpressionTypeForSubFilter"
-	// ErrorInvalidExtendedProperty is the EWS response code ErrorInvalidExtendedProperty.
+	// ErrorInvalidExtendedProperty means an extended property in the request is not valid.
 	ErrorInvalidExtendedProperty ResponseCode = "ErrorInvalidExtendedProperty"
-	// ErrorInvalidExtendedPropertyValue is the EWS response code ErrorInvalidExtendedPropertyValue.
+	// ErrorInvalidExtendedPropertyValue means the value of an extended property is not valid.
 	ErrorInvalidExtendedPropertyValue ResponseCode = "ErrorInvalidExtendedPropertyValue"
-	// ErrorInvalidFolderId is the EWS response code ErrorInvalidFolderId.
+	// ErrorInvalidFolderId means the folder id is not valid for the request.
 	ErrorInvalidFolderId ResponseCode = "ErrorInvalidFolderId"
-	// ErrorInvalidFolderTypeForOperation is the EWS response code ErrorInvalidFolderTypeForOperation.
+	// ErrorInvalidFolderTypeForOperation means the operation does not apply to this type of folder.
 	ErrorInvalidFolderTypeForOperation ResponseCode = "ErrorInvalidFolderTypeForOperation"
-	// ErrorInvalidFractionalPagingParameters is the EWS response code ErrorInvalidFractionalPagingParameters.
+	// ErrorInvalidFractionalPagingParameters means the Numerator or Denominator of a fractional paged view is not valid.
 	ErrorInvalidFractionalPagingParameters ResponseCode = "ErrorInvalidFractionalPagingParameters"
 	// ErrorInvalidFreeBusyViewType is the EWS response code ErrorInvalidFreeBusyViewType.
 	ErrorInvalidFreeBusyViewType ResponseCode = "ErrorInvalidFreeBusyViewType"
 	// ErrorInvalidId is the EWS response code ErrorInvalidId.
 	ErrorInvalidId ResponseCode = "ErrorInvalidId"
-	// ErrorInvalidIdEmpty is the EWS response code ErrorInvalidIdEmpty.
+	// ErrorInvalidIdEmpty means an item or folder id in the request is empty.
 	ErrorInvalidIdEmpty ResponseCode = "ErrorInvalidIdEmpty"
 	// ErrorInvalidIdMalformed means an item or folder id is malformed.
 	ErrorInvalidIdMalformed ResponseCode = "ErrorInvalidIdMalformed"
 	// ErrorInvalidIdMalformedEwsLegacyIdFormat is the EWS response code ErrorInvalidIdMalformedEwsLegacyIdFormat.
 	ErrorInvalidIdMalformedEwsLegacyIdFormat ResponseCode = "ErrorInvalidIdMalformedEwsLegacyIdFormat"
-	// ErrorInvalidIdMonikerTooLong is the EWS response code ErrorInvalidIdMonikerTooLong.
+	// ErrorInvalidIdMonikerTooLong means the id is longer than the server allows.
 	ErrorInvalidIdMonikerTooLong ResponseCode = "ErrorInvalidIdMonikerTooLong"
-	// ErrorInvalidIdNotAnItemAttachmentId is the EWS response code ErrorInvalidIdNotAnItemAttachmentId.
+	// ErrorInvalidIdNotAnItemAttachmentId means the id is not the id of an item attachment.
 	ErrorInvalidIdNotAnItemAttachmentId ResponseCode = "ErrorInvalidIdNotAnItemAttachmentId"
-	// ErrorInvalidIdReturnedByResolveNames is the EWS response code ErrorInvalidIdReturnedByResolveNames.
+	// ErrorInvalidIdReturnedByResolveNames means the id ResolveNames returned cannot be used here.
 	ErrorInvalidIdReturnedByResolveNames ResponseCode = "ErrorInvalidIdReturnedByResolveNames"
 	// ErrorInvalidIdStoreObjectIdTooLong is the EWS response code ErrorInvalidIdStoreObjectIdTooLong.
 	ErrorInvalidIdStoreObjectIdTooLong ResponseCode = "ErrorInvalidIdStoreObjectIdTooLong"
-	// ErrorInvalidIdTooManyAttachmentLevels is the EWS response code ErrorInvalidIdTooManyAttachmentLevels.
+	// ErrorInvalidIdTooManyAttachmentLevels means the attachment id nests attachments deeper than the server allows.
 	ErrorInvalidIdTooManyAttachmentLevels ResponseCode = "ErrorInvalidIdTooManyAttachmentLevels"
-	// ErrorInvalidIdXml is the EWS response code ErrorInvalidIdXml.
+	// ErrorInvalidIdXml means the id carries XML the server cannot read.
 	ErrorInvalidIdXml ResponseCode = "ErrorInvalidIdXml"
 	// ErrorInvalidImContactId is the EWS response code ErrorInvalidImContactId.
 	ErrorInvalidImContactId ResponseCode = "ErrorInvalidImContactId"
@@ -340,7 +340,7 @@ const (
 	ErrorInvalidImDistributionGroupSmtpAddress ResponseCode = "ErrorInvalidImDistributionGroupSmtpAddress"
 	// ErrorInvalidImGroupId is the EWS response code ErrorInvalidImGroupId.
 	ErrorInvalidImGroupId ResponseCode = "ErrorInvalidImGroupId"
-	// ErrorInvalidIndexedPagingParameters is the EWS response code ErrorInvalidIndexedPagingParameters.
+	// ErrorInvalidIndexedPagingParameters means the parameters of an indexed paged view are not valid.
 	ErrorInvalidIndexedPagingParameters ResponseCode = "ErrorInvalidIndexedPagingParameters"
 	// ErrorInvalidInternetHeaderChildNodes is the EWS response code ErrorInvalidInternetHeaderChildNodes.
 	ErrorInvalidInternetHeaderChildNodes ResponseCode = "ErrorInvalidInternetHeaderChildNodes"
@@ -370,7 +370,7 @@ const (
 	ErrorInvalidLikeRequest ResponseCode = "ErrorInvalidLikeRequest"
 	// ErrorInvalidMailbox is the EWS response code ErrorInvalidMailbox.
 	ErrorInvalidMailbox ResponseCode = "ErrorInvalidMailbox"
-	// ErrorInvalidManagedFolderProperty is the EWS response code ErrorInvalidManagedFolderProperty.
+	// ErrorInvalidManagedFolderProperty means a managed folder property in the request is not valid.
 	ErrorInvalidManagedFolderProperty ResponseCode = "ErrorInvalidManagedFolderProperty"
 	// ErrorInvalidManagedFolderQuota is the EWS response code ErrorInvalidManagedFolderQuota.
 	ErrorInvalidManagedFolderQuota ResponseCode = "ErrorInvalidManagedFolderQuota"
@@ -378,15 +378,15 @@ const (
 	ErrorInvalidManagedFolderSize ResponseCode = "ErrorInvalidManagedFolderSize"
 	// ErrorInvalidMergedFreeBusyInterval is the EWS response code ErrorInvalidMergedFreeBusyInterval.
 	ErrorInvalidMergedFreeBusyInterval ResponseCode = "ErrorInvalidMergedFreeBusyInterval"
-	// ErrorInvalidNameForNameResolution is the EWS response code ErrorInvalidNameForNameResolution.
+	// ErrorInvalidNameForNameResolution means the name given to ResolveNames is not valid (for example empty).
 	ErrorInvalidNameForNameResolution ResponseCode = "ErrorInvalidNameForNameResolution"
-	// ErrorInvalidOperation is the EWS response code ErrorInvalidOperation.
+	// ErrorInvalidOperation means the operation cannot be performed on this object or in this context.
 	ErrorInvalidOperation ResponseCode = "ErrorInvalidOperation"
 	// ErrorInvalidNetworkServiceContext is the EWS response code ErrorInvalidNetworkServiceContext.
 	ErrorInvalidNetworkServiceContext ResponseCode = "ErrorInvalidNetworkServiceContext"
 	// ErrorInvalidOofParameter is the EWS response code ErrorInvalidOofParameter.
 	ErrorInvalidOofParameter ResponseCode = "ErrorInvalidOofParameter"
-	// ErrorInvalidPagingMaxRows is the EWS response code ErrorInvalidPagingMaxRows.
+	// ErrorInvalidPagingMaxRows means the MaxEntriesReturned of a paged view is not valid.
 	ErrorInvalidPagingMaxRows ResponseCode = "ErrorInvalidPagingMaxRows"
 	// ErrorInvalidParentFolder is the EWS response code ErrorInvalidParentFolder.
 	ErrorInvalidParentFolder ResponseCode = "ErrorInvalidParentFolder"
@@ -394,7 +394,7 @@ const (
 	ErrorInvalidPercentCompleteValue ResponseCode = "ErrorInvalidPercentCompleteValue"
 	// ErrorInvalidPermissionSettings is the EWS response code ErrorInvalidPermissionSettings.
 	ErrorInvalidPermissionSettings ResponseCode = "ErrorInvalidPermissionSettings"
-	// ErrorInvalidPhoneCallId is the EWS response code ErrorInvalidPhoneCallId.
+	// ErrorInvalidPhoneCallId means the phone call id is not valid.
 	ErrorInvalidPhoneCallId ResponseCode = "ErrorInvalidPhoneCallId"
 	// ErrorInvalidPhoneNumber is the EWS response code ErrorInvalidPhoneNumber.
 	ErrorInvalidPhoneNumber ResponseCode = "ErrorInvalidPhoneNumber"
@@ -406,11 +406,11 @@ const (
 	ErrorInvalidPropertyDelete ResponseCode = "ErrorInvalidPropertyDelete"
 	// ErrorInvalidPropertyForExists is the EWS response code ErrorInvalidPropertyForExists.
 	ErrorInvalidPropertyForExists ResponseCode = "ErrorInvalidPropertyForExists"
-	// ErrorInvalidPropertyForOperation is the EWS response code ErrorInvalidPropertyForOperation.
+	// ErrorInvalidPropertyForOperation means a property in the request cannot be used with this operation.
 	ErrorInvalidPropertyForOperation ResponseCode = "ErrorInvalidPropertyForOperation"
-	// ErrorInvalidPropertyRequest is the EWS response code ErrorInvalidPropertyRequest.
+	// ErrorInvalidPropertyRequest means a requested property cannot be returned by this operation (for example the body in FindItem).
 	ErrorInvalidPropertyRequest ResponseCode = "ErrorInvalidPropertyRequest"
-	// ErrorInvalidPropertySet is the EWS response code ErrorInvalidPropertySet.
+	// ErrorInvalidPropertySet means a property cannot be set on this object.
 	ErrorInvalidPropertySet ResponseCode = "ErrorInvalidPropertySet"
 	// ErrorInvalidPropertyUpdateSentMessage is the EWS response code ErrorInvalidPropertyUpdateSentMessage.
 	ErrorInvalidPropertyUpdateSentMessage ResponseCode = "ErrorInvalidPropertyUpdateSentMessage"
@@ -420,7 +420,7 @@ const (
 	ErrorInvalidPullSubscriptionId ResponseCode = "ErrorInvalidPullSubscriptionId"
 	// ErrorInvalidPushSubscriptionUrl is the EWS response code ErrorInvalidPushSubscriptionUrl.
 	ErrorInvalidPushSubscriptionUrl ResponseCode = "ErrorInvalidPushSubscriptionUrl"
-	// ErrorInvalidRecipients is the EWS response code ErrorInvalidRecipients.
+	// ErrorInvalidRecipients means a message to be sent has no recipients or an unusable one.
 	ErrorInvalidRecipients ResponseCode = "ErrorInvalidRecipients"
 	// ErrorInvalidRecipientSubfilter is the EWS response code ErrorInvalidRecipientSubfilter.
 	ErrorInvalidRecipientSubfilter ResponseCode = "ErrorInvalidRecipientSubfilter"
@@ -434,7 +434,7 @@ const (
 	ErrorInvalidReferenceItem ResponseCode = "ErrorInvalidReferenceItem"
 	// ErrorInvalidRequest means the request is not valid for the operation.
 	ErrorInvalidRequest ResponseCode = "ErrorInvalidRequest"
-	// ErrorInvalidRestriction is the EWS response code ErrorInvalidRestriction.
+	// ErrorInvalidRestriction means the restriction in the request is not valid.
 	ErrorInvalidRestriction ResponseCode = "ErrorInvalidRestriction"
 	// ErrorInvalidRetentionTagTypeMismatch is the EWS response code ErrorInvalidRetentionTagTypeMismatch.
 	ErrorInvalidRetentionTagTypeMismatch ResponseCode = "ErrorInvalidRetentionTagTypeMismatch"
@@ -444,11 +444,11 @@ const (
 	ErrorInvalidRetentionTagInheritance ResponseCode = "ErrorInvalidRetentionTagInheritance"
 	// ErrorInvalidRetentionTagIdGuid is the EWS response code ErrorInvalidRetentionTagIdGuid.
 	ErrorInvalidRetentionTagIdGuid ResponseCode = "ErrorInvalidRetentionTagIdGuid"
-	// ErrorInvalidRoutingType is the EWS response code ErrorInvalidRoutingType.
+	// ErrorInvalidRoutingType means a routing type in the request is not valid.
 	ErrorInvalidRoutingType ResponseCode = "ErrorInvalidRoutingType"
 	// ErrorInvalidScheduledOofDuration is the EWS response code ErrorInvalidScheduledOofDuration.
 	ErrorInvalidScheduledOofDuration ResponseCode = "ErrorInvalidScheduledOofDuration"
-	// ErrorInvalidSchemaVersionForMailboxVersion is the EWS response code ErrorInvalidSchemaVersionForMailboxVersion.
+	// ErrorInvalidSchemaVersionForMailboxVersion means the RequestServerVersion is newer than the mailbox's Exchange server understands.
 	ErrorInvalidSchemaVersionForMailboxVersion ResponseCode = "ErrorInvalidSchemaVersionForMailboxVersion"
 	// ErrorInvalidSecurityDescriptor is the EWS response code ErrorInvalidSecurityDescriptor.
 	ErrorInvalidSecurityDescriptor ResponseCode = "ErrorInvalidSecurityDescriptor"
@@ -494,15 +494,15 @@ const (
 	ErrorIPGatewayNotFound ResponseCode = "ErrorIPGatewayNotFound"
 	// ErrorIrresolvableConflict is the EWS response code ErrorIrresolvableConflict.
 	ErrorIrresolvableConflict ResponseCode = "ErrorIrresolvableConflict"
-	// ErrorItemCorrupt is the EWS response code ErrorItemCorrupt.
+	// ErrorItemCorrupt means the item is corrupt in the store.
 	ErrorItemCorrupt ResponseCode = "ErrorItemCorrupt"
 	// ErrorItemNotFound means the item id does not name an existing item.
 	ErrorItemNotFound ResponseCode = "ErrorItemNotFound"
 	// ErrorItemPropertyRequestFailed is the EWS response code ErrorItemPropertyRequestFailed.
 	ErrorItemPropertyRequestFailed ResponseCode = "ErrorItemPropertyRequestFailed"
-	// ErrorItemSave is the EWS response code ErrorItemSave.
+	// ErrorItemSave means the item could not be saved.
 	ErrorItemSave ResponseCode = "ErrorItemSave"
-	// ErrorItemSavePropertyError is the EWS response code ErrorItemSavePropertyError.
+	// ErrorItemSavePropertyError means one of the item's properties could not be saved.
 	ErrorItemSavePropertyError ResponseCode = "ErrorItemSavePropertyError"
 	// ErrorLegacyMailboxFreeBusyViewTypeNotMerged is the EWS response code ErrorLegacyMailboxFreeBusyViewTypeNotMerged.
 	ErrorLegacyMailboxFreeBusyViewTypeNotMerged ResponseCode = "ErrorLegacyMailboxFreeBusyViewTypeNotMerged"
@@ -510,7 +510,7 @@ const (
 	ErrorLocalServerObjectNotFound ResponseCode = "ErrorLocalServerObjectNotFound"
 	// ErrorLogonAsNetworkServiceFailed is the EWS response code ErrorLogonAsNetworkServiceFailed.
 	ErrorLogonAsNetworkServiceFailed ResponseCode = "ErrorLogonAsNetworkServiceFailed"
-	// ErrorMailboxConfiguration is the EWS response code ErrorMailboxConfiguration.
+	// ErrorMailboxConfiguration means the mailbox is not configured correctly on the server.
 	ErrorMailboxConfiguration ResponseCode = "ErrorMailboxConfiguration"
 	// ErrorMailboxDataArrayEmpty is the EWS response code ErrorMailboxDataArrayEmpty.
 	ErrorMailboxDataArrayEmpty ResponseCode = "ErrorMailboxDataArrayEmpty"
@@ -518,13 +518,13 @@ const (
 	ErrorMailboxDataArrayTooBig ResponseCode = "ErrorMailboxDataArrayTooBig"
 	// ErrorMailboxHoldNotFound is the EWS response code ErrorMailboxHoldNotFound.
 	ErrorMailboxHoldNotFound ResponseCode = "ErrorMailboxHoldNotFound"
-	// ErrorMailboxLogonFailed is the EWS response code ErrorMailboxLogonFailed.
+	// ErrorMailboxLogonFailed means the server could not log on to the mailbox.
 	ErrorMailboxLogonFailed ResponseCode = "ErrorMailboxLogonFailed"
 	// ErrorMailboxMoveInProgress means the mailbox is being moved to another database; transient.
 	ErrorMailboxMoveInProgress ResponseCode = "ErrorMailboxMoveInProgress"
 	// ErrorMailboxStoreUnavailable means the mailbox database is offline or overloaded; transient.
 	ErrorMailboxStoreUnavailable ResponseCode = "ErrorMailboxStoreUnavailable"
-	// ErrorMailRecipientNotFound is the EWS response code ErrorMailRecipientNotFound.
+	// ErrorMailRecipientNotFound means the recipient was not found in the directory.
 	ErrorMailRecipientNotFound ResponseCode = "ErrorMailRecipientNotFound"
 	// ErrorMailTipsDisabled is the EWS response code ErrorMailTipsDisabled.
 	ErrorMailTipsDisabled ResponseCode = "ErrorMailTipsDisabled"
@@ -536,9 +536,9 @@ const (
 	ErrorManagedFoldersRootFailure ResponseCode = "ErrorManagedFoldersRootFailure"
 	// ErrorMeetingSuggestionGenerationFailed is the EWS response code ErrorMeetingSuggestionGenerationFailed.
 	ErrorMeetingSuggestionGenerationFailed ResponseCode = "ErrorMeetingSuggestionGenerationFailed"
-	// ErrorMessageDispositionRequired is the EWS response code ErrorMessageDispositionRequired.
+	// ErrorMessageDispositionRequired means CreateItem for messages lacks the MessageDisposition attribute.
 	ErrorMessageDispositionRequired ResponseCode = "ErrorMessageDispositionRequired"
-	// ErrorMessageSizeExceeded is the EWS response code ErrorMessageSizeExceeded.
+	// ErrorMessageSizeExceeded means the message is larger than the server allows.
 	ErrorMessageSizeExceeded ResponseCode = "ErrorMessageSizeExceeded"
 	// ErrorMimeContentConversionFailed is the EWS response code ErrorMimeContentConversionFailed.
 	ErrorMimeContentConversionFailed ResponseCode = "ErrorMimeContentConversionFailed"
@@ -560,15 +560,15 @@ const (
 	ErrorMissingItemForCreateItemAttachment ResponseCode = "ErrorMissingItemForCreateItemAttachment"
 	// ErrorMissingManagedFolderId is the EWS response code ErrorMissingManagedFolderId.
 	ErrorMissingManagedFolderId ResponseCode = "ErrorMissingManagedFolderId"
-	// ErrorMissingRecipients is the EWS response code ErrorMissingRecipients.
+	// ErrorMissingRecipients means a message to be sent has no recipients.
 	ErrorMissingRecipients ResponseCode = "ErrorMissingRecipients"
 	// ErrorMissingUserIdInformation is the EWS response code ErrorMissingUserIdInformation.
 	ErrorMissingUserIdInformation ResponseCode = "ErrorMissingUserIdInformation"
 	// ErrorMoreThanOneAccessModeSpecified is the EWS response code ErrorMoreThanOneAccessModeSpecified.
 	ErrorMoreThanOneAccessModeSpecified ResponseCode = "ErrorMoreThanOneAccessModeSpecified"
-	// ErrorMoveCopyFailed is the EWS response code ErrorMoveCopyFailed.
+	// ErrorMoveCopyFailed means moving or copying the item failed.
 	ErrorMoveCopyFailed ResponseCode = "ErrorMoveCopyFailed"
-	// ErrorMoveDistinguishedFolder is the EWS response code ErrorMoveDistinguishedFolder.
+	// ErrorMoveDistinguishedFolder means a distinguished folder cannot be moved.
 	ErrorMoveDistinguishedFolder ResponseCode = "ErrorMoveDistinguishedFolder"
 	// ErrorMoveUnifiedGroupPropertyFailed is the EWS response code ErrorMoveUnifiedGroupPropertyFailed.
 	ErrorMoveUnifiedGroupPropertyFailed ResponseCode = "ErrorMoveUnifiedGroupPropertyFailed"
@@ -600,11 +600,11 @@ const (
 	ErrorNonPrimarySmtpAddress ResponseCode = "ErrorNonPrimarySmtpAddress"
 	// ErrorNoPropertyTagForCustomProperties is the EWS response code ErrorNoPropertyTagForCustomProperties.
 	ErrorNoPropertyTagForCustomProperties ResponseCode = "ErrorNoPropertyTagForCustomProperties"
-	// ErrorNoPublicFolderReplicaAvailable is the EWS response code ErrorNoPublicFolderReplicaAvailable.
+	// ErrorNoPublicFolderReplicaAvailable means no replica of the public folder is available.
 	ErrorNoPublicFolderReplicaAvailable ResponseCode = "ErrorNoPublicFolderReplicaAvailable"
 	// ErrorNoPublicFolderServerAvailable is the EWS response code ErrorNoPublicFolderServerAvailable.
 	ErrorNoPublicFolderServerAvailable ResponseCode = "ErrorNoPublicFolderServerAvailable"
-	// ErrorNoRespondingCASInDestinationSite is the EWS response code ErrorNoRespondingCASInDestinationSite.
+	// ErrorNoRespondingCASInDestinationSite means no Client Access server in the mailbox's site answered; transient.
 	ErrorNoRespondingCASInDestinationSite ResponseCode = "ErrorNoRespondingCASInDestinationSite"
 	// ErrorNotDelegate is the EWS response code ErrorNotDelegate.
 	ErrorNotDelegate ResponseCode = "ErrorNotDelegate"
@@ -622,9 +622,9 @@ const (
 	ErrorParentFolderIdRequired ResponseCode = "ErrorParentFolderIdRequired"
 	// ErrorParentFolderNotFound is the EWS response code ErrorParentFolderNotFound.
 	ErrorParentFolderNotFound ResponseCode = "ErrorParentFolderNotFound"
-	// ErrorPasswordChangeRequired is the EWS response code ErrorPasswordChangeRequired.
+	// ErrorPasswordChangeRequired means the calling account must change its password first.
 	ErrorPasswordChangeRequired ResponseCode = "ErrorPasswordChangeRequired"
-	// ErrorPasswordExpired is the EWS response code ErrorPasswordExpired.
+	// ErrorPasswordExpired means the password of the calling account has expired.
 	ErrorPasswordExpired ResponseCode = "ErrorPasswordExpired"
 	// ErrorPhoneNumberNotDialable is the EWS response code ErrorPhoneNumberNotDialable.
 	ErrorPhoneNumberNotDialable ResponseCode = "ErrorPhoneNumberNotDialable"
@@ -660,7 +660,7 @@ const (
 	ErrorPublicFolderSyncException ResponseCode = "ErrorPublicFolderSyncException"
 	// ErrorQueryFilterTooLong is the EWS response code ErrorQueryFilterTooLong.
 	ErrorQueryFilterTooLong ResponseCode = "ErrorQueryFilterTooLong"
-	// ErrorQuotaExceeded is the EWS response code ErrorQuotaExceeded.
+	// ErrorQuotaExceeded means the mailbox is over its storage quota.
 	ErrorQuotaExceeded ResponseCode = "ErrorQuotaExceeded"
 	// ErrorReadEventsFailed is the EWS response code ErrorReadEventsFailed.
 	ErrorReadEventsFailed ResponseCode = "ErrorReadEventsFailed"
@@ -678,9 +678,9 @@ const (
 	ErrorRequestStreamTooBig ResponseCode = "ErrorRequestStreamTooBig"
 	// ErrorRequiredPropertyMissing is the EWS response code ErrorRequiredPropertyMissing.
 	ErrorRequiredPropertyMissing ResponseCode = "ErrorRequiredPropertyMissing"
-	// ErrorResolveNamesInvalidFolderType is the EWS response code ErrorResolveNamesInvalidFolderType.
+	// ErrorResolveNamesInvalidFolderType means ResolveNames was given a folder that is not a contacts folder.
 	ErrorResolveNamesInvalidFolderType ResponseCode = "ErrorResolveNamesInvalidFolderType"
-	// ErrorResolveNamesOnlyOneContactsFolderAllowed is the EWS response code ErrorResolveNamesOnlyOneContactsFolderAllowed.
+	// ErrorResolveNamesOnlyOneContactsFolderAllowed means ResolveNames accepts only one contacts folder.
 	ErrorResolveNamesOnlyOneContactsFolderAllowed ResponseCode = "ErrorResolveNamesOnlyOneContactsFolderAllowed"
 	// ErrorResponseSchemaValidation is the EWS response code ErrorResponseSchemaValidation.
 	ErrorResponseSchemaValidation ResponseCode = "ErrorResponseSchemaValidation"
@@ -698,9 +698,9 @@ const (
 	ErrorSchemaValidation ResponseCode = "ErrorSchemaValidation"
 	// ErrorSearchFolderNotInitialized is the EWS response code ErrorSearchFolderNotInitialized.
 	ErrorSearchFolderNotInitialized ResponseCode = "ErrorSearchFolderNotInitialized"
-	// ErrorSendAsDenied is the EWS response code ErrorSendAsDenied.
+	// ErrorSendAsDenied means the caller may not send as the named sender.
 	ErrorSendAsDenied ResponseCode = "ErrorSendAsDenied"
-	// ErrorSendMeetingCancellationsRequired is the EWS response code ErrorSendMeetingCancellationsRequired.
+	// ErrorSendMeetingCancellationsRequired means deleting a calendar item needs the SendMeetingCancellations attribute.
 	ErrorSendMeetingCancellationsRequired ResponseCode = "ErrorSendMeetingCancellationsRequired"
 	// ErrorSendMeetingInvitationsOrCancellationsRequired is the EWS response code ErrorSendMeetingInvitationsOrCancellationsRequired.
 	ErrorSendMeetingInvitationsOrCancellationsRequired ResponseCode = "ErrorSendMeetingInvitationsOrCancellationsRequired"
@@ -714,9 +714,9 @@ const (
 	ErrorServerBusy ResponseCode = "ErrorServerBusy"
 	// ErrorServiceDiscoveryFailed is the EWS response code ErrorServiceDiscoveryFailed.
 	ErrorServiceDiscoveryFailed ResponseCode = "ErrorServiceDiscoveryFailed"
-	// ErrorStaleObject is the EWS response code ErrorStaleObject.
+	// ErrorStaleObject means the change key is out of date: the item changed since it was read; read it again.
 	ErrorStaleObject ResponseCode = "ErrorStaleObject"
-	// ErrorSubmissionQuotaExceeded is the EWS response code ErrorSubmissionQuotaExceeded.
+	// ErrorSubmissionQuotaExceeded means the caller sent more messages than its submission quota allows.
 	ErrorSubmissionQuotaExceeded ResponseCode = "ErrorSubmissionQuotaExceeded"
 	// ErrorSubscriptionAccessDenied is the EWS response code ErrorSubscriptionAccessDenied.
 	ErrorSubscriptionAccessDenied ResponseCode = "ErrorSubscriptionAccessDenied"
@@ -786,29 +786,29 @@ const (
 	ErrorUnifiedMessagingRequestFailed ResponseCode = "ErrorUnifiedMessagingRequestFailed"
 	// ErrorUnifiedMessagingServerNotFound is the EWS response code ErrorUnifiedMessagingServerNotFound.
 	ErrorUnifiedMessagingServerNotFound ResponseCode = "ErrorUnifiedMessagingServerNotFound"
-	// ErrorUnableToGetUserOofSettings is the EWS response code ErrorUnableToGetUserOofSettings.
+	// ErrorUnableToGetUserOofSettings means the server could not read the user's out-of-office settings.
 	ErrorUnableToGetUserOofSettings ResponseCode = "ErrorUnableToGetUserOofSettings"
 	// ErrorUnableToRemoveImContactFromGroup is the EWS response code ErrorUnableToRemoveImContactFromGroup.
 	ErrorUnableToRemoveImContactFromGroup ResponseCode = "ErrorUnableToRemoveImContactFromGroup"
-	// ErrorUnsupportedSubFilter is the EWS response code ErrorUnsupportedSubFilter.
+	// ErrorUnsupportedSubFilter means a part of the restriction is not supported.
 	ErrorUnsupportedSubFilter ResponseCode = "ErrorUnsupportedSubFilter"
-	// ErrorUnsupportedCulture is the EWS response code ErrorUnsupportedCulture.
+	// ErrorUnsupportedCulture means the requested culture is not supported.
 	ErrorUnsupportedCulture ResponseCode = "ErrorUnsupportedCulture"
-	// ErrorUnsupportedMapiPropertyType is the EWS response code ErrorUnsupportedMapiPropertyType.
+	// ErrorUnsupportedMapiPropertyType means the MAPI property type is not supported.
 	ErrorUnsupportedMapiPropertyType ResponseCode = "ErrorUnsupportedMapiPropertyType"
 	// ErrorUnsupportedMimeConversion is the EWS response code ErrorUnsupportedMimeConversion.
 	ErrorUnsupportedMimeConversion ResponseCode = "ErrorUnsupportedMimeConversion"
-	// ErrorUnsupportedPathForQuery is the EWS response code ErrorUnsupportedPathForQuery.
+	// ErrorUnsupportedPathForQuery means a property in the restriction cannot be searched.
 	ErrorUnsupportedPathForQuery ResponseCode = "ErrorUnsupportedPathForQuery"
-	// ErrorUnsupportedPathForSortGroup is the EWS response code ErrorUnsupportedPathForSortGroup.
+	// ErrorUnsupportedPathForSortGroup means a property in the sort or grouping cannot be used.
 	ErrorUnsupportedPathForSortGroup ResponseCode = "ErrorUnsupportedPathForSortGroup"
-	// ErrorUnsupportedPropertyDefinition is the EWS response code ErrorUnsupportedPropertyDefinition.
+	// ErrorUnsupportedPropertyDefinition means the property definition is not supported.
 	ErrorUnsupportedPropertyDefinition ResponseCode = "ErrorUnsupportedPropertyDefinition"
-	// ErrorUnsupportedQueryFilter is the EWS response code ErrorUnsupportedQueryFilter.
+	// ErrorUnsupportedQueryFilter means the server does not support the restriction (query filter) in the request.
 	ErrorUnsupportedQueryFilter ResponseCode = "ErrorUnsupportedQueryFilter"
 	// ErrorUnsupportedRecurrence is the EWS response code ErrorUnsupportedRecurrence.
 	ErrorUnsupportedRecurrence ResponseCode = "ErrorUnsupportedRecurrence"
-	// ErrorUnsupportedTypeForConversion is the EWS response code ErrorUnsupportedTypeForConversion.
+	// ErrorUnsupportedTypeForConversion means the value cannot be converted to the property's type.
 	ErrorUnsupportedTypeForConversion ResponseCode = "ErrorUnsupportedTypeForConversion"
 	// ErrorUpdateDelegatesFailed is the EWS response code ErrorUpdateDelegatesFailed.
 	ErrorUpdateDelegatesFailed ResponseCode = "ErrorUpdateDelegatesFailed"
@@ -816,23 +816,23 @@ const (
 	ErrorUserNotUnifiedMessagingEnabled ResponseCode = "ErrorUserNotUnifiedMessagingEnabled"
 	// ErrorVoiceMailNotImplemented is the EWS response code ErrorVoiceMailNotImplemented.
 	ErrorVoiceMailNotImplemented ResponseCode = "ErrorVoiceMailNotImplemented"
-	// ErrorValueOutOfRange is the EWS response code ErrorValueOutOfRange.
+	// ErrorValueOutOfRange means a value in the request is outside its allowed range.
 	ErrorValueOutOfRange ResponseCode = "ErrorValueOutOfRange"
-	// ErrorVirusDetected is the EWS response code ErrorVirusDetected.
+	// ErrorVirusDetected means the server found a virus in the message.
 	ErrorVirusDetected ResponseCode = "ErrorVirusDetected"
-	// ErrorVirusMessageDeleted is the EWS response code ErrorVirusMessageDeleted.
+	// ErrorVirusMessageDeleted means the server deleted the message because it held a virus.
 	ErrorVirusMessageDeleted ResponseCode = "ErrorVirusMessageDeleted"
 	// ErrorWebRequestInInvalidState is the EWS response code ErrorWebRequestInInvalidState.
 	ErrorWebRequestInInvalidState ResponseCode = "ErrorWebRequestInInvalidState"
-	// ErrorWin32InteropError is the EWS response code ErrorWin32InteropError.
+	// ErrorWin32InteropError means an internal Windows call failed on the server.
 	ErrorWin32InteropError ResponseCode = "ErrorWin32InteropError"
 	// ErrorWorkingHoursSaveFailed is the EWS response code ErrorWorkingHoursSaveFailed.
 	ErrorWorkingHoursSaveFailed ResponseCode = "ErrorWorkingHoursSaveFailed"
 	// ErrorWorkingHoursXmlMalformed is the EWS response code ErrorWorkingHoursXmlMalformed.
 	ErrorWorkingHoursXmlMalformed ResponseCode = "ErrorWorkingHoursXmlMalformed"
-	// ErrorWrongServerVersion is the EWS response code ErrorWrongServerVersion.
+	// ErrorWrongServerVersion means the request went to a server of the wrong version for the mailbox.
 	ErrorWrongServerVersion ResponseCode = "ErrorWrongServerVersion"
-	// ErrorWrongServerVersionDelegate is the EWS response code ErrorWrongServerVersionDelegate.
+	// ErrorWrongServerVersionDelegate means the delegate's mailbox is on a server of the wrong version.
 	ErrorWrongServerVersionDelegate ResponseCode = "ErrorWrongServerVersionDelegate"
 	// ErrorMissingInformationSharingFolderId is the EWS response code ErrorMissingInformationSharingFolderId.
 	ErrorMissingInformationSharingFolderId ResponseCode = "ErrorMissingInformationSharingFolderId"
@@ -862,7 +862,7 @@ const (
 	ErrorMessageTrackingPermanentError ResponseCode = "ErrorMessageTrackingPermanentError"
 	// ErrorMessageTrackingTransientError is the EWS response code ErrorMessageTrackingTransientError.
 	ErrorMessageTrackingTransientError ResponseCode = "ErrorMessageTrackingTransientError"
-	// ErrorMessageTrackingNoSuchDomain is the EWS response code ErrorMessageTrackingNoSuchDomain.
+	// ErrorMessageTrackingNoSuchDomain means message tracking found no such domain.
 	ErrorMessageTrackingNoSuchDomain ResponseCode = "ErrorMessageTrackingNoSuchDomain"
 	// ErrorUserWithoutFederatedProxyAddress is the EWS response code ErrorUserWithoutFederatedProxyAddress.
 	ErrorUserWithoutFederatedProxyAddress ResponseCode = "ErrorUserWithoutFederatedProxyAddress"
@@ -952,7 +952,7 @@ const (
 	ErrorCalendarIsGroupMailboxForSuppressReadReceipt ResponseCode = "ErrorCalendarIsGroupMailboxForSuppressReadReceipt"
 	// ErrorOrganizationAccessBlocked is the EWS response code ErrorOrganizationAccessBlocked.
 	ErrorOrganizationAccessBlocked ResponseCode = "ErrorOrganizationAccessBlocked"
-	// ErrorInvalidLicense is the EWS response code ErrorInvalidLicense.
+	// ErrorInvalidLicense means the mailbox lacks the license the operation needs.
 	ErrorInvalidLicense ResponseCode = "ErrorInvalidLicense"
 	// ErrorMessagePerFolderCountReceiveQuotaExceeded is the EWS response code ErrorMessagePerFolderCountReceiveQuotaExceeded.
 	ErrorMessagePerFolderCountReceiveQuotaExceeded ResponseCode = "ErrorMessagePerFolderCountReceiveQuotaExceeded"
