@@ -8,7 +8,7 @@ const (
 	NoError ResponseCode = "NoError"
 	// ErrorAccessDenied means the caller has no right to the item or folder; an HTTP 403 without SOAP instead means EWS is blocked by policy.
 	ErrorAccessDenied ResponseCode = "ErrorAccessDenied"
-	// ErrorAccessModeSpecified means a delegate access mode was given where none is allowed.
+	// ErrorAccessModeSpecified is the EWS response code ErrorAccessModeSpecified.
 	ErrorAccessModeSpecified ResponseCode = "ErrorAccessModeSpecified"
 	// ErrorAccountDisabled means the account used to call EWS is disabled.
 	ErrorAccountDisabled ResponseCode = "ErrorAccountDisabled"

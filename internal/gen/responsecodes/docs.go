@@ -46,7 +46,6 @@ var docs = map[string]string{
 	"ErrorSubscriptionNotFound":                     "means the subscription was not found on this server.",
 	"ErrorTimeoutExpired":                           "means the request timed out on the server; transient.",
 	"ErrorTooManyObjectsOpened":                     "means the caller has too many objects open on the store; back off.",
-	"ErrorAccessModeSpecified":                      "means a delegate access mode was given where none is allowed.",
 	"ErrorAffectedTaskOccurrencesRequired":          "means deleting a task needs the AffectedTaskOccurrences attribute.",
 	"ErrorCallerIsInvalidADAccount":                 "means the calling account is not a valid Active Directory account.",
 	"ErrorCannotDeleteObject":                       "means the item cannot be deleted (a delegate must use MoveItem to move it to Deleted Items).",
