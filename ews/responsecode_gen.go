@@ -830,7 +830,7 @@ const (
 	ErrorWorkingHoursSaveFailed ResponseCode = "ErrorWorkingHoursSaveFailed"
 	// ErrorWorkingHoursXmlMalformed is the EWS response code ErrorWorkingHoursXmlMalformed.
 	ErrorWorkingHoursXmlMalformed ResponseCode = "ErrorWorkingHoursXmlMalformed"
-	// ErrorWrongServerVersion means the request went to a server of the wrong version for the mailbox.
+	// ErrorWrongServerVersion means the request is valid but its RequestServerVersion does not fit the server; send the version the server expects.
 	ErrorWrongServerVersion ResponseCode = "ErrorWrongServerVersion"
 	// ErrorWrongServerVersionDelegate means the delegate's mailbox is on a server of the wrong version.
 	ErrorWrongServerVersionDelegate ResponseCode = "ErrorWrongServerVersionDelegate"

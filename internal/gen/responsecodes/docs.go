@@ -124,6 +124,6 @@ var docs = map[string]string{
 	"ErrorVirusDetected":                            "means the server found a virus in the message.",
 	"ErrorVirusMessageDeleted":                      "means the server deleted the message because it held a virus.",
 	"ErrorWin32InteropError":                        "means an internal Windows call failed on the server.",
-	"ErrorWrongServerVersion":                       "means the request went to a server of the wrong version for the mailbox.",
+	"ErrorWrongServerVersion":                       "means the request is valid but its RequestServerVersion does not fit the server; send the version the server expects.",
 	"ErrorWrongServerVersionDelegate":               "means the delegate's mailbox is on a server of the wrong version.",
 }
