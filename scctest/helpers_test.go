@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,11 +33,20 @@ func captured(t testing.TB, body []byte) {
 		if i > 0 {
 			p = filepath.Join(*captureDir, name+"."+itoa(i)+".xml")
 		}
-		if _, err := os.Stat(p); err == nil {
+		// O_EXCL: concurrent requests of one test must not overwrite each
+		// other's capture (a Stat-then-write lost some).
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
-		if err := os.WriteFile(p, body, 0o644); err != nil {
-			t.Fatalf("capture: %v", err)
+		if err == nil {
+			_, err = f.Write(body)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			t.Errorf("capture: %v", err)
 		}
 		return
 	}
