@@ -45,6 +45,9 @@ import (
 // while other requests run concurrently. Such a RoundTripper's connections
 // must not be shared with clients of other credentials: a connection
 // authenticated for one account serves the next request as that account.
+// It must also speak HTTP/1.1 only: over HTTP/2 NTLM cannot work, and
+// go-ntlmssp's re-sending of the request body races with the HTTP/2 stream
+// writer.
 func WithNTLM(logon, password string) Option {
 	return func(c *clientConfig) error {
 		if err := checkNTLMLogon(logon); err != nil {
