@@ -24,7 +24,6 @@ import (
 	"github.com/sccsync/scc/examples/internal/demo"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
-	"github.com/sccsync/scc/scctest"
 )
 
 func main() {
@@ -87,21 +86,19 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nActivate again: %s\n", summary(ar))
 
-	// 3. The admin moves sync to a new service account with a new password
-	// (the fake cannot change a password in place, so the new account
-	// stands for the changed credentials) and saves the configuration.
-	const newLogon, newPassword = `CONTOSO\svc-sync-2026`, "Rotated-Passw0rd!"
-	if err := d.Server.AddServiceAccount(newLogon, newPassword, scctest.ImpersonateAll()); err != nil {
+	// 3. The service account's password is reset in Active Directory, and
+	// the admin saves the new one in the Email Configuration.
+	const newPassword = "Rotated-Passw0rd!"
+	if err := d.Server.SetPassword(demo.ServiceLogon, newPassword); err != nil {
 		return err
 	}
 	if _, err := org.Modify(ctx, store, o.ID, func(x *org.Organization) error {
-		x.Email.AccountLogon = newLogon
 		x.Email.Password = org.NewSecret(newPassword)
 		return nil
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nEmail configuration changed (Account Logon %s, new password): active users need renewal.\n", newLogon)
+	fmt.Fprintf(w, "\nThe service account's password was changed and saved: active users need renewal.\n")
 
 	// 4. Renew: re-check the users that were active under the old
 	// configuration.
