@@ -350,7 +350,11 @@ func (g *diagnoser) stepInbox(ctx context.Context) Step {
 		if len(resp.Results) > 0 {
 			n = resp.Results[0].Page.TotalItemsInView
 		}
-		detail := fmt.Sprintf("the Inbox of %s holds %d items", g.mailbox, n)
+		noun := "items"
+		if n == 1 {
+			noun = "item"
+		}
+		detail := fmt.Sprintf("the Inbox of %s holds %d %s", g.mailbox, n, noun)
 		if g.haveRead {
 			detail += fmt.Sprintf(" (%d unread)", g.unread)
 		}

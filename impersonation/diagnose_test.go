@@ -203,7 +203,7 @@ func TestDiagnoseAllPass(t *testing.T) {
 				t.Errorf("AuthMethod = %q, want %q", d.AuthMethod, wantMethod)
 			}
 			inbox, _ := d.Step(StepInbox)
-			if !strings.Contains(inbox.Detail, "holds 1 items") {
+			if !strings.Contains(inbox.Detail, "holds 1 item") || strings.Contains(inbox.Detail, "1 items") {
 				t.Errorf("inbox detail = %q, want the item count 1", inbox.Detail)
 			}
 			if n := failedLogons(f.srv); n != 0 {

@@ -102,6 +102,11 @@ func Start(o Options) (*Demo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("demo: adding %s: %w", addr, err)
 		}
+		if i < demoMailboxesWithMail {
+			if err := addDemoMail(srv, addr, i); err != nil {
+				return nil, err
+			}
+		}
 		u := org.User{PrimarySMTP: addr, UPN: stored.UPN, SID: stored.SID, DisplayName: stored.DisplayName}
 		switch {
 		case proxy:
@@ -174,4 +179,21 @@ func title(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// demoMailboxesWithMail is how many of the demo's mailboxes get a few
+// messages in their Inbox, so that Diagnose has something to count; the
+// benchmark-sized demos keep the rest empty.
+const demoMailboxesWithMail = 50
+
+// addDemoMail puts a few messages in the Inbox of mailbox number i.
+func addDemoMail(srv *scctest.Server, addr string, i int) error {
+	subjects := []string{"Quarterly report", "Team lunch on Friday", "Your password expires soon", "Project kickoff"}
+	for k := 0; k <= i%len(subjects); k++ {
+		msg := scctest.Message{Subject: subjects[k], Body: "Demo message.", From: "it@" + Domain, To: []string{addr}, IsRead: k%2 == 1}
+		if _, err := srv.AddItem(addr, "inbox", msg); err != nil {
+			return fmt.Errorf("demo: adding mail to %s: %w", addr, err)
+		}
+	}
+	return nil
 }
