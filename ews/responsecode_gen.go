@@ -8,17 +8,17 @@ const (
 	NoError ResponseCode = "NoError"
 	// ErrorAccessDenied means the caller has no right to the item or folder; an HTTP 403 without SOAP instead means EWS is blocked by policy.
 	ErrorAccessDenied ResponseCode = "ErrorAccessDenied"
-	// ErrorAccessModeSpecified is the EWS response code ErrorAccessModeSpecified.
+	// ErrorAccessModeSpecified is for Exchange's internal use only; the server does not return it.
 	ErrorAccessModeSpecified ResponseCode = "ErrorAccessModeSpecified"
 	// ErrorAccountDisabled means the account used to call EWS is disabled.
 	ErrorAccountDisabled ResponseCode = "ErrorAccountDisabled"
-	// ErrorAddDelegatesFailed is the EWS response code ErrorAddDelegatesFailed.
+	// ErrorAddDelegatesFailed means the delegate list with the added delegates could not be saved.
 	ErrorAddDelegatesFailed ResponseCode = "ErrorAddDelegatesFailed"
-	// ErrorAddressSpaceNotFound is the EWS response code ErrorAddressSpaceNotFound.
+	// ErrorAddressSpaceNotFound means Active Directory has no address space (DNS domain) record for the cross-forest availability lookup.
 	ErrorAddressSpaceNotFound ResponseCode = "ErrorAddressSpaceNotFound"
 	// ErrorADOperation means an Active Directory operation failed on the server.
 	ErrorADOperation ResponseCode = "ErrorADOperation"
-	// ErrorADSessionFilter is the EWS response code ErrorADSessionFilter.
+	// ErrorADSessionFilter means a ResolveNames request names something that is not a valid name.
 	ErrorADSessionFilter ResponseCode = "ErrorADSessionFilter"
 	// ErrorADUnavailable means Active Directory could not be reached; transient.
 	ErrorADUnavailable ResponseCode = "ErrorADUnavailable"
@@ -28,125 +28,125 @@ const (
 	ErrorAutoDiscoverFailed ResponseCode = "ErrorAutoDiscoverFailed"
 	// ErrorAffectedTaskOccurrencesRequired means deleting a task needs the AffectedTaskOccurrences attribute.
 	ErrorAffectedTaskOccurrencesRequired ResponseCode = "ErrorAffectedTaskOccurrencesRequired"
-	// ErrorAttachmentNestLevelLimitExceeded is the EWS response code ErrorAttachmentNestLevelLimitExceeded.
+	// ErrorAttachmentNestLevelLimitExceeded means the item would nest attachments more than 10 levels deep (Exchange 2010 SP2 and later).
 	ErrorAttachmentNestLevelLimitExceeded ResponseCode = "ErrorAttachmentNestLevelLimitExceeded"
-	// ErrorAttachmentSizeLimitExceeded is the EWS response code ErrorAttachmentSizeLimitExceeded.
+	// ErrorAttachmentSizeLimitExceeded means the attachment to create or fetch is larger than Int32.MaxValue bytes.
 	ErrorAttachmentSizeLimitExceeded ResponseCode = "ErrorAttachmentSizeLimitExceeded"
-	// ErrorArchiveFolderPathCreation is the EWS response code ErrorArchiveFolderPathCreation.
+	// ErrorArchiveFolderPathCreation means the server failed to create the archive folder path.
 	ErrorArchiveFolderPathCreation ResponseCode = "ErrorArchiveFolderPathCreation"
-	// ErrorArchiveMailboxNotEnabled is the EWS response code ErrorArchiveMailboxNotEnabled.
+	// ErrorArchiveMailboxNotEnabled means the mailbox has no archive enabled.
 	ErrorArchiveMailboxNotEnabled ResponseCode = "ErrorArchiveMailboxNotEnabled"
-	// ErrorArchiveMailboxServiceDiscoveryFailed is the EWS response code ErrorArchiveMailboxServiceDiscoveryFailed.
+	// ErrorArchiveMailboxServiceDiscoveryFailed means the server could not discover the archive mailbox's URL.
 	ErrorArchiveMailboxServiceDiscoveryFailed ResponseCode = "ErrorArchiveMailboxServiceDiscoveryFailed"
-	// ErrorAvailabilityConfigNotFound is the EWS response code ErrorAvailabilityConfigNotFound.
+	// ErrorAvailabilityConfigNotFound means Active Directory lacks the availability configuration of the local forest.
 	ErrorAvailabilityConfigNotFound ResponseCode = "ErrorAvailabilityConfigNotFound"
 	// ErrorBatchProcessingStopped means earlier errors in a batch stopped the processing of the remaining items.
 	ErrorBatchProcessingStopped ResponseCode = "ErrorBatchProcessingStopped"
-	// ErrorCalendarCannotMoveOrCopyOccurrence is the EWS response code ErrorCalendarCannotMoveOrCopyOccurrence.
+	// ErrorCalendarCannotMoveOrCopyOccurrence means one occurrence of a recurring calendar item cannot be moved or copied.
 	ErrorCalendarCannotMoveOrCopyOccurrence ResponseCode = "ErrorCalendarCannotMoveOrCopyOccurrence"
-	// ErrorCalendarCannotUpdateDeletedItem is the EWS response code ErrorCalendarCannotUpdateDeletedItem.
+	// ErrorCalendarCannotUpdateDeletedItem means a calendar item in Deleted Items can be updated only with SendMeetingInvitationsOrCancellations set to SendToNone.
 	ErrorCalendarCannotUpdateDeletedItem ResponseCode = "ErrorCalendarCannotUpdateDeletedItem"
-	// ErrorCalendarCannotUseIdForOccurrenceId is the EWS response code ErrorCalendarCannotUseIdForOccurrenceId.
+	// ErrorCalendarCannotUseIdForOccurrenceId means the id given as an occurrence id is not an occurrence of any recurring calendar item.
 	ErrorCalendarCannotUseIdForOccurrenceId ResponseCode = "ErrorCalendarCannotUseIdForOccurrenceId"
-	// ErrorCalendarCannotUseIdForRecurringMasterId is the EWS response code ErrorCalendarCannotUseIdForRecurringMasterId.
+	// ErrorCalendarCannotUseIdForRecurringMasterId means the id given as a recurring master id is not a recurring master item.
 	ErrorCalendarCannotUseIdForRecurringMasterId ResponseCode = "ErrorCalendarCannotUseIdForRecurringMasterId"
-	// ErrorCalendarDurationIsTooLong is the EWS response code ErrorCalendarDurationIsTooLong.
+	// ErrorCalendarDurationIsTooLong means the calendar item lasts longer than the maximum allowed (currently five years).
 	ErrorCalendarDurationIsTooLong ResponseCode = "ErrorCalendarDurationIsTooLong"
-	// ErrorCalendarEndDateIsEarlierThanStartDate is the EWS response code ErrorCalendarEndDateIsEarlierThanStartDate.
+	// ErrorCalendarEndDateIsEarlierThanStartDate means the calendar item's end time is not after its start time.
 	ErrorCalendarEndDateIsEarlierThanStartDate ResponseCode = "ErrorCalendarEndDateIsEarlierThanStartDate"
-	// ErrorCalendarFolderIsInvalidForCalendarView is the EWS response code ErrorCalendarFolderIsInvalidForCalendarView.
+	// ErrorCalendarFolderIsInvalidForCalendarView means FindItem with a CalendarView was pointed at a folder that is not a calendar folder.
 	ErrorCalendarFolderIsInvalidForCalendarView ResponseCode = "ErrorCalendarFolderIsInvalidForCalendarView"
-	// ErrorCalendarInvalidAttributeValue is the EWS response code ErrorCalendarInvalidAttributeValue.
+	// ErrorCalendarInvalidAttributeValue is not used by Exchange.
 	ErrorCalendarInvalidAttributeValue ResponseCode = "ErrorCalendarInvalidAttributeValue"
-	// ErrorCalendarInvalidDayForTimeChangePattern is the EWS response code ErrorCalendarInvalidDayForTimeChangePattern.
+	// ErrorCalendarInvalidDayForTimeChangePattern means the Day, WeekendDay or Weekday values of a time change pattern are not valid.
 	ErrorCalendarInvalidDayForTimeChangePattern ResponseCode = "ErrorCalendarInvalidDayForTimeChangePattern"
-	// ErrorCalendarInvalidDayForWeeklyRecurrence is the EWS response code ErrorCalendarInvalidDayForWeeklyRecurrence.
+	// ErrorCalendarInvalidDayForWeeklyRecurrence means the day values given for a weekly recurrence are not valid.
 	ErrorCalendarInvalidDayForWeeklyRecurrence ResponseCode = "ErrorCalendarInvalidDayForWeeklyRecurrence"
-	// ErrorCalendarInvalidPropertyState is the EWS response code ErrorCalendarInvalidPropertyState.
+	// ErrorCalendarInvalidPropertyState means the calendar item's recurrence data in the store is in an invalid state.
 	ErrorCalendarInvalidPropertyState ResponseCode = "ErrorCalendarInvalidPropertyState"
-	// ErrorCalendarInvalidPropertyValue is the EWS response code ErrorCalendarInvalidPropertyValue.
+	// ErrorCalendarInvalidPropertyValue is not used by Exchange.
 	ErrorCalendarInvalidPropertyValue ResponseCode = "ErrorCalendarInvalidPropertyValue"
-	// ErrorCalendarInvalidRecurrence is the EWS response code ErrorCalendarInvalidRecurrence.
+	// ErrorCalendarInvalidRecurrence means the requested recurrence cannot be created.
 	ErrorCalendarInvalidRecurrence ResponseCode = "ErrorCalendarInvalidRecurrence"
-	// ErrorCalendarInvalidTimeZone is the EWS response code ErrorCalendarInvalidTimeZone.
+	// ErrorCalendarInvalidTimeZone means the server met a time zone that is not valid.
 	ErrorCalendarInvalidTimeZone ResponseCode = "ErrorCalendarInvalidTimeZone"
-	// ErrorCalendarIsCancelledForAccept is the EWS response code ErrorCalendarIsCancelledForAccept.
+	// ErrorCalendarIsCancelledForAccept means the meeting has been cancelled, so it cannot be accepted.
 	ErrorCalendarIsCancelledForAccept ResponseCode = "ErrorCalendarIsCancelledForAccept"
-	// ErrorCalendarIsCancelledForDecline is the EWS response code ErrorCalendarIsCancelledForDecline.
+	// ErrorCalendarIsCancelledForDecline means the meeting has been cancelled, so it cannot be declined.
 	ErrorCalendarIsCancelledForDecline ResponseCode = "ErrorCalendarIsCancelledForDecline"
-	// ErrorCalendarIsCancelledForRemove is the EWS response code ErrorCalendarIsCancelledForRemove.
+	// ErrorCalendarIsCancelledForRemove means the calendar item has been cancelled, so the remove action does not apply.
 	ErrorCalendarIsCancelledForRemove ResponseCode = "ErrorCalendarIsCancelledForRemove"
-	// ErrorCalendarIsCancelledForTentative is the EWS response code ErrorCalendarIsCancelledForTentative.
+	// ErrorCalendarIsCancelledForTentative means the meeting has been cancelled, so it cannot be tentatively accepted.
 	ErrorCalendarIsCancelledForTentative ResponseCode = "ErrorCalendarIsCancelledForTentative"
-	// ErrorCalendarIsDelegatedForAccept is the EWS response code ErrorCalendarIsDelegatedForAccept.
+	// ErrorCalendarIsDelegatedForAccept means AcceptItem does not apply to this calendar item or meeting request when acting as a delegate.
 	ErrorCalendarIsDelegatedForAccept ResponseCode = "ErrorCalendarIsDelegatedForAccept"
-	// ErrorCalendarIsDelegatedForDecline is the EWS response code ErrorCalendarIsDelegatedForDecline.
+	// ErrorCalendarIsDelegatedForDecline means DeclineItem does not apply to this calendar item or meeting request when acting as a delegate.
 	ErrorCalendarIsDelegatedForDecline ResponseCode = "ErrorCalendarIsDelegatedForDecline"
-	// ErrorCalendarIsDelegatedForRemove is the EWS response code ErrorCalendarIsDelegatedForRemove.
+	// ErrorCalendarIsDelegatedForRemove means RemoveItem does not apply to this meeting cancellation when acting as a delegate.
 	ErrorCalendarIsDelegatedForRemove ResponseCode = "ErrorCalendarIsDelegatedForRemove"
-	// ErrorCalendarIsDelegatedForTentative is the EWS response code ErrorCalendarIsDelegatedForTentative.
+	// ErrorCalendarIsDelegatedForTentative means TentativelyAcceptItem does not apply to this calendar item or meeting request when acting as a delegate.
 	ErrorCalendarIsDelegatedForTentative ResponseCode = "ErrorCalendarIsDelegatedForTentative"
-	// ErrorCalendarIsNotOrganizer is the EWS response code ErrorCalendarIsNotOrganizer.
+	// ErrorCalendarIsNotOrganizer means an attendee tried an organizer-only action such as cancelling the meeting.
 	ErrorCalendarIsNotOrganizer ResponseCode = "ErrorCalendarIsNotOrganizer"
-	// ErrorCalendarIsOrganizerForAccept is the EWS response code ErrorCalendarIsOrganizerForAccept.
+	// ErrorCalendarIsOrganizerForAccept means the organizer's own calendar item cannot be accepted.
 	ErrorCalendarIsOrganizerForAccept ResponseCode = "ErrorCalendarIsOrganizerForAccept"
-	// ErrorCalendarIsOrganizerForDecline is the EWS response code ErrorCalendarIsOrganizerForDecline.
+	// ErrorCalendarIsOrganizerForDecline means the organizer's own calendar item cannot be declined.
 	ErrorCalendarIsOrganizerForDecline ResponseCode = "ErrorCalendarIsOrganizerForDecline"
-	// ErrorCalendarIsOrganizerForRemove is the EWS response code ErrorCalendarIsOrganizerForRemove.
+	// ErrorCalendarIsOrganizerForRemove means the organizer cannot use RemoveItem on their meeting; cancel it with CancelCalendarItem instead.
 	ErrorCalendarIsOrganizerForRemove ResponseCode = "ErrorCalendarIsOrganizerForRemove"
-	// ErrorCalendarIsOrganizerForTentative is the EWS response code ErrorCalendarIsOrganizerForTentative.
+	// ErrorCalendarIsOrganizerForTentative means the organizer's own calendar item cannot be tentatively accepted.
 	ErrorCalendarIsOrganizerForTentative ResponseCode = "ErrorCalendarIsOrganizerForTentative"
-	// ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange is the EWS response code ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange.
+	// ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange means the occurrence index points past the occurrences the recurrence defines.
 	ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange ResponseCode = "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange"
-	// ErrorCalendarOccurrenceIsDeletedFromRecurrence is the EWS response code ErrorCalendarOccurrenceIsDeletedFromRecurrence.
+	// ErrorCalendarOccurrenceIsDeletedFromRecurrence means the addressed occurrence was deleted from the recurrence, so no operation applies to it.
 	ErrorCalendarOccurrenceIsDeletedFromRecurrence ResponseCode = "ErrorCalendarOccurrenceIsDeletedFromRecurrence"
-	// ErrorCalendarOutOfRange is the EWS response code ErrorCalendarOutOfRange.
+	// ErrorCalendarOutOfRange means a calendar or task recurrence property is out of range (for example the fifteenth week of a month).
 	ErrorCalendarOutOfRange ResponseCode = "ErrorCalendarOutOfRange"
-	// ErrorCalendarMeetingRequestIsOutOfDate is the EWS response code ErrorCalendarMeetingRequestIsOutOfDate.
+	// ErrorCalendarMeetingRequestIsOutOfDate means the meeting request is out of date and cannot be updated.
 	ErrorCalendarMeetingRequestIsOutOfDate ResponseCode = "ErrorCalendarMeetingRequestIsOutOfDate"
-	// ErrorCalendarViewRangeTooBig is the EWS response code ErrorCalendarViewRangeTooBig.
+	// ErrorCalendarViewRangeTooBig means the CalendarView's start-to-end range exceeds the maximum (currently two years).
 	ErrorCalendarViewRangeTooBig ResponseCode = "ErrorCalendarViewRangeTooBig"
 	// ErrorCallerIsInvalidADAccount means the calling account is not a valid Active Directory account.
 	ErrorCallerIsInvalidADAccount ResponseCode = "ErrorCallerIsInvalidADAccount"
 	// ErrorCannotAccessDeletedPublicFolder is the EWS response code ErrorCannotAccessDeletedPublicFolder.
 	ErrorCannotAccessDeletedPublicFolder ResponseCode = "ErrorCannotAccessDeletedPublicFolder"
-	// ErrorCannotArchiveCalendarContactTaskFolderException is the EWS response code ErrorCannotArchiveCalendarContactTaskFolderException.
+	// ErrorCannotArchiveCalendarContactTaskFolderException means calendar, contact and task folders cannot be archived.
 	ErrorCannotArchiveCalendarContactTaskFolderException ResponseCode = "ErrorCannotArchiveCalendarContactTaskFolderException"
-	// ErrorCannotArchiveItemsInPublicFolders is the EWS response code ErrorCannotArchiveItemsInPublicFolders.
+	// ErrorCannotArchiveItemsInPublicFolders means items in public folders cannot be archived.
 	ErrorCannotArchiveItemsInPublicFolders ResponseCode = "ErrorCannotArchiveItemsInPublicFolders"
-	// ErrorCannotArchiveItemsInArchiveMailbox is the EWS response code ErrorCannotArchiveItemsInArchiveMailbox.
+	// ErrorCannotArchiveItemsInArchiveMailbox means items already in the archive mailbox cannot be archived.
 	ErrorCannotArchiveItemsInArchiveMailbox ResponseCode = "ErrorCannotArchiveItemsInArchiveMailbox"
-	// ErrorCannotCreateCalendarItemInNonCalendarFolder is the EWS response code ErrorCannotCreateCalendarItemInNonCalendarFolder.
+	// ErrorCannotCreateCalendarItemInNonCalendarFolder means the SavedItemFolderId for a new calendar item is not a calendar folder.
 	ErrorCannotCreateCalendarItemInNonCalendarFolder ResponseCode = "ErrorCannotCreateCalendarItemInNonCalendarFolder"
-	// ErrorCannotCreateContactInNonContactFolder is the EWS response code ErrorCannotCreateContactInNonContactFolder.
+	// ErrorCannotCreateContactInNonContactFolder means the SavedItemFolderId for a new contact is not a contacts folder.
 	ErrorCannotCreateContactInNonContactFolder ResponseCode = "ErrorCannotCreateContactInNonContactFolder"
-	// ErrorCannotCreatePostItemInNonMailFolder is the EWS response code ErrorCannotCreatePostItemInNonMailFolder.
+	// ErrorCannotCreatePostItemInNonMailFolder means a post item can be created only in a mail folder, not in a calendar, contacts, tasks or notes folder.
 	ErrorCannotCreatePostItemInNonMailFolder ResponseCode = "ErrorCannotCreatePostItemInNonMailFolder"
-	// ErrorCannotCreateTaskInNonTaskFolder is the EWS response code ErrorCannotCreateTaskInNonTaskFolder.
+	// ErrorCannotCreateTaskInNonTaskFolder means the SavedItemFolderId for a new task is not a tasks folder.
 	ErrorCannotCreateTaskInNonTaskFolder ResponseCode = "ErrorCannotCreateTaskInNonTaskFolder"
 	// ErrorCannotDeleteObject means the item cannot be deleted (a delegate must use MoveItem to move it to Deleted Items).
 	ErrorCannotDeleteObject ResponseCode = "ErrorCannotDeleteObject"
-	// ErrorCannotDisableMandatoryExtension is the EWS response code ErrorCannotDisableMandatoryExtension.
+	// ErrorCannotDisableMandatoryExtension means a mandatory extension cannot be disabled.
 	ErrorCannotDisableMandatoryExtension ResponseCode = "ErrorCannotDisableMandatoryExtension"
 	// ErrorCannotFindUser is the EWS response code ErrorCannotFindUser.
 	ErrorCannotFindUser ResponseCode = "ErrorCannotFindUser"
-	// ErrorCannotGetSourceFolderPath is the EWS response code ErrorCannotGetSourceFolderPath.
+	// ErrorCannotGetSourceFolderPath means the server could not read the source folder's path.
 	ErrorCannotGetSourceFolderPath ResponseCode = "ErrorCannotGetSourceFolderPath"
-	// ErrorCannotGetExternalEcpUrl is the EWS response code ErrorCannotGetExternalEcpUrl.
+	// ErrorCannotGetExternalEcpUrl means the server could not find the external URL of the Outlook Web App options (ECP).
 	ErrorCannotGetExternalEcpUrl ResponseCode = "ErrorCannotGetExternalEcpUrl"
-	// ErrorCannotOpenFileAttachment is the EWS response code ErrorCannotOpenFileAttachment.
+	// ErrorCannotOpenFileAttachment means GetAttachment could not read the body of the file attachment.
 	ErrorCannotOpenFileAttachment ResponseCode = "ErrorCannotOpenFileAttachment"
 	// ErrorCannotDeleteTaskOccurrence means a task occurrence cannot be deleted this way.
 	ErrorCannotDeleteTaskOccurrence ResponseCode = "ErrorCannotDeleteTaskOccurrence"
-	// ErrorCannotEmptyFolder is the EWS response code ErrorCannotEmptyFolder.
+	// ErrorCannotEmptyFolder means the server could not empty the folder.
 	ErrorCannotEmptyFolder ResponseCode = "ErrorCannotEmptyFolder"
-	// ErrorCannotSetCalendarPermissionOnNonCalendarFolder is the EWS response code ErrorCannotSetCalendarPermissionOnNonCalendarFolder.
+	// ErrorCannotSetCalendarPermissionOnNonCalendarFolder means calendar permissions were set on a folder that is not a calendar folder.
 	ErrorCannotSetCalendarPermissionOnNonCalendarFolder ResponseCode = "ErrorCannotSetCalendarPermissionOnNonCalendarFolder"
-	// ErrorCannotSetNonCalendarPermissionOnCalendarFolder is the EWS response code ErrorCannotSetNonCalendarPermissionOnCalendarFolder.
+	// ErrorCannotSetNonCalendarPermissionOnCalendarFolder means non-calendar permissions were set on a calendar folder.
 	ErrorCannotSetNonCalendarPermissionOnCalendarFolder ResponseCode = "ErrorCannotSetNonCalendarPermissionOnCalendarFolder"
-	// ErrorCannotSetPermissionUnknownEntries is the EWS response code ErrorCannotSetPermissionUnknownEntries.
+	// ErrorCannotSetPermissionUnknownEntries means a permission set contains unknown entries, which cannot be set.
 	ErrorCannotSetPermissionUnknownEntries ResponseCode = "ErrorCannotSetPermissionUnknownEntries"
-	// ErrorCannotSpecifySearchFolderAsSourceFolder is the EWS response code ErrorCannotSpecifySearchFolderAsSourceFolder.
+	// ErrorCannotSpecifySearchFolderAsSourceFolder means a search folder cannot serve as the source folder.
 	ErrorCannotSpecifySearchFolderAsSourceFolder ResponseCode = "ErrorCannotSpecifySearchFolderAsSourceFolder"
 	// ErrorCannotUseFolderIdForItemId means a folder id was given where an item id was expected.
 	ErrorCannotUseFolderIdForItemId ResponseCode = "ErrorCannotUseFolderIdForItemId"
@@ -156,29 +156,29 @@ const (
 	ErrorChangeKeyRequired ResponseCode = "ErrorChangeKeyRequired"
 	// ErrorChangeKeyRequiredForWriteOperations means a write operation needs the item's change key.
 	ErrorChangeKeyRequiredForWriteOperations ResponseCode = "ErrorChangeKeyRequiredForWriteOperations"
-	// ErrorClientDisconnected is the EWS response code ErrorClientDisconnected.
+	// ErrorClientDisconnected means the client disconnected.
 	ErrorClientDisconnected ResponseCode = "ErrorClientDisconnected"
-	// ErrorClientIntentInvalidStateDefinition is the EWS response code ErrorClientIntentInvalidStateDefinition.
+	// ErrorClientIntentInvalidStateDefinition is for Exchange's internal use only.
 	ErrorClientIntentInvalidStateDefinition ResponseCode = "ErrorClientIntentInvalidStateDefinition"
-	// ErrorClientIntentNotFound is the EWS response code ErrorClientIntentNotFound.
+	// ErrorClientIntentNotFound is for Exchange's internal use only.
 	ErrorClientIntentNotFound ResponseCode = "ErrorClientIntentNotFound"
 	// ErrorConnectionFailed means the server failed to connect to the mailbox; transient.
 	ErrorConnectionFailed ResponseCode = "ErrorConnectionFailed"
-	// ErrorContainsFilterWrongType is the EWS response code ErrorContainsFilterWrongType.
+	// ErrorContainsFilterWrongType means the property of a Contains filter is not a string property.
 	ErrorContainsFilterWrongType ResponseCode = "ErrorContainsFilterWrongType"
-	// ErrorContentConversionFailed is the EWS response code ErrorContentConversionFailed.
+	// ErrorContentConversionFailed means the server could not convert between MIME content and the item (GetItem or CreateItem); the item may be corrupt.
 	ErrorContentConversionFailed ResponseCode = "ErrorContentConversionFailed"
-	// ErrorContentIndexingNotEnabled is the EWS response code ErrorContentIndexingNotEnabled.
+	// ErrorContentIndexingNotEnabled means a QueryString search needs content indexing, which is off for the target mailbox.
 	ErrorContentIndexingNotEnabled ResponseCode = "ErrorContentIndexingNotEnabled"
 	// ErrorCorruptData means the server found corrupt data in the request or the store.
 	ErrorCorruptData ResponseCode = "ErrorCorruptData"
 	// ErrorCreateItemAccessDenied means the caller may not create items in the folder.
 	ErrorCreateItemAccessDenied ResponseCode = "ErrorCreateItemAccessDenied"
-	// ErrorCreateManagedFolderPartialCompletion is the EWS response code ErrorCreateManagedFolderPartialCompletion.
+	// ErrorCreateManagedFolderPartialCompletion means CreateManagedFolder created only some of the folders; look up each one to see which exist.
 	ErrorCreateManagedFolderPartialCompletion ResponseCode = "ErrorCreateManagedFolderPartialCompletion"
-	// ErrorCreateSubfolderAccessDenied is the EWS response code ErrorCreateSubfolderAccessDenied.
+	// ErrorCreateSubfolderAccessDenied means the caller may not create subfolders in the folder.
 	ErrorCreateSubfolderAccessDenied ResponseCode = "ErrorCreateSubfolderAccessDenied"
-	// ErrorCrossMailboxMoveCopy is the EWS response code ErrorCrossMailboxMoveCopy.
+	// ErrorCrossMailboxMoveCopy means items and folders cannot be moved or copied between different mailboxes.
 	ErrorCrossMailboxMoveCopy ResponseCode = "ErrorCrossMailboxMoveCopy"
 	// ErrorCrossSiteRequest means the request must be sent to a Client Access server in the mailbox's site.
 	ErrorCrossSiteRequest ResponseCode = "ErrorCrossSiteRequest"
@@ -878,7 +878,7 @@ const (
 	ErrorInvalidSharingMessage ResponseCode = "ErrorInvalidSharingMessage"
 	// ErrorNotSupportedSharingMessage is the EWS response code ErrorNotSupportedSharingMessage.
 	ErrorNotSupportedSharingMessage ResponseCode = "ErrorNotSupportedSharingMessage"
-	// ErrorApplyConversationActionFailed is the EWS response code ErrorApplyConversationActionFailed.
+	// ErrorApplyConversationActionFailed means the conversation action could not be applied to one or more of the conversation's items.
 	ErrorApplyConversationActionFailed ResponseCode = "ErrorApplyConversationActionFailed"
 	// ErrorInboxRulesValidationError is the EWS response code ErrorInboxRulesValidationError.
 	ErrorInboxRulesValidationError ResponseCode = "ErrorInboxRulesValidationError"
@@ -920,7 +920,7 @@ const (
 	ErrorWeatherServiceDisabled ResponseCode = "ErrorWeatherServiceDisabled"
 	// ErrorMailboxScopeNotAllowedWithoutQueryString is the EWS response code ErrorMailboxScopeNotAllowedWithoutQueryString.
 	ErrorMailboxScopeNotAllowedWithoutQueryString ResponseCode = "ErrorMailboxScopeNotAllowedWithoutQueryString"
-	// ErrorArchiveMailboxSearchFailed is the EWS response code ErrorArchiveMailboxSearchFailed.
+	// ErrorArchiveMailboxSearchFailed means a search of the archive mailbox failed.
 	ErrorArchiveMailboxSearchFailed ResponseCode = "ErrorArchiveMailboxSearchFailed"
 	// ErrorGetRemoteArchiveFolderFailed is the EWS response code ErrorGetRemoteArchiveFolderFailed.
 	ErrorGetRemoteArchiveFolderFailed ResponseCode = "ErrorGetRemoteArchiveFolderFailed"
@@ -940,15 +940,15 @@ const (
 	ErrorInvalidRetentionTagNone ResponseCode = "ErrorInvalidRetentionTagNone"
 	// ErrorDiscoverySearchesDisabled is the EWS response code ErrorDiscoverySearchesDisabled.
 	ErrorDiscoverySearchesDisabled ResponseCode = "ErrorDiscoverySearchesDisabled"
-	// ErrorCalendarSeekToConditionNotSupported is the EWS response code ErrorCalendarSeekToConditionNotSupported.
+	// ErrorCalendarSeekToConditionNotSupported means FindItem cannot page calendar items with a SeekToConditionPageItemView.
 	ErrorCalendarSeekToConditionNotSupported ResponseCode = "ErrorCalendarSeekToConditionNotSupported"
-	// ErrorCalendarIsGroupMailboxForAccept is the EWS response code ErrorCalendarIsGroupMailboxForAccept.
+	// ErrorCalendarIsGroupMailboxForAccept is for Exchange's internal use only.
 	ErrorCalendarIsGroupMailboxForAccept ResponseCode = "ErrorCalendarIsGroupMailboxForAccept"
-	// ErrorCalendarIsGroupMailboxForDecline is the EWS response code ErrorCalendarIsGroupMailboxForDecline.
+	// ErrorCalendarIsGroupMailboxForDecline is for Exchange's internal use only.
 	ErrorCalendarIsGroupMailboxForDecline ResponseCode = "ErrorCalendarIsGroupMailboxForDecline"
-	// ErrorCalendarIsGroupMailboxForTentative is the EWS response code ErrorCalendarIsGroupMailboxForTentative.
+	// ErrorCalendarIsGroupMailboxForTentative is for Exchange's internal use only.
 	ErrorCalendarIsGroupMailboxForTentative ResponseCode = "ErrorCalendarIsGroupMailboxForTentative"
-	// ErrorCalendarIsGroupMailboxForSuppressReadReceipt is the EWS response code ErrorCalendarIsGroupMailboxForSuppressReadReceipt.
+	// ErrorCalendarIsGroupMailboxForSuppressReadReceipt is for Exchange's internal use only.
 	ErrorCalendarIsGroupMailboxForSuppressReadReceipt ResponseCode = "ErrorCalendarIsGroupMailboxForSuppressReadReceipt"
 	// ErrorOrganizationAccessBlocked is the EWS response code ErrorOrganizationAccessBlocked.
 	ErrorOrganizationAccessBlocked ResponseCode = "ErrorOrganizationAccessBlocked"

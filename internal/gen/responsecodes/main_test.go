@@ -50,7 +50,7 @@ func TestResponseCodesRejects(t *testing.T) {
 }
 
 func TestRenderIsGoWithEveryCodeDocumented(t *testing.T) {
-	src, err := render([]string{"NoError", "ErrorServerBusy", "ErrorAccessModeSpecified"})
+	src, err := render([]string{"NoError", "ErrorServerBusy", "ErrorDuplicateTransactionId"})
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
@@ -59,7 +59,7 @@ func TestRenderIsGoWithEveryCodeDocumented(t *testing.T) {
 	}
 	for _, want := range []string{
 		"// ErrorServerBusy " + docs["ErrorServerBusy"],
-		"// ErrorAccessModeSpecified is the EWS response code ErrorAccessModeSpecified.",
+		"// ErrorDuplicateTransactionId is the EWS response code ErrorDuplicateTransactionId.",
 		`ErrorServerBusy ResponseCode = "ErrorServerBusy"`,
 		"ErrorServerBusy:",
 	} {
