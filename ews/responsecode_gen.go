@@ -182,39 +182,39 @@ const (
 	ErrorCrossMailboxMoveCopy ResponseCode = "ErrorCrossMailboxMoveCopy"
 	// ErrorCrossSiteRequest means the request must be sent to a Client Access server in the mailbox's site.
 	ErrorCrossSiteRequest ResponseCode = "ErrorCrossSiteRequest"
-	// ErrorDataSizeLimitExceeded is the EWS response code ErrorDataSizeLimitExceeded.
+	// ErrorDataSizeLimitExceeded means a property value, the base64 MIME content or an item body is larger than the server allows.
 	ErrorDataSizeLimitExceeded ResponseCode = "ErrorDataSizeLimitExceeded"
-	// ErrorDataSourceOperation is the EWS response code ErrorDataSourceOperation.
+	// ErrorDataSourceOperation means the underlying data provider could not complete the operation.
 	ErrorDataSourceOperation ResponseCode = "ErrorDataSourceOperation"
-	// ErrorDelegateAlreadyExists is the EWS response code ErrorDelegateAlreadyExists.
+	// ErrorDelegateAlreadyExists means AddDelegate named a user who is already a delegate.
 	ErrorDelegateAlreadyExists ResponseCode = "ErrorDelegateAlreadyExists"
-	// ErrorDelegateCannotAddOwner is the EWS response code ErrorDelegateCannotAddOwner.
+	// ErrorDelegateCannotAddOwner means AddDelegate named the mailbox owner, who cannot be their own delegate.
 	ErrorDelegateCannotAddOwner ResponseCode = "ErrorDelegateCannotAddOwner"
-	// ErrorDelegateMissingConfiguration is the EWS response code ErrorDelegateMissingConfiguration.
+	// ErrorDelegateMissingConfiguration means GetDelegate found no delegate data in the local free/busy message or in Active Directory.
 	ErrorDelegateMissingConfiguration ResponseCode = "ErrorDelegateMissingConfiguration"
-	// ErrorDelegateNoUser is the EWS response code ErrorDelegateNoUser.
+	// ErrorDelegateNoUser means a named user does not map to any user in Active Directory.
 	ErrorDelegateNoUser ResponseCode = "ErrorDelegateNoUser"
-	// ErrorDelegateValidationFailed is the EWS response code ErrorDelegateValidationFailed.
+	// ErrorDelegateValidationFailed means AddDelegate named a delegate user who is not valid.
 	ErrorDelegateValidationFailed ResponseCode = "ErrorDelegateValidationFailed"
 	// ErrorDeleteDistinguishedFolder means a distinguished folder cannot be deleted.
 	ErrorDeleteDistinguishedFolder ResponseCode = "ErrorDeleteDistinguishedFolder"
 	// ErrorDeleteItemsFailed means deleting the items failed.
 	ErrorDeleteItemsFailed ResponseCode = "ErrorDeleteItemsFailed"
-	// ErrorDeleteUnifiedMessagingPromptFailed is the EWS response code ErrorDeleteUnifiedMessagingPromptFailed.
+	// ErrorDeleteUnifiedMessagingPromptFailed is for Exchange's internal use only.
 	ErrorDeleteUnifiedMessagingPromptFailed ResponseCode = "ErrorDeleteUnifiedMessagingPromptFailed"
-	// ErrorDistinguishedUserNotSupported is the EWS response code ErrorDistinguishedUserNotSupported.
+	// ErrorDistinguishedUserNotSupported means the operation takes no distinguished user (Default or Anonymous); omit DistinguishedUser.
 	ErrorDistinguishedUserNotSupported ResponseCode = "ErrorDistinguishedUserNotSupported"
-	// ErrorDistributionListMemberNotExist is the EWS response code ErrorDistributionListMemberNotExist.
+	// ErrorDistributionListMemberNotExist means the named member is not in the distribution list.
 	ErrorDistributionListMemberNotExist ResponseCode = "ErrorDistributionListMemberNotExist"
-	// ErrorDuplicateInputFolderNames is the EWS response code ErrorDuplicateInputFolderNames.
+	// ErrorDuplicateInputFolderNames means CreateManagedFolder's FolderNames lists the same name more than once.
 	ErrorDuplicateInputFolderNames ResponseCode = "ErrorDuplicateInputFolderNames"
-	// ErrorDuplicateUserIdsSpecified is the EWS response code ErrorDuplicateUserIdsSpecified.
+	// ErrorDuplicateUserIdsSpecified means a permission set names a user twice (Default or Anonymous more than once, or a repeated SID or recipient).
 	ErrorDuplicateUserIdsSpecified ResponseCode = "ErrorDuplicateUserIdsSpecified"
 	// ErrorDuplicateTransactionId is the EWS response code ErrorDuplicateTransactionId.
 	ErrorDuplicateTransactionId ResponseCode = "ErrorDuplicateTransactionId"
-	// ErrorEmailAddressMismatch is the EWS response code ErrorEmailAddressMismatch.
+	// ErrorEmailAddressMismatch means a search folder's search parameters point at a different mailbox than the one that holds the folder.
 	ErrorEmailAddressMismatch ResponseCode = "ErrorEmailAddressMismatch"
-	// ErrorEventNotFound is the EWS response code ErrorEventNotFound.
+	// ErrorEventNotFound means the event behind the watermark was deleted before it was returned; the subscription is deleted too.
 	ErrorEventNotFound ResponseCode = "ErrorEventNotFound"
 	// ErrorExceededConnectionCount means the caller has more concurrent connections open than the EWSMaxConcurrency throttling policy allows.
 	ErrorExceededConnectionCount ResponseCode = "ErrorExceededConnectionCount"
@@ -224,7 +224,7 @@ const (
 	ErrorExceededFindCountLimit ResponseCode = "ErrorExceededFindCountLimit"
 	// ErrorExpiredSubscription means the subscription expired; subscribe again.
 	ErrorExpiredSubscription ResponseCode = "ErrorExpiredSubscription"
-	// ErrorExtensionNotFound is the EWS response code ErrorExtensionNotFound.
+	// ErrorExtensionNotFound means the extension was not found.
 	ErrorExtensionNotFound ResponseCode = "ErrorExtensionNotFound"
 	// ErrorExtensionsNotAuthorized is the EWS response code ErrorExtensionsNotAuthorized.
 	ErrorExtensionsNotAuthorized ResponseCode = "ErrorExtensionsNotAuthorized"
@@ -232,25 +232,25 @@ const (
 	ErrorFolderCorrupt ResponseCode = "ErrorFolderCorrupt"
 	// ErrorFolderNotFound means the folder id does not name an existing folder.
 	ErrorFolderNotFound ResponseCode = "ErrorFolderNotFound"
-	// ErrorFolderPropertRequestFailed is the EWS response code ErrorFolderPropertRequestFailed.
+	// ErrorFolderPropertRequestFailed means a folder property exists but could not be read, usually because it is corrupt.
 	ErrorFolderPropertRequestFailed ResponseCode = "ErrorFolderPropertRequestFailed"
 	// ErrorFolderSave means the folder could not be saved.
 	ErrorFolderSave ResponseCode = "ErrorFolderSave"
-	// ErrorFolderSaveFailed is the EWS response code ErrorFolderSaveFailed.
+	// ErrorFolderSaveFailed means the folder could not be created or updated because it is in an invalid state.
 	ErrorFolderSaveFailed ResponseCode = "ErrorFolderSaveFailed"
-	// ErrorFolderSavePropertyError is the EWS response code ErrorFolderSavePropertyError.
+	// ErrorFolderSavePropertyError means the folder could not be created or updated because of invalid property values; the response names them.
 	ErrorFolderSavePropertyError ResponseCode = "ErrorFolderSavePropertyError"
 	// ErrorFolderExists means a folder of that name already exists.
 	ErrorFolderExists ResponseCode = "ErrorFolderExists"
-	// ErrorFreeBusyGenerationFailed is the EWS response code ErrorFreeBusyGenerationFailed.
+	// ErrorFreeBusyGenerationFailed means free/busy information could not be produced because of an intervening failure.
 	ErrorFreeBusyGenerationFailed ResponseCode = "ErrorFreeBusyGenerationFailed"
-	// ErrorGetServerSecurityDescriptorFailed is the EWS response code ErrorGetServerSecurityDescriptorFailed.
+	// ErrorGetServerSecurityDescriptorFailed is not used by Exchange.
 	ErrorGetServerSecurityDescriptorFailed ResponseCode = "ErrorGetServerSecurityDescriptorFailed"
-	// ErrorImContactLimitReached is the EWS response code ErrorImContactLimitReached.
+	// ErrorImContactLimitReached means no more instant messaging contacts can be added; the maximum is reached (Exchange 2013 and later).
 	ErrorImContactLimitReached ResponseCode = "ErrorImContactLimitReached"
-	// ErrorImGroupDisplayNameAlreadyExists is the EWS response code ErrorImGroupDisplayNameAlreadyExists.
+	// ErrorImGroupDisplayNameAlreadyExists means an instant messaging group with that display name already exists (Exchange 2013 and later).
 	ErrorImGroupDisplayNameAlreadyExists ResponseCode = "ErrorImGroupDisplayNameAlreadyExists"
-	// ErrorImGroupLimitReached is the EWS response code ErrorImGroupLimitReached.
+	// ErrorImGroupLimitReached means no more instant messaging groups can be added; the maximum is reached (Exchange 2013 and later).
 	ErrorImGroupLimitReached ResponseCode = "ErrorImGroupLimitReached"
 	// ErrorImpersonateUserDenied means the account may not impersonate this particular user (outside its management scope or application access policy).
 	ErrorImpersonateUserDenied ResponseCode = "ErrorImpersonateUserDenied"
@@ -260,47 +260,47 @@ const (
 	ErrorImpersonationFailed ResponseCode = "ErrorImpersonationFailed"
 	// ErrorIncorrectSchemaVersion means the request's schema version does not fit the request.
 	ErrorIncorrectSchemaVersion ResponseCode = "ErrorIncorrectSchemaVersion"
-	// ErrorIncorrectUpdatePropertyCount is the EWS response code ErrorIncorrectUpdatePropertyCount.
+	// ErrorIncorrectUpdatePropertyCount means a change description in UpdateItem or UpdateFolder names more or fewer than one property.
 	ErrorIncorrectUpdatePropertyCount ResponseCode = "ErrorIncorrectUpdatePropertyCount"
-	// ErrorIndividualMailboxLimitReached is the EWS response code ErrorIndividualMailboxLimitReached.
+	// ErrorIndividualMailboxLimitReached means the request has more attendees to resolve than allowed (100 by default).
 	ErrorIndividualMailboxLimitReached ResponseCode = "ErrorIndividualMailboxLimitReached"
-	// ErrorInsufficientResources is the EWS response code ErrorInsufficientResources.
+	// ErrorInsufficientResources means the mailbox server is overloaded; transient, retry later.
 	ErrorInsufficientResources ResponseCode = "ErrorInsufficientResources"
 	// ErrorInternalServerError means an internal server error occurred; it may carry an inner ErrorServerBusy.
 	ErrorInternalServerError ResponseCode = "ErrorInternalServerError"
 	// ErrorInternalServerTransientError means a transient internal server error occurred; retry later.
 	ErrorInternalServerTransientError ResponseCode = "ErrorInternalServerTransientError"
-	// ErrorInvalidAccessLevel is the EWS response code ErrorInvalidAccessLevel.
+	// ErrorInvalidAccessLevel means the caller's access level to the free/busy data is not valid.
 	ErrorInvalidAccessLevel ResponseCode = "ErrorInvalidAccessLevel"
-	// ErrorInvalidArgument is the EWS response code ErrorInvalidArgument.
+	// ErrorInvalidArgument means GetMessageTrackingReport got invalid arguments, such as a sending-as address that is empty, malformed, unknown or ambiguous.
 	ErrorInvalidArgument ResponseCode = "ErrorInvalidArgument"
-	// ErrorInvalidAttachmentId is the EWS response code ErrorInvalidAttachmentId.
+	// ErrorInvalidAttachmentId means GetAttachment or DeleteAttachment found no attachment with that id.
 	ErrorInvalidAttachmentId ResponseCode = "ErrorInvalidAttachmentId"
-	// ErrorInvalidAttachmentSubfilter is the EWS response code ErrorInvalidAttachmentSubfilter.
+	// ErrorInvalidAttachmentSubfilter means the search folder's attachment restriction is too complex for EWS to render; get the folder without SearchParameters.
 	ErrorInvalidAttachmentSubfilter ResponseCode = "ErrorInvalidAttachmentSubfilter"
-	// ErrorInvalidAttachmentSubfilterTextFilter is the EWS response code ErrorInvalidAttachmentSubfilterTextFilter.
+	// ErrorInvalidAttachmentSubfilterTextFilter means the search folder's attachment text filter is not on the display name, so EWS cannot render it; omit SearchParameters.
 	ErrorInvalidAttachmentSubfilterTextFilter ResponseCode = "ErrorInvalidAttachmentSubfilterTextFilter"
-	// ErrorInvalidAuthorizationContext is the EWS response code ErrorInvalidAuthorizationContext.
+	// ErrorInvalidAuthorizationContext means authorizing the requester failed.
 	ErrorInvalidAuthorizationContext ResponseCode = "ErrorInvalidAuthorizationContext"
 	// ErrorInvalidChangeKey means the change key is malformed.
 	ErrorInvalidChangeKey ResponseCode = "ErrorInvalidChangeKey"
-	// ErrorInvalidClientSecurityContext is the EWS response code ErrorInvalidClientSecurityContext.
+	// ErrorInvalidClientSecurityContext means an internal error occurred while resolving the caller's identity.
 	ErrorInvalidClientSecurityContext ResponseCode = "ErrorInvalidClientSecurityContext"
-	// ErrorInvalidCompleteDate is the EWS response code ErrorInvalidCompleteDate.
+	// ErrorInvalidCompleteDate means a task's CompleteDate lies in the future relative to the server's local time.
 	ErrorInvalidCompleteDate ResponseCode = "ErrorInvalidCompleteDate"
-	// ErrorInvalidContactEmailAddress is the EWS response code ErrorInvalidContactEmailAddress.
+	// ErrorInvalidContactEmailAddress means a contact was given an e-mail address that is not valid.
 	ErrorInvalidContactEmailAddress ResponseCode = "ErrorInvalidContactEmailAddress"
-	// ErrorInvalidContactEmailIndex is the EWS response code ErrorInvalidContactEmailIndex.
+	// ErrorInvalidContactEmailIndex means an e-mail entry was given an index value that is not valid.
 	ErrorInvalidContactEmailIndex ResponseCode = "ErrorInvalidContactEmailIndex"
-	// ErrorInvalidCrossForestCredentials is the EWS response code ErrorInvalidCrossForestCredentials.
+	// ErrorInvalidCrossForestCredentials means the credentials used to proxy the request to another forest failed authentication.
 	ErrorInvalidCrossForestCredentials ResponseCode = "ErrorInvalidCrossForestCredentials"
-	// ErrorInvalidDelegatePermission is the EWS response code ErrorInvalidDelegatePermission.
+	// ErrorInvalidDelegatePermission means the delegate's folder permissions are not valid.
 	ErrorInvalidDelegatePermission ResponseCode = "ErrorInvalidDelegatePermission"
-	// ErrorInvalidDelegateUserId is the EWS response code ErrorInvalidDelegateUserId.
+	// ErrorInvalidDelegateUserId means the delegate's user id is not valid.
 	ErrorInvalidDelegateUserId ResponseCode = "ErrorInvalidDelegateUserId"
-	// ErrorInvalidExcludesRestriction is the EWS response code ErrorInvalidExcludesRestriction.
+	// ErrorInvalidExcludesRestriction means the bitmask of an Excludes restriction cannot be parsed.
 	ErrorInvalidExcludesRestriction ResponseCode = "ErrorInvalidExcludesRestriction"
-	// ErrorInvalidExpressionTypeForSubFilter is the EWS response code ErrorInvalidExpressionTypeForSubFilter.
+	// ErrorInvalidExpressionTypeForSubFilter is not used by Exchange.
 	ErrorInvalidExpressionTypeForSubFilter ResponseCode = "ErrorInvalidExpressionTypeForSubFilter"
 	// ErrorInvalidExtendedProperty means an extended property in the request is not valid.
 	ErrorInvalidExtendedProperty ResponseCode = "ErrorInvalidExtendedProperty"
@@ -312,15 +312,15 @@ const (
 	ErrorInvalidFolderTypeForOperation ResponseCode = "ErrorInvalidFolderTypeForOperation"
 	// ErrorInvalidFractionalPagingParameters means the Numerator or Denominator of a fractional paged view is not valid.
 	ErrorInvalidFractionalPagingParameters ResponseCode = "ErrorInvalidFractionalPagingParameters"
-	// ErrorInvalidFreeBusyViewType is the EWS response code ErrorInvalidFreeBusyViewType.
+	// ErrorInvalidFreeBusyViewType means GetUserAvailability was called with a FreeBusyViewType of None.
 	ErrorInvalidFreeBusyViewType ResponseCode = "ErrorInvalidFreeBusyViewType"
-	// ErrorInvalidId is the EWS response code ErrorInvalidId.
+	// ErrorInvalidId means the id or change key is malformed.
 	ErrorInvalidId ResponseCode = "ErrorInvalidId"
 	// ErrorInvalidIdEmpty means an item or folder id in the request is empty.
 	ErrorInvalidIdEmpty ResponseCode = "ErrorInvalidIdEmpty"
 	// ErrorInvalidIdMalformed means an item or folder id is malformed.
 	ErrorInvalidIdMalformed ResponseCode = "ErrorInvalidIdMalformed"
-	// ErrorInvalidIdMalformedEwsLegacyIdFormat is the EWS response code ErrorInvalidIdMalformedEwsLegacyIdFormat.
+	// ErrorInvalidIdMalformedEwsLegacyIdFormat means an Exchange 2007 format id was sent in an Exchange 2007 SP1 or later request; convert it with ConvertId.
 	ErrorInvalidIdMalformedEwsLegacyIdFormat ResponseCode = "ErrorInvalidIdMalformedEwsLegacyIdFormat"
 	// ErrorInvalidIdMonikerTooLong means the id is longer than the server allows.
 	ErrorInvalidIdMonikerTooLong ResponseCode = "ErrorInvalidIdMonikerTooLong"
@@ -328,83 +328,83 @@ const (
 	ErrorInvalidIdNotAnItemAttachmentId ResponseCode = "ErrorInvalidIdNotAnItemAttachmentId"
 	// ErrorInvalidIdReturnedByResolveNames means the id ResolveNames returned cannot be used here.
 	ErrorInvalidIdReturnedByResolveNames ResponseCode = "ErrorInvalidIdReturnedByResolveNames"
-	// ErrorInvalidIdStoreObjectIdTooLong is the EWS response code ErrorInvalidIdStoreObjectIdTooLong.
+	// ErrorInvalidIdStoreObjectIdTooLong means the id's store object id is longer than the server allows.
 	ErrorInvalidIdStoreObjectIdTooLong ResponseCode = "ErrorInvalidIdStoreObjectIdTooLong"
 	// ErrorInvalidIdTooManyAttachmentLevels means the attachment id nests attachments deeper than the server allows.
 	ErrorInvalidIdTooManyAttachmentLevels ResponseCode = "ErrorInvalidIdTooManyAttachmentLevels"
 	// ErrorInvalidIdXml means the id carries XML the server cannot read.
 	ErrorInvalidIdXml ResponseCode = "ErrorInvalidIdXml"
-	// ErrorInvalidImContactId is the EWS response code ErrorInvalidImContactId.
+	// ErrorInvalidImContactId means the instant messaging contact id is not valid (Exchange 2013 and later).
 	ErrorInvalidImContactId ResponseCode = "ErrorInvalidImContactId"
-	// ErrorInvalidImDistributionGroupSmtpAddress is the EWS response code ErrorInvalidImDistributionGroupSmtpAddress.
+	// ErrorInvalidImDistributionGroupSmtpAddress means the instant messaging distribution group's SMTP address is not valid (Exchange 2013 and later).
 	ErrorInvalidImDistributionGroupSmtpAddress ResponseCode = "ErrorInvalidImDistributionGroupSmtpAddress"
-	// ErrorInvalidImGroupId is the EWS response code ErrorInvalidImGroupId.
+	// ErrorInvalidImGroupId means the instant messaging group id is not valid (Exchange 2013 and later).
 	ErrorInvalidImGroupId ResponseCode = "ErrorInvalidImGroupId"
 	// ErrorInvalidIndexedPagingParameters means the parameters of an indexed paged view are not valid.
 	ErrorInvalidIndexedPagingParameters ResponseCode = "ErrorInvalidIndexedPagingParameters"
-	// ErrorInvalidInternetHeaderChildNodes is the EWS response code ErrorInvalidInternetHeaderChildNodes.
+	// ErrorInvalidInternetHeaderChildNodes is not used by Exchange.
 	ErrorInvalidInternetHeaderChildNodes ResponseCode = "ErrorInvalidInternetHeaderChildNodes"
-	// ErrorInvalidItemForOperationArchiveItem is the EWS response code ErrorInvalidItemForOperationArchiveItem.
+	// ErrorInvalidItemForOperationArchiveItem means the item cannot be archived with ArchiveItem.
 	ErrorInvalidItemForOperationArchiveItem ResponseCode = "ErrorInvalidItemForOperationArchiveItem"
-	// ErrorInvalidItemForOperationCreateItemAttachment is the EWS response code ErrorInvalidItemForOperationCreateItemAttachment.
+	// ErrorInvalidItemForOperationCreateItemAttachment means the item attachment is of a type that cannot be attached (supported: Item, Message, CalendarItem, Task, Contact).
 	ErrorInvalidItemForOperationCreateItemAttachment ResponseCode = "ErrorInvalidItemForOperationCreateItemAttachment"
-	// ErrorInvalidItemForOperationCreateItem is the EWS response code ErrorInvalidItemForOperationCreateItem.
+	// ErrorInvalidItemForOperationCreateItem means CreateItem was given an item type it cannot create directly (it supports Item, Message, CalendarItem, Task, Contact).
 	ErrorInvalidItemForOperationCreateItem ResponseCode = "ErrorInvalidItemForOperationCreateItem"
-	// ErrorInvalidItemForOperationAcceptItem is the EWS response code ErrorInvalidItemForOperationAcceptItem.
+	// ErrorInvalidItemForOperationAcceptItem means AcceptItem targets something other than a meeting request or calendar item, or an occurrence in Deleted Items.
 	ErrorInvalidItemForOperationAcceptItem ResponseCode = "ErrorInvalidItemForOperationAcceptItem"
-	// ErrorInvalidItemForOperationDeclineItem is the EWS response code ErrorInvalidItemForOperationDeclineItem.
+	// ErrorInvalidItemForOperationDeclineItem means DeclineItem targets something other than a meeting request or calendar item, or an occurrence in Deleted Items.
 	ErrorInvalidItemForOperationDeclineItem ResponseCode = "ErrorInvalidItemForOperationDeclineItem"
-	// ErrorInvalidItemForOperationCancelItem is the EWS response code ErrorInvalidItemForOperationCancelItem.
+	// ErrorInvalidItemForOperationCancelItem means CancelItem targets an item that is not a calendar item.
 	ErrorInvalidItemForOperationCancelItem ResponseCode = "ErrorInvalidItemForOperationCancelItem"
-	// ErrorInvalidItemForOperationExpandDL is the EWS response code ErrorInvalidItemForOperationExpandDL.
+	// ErrorInvalidItemForOperationExpandDL means ExpandDL works only on private distribution lists.
 	ErrorInvalidItemForOperationExpandDL ResponseCode = "ErrorInvalidItemForOperationExpandDL"
-	// ErrorInvalidItemForOperationRemoveItem is the EWS response code ErrorInvalidItemForOperationRemoveItem.
+	// ErrorInvalidItemForOperationRemoveItem means RemoveItem targets an item that is not a meeting cancellation.
 	ErrorInvalidItemForOperationRemoveItem ResponseCode = "ErrorInvalidItemForOperationRemoveItem"
-	// ErrorInvalidItemForOperationSendItem is the EWS response code ErrorInvalidItemForOperationSendItem.
+	// ErrorInvalidItemForOperationSendItem means SendItem targets an item that is not a message.
 	ErrorInvalidItemForOperationSendItem ResponseCode = "ErrorInvalidItemForOperationSendItem"
-	// ErrorInvalidItemForOperationTentative is the EWS response code ErrorInvalidItemForOperationTentative.
+	// ErrorInvalidItemForOperationTentative means TentativelyAcceptItem targets something other than a meeting request or calendar item, or an occurrence in Deleted Items.
 	ErrorInvalidItemForOperationTentative ResponseCode = "ErrorInvalidItemForOperationTentative"
-	// ErrorInvalidLogonType is the EWS response code ErrorInvalidLogonType.
+	// ErrorInvalidLogonType is for Exchange's internal use only; the server does not return it.
 	ErrorInvalidLogonType ResponseCode = "ErrorInvalidLogonType"
-	// ErrorInvalidLikeRequest is the EWS response code ErrorInvalidLikeRequest.
+	// ErrorInvalidLikeRequest means the item cannot be liked (Exchange build 15.00.0913.09 and later).
 	ErrorInvalidLikeRequest ResponseCode = "ErrorInvalidLikeRequest"
-	// ErrorInvalidMailbox is the EWS response code ErrorInvalidMailbox.
+	// ErrorInvalidMailbox means CreateItem or UpdateItem failed to create or update a personal distribution list.
 	ErrorInvalidMailbox ResponseCode = "ErrorInvalidMailbox"
 	// ErrorInvalidManagedFolderProperty means a managed folder property in the request is not valid.
 	ErrorInvalidManagedFolderProperty ResponseCode = "ErrorInvalidManagedFolderProperty"
-	// ErrorInvalidManagedFolderQuota is the EWS response code ErrorInvalidManagedFolderQuota.
+	// ErrorInvalidManagedFolderQuota means the managed folder's quota is negative, so the folder is corrupt.
 	ErrorInvalidManagedFolderQuota ResponseCode = "ErrorInvalidManagedFolderQuota"
-	// ErrorInvalidManagedFolderSize is the EWS response code ErrorInvalidManagedFolderSize.
+	// ErrorInvalidManagedFolderSize means the managed folder's size is negative, so the folder is corrupt.
 	ErrorInvalidManagedFolderSize ResponseCode = "ErrorInvalidManagedFolderSize"
-	// ErrorInvalidMergedFreeBusyInterval is the EWS response code ErrorInvalidMergedFreeBusyInterval.
+	// ErrorInvalidMergedFreeBusyInterval means the merged free/busy interval is out of range (5 to 1440 minutes by default).
 	ErrorInvalidMergedFreeBusyInterval ResponseCode = "ErrorInvalidMergedFreeBusyInterval"
 	// ErrorInvalidNameForNameResolution means the name given to ResolveNames is not valid (for example empty).
 	ErrorInvalidNameForNameResolution ResponseCode = "ErrorInvalidNameForNameResolution"
 	// ErrorInvalidOperation means the operation cannot be performed on this object or in this context.
 	ErrorInvalidOperation ResponseCode = "ErrorInvalidOperation"
-	// ErrorInvalidNetworkServiceContext is the EWS response code ErrorInvalidNetworkServiceContext.
+	// ErrorInvalidNetworkServiceContext means the Network Service account on the Client Access server failed.
 	ErrorInvalidNetworkServiceContext ResponseCode = "ErrorInvalidNetworkServiceContext"
-	// ErrorInvalidOofParameter is the EWS response code ErrorInvalidOofParameter.
+	// ErrorInvalidOofParameter is not used by Exchange.
 	ErrorInvalidOofParameter ResponseCode = "ErrorInvalidOofParameter"
 	// ErrorInvalidPagingMaxRows means the MaxEntriesReturned of a paged view is not valid.
 	ErrorInvalidPagingMaxRows ResponseCode = "ErrorInvalidPagingMaxRows"
-	// ErrorInvalidParentFolder is the EWS response code ErrorInvalidParentFolder.
+	// ErrorInvalidParentFolder means the parent folder cannot hold the result (for example a folder created inside a search folder).
 	ErrorInvalidParentFolder ResponseCode = "ErrorInvalidParentFolder"
-	// ErrorInvalidPercentCompleteValue is the EWS response code ErrorInvalidPercentCompleteValue.
+	// ErrorInvalidPercentCompleteValue means a task's percent complete is outside 0 to 100.
 	ErrorInvalidPercentCompleteValue ResponseCode = "ErrorInvalidPercentCompleteValue"
-	// ErrorInvalidPermissionSettings is the EWS response code ErrorInvalidPermissionSettings.
+	// ErrorInvalidPermissionSettings means the permission level does not agree with the individual permission settings.
 	ErrorInvalidPermissionSettings ResponseCode = "ErrorInvalidPermissionSettings"
 	// ErrorInvalidPhoneCallId means the phone call id is not valid.
 	ErrorInvalidPhoneCallId ResponseCode = "ErrorInvalidPhoneCallId"
-	// ErrorInvalidPhoneNumber is the EWS response code ErrorInvalidPhoneNumber.
+	// ErrorInvalidPhoneNumber means the telephone number is wrong or does not fit the dial plan's rules.
 	ErrorInvalidPhoneNumber ResponseCode = "ErrorInvalidPhoneNumber"
-	// ErrorInvalidUserInfo is the EWS response code ErrorInvalidUserInfo.
+	// ErrorInvalidUserInfo means a permission's UserId is inconsistent, such as Default or Anonymous given together with a SID or address.
 	ErrorInvalidUserInfo ResponseCode = "ErrorInvalidUserInfo"
-	// ErrorInvalidPropertyAppend is the EWS response code ErrorInvalidPropertyAppend.
+	// ErrorInvalidPropertyAppend means the property does not support append, or the appended body's format differs from the stored body's.
 	ErrorInvalidPropertyAppend ResponseCode = "ErrorInvalidPropertyAppend"
-	// ErrorInvalidPropertyDelete is the EWS response code ErrorInvalidPropertyDelete.
+	// ErrorInvalidPropertyDelete means UpdateItem or UpdateFolder tried to delete a property that cannot be deleted, such as ItemId.
 	ErrorInvalidPropertyDelete ResponseCode = "ErrorInvalidPropertyDelete"
-	// ErrorInvalidPropertyForExists is the EWS response code ErrorInvalidPropertyForExists.
+	// ErrorInvalidPropertyForExists means an Exists filter names a flag property such as IsRead; compare it with IsEqualTo instead.
 	ErrorInvalidPropertyForExists ResponseCode = "ErrorInvalidPropertyForExists"
 	// ErrorInvalidPropertyForOperation means a property in the request cannot be used with this operation.
 	ErrorInvalidPropertyForOperation ResponseCode = "ErrorInvalidPropertyForOperation"
@@ -412,93 +412,93 @@ const (
 	ErrorInvalidPropertyRequest ResponseCode = "ErrorInvalidPropertyRequest"
 	// ErrorInvalidPropertySet means a property cannot be set on this object.
 	ErrorInvalidPropertySet ResponseCode = "ErrorInvalidPropertySet"
-	// ErrorInvalidPropertyUpdateSentMessage is the EWS response code ErrorInvalidPropertyUpdateSentMessage.
+	// ErrorInvalidPropertyUpdateSentMessage means UpdateItem tried to change a property that is fixed once a message is sent, such as IsReadReceiptRequested.
 	ErrorInvalidPropertyUpdateSentMessage ResponseCode = "ErrorInvalidPropertyUpdateSentMessage"
-	// ErrorInvalidProxySecurityContext is the EWS response code ErrorInvalidProxySecurityContext.
+	// ErrorInvalidProxySecurityContext is not used by Exchange.
 	ErrorInvalidProxySecurityContext ResponseCode = "ErrorInvalidProxySecurityContext"
-	// ErrorInvalidPullSubscriptionId is the EWS response code ErrorInvalidPullSubscriptionId.
+	// ErrorInvalidPullSubscriptionId means GetEvents or Unsubscribe was given the id of a push subscription, not a pull subscription.
 	ErrorInvalidPullSubscriptionId ResponseCode = "ErrorInvalidPullSubscriptionId"
-	// ErrorInvalidPushSubscriptionUrl is the EWS response code ErrorInvalidPushSubscriptionUrl.
+	// ErrorInvalidPushSubscriptionUrl means the push subscription's URL is not valid: it must be an http or https URL shorter than 2083 characters.
 	ErrorInvalidPushSubscriptionUrl ResponseCode = "ErrorInvalidPushSubscriptionUrl"
 	// ErrorInvalidRecipients means a message to be sent has no recipients or an unusable one.
 	ErrorInvalidRecipients ResponseCode = "ErrorInvalidRecipients"
-	// ErrorInvalidRecipientSubfilter is the EWS response code ErrorInvalidRecipientSubfilter.
+	// ErrorInvalidRecipientSubfilter means the search folder's recipient filter cannot be represented by EWS; get the folder without its search parameters.
 	ErrorInvalidRecipientSubfilter ResponseCode = "ErrorInvalidRecipientSubfilter"
-	// ErrorInvalidRecipientSubfilterComparison is the EWS response code ErrorInvalidRecipientSubfilterComparison.
+	// ErrorInvalidRecipientSubfilterComparison means the search folder's recipient filter cannot be represented by EWS; get the folder without its search parameters.
 	ErrorInvalidRecipientSubfilterComparison ResponseCode = "ErrorInvalidRecipientSubfilterComparison"
-	// ErrorInvalidRecipientSubfilterOrder is the EWS response code ErrorInvalidRecipientSubfilterOrder.
+	// ErrorInvalidRecipientSubfilterOrder means the search folder's recipient filter cannot be represented by EWS; get the folder without its search parameters.
 	ErrorInvalidRecipientSubfilterOrder ResponseCode = "ErrorInvalidRecipientSubfilterOrder"
-	// ErrorInvalidRecipientSubfilterTextFilter is the EWS response code ErrorInvalidRecipientSubfilterTextFilter.
+	// ErrorInvalidRecipientSubfilterTextFilter means the search folder's recipient filter cannot be represented by EWS; get the folder without its search parameters.
 	ErrorInvalidRecipientSubfilterTextFilter ResponseCode = "ErrorInvalidRecipientSubfilterTextFilter"
-	// ErrorInvalidReferenceItem is the EWS response code ErrorInvalidReferenceItem.
+	// ErrorInvalidReferenceItem means the reference item of a reply or forward is unsuitable (not a message or calendar item, a draft, or a self-reply).
 	ErrorInvalidReferenceItem ResponseCode = "ErrorInvalidReferenceItem"
 	// ErrorInvalidRequest means the request is not valid for the operation.
 	ErrorInvalidRequest ResponseCode = "ErrorInvalidRequest"
 	// ErrorInvalidRestriction means the restriction in the request is not valid.
 	ErrorInvalidRestriction ResponseCode = "ErrorInvalidRestriction"
-	// ErrorInvalidRetentionTagTypeMismatch is the EWS response code ErrorInvalidRetentionTagTypeMismatch.
+	// ErrorInvalidRetentionTagTypeMismatch means the retention tag carries the wrong kind of action (Exchange 2013 and later).
 	ErrorInvalidRetentionTagTypeMismatch ResponseCode = "ErrorInvalidRetentionTagTypeMismatch"
-	// ErrorInvalidRetentionTagInvisible is the EWS response code ErrorInvalidRetentionTagInvisible.
+	// ErrorInvalidRetentionTagInvisible means the PolicyTag names a retention tag that does not exist or is invisible (Exchange 2013 and later).
 	ErrorInvalidRetentionTagInvisible ResponseCode = "ErrorInvalidRetentionTagInvisible"
-	// ErrorInvalidRetentionTagInheritance is the EWS response code ErrorInvalidRetentionTagInheritance.
+	// ErrorInvalidRetentionTagInheritance means an implicit retention tag cannot be set as a PolicyTag (Exchange 2013 and later).
 	ErrorInvalidRetentionTagInheritance ResponseCode = "ErrorInvalidRetentionTagInheritance"
-	// ErrorInvalidRetentionTagIdGuid is the EWS response code ErrorInvalidRetentionTagIdGuid.
+	// ErrorInvalidRetentionTagIdGuid means the retention tag's GUID is not valid.
 	ErrorInvalidRetentionTagIdGuid ResponseCode = "ErrorInvalidRetentionTagIdGuid"
 	// ErrorInvalidRoutingType means a routing type in the request is not valid.
 	ErrorInvalidRoutingType ResponseCode = "ErrorInvalidRoutingType"
-	// ErrorInvalidScheduledOofDuration is the EWS response code ErrorInvalidScheduledOofDuration.
+	// ErrorInvalidScheduledOofDuration means the scheduled out-of-office end is not after the start or not in the future.
 	ErrorInvalidScheduledOofDuration ResponseCode = "ErrorInvalidScheduledOofDuration"
 	// ErrorInvalidSchemaVersionForMailboxVersion means the RequestServerVersion is newer than the mailbox's Exchange server understands.
 	ErrorInvalidSchemaVersionForMailboxVersion ResponseCode = "ErrorInvalidSchemaVersionForMailboxVersion"
-	// ErrorInvalidSecurityDescriptor is the EWS response code ErrorInvalidSecurityDescriptor.
+	// ErrorInvalidSecurityDescriptor means the Exchange security descriptor on the Calendar folder is corrupt.
 	ErrorInvalidSecurityDescriptor ResponseCode = "ErrorInvalidSecurityDescriptor"
-	// ErrorInvalidSendItemSaveSettings is the EWS response code ErrorInvalidSendItemSaveSettings.
+	// ErrorInvalidSendItemSaveSettings means SendItem gave a SavedItemFolderId while SaveItemToFolder is false.
 	ErrorInvalidSendItemSaveSettings ResponseCode = "ErrorInvalidSendItemSaveSettings"
-	// ErrorInvalidSerializedAccessToken is the EWS response code ErrorInvalidSerializedAccessToken.
+	// ErrorInvalidSerializedAccessToken means the serialized token in the header is malformed, names no valid account, or lacks the primary group SID.
 	ErrorInvalidSerializedAccessToken ResponseCode = "ErrorInvalidSerializedAccessToken"
 	// ErrorInvalidServerVersion means the RequestServerVersion value is not one the server knows.
 	ErrorInvalidServerVersion ResponseCode = "ErrorInvalidServerVersion"
 	// ErrorInvalidSid means a security identifier in the request is not valid.
 	ErrorInvalidSid ResponseCode = "ErrorInvalidSid"
-	// ErrorInvalidSIPUri is the EWS response code ErrorInvalidSIPUri.
+	// ErrorInvalidSIPUri means the SIP name, dial plan or phone number is not a valid SIP URI.
 	ErrorInvalidSIPUri ResponseCode = "ErrorInvalidSIPUri"
 	// ErrorInvalidSmtpAddress means an SMTP address in the request is not valid.
 	ErrorInvalidSmtpAddress ResponseCode = "ErrorInvalidSmtpAddress"
-	// ErrorInvalidSubfilterType is the EWS response code ErrorInvalidSubfilterType.
+	// ErrorInvalidSubfilterType is not used by Exchange.
 	ErrorInvalidSubfilterType ResponseCode = "ErrorInvalidSubfilterType"
-	// ErrorInvalidSubfilterTypeNotAttendeeType is the EWS response code ErrorInvalidSubfilterTypeNotAttendeeType.
+	// ErrorInvalidSubfilterTypeNotAttendeeType is not used by Exchange.
 	ErrorInvalidSubfilterTypeNotAttendeeType ResponseCode = "ErrorInvalidSubfilterTypeNotAttendeeType"
-	// ErrorInvalidSubfilterTypeNotRecipientType is the EWS response code ErrorInvalidSubfilterTypeNotRecipientType.
+	// ErrorInvalidSubfilterTypeNotRecipientType is not used by Exchange.
 	ErrorInvalidSubfilterTypeNotRecipientType ResponseCode = "ErrorInvalidSubfilterTypeNotRecipientType"
 	// ErrorInvalidSubscription means the subscription id is not valid.
 	ErrorInvalidSubscription ResponseCode = "ErrorInvalidSubscription"
-	// ErrorInvalidSubscriptionRequest is the EWS response code ErrorInvalidSubscriptionRequest.
+	// ErrorInvalidSubscriptionRequest means a subscription named several public folders; it may cover folders of one mailbox or a single public folder.
 	ErrorInvalidSubscriptionRequest ResponseCode = "ErrorInvalidSubscriptionRequest"
 	// ErrorInvalidSyncStateData means the SyncState is not valid; resynchronize from scratch.
 	ErrorInvalidSyncStateData ResponseCode = "ErrorInvalidSyncStateData"
-	// ErrorInvalidTimeInterval is the EWS response code ErrorInvalidTimeInterval.
+	// ErrorInvalidTimeInterval means the time interval in the request is not valid.
 	ErrorInvalidTimeInterval ResponseCode = "ErrorInvalidTimeInterval"
-	// ErrorInvalidUserOofSettings is the EWS response code ErrorInvalidUserOofSettings.
+	// ErrorInvalidUserOofSettings means the out-of-office settings lack an internal or external reply.
 	ErrorInvalidUserOofSettings ResponseCode = "ErrorInvalidUserOofSettings"
 	// ErrorInvalidUserPrincipalName means a user principal name in the request is not valid.
 	ErrorInvalidUserPrincipalName ResponseCode = "ErrorInvalidUserPrincipalName"
-	// ErrorInvalidUserSid is the EWS response code ErrorInvalidUserSid.
+	// ErrorInvalidUserSid means a user SID in the request is not valid.
 	ErrorInvalidUserSid ResponseCode = "ErrorInvalidUserSid"
-	// ErrorInvalidUserSidMissingUPN is the EWS response code ErrorInvalidUserSidMissingUPN.
+	// ErrorInvalidUserSidMissingUPN is not used by Exchange.
 	ErrorInvalidUserSidMissingUPN ResponseCode = "ErrorInvalidUserSidMissingUPN"
-	// ErrorInvalidValueForProperty is the EWS response code ErrorInvalidValueForProperty.
+	// ErrorInvalidValueForProperty means a restriction compares a property with a value of the wrong kind or an unknown enumeration value.
 	ErrorInvalidValueForProperty ResponseCode = "ErrorInvalidValueForProperty"
-	// ErrorInvalidWatermark is the EWS response code ErrorInvalidWatermark.
+	// ErrorInvalidWatermark means the watermark is not valid.
 	ErrorInvalidWatermark ResponseCode = "ErrorInvalidWatermark"
-	// ErrorIPGatewayNotFound is the EWS response code ErrorIPGatewayNotFound.
+	// ErrorIPGatewayNotFound means no valid VoIP gateway is available.
 	ErrorIPGatewayNotFound ResponseCode = "ErrorIPGatewayNotFound"
-	// ErrorIrresolvableConflict is the EWS response code ErrorIrresolvableConflict.
+	// ErrorIrresolvableConflict means conflict resolution could not reconcile the property changes; get the current change key and try again.
 	ErrorIrresolvableConflict ResponseCode = "ErrorIrresolvableConflict"
 	// ErrorItemCorrupt means the item is corrupt in the store.
 	ErrorItemCorrupt ResponseCode = "ErrorItemCorrupt"
 	// ErrorItemNotFound means the item id does not name an existing item.
 	ErrorItemNotFound ResponseCode = "ErrorItemNotFound"
-	// ErrorItemPropertyRequestFailed is the EWS response code ErrorItemPropertyRequestFailed.
+	// ErrorItemPropertyRequestFailed means an item property could not be read, though it may exist.
 	ErrorItemPropertyRequestFailed ResponseCode = "ErrorItemPropertyRequestFailed"
 	// ErrorItemSave means the item could not be saved.
 	ErrorItemSave ResponseCode = "ErrorItemSave"
@@ -836,15 +836,15 @@ const (
 	ErrorWrongServerVersionDelegate ResponseCode = "ErrorWrongServerVersionDelegate"
 	// ErrorMissingInformationSharingFolderId is the EWS response code ErrorMissingInformationSharingFolderId.
 	ErrorMissingInformationSharingFolderId ResponseCode = "ErrorMissingInformationSharingFolderId"
-	// ErrorDuplicateSOAPHeader is the EWS response code ErrorDuplicateSOAPHeader.
+	// ErrorDuplicateSOAPHeader means the request repeats a SOAP header.
 	ErrorDuplicateSOAPHeader ResponseCode = "ErrorDuplicateSOAPHeader"
 	// ErrorSharingSynchronizationFailed is the EWS response code ErrorSharingSynchronizationFailed.
 	ErrorSharingSynchronizationFailed ResponseCode = "ErrorSharingSynchronizationFailed"
 	// ErrorSharingNoExternalEwsAvailable is the EWS response code ErrorSharingNoExternalEwsAvailable.
 	ErrorSharingNoExternalEwsAvailable ResponseCode = "ErrorSharingNoExternalEwsAvailable"
-	// ErrorFreeBusyDLLimitReached is the EWS response code ErrorFreeBusyDLLimitReached.
+	// ErrorFreeBusyDLLimitReached means the distribution list has more members than free/busy lookups allow.
 	ErrorFreeBusyDLLimitReached ResponseCode = "ErrorFreeBusyDLLimitReached"
-	// ErrorInvalidGetSharingFolderRequest is the EWS response code ErrorInvalidGetSharingFolderRequest.
+	// ErrorInvalidGetSharingFolderRequest means a GetSharingFolder request carries both DataType and SharedFolderId, which are exclusive.
 	ErrorInvalidGetSharingFolderRequest ResponseCode = "ErrorInvalidGetSharingFolderRequest"
 	// ErrorNotAllowedExternalSharingByPolicy is the EWS response code ErrorNotAllowedExternalSharingByPolicy.
 	ErrorNotAllowedExternalSharingByPolicy ResponseCode = "ErrorNotAllowedExternalSharingByPolicy"
@@ -856,7 +856,7 @@ const (
 	ErrorOrganizationNotFederated ResponseCode = "ErrorOrganizationNotFederated"
 	// ErrorMailboxFailover is the EWS response code ErrorMailboxFailover.
 	ErrorMailboxFailover ResponseCode = "ErrorMailboxFailover"
-	// ErrorInvalidExternalSharingInitiator is the EWS response code ErrorInvalidExternalSharingInitiator.
+	// ErrorInvalidExternalSharingInitiator means the sender of the sharing invitation did not create its sharing metadata.
 	ErrorInvalidExternalSharingInitiator ResponseCode = "ErrorInvalidExternalSharingInitiator"
 	// ErrorMessageTrackingPermanentError is the EWS response code ErrorMessageTrackingPermanentError.
 	ErrorMessageTrackingPermanentError ResponseCode = "ErrorMessageTrackingPermanentError"
@@ -866,21 +866,21 @@ const (
 	ErrorMessageTrackingNoSuchDomain ResponseCode = "ErrorMessageTrackingNoSuchDomain"
 	// ErrorUserWithoutFederatedProxyAddress is the EWS response code ErrorUserWithoutFederatedProxyAddress.
 	ErrorUserWithoutFederatedProxyAddress ResponseCode = "ErrorUserWithoutFederatedProxyAddress"
-	// ErrorInvalidOrganizationRelationshipForFreeBusy is the EWS response code ErrorInvalidOrganizationRelationshipForFreeBusy.
+	// ErrorInvalidOrganizationRelationshipForFreeBusy means free/busy was requested for another organization whose organization relationship has free/busy turned off.
 	ErrorInvalidOrganizationRelationshipForFreeBusy ResponseCode = "ErrorInvalidOrganizationRelationshipForFreeBusy"
-	// ErrorInvalidFederatedOrganizationId is the EWS response code ErrorInvalidFederatedOrganizationId.
+	// ErrorInvalidFederatedOrganizationId means the requester's organization has misconfigured federation objects.
 	ErrorInvalidFederatedOrganizationId ResponseCode = "ErrorInvalidFederatedOrganizationId"
-	// ErrorInvalidExternalSharingSubscriber is the EWS response code ErrorInvalidExternalSharingSubscriber.
+	// ErrorInvalidExternalSharingSubscriber means the sharing message is addressed to someone other than the caller.
 	ErrorInvalidExternalSharingSubscriber ResponseCode = "ErrorInvalidExternalSharingSubscriber"
-	// ErrorInvalidSharingData is the EWS response code ErrorInvalidSharingData.
+	// ErrorInvalidSharingData means the sharing metadata is not valid, for example malformed XML.
 	ErrorInvalidSharingData ResponseCode = "ErrorInvalidSharingData"
-	// ErrorInvalidSharingMessage is the EWS response code ErrorInvalidSharingMessage.
+	// ErrorInvalidSharingMessage means the sharing message is not valid, for example it lacks a property.
 	ErrorInvalidSharingMessage ResponseCode = "ErrorInvalidSharingMessage"
 	// ErrorNotSupportedSharingMessage is the EWS response code ErrorNotSupportedSharingMessage.
 	ErrorNotSupportedSharingMessage ResponseCode = "ErrorNotSupportedSharingMessage"
 	// ErrorApplyConversationActionFailed means the conversation action could not be applied to one or more of the conversation's items.
 	ErrorApplyConversationActionFailed ResponseCode = "ErrorApplyConversationActionFailed"
-	// ErrorInboxRulesValidationError is the EWS response code ErrorInboxRulesValidationError.
+	// ErrorInboxRulesValidationError means at least one Inbox rule in the request does not validate.
 	ErrorInboxRulesValidationError ResponseCode = "ErrorInboxRulesValidationError"
 	// ErrorOutlookRuleBlobExists is the EWS response code ErrorOutlookRuleBlobExists.
 	ErrorOutlookRuleBlobExists ResponseCode = "ErrorOutlookRuleBlobExists"
@@ -890,9 +890,9 @@ const (
 	ErrorNewEventStreamConnectionOpened ResponseCode = "ErrorNewEventStreamConnectionOpened"
 	// ErrorMissedNotificationEvents is the EWS response code ErrorMissedNotificationEvents.
 	ErrorMissedNotificationEvents ResponseCode = "ErrorMissedNotificationEvents"
-	// ErrorDuplicateLegacyDistinguishedName is the EWS response code ErrorDuplicateLegacyDistinguishedName.
+	// ErrorDuplicateLegacyDistinguishedName means Active Directory holds duplicate legacy distinguished names.
 	ErrorDuplicateLegacyDistinguishedName ResponseCode = "ErrorDuplicateLegacyDistinguishedName"
-	// ErrorInvalidClientAccessTokenRequest is the EWS response code ErrorInvalidClientAccessTokenRequest.
+	// ErrorInvalidClientAccessTokenRequest means the request for a client access token is not valid (Exchange 2013 and later).
 	ErrorInvalidClientAccessTokenRequest ResponseCode = "ErrorInvalidClientAccessTokenRequest"
 	// ErrorUnauthorizedClientAccessTokenRequest is the EWS response code ErrorUnauthorizedClientAccessTokenRequest.
 	ErrorUnauthorizedClientAccessTokenRequest ResponseCode = "ErrorUnauthorizedClientAccessTokenRequest"
@@ -906,7 +906,7 @@ const (
 	ErrorRecognizerNotInstalled ResponseCode = "ErrorRecognizerNotInstalled"
 	// ErrorSpeechGrammarError is the EWS response code ErrorSpeechGrammarError.
 	ErrorSpeechGrammarError ResponseCode = "ErrorSpeechGrammarError"
-	// ErrorInvalidManagementRoleHeader is the EWS response code ErrorInvalidManagementRoleHeader.
+	// ErrorInvalidManagementRoleHeader means the ManagementRole SOAP header is not correct (Exchange 2013 and later).
 	ErrorInvalidManagementRoleHeader ResponseCode = "ErrorInvalidManagementRoleHeader"
 	// ErrorLocationServicesDisabled is the EWS response code ErrorLocationServicesDisabled.
 	ErrorLocationServicesDisabled ResponseCode = "ErrorLocationServicesDisabled"
@@ -922,23 +922,23 @@ const (
 	ErrorMailboxScopeNotAllowedWithoutQueryString ResponseCode = "ErrorMailboxScopeNotAllowedWithoutQueryString"
 	// ErrorArchiveMailboxSearchFailed means a search of the archive mailbox failed.
 	ErrorArchiveMailboxSearchFailed ResponseCode = "ErrorArchiveMailboxSearchFailed"
-	// ErrorGetRemoteArchiveFolderFailed is the EWS response code ErrorGetRemoteArchiveFolderFailed.
+	// ErrorGetRemoteArchiveFolderFailed means reading the folder from the remote archive mailbox failed.
 	ErrorGetRemoteArchiveFolderFailed ResponseCode = "ErrorGetRemoteArchiveFolderFailed"
-	// ErrorFindRemoteArchiveFolderFailed is the EWS response code ErrorFindRemoteArchiveFolderFailed.
+	// ErrorFindRemoteArchiveFolderFailed means finding the folder in the remote archive mailbox failed.
 	ErrorFindRemoteArchiveFolderFailed ResponseCode = "ErrorFindRemoteArchiveFolderFailed"
-	// ErrorGetRemoteArchiveItemFailed is the EWS response code ErrorGetRemoteArchiveItemFailed.
+	// ErrorGetRemoteArchiveItemFailed means reading the item from the remote archive mailbox failed.
 	ErrorGetRemoteArchiveItemFailed ResponseCode = "ErrorGetRemoteArchiveItemFailed"
-	// ErrorExportRemoteArchiveItemsFailed is the EWS response code ErrorExportRemoteArchiveItemsFailed.
+	// ErrorExportRemoteArchiveItemsFailed means exporting items from the remote archive mailbox failed.
 	ErrorExportRemoteArchiveItemsFailed ResponseCode = "ErrorExportRemoteArchiveItemsFailed"
-	// ErrorInvalidPhotoSize is the EWS response code ErrorInvalidPhotoSize.
+	// ErrorInvalidPhotoSize means the requested photo size is not valid (Exchange 2013 and later).
 	ErrorInvalidPhotoSize ResponseCode = "ErrorInvalidPhotoSize"
 	// ErrorSearchQueryHasTooManyKeywords is the EWS response code ErrorSearchQueryHasTooManyKeywords.
 	ErrorSearchQueryHasTooManyKeywords ResponseCode = "ErrorSearchQueryHasTooManyKeywords"
 	// ErrorSearchTooManyMailboxes is the EWS response code ErrorSearchTooManyMailboxes.
 	ErrorSearchTooManyMailboxes ResponseCode = "ErrorSearchTooManyMailboxes"
-	// ErrorInvalidRetentionTagNone is the EWS response code ErrorInvalidRetentionTagNone.
+	// ErrorInvalidRetentionTagNone means no retention tags were found for the user (Exchange 2013 and later).
 	ErrorInvalidRetentionTagNone ResponseCode = "ErrorInvalidRetentionTagNone"
-	// ErrorDiscoverySearchesDisabled is the EWS response code ErrorDiscoverySearchesDisabled.
+	// ErrorDiscoverySearchesDisabled means discovery searches are turned off for the tenant or server.
 	ErrorDiscoverySearchesDisabled ResponseCode = "ErrorDiscoverySearchesDisabled"
 	// ErrorCalendarSeekToConditionNotSupported means FindItem cannot page calendar items with a SeekToConditionPageItemView.
 	ErrorCalendarSeekToConditionNotSupported ResponseCode = "ErrorCalendarSeekToConditionNotSupported"
