@@ -504,19 +504,19 @@ const (
 	ErrorItemSave ResponseCode = "ErrorItemSave"
 	// ErrorItemSavePropertyError means one of the item's properties could not be saved.
 	ErrorItemSavePropertyError ResponseCode = "ErrorItemSavePropertyError"
-	// ErrorLegacyMailboxFreeBusyViewTypeNotMerged is the EWS response code ErrorLegacyMailboxFreeBusyViewTypeNotMerged.
+	// ErrorLegacyMailboxFreeBusyViewTypeNotMerged is not used by Exchange.
 	ErrorLegacyMailboxFreeBusyViewTypeNotMerged ResponseCode = "ErrorLegacyMailboxFreeBusyViewTypeNotMerged"
-	// ErrorLocalServerObjectNotFound is the EWS response code ErrorLocalServerObjectNotFound.
+	// ErrorLocalServerObjectNotFound is not used by Exchange.
 	ErrorLocalServerObjectNotFound ResponseCode = "ErrorLocalServerObjectNotFound"
-	// ErrorLogonAsNetworkServiceFailed is the EWS response code ErrorLogonAsNetworkServiceFailed.
+	// ErrorLogonAsNetworkServiceFailed means the Availability service could not log on as Network Service to proxy the request; usually a configuration error.
 	ErrorLogonAsNetworkServiceFailed ResponseCode = "ErrorLogonAsNetworkServiceFailed"
 	// ErrorMailboxConfiguration means the mailbox is not configured correctly on the server.
 	ErrorMailboxConfiguration ResponseCode = "ErrorMailboxConfiguration"
-	// ErrorMailboxDataArrayEmpty is the EWS response code ErrorMailboxDataArrayEmpty.
+	// ErrorMailboxDataArrayEmpty means MailboxDataArray is empty; name at least one mailbox.
 	ErrorMailboxDataArrayEmpty ResponseCode = "ErrorMailboxDataArrayEmpty"
-	// ErrorMailboxDataArrayTooBig is the EWS response code ErrorMailboxDataArrayTooBig.
+	// ErrorMailboxDataArrayTooBig means MailboxDataArray has more than 100 entries.
 	ErrorMailboxDataArrayTooBig ResponseCode = "ErrorMailboxDataArrayTooBig"
-	// ErrorMailboxHoldNotFound is the EWS response code ErrorMailboxHoldNotFound.
+	// ErrorMailboxHoldNotFound means the mailbox hold was not found.
 	ErrorMailboxHoldNotFound ResponseCode = "ErrorMailboxHoldNotFound"
 	// ErrorMailboxLogonFailed means the server could not log on to the mailbox.
 	ErrorMailboxLogonFailed ResponseCode = "ErrorMailboxLogonFailed"
@@ -526,45 +526,45 @@ const (
 	ErrorMailboxStoreUnavailable ResponseCode = "ErrorMailboxStoreUnavailable"
 	// ErrorMailRecipientNotFound means the recipient was not found in the directory.
 	ErrorMailRecipientNotFound ResponseCode = "ErrorMailRecipientNotFound"
-	// ErrorMailTipsDisabled is the EWS response code ErrorMailTipsDisabled.
+	// ErrorMailTipsDisabled means mail tips are turned off.
 	ErrorMailTipsDisabled ResponseCode = "ErrorMailTipsDisabled"
-	// ErrorManagedFolderAlreadyExists is the EWS response code ErrorManagedFolderAlreadyExists.
+	// ErrorManagedFolderAlreadyExists means the managed folder already exists in the mailbox.
 	ErrorManagedFolderAlreadyExists ResponseCode = "ErrorManagedFolderAlreadyExists"
-	// ErrorManagedFolderNotFound is the EWS response code ErrorManagedFolderNotFound.
+	// ErrorManagedFolderNotFound means the name matches no managed folder defined in Active Directory.
 	ErrorManagedFolderNotFound ResponseCode = "ErrorManagedFolderNotFound"
-	// ErrorManagedFoldersRootFailure is the EWS response code ErrorManagedFoldersRootFailure.
+	// ErrorManagedFoldersRootFailure means the managed folders root is missing, clashes with a folder of the same name, or could not be created.
 	ErrorManagedFoldersRootFailure ResponseCode = "ErrorManagedFoldersRootFailure"
-	// ErrorMeetingSuggestionGenerationFailed is the EWS response code ErrorMeetingSuggestionGenerationFailed.
+	// ErrorMeetingSuggestionGenerationFailed means the suggestions engine failed to produce meeting suggestions.
 	ErrorMeetingSuggestionGenerationFailed ResponseCode = "ErrorMeetingSuggestionGenerationFailed"
 	// ErrorMessageDispositionRequired means CreateItem for messages lacks the MessageDisposition attribute.
 	ErrorMessageDispositionRequired ResponseCode = "ErrorMessageDispositionRequired"
 	// ErrorMessageSizeExceeded means the message is larger than the server allows.
 	ErrorMessageSizeExceeded ResponseCode = "ErrorMessageSizeExceeded"
-	// ErrorMimeContentConversionFailed is the EWS response code ErrorMimeContentConversionFailed.
+	// ErrorMimeContentConversionFailed means CreateItem got MIME content that is not valid iCal, or GetItem could not produce the MIME content.
 	ErrorMimeContentConversionFailed ResponseCode = "ErrorMimeContentConversionFailed"
-	// ErrorMimeContentInvalid is the EWS response code ErrorMimeContentInvalid.
+	// ErrorMimeContentInvalid means the MIME content is not valid.
 	ErrorMimeContentInvalid ResponseCode = "ErrorMimeContentInvalid"
-	// ErrorMimeContentInvalidBase64String is the EWS response code ErrorMimeContentInvalidBase64String.
+	// ErrorMimeContentInvalidBase64String means the MIME content in the request is not valid base64.
 	ErrorMimeContentInvalidBase64String ResponseCode = "ErrorMimeContentInvalidBase64String"
-	// ErrorMissingArgument is the EWS response code ErrorMissingArgument.
+	// ErrorMissingArgument means a required argument is missing; MessageText says which.
 	ErrorMissingArgument ResponseCode = "ErrorMissingArgument"
 	// ErrorMissingEmailAddress means an account without a mailbox used a distinguished folder id without a Mailbox element.
 	ErrorMissingEmailAddress ResponseCode = "ErrorMissingEmailAddress"
-	// ErrorMissingEmailAddressForManagedFolder is the EWS response code ErrorMissingEmailAddressForManagedFolder.
+	// ErrorMissingEmailAddressForManagedFolder means CreateManagedFolder used a distinguished folder id without a Mailbox from an account that has no mailbox.
 	ErrorMissingEmailAddressForManagedFolder ResponseCode = "ErrorMissingEmailAddressForManagedFolder"
-	// ErrorMissingInformationEmailAddress is the EWS response code ErrorMissingInformationEmailAddress.
+	// ErrorMissingInformationEmailAddress means the EmailAddress element is missing.
 	ErrorMissingInformationEmailAddress ResponseCode = "ErrorMissingInformationEmailAddress"
-	// ErrorMissingInformationReferenceItemId is the EWS response code ErrorMissingInformationReferenceItemId.
+	// ErrorMissingInformationReferenceItemId means the ReferenceItemId is missing.
 	ErrorMissingInformationReferenceItemId ResponseCode = "ErrorMissingInformationReferenceItemId"
-	// ErrorMissingItemForCreateItemAttachment is the EWS response code ErrorMissingItemForCreateItemAttachment.
+	// ErrorMissingItemForCreateItemAttachment means a CreateAttachment ItemAttachment contains no item.
 	ErrorMissingItemForCreateItemAttachment ResponseCode = "ErrorMissingItemForCreateItemAttachment"
-	// ErrorMissingManagedFolderId is the EWS response code ErrorMissingManagedFolderId.
+	// ErrorMissingManagedFolderId means the folder lacks its policy ids property (tag 0x6732); treat the folder as corrupt.
 	ErrorMissingManagedFolderId ResponseCode = "ErrorMissingManagedFolderId"
 	// ErrorMissingRecipients means a message to be sent has no recipients.
 	ErrorMissingRecipients ResponseCode = "ErrorMissingRecipients"
-	// ErrorMissingUserIdInformation is the EWS response code ErrorMissingUserIdInformation.
+	// ErrorMissingUserIdInformation means a UserId in a permission set is incomplete.
 	ErrorMissingUserIdInformation ResponseCode = "ErrorMissingUserIdInformation"
-	// ErrorMoreThanOneAccessModeSpecified is the EWS response code ErrorMoreThanOneAccessModeSpecified.
+	// ErrorMoreThanOneAccessModeSpecified means the ExchangeImpersonation header names the user in more than one way.
 	ErrorMoreThanOneAccessModeSpecified ResponseCode = "ErrorMoreThanOneAccessModeSpecified"
 	// ErrorMoveCopyFailed means moving or copying the item failed.
 	ErrorMoveCopyFailed ResponseCode = "ErrorMoveCopyFailed"
@@ -572,189 +572,189 @@ const (
 	ErrorMoveDistinguishedFolder ResponseCode = "ErrorMoveDistinguishedFolder"
 	// ErrorMoveUnifiedGroupPropertyFailed is the EWS response code ErrorMoveUnifiedGroupPropertyFailed.
 	ErrorMoveUnifiedGroupPropertyFailed ResponseCode = "ErrorMoveUnifiedGroupPropertyFailed"
-	// ErrorMultiLegacyMailboxAccess is the EWS response code ErrorMultiLegacyMailboxAccess.
+	// ErrorMultiLegacyMailboxAccess means the request reaches mailboxes on more than one mailbox server (Exchange 2013 and later).
 	ErrorMultiLegacyMailboxAccess ResponseCode = "ErrorMultiLegacyMailboxAccess"
 	// ErrorNameResolutionMultipleResults means ResolveNames found more than one match.
 	ErrorNameResolutionMultipleResults ResponseCode = "ErrorNameResolutionMultipleResults"
-	// ErrorNameResolutionNoMailbox is the EWS response code ErrorNameResolutionNoMailbox.
+	// ErrorNameResolutionNoMailbox means the caller has no mailbox, which ResolveNames and ExpandDL need.
 	ErrorNameResolutionNoMailbox ResponseCode = "ErrorNameResolutionNoMailbox"
 	// ErrorNameResolutionNoResults means ResolveNames found no match.
 	ErrorNameResolutionNoResults ResponseCode = "ErrorNameResolutionNoResults"
-	// ErrorNoApplicableProxyCASServersAvailable is the EWS response code ErrorNoApplicableProxyCASServersAvailable.
+	// ErrorNoApplicableProxyCASServersAvailable means the service found no server to handle the request.
 	ErrorNoApplicableProxyCASServersAvailable ResponseCode = "ErrorNoApplicableProxyCASServersAvailable"
-	// ErrorNoCalendar is the EWS response code ErrorNoCalendar.
+	// ErrorNoCalendar means the mailbox has no Calendar folder.
 	ErrorNoCalendar ResponseCode = "ErrorNoCalendar"
-	// ErrorNoDestinationCASDueToKerberosRequirements is the EWS response code ErrorNoDestinationCASDueToKerberosRequirements.
+	// ErrorNoDestinationCASDueToKerberosRequirements means no Client Access server in the mailbox's AD site accepts Windows authentication, so the request cannot be proxied.
 	ErrorNoDestinationCASDueToKerberosRequirements ResponseCode = "ErrorNoDestinationCASDueToKerberosRequirements"
-	// ErrorNoDestinationCASDueToSSLRequirements is the EWS response code ErrorNoDestinationCASDueToSSLRequirements.
+	// ErrorNoDestinationCASDueToSSLRequirements means no Client Access server in the mailbox's AD site is set up for SSL, so the request cannot be proxied.
 	ErrorNoDestinationCASDueToSSLRequirements ResponseCode = "ErrorNoDestinationCASDueToSSLRequirements"
-	// ErrorNoDestinationCASDueToVersionMismatch is the EWS response code ErrorNoDestinationCASDueToVersionMismatch.
+	// ErrorNoDestinationCASDueToVersionMismatch means no Client Access server in the mailbox's AD site runs an acceptable version, so the request cannot be proxied.
 	ErrorNoDestinationCASDueToVersionMismatch ResponseCode = "ErrorNoDestinationCASDueToVersionMismatch"
-	// ErrorNoFolderClassOverride is the EWS response code ErrorNoFolderClassOverride.
+	// ErrorNoFolderClassOverride means FolderClass was set on a typed folder; create a generic Folder with the wanted class instead.
 	ErrorNoFolderClassOverride ResponseCode = "ErrorNoFolderClassOverride"
-	// ErrorNoFreeBusyAccess is the EWS response code ErrorNoFreeBusyAccess.
+	// ErrorNoFreeBusyAccess means the caller may not view free/busy data of the Calendar folder.
 	ErrorNoFreeBusyAccess ResponseCode = "ErrorNoFreeBusyAccess"
 	// ErrorNonExistentMailbox means the SMTP address has no mailbox associated with it.
 	ErrorNonExistentMailbox ResponseCode = "ErrorNonExistentMailbox"
-	// ErrorNonPrimarySmtpAddress is the EWS response code ErrorNonPrimarySmtpAddress.
+	// ErrorNonPrimarySmtpAddress means the address is not the primary SMTP address; the response carries the primary one.
 	ErrorNonPrimarySmtpAddress ResponseCode = "ErrorNonPrimarySmtpAddress"
-	// ErrorNoPropertyTagForCustomProperties is the EWS response code ErrorNoPropertyTagForCustomProperties.
+	// ErrorNoPropertyTagForCustomProperties means a custom-range MAPI property (0x8000 and up) was named by tag; name it with PropertySetId instead.
 	ErrorNoPropertyTagForCustomProperties ResponseCode = "ErrorNoPropertyTagForCustomProperties"
 	// ErrorNoPublicFolderReplicaAvailable means no replica of the public folder is available.
 	ErrorNoPublicFolderReplicaAvailable ResponseCode = "ErrorNoPublicFolderReplicaAvailable"
-	// ErrorNoPublicFolderServerAvailable is the EWS response code ErrorNoPublicFolderServerAvailable.
+	// ErrorNoPublicFolderServerAvailable means no public folder server is available or the caller has no home public folder server.
 	ErrorNoPublicFolderServerAvailable ResponseCode = "ErrorNoPublicFolderServerAvailable"
 	// ErrorNoRespondingCASInDestinationSite means no Client Access server in the mailbox's site answered; transient.
 	ErrorNoRespondingCASInDestinationSite ResponseCode = "ErrorNoRespondingCASInDestinationSite"
-	// ErrorNotDelegate is the EWS response code ErrorNotDelegate.
+	// ErrorNotDelegate means the named user is not one of the mailbox's delegates.
 	ErrorNotDelegate ResponseCode = "ErrorNotDelegate"
 	// ErrorNotEnoughMemory means the server ran out of memory; transient.
 	ErrorNotEnoughMemory ResponseCode = "ErrorNotEnoughMemory"
-	// ErrorObjectTypeChanged is the EWS response code ErrorObjectTypeChanged.
+	// ErrorObjectTypeChanged means the request would change the object's type.
 	ErrorObjectTypeChanged ResponseCode = "ErrorObjectTypeChanged"
-	// ErrorOccurrenceCrossingBoundary is the EWS response code ErrorOccurrenceCrossingBoundary.
+	// ErrorOccurrenceCrossingBoundary means a changed Start or End moves the occurrence past its previous or next occurrence.
 	ErrorOccurrenceCrossingBoundary ResponseCode = "ErrorOccurrenceCrossingBoundary"
-	// ErrorOccurrenceTimeSpanTooBig is the EWS response code ErrorOccurrenceTimeSpanTooBig.
+	// ErrorOccurrenceTimeSpanTooBig means the occurrence overlaps another occurrence of the series or is longer than Int32.MaxValue minutes.
 	ErrorOccurrenceTimeSpanTooBig ResponseCode = "ErrorOccurrenceTimeSpanTooBig"
-	// ErrorOperationNotAllowedWithPublicFolderRoot is the EWS response code ErrorOperationNotAllowedWithPublicFolderRoot.
+	// ErrorOperationNotAllowedWithPublicFolderRoot means the operation does not apply to the public folder root.
 	ErrorOperationNotAllowedWithPublicFolderRoot ResponseCode = "ErrorOperationNotAllowedWithPublicFolderRoot"
-	// ErrorParentFolderIdRequired is the EWS response code ErrorParentFolderIdRequired.
+	// ErrorParentFolderIdRequired is not used by Exchange.
 	ErrorParentFolderIdRequired ResponseCode = "ErrorParentFolderIdRequired"
-	// ErrorParentFolderNotFound is the EWS response code ErrorParentFolderNotFound.
+	// ErrorParentFolderNotFound means CreateFolder could not find the parent folder.
 	ErrorParentFolderNotFound ResponseCode = "ErrorParentFolderNotFound"
 	// ErrorPasswordChangeRequired means the calling account must change its password first.
 	ErrorPasswordChangeRequired ResponseCode = "ErrorPasswordChangeRequired"
 	// ErrorPasswordExpired means the password of the calling account has expired.
 	ErrorPasswordExpired ResponseCode = "ErrorPasswordExpired"
-	// ErrorPhoneNumberNotDialable is the EWS response code ErrorPhoneNumberNotDialable.
+	// ErrorPhoneNumberNotDialable means the telephone number is not in a dialable form.
 	ErrorPhoneNumberNotDialable ResponseCode = "ErrorPhoneNumberNotDialable"
-	// ErrorPropertyUpdate is the EWS response code ErrorPropertyUpdate.
+	// ErrorPropertyUpdate means the update failed because of invalid property values; the response names them.
 	ErrorPropertyUpdate ResponseCode = "ErrorPropertyUpdate"
-	// ErrorPromptPublishingOperationFailed is the EWS response code ErrorPromptPublishingOperationFailed.
+	// ErrorPromptPublishingOperationFailed is for Exchange's internal use only.
 	ErrorPromptPublishingOperationFailed ResponseCode = "ErrorPromptPublishingOperationFailed"
-	// ErrorPropertyValidationFailure is the EWS response code ErrorPropertyValidationFailure.
+	// ErrorPropertyValidationFailure is not used by Exchange.
 	ErrorPropertyValidationFailure ResponseCode = "ErrorPropertyValidationFailure"
-	// ErrorProxiedSubscriptionCallFailure is the EWS response code ErrorProxiedSubscriptionCallFailure.
+	// ErrorProxiedSubscriptionCallFailure means the subscription lives on another Client Access server and proxying the request there failed.
 	ErrorProxiedSubscriptionCallFailure ResponseCode = "ErrorProxiedSubscriptionCallFailure"
-	// ErrorProxyCallFailed is the EWS response code ErrorProxyCallFailed.
+	// ErrorProxyCallFailed is not used by Exchange.
 	ErrorProxyCallFailed ResponseCode = "ErrorProxyCallFailed"
-	// ErrorProxyGroupSidLimitExceeded is the EWS response code ErrorProxyGroupSidLimitExceeded.
+	// ErrorProxyGroupSidLimitExceeded means the request must be proxied to another AD site but the caller belongs to more than 3,000 groups.
 	ErrorProxyGroupSidLimitExceeded ResponseCode = "ErrorProxyGroupSidLimitExceeded"
-	// ErrorProxyRequestNotAllowed is the EWS response code ErrorProxyRequestNotAllowed.
+	// ErrorProxyRequestNotAllowed means an availability request proxied from another Client Access server was refused; usually a configuration or rights error.
 	ErrorProxyRequestNotAllowed ResponseCode = "ErrorProxyRequestNotAllowed"
 	// ErrorProxyRequestProcessingFailed means the server failed to proxy the request to the mailbox's server.
 	ErrorProxyRequestProcessingFailed ResponseCode = "ErrorProxyRequestProcessingFailed"
-	// ErrorProxyServiceDiscoveryFailed is the EWS response code ErrorProxyServiceDiscoveryFailed.
+	// ErrorProxyServiceDiscoveryFailed means the service could not tell whether to run the request locally or proxy it to another server.
 	ErrorProxyServiceDiscoveryFailed ResponseCode = "ErrorProxyServiceDiscoveryFailed"
-	// ErrorProxyTokenExpired is the EWS response code ErrorProxyTokenExpired.
+	// ErrorProxyTokenExpired is not used by Exchange.
 	ErrorProxyTokenExpired ResponseCode = "ErrorProxyTokenExpired"
-	// ErrorPublicFolderMailboxDiscoveryFailed is the EWS response code ErrorPublicFolderMailboxDiscoveryFailed.
+	// ErrorPublicFolderMailboxDiscoveryFailed means the public folder mailbox's URL could not be found; Exchange uses it internally.
 	ErrorPublicFolderMailboxDiscoveryFailed ResponseCode = "ErrorPublicFolderMailboxDiscoveryFailed"
-	// ErrorPublicFolderOperationFailed is the EWS response code ErrorPublicFolderOperationFailed.
+	// ErrorPublicFolderOperationFailed means an attempt to access a public folder failed (Exchange 2013 and later).
 	ErrorPublicFolderOperationFailed ResponseCode = "ErrorPublicFolderOperationFailed"
-	// ErrorPublicFolderRequestProcessingFailed is the EWS response code ErrorPublicFolderRequestProcessingFailed.
+	// ErrorPublicFolderRequestProcessingFailed means fetching free/busy from the public folder server failed for a recipient on a pre-2007 Exchange server.
 	ErrorPublicFolderRequestProcessingFailed ResponseCode = "ErrorPublicFolderRequestProcessingFailed"
-	// ErrorPublicFolderServerNotFound is the EWS response code ErrorPublicFolderServerNotFound.
+	// ErrorPublicFolderServerNotFound means a recipient on a pre-2007 Exchange server has no public folder server to fetch free/busy from.
 	ErrorPublicFolderServerNotFound ResponseCode = "ErrorPublicFolderServerNotFound"
-	// ErrorPublicFolderSyncException is the EWS response code ErrorPublicFolderSyncException.
+	// ErrorPublicFolderSyncException means a sync reached the primary public folder mailbox but failed on the secondary (Exchange 2013 and later).
 	ErrorPublicFolderSyncException ResponseCode = "ErrorPublicFolderSyncException"
-	// ErrorQueryFilterTooLong is the EWS response code ErrorQueryFilterTooLong.
+	// ErrorQueryFilterTooLong means the search folder's restriction has more than the 255 filter expressions EWS supports.
 	ErrorQueryFilterTooLong ResponseCode = "ErrorQueryFilterTooLong"
 	// ErrorQuotaExceeded means the mailbox is over its storage quota.
 	ErrorQuotaExceeded ResponseCode = "ErrorQuotaExceeded"
-	// ErrorReadEventsFailed is the EWS response code ErrorReadEventsFailed.
+	// ErrorReadEventsFailed means reading the events failed and the subscription was deleted; resubscribe from the last known watermark.
 	ErrorReadEventsFailed ResponseCode = "ErrorReadEventsFailed"
-	// ErrorReadReceiptNotPending is the EWS response code ErrorReadReceiptNotPending.
+	// ErrorReadReceiptNotPending means no read receipt can be suppressed: the sender asked for none, or the message is in Junk E-mail.
 	ErrorReadReceiptNotPending ResponseCode = "ErrorReadReceiptNotPending"
-	// ErrorRecurrenceEndDateTooBig is the EWS response code ErrorRecurrenceEndDateTooBig.
+	// ErrorRecurrenceEndDateTooBig means the recurrence ends after September 1, 4500.
 	ErrorRecurrenceEndDateTooBig ResponseCode = "ErrorRecurrenceEndDateTooBig"
-	// ErrorRecurrenceHasNoOccurrence is the EWS response code ErrorRecurrenceHasNoOccurrence.
+	// ErrorRecurrenceHasNoOccurrence means the recurrence has no occurrence in the given range.
 	ErrorRecurrenceHasNoOccurrence ResponseCode = "ErrorRecurrenceHasNoOccurrence"
-	// ErrorRemoveDelegatesFailed is the EWS response code ErrorRemoveDelegatesFailed.
+	// ErrorRemoveDelegatesFailed means the delegate list could not be saved after delegates were removed.
 	ErrorRemoveDelegatesFailed ResponseCode = "ErrorRemoveDelegatesFailed"
-	// ErrorRequestAborted is the EWS response code ErrorRequestAborted.
+	// ErrorRequestAborted is not used by Exchange.
 	ErrorRequestAborted ResponseCode = "ErrorRequestAborted"
-	// ErrorRequestStreamTooBig is the EWS response code ErrorRequestStreamTooBig.
+	// ErrorRequestStreamTooBig means the request body is larger than 400 KB.
 	ErrorRequestStreamTooBig ResponseCode = "ErrorRequestStreamTooBig"
-	// ErrorRequiredPropertyMissing is the EWS response code ErrorRequiredPropertyMissing.
+	// ErrorRequiredPropertyMissing means a CreateAttachment request lacks a required property; the response names it.
 	ErrorRequiredPropertyMissing ResponseCode = "ErrorRequiredPropertyMissing"
 	// ErrorResolveNamesInvalidFolderType means ResolveNames was given a folder that is not a contacts folder.
 	ErrorResolveNamesInvalidFolderType ResponseCode = "ErrorResolveNamesInvalidFolderType"
 	// ErrorResolveNamesOnlyOneContactsFolderAllowed means ResolveNames accepts only one contacts folder.
 	ErrorResolveNamesOnlyOneContactsFolderAllowed ResponseCode = "ErrorResolveNamesOnlyOneContactsFolderAllowed"
-	// ErrorResponseSchemaValidation is the EWS response code ErrorResponseSchemaValidation.
+	// ErrorResponseSchemaValidation is not used by Exchange.
 	ErrorResponseSchemaValidation ResponseCode = "ErrorResponseSchemaValidation"
-	// ErrorRestrictionTooLong is the EWS response code ErrorRestrictionTooLong.
+	// ErrorRestrictionTooLong means the restriction has more than 255 nodes.
 	ErrorRestrictionTooLong ResponseCode = "ErrorRestrictionTooLong"
-	// ErrorRestrictionTooComplex is the EWS response code ErrorRestrictionTooComplex.
+	// ErrorRestrictionTooComplex means EWS cannot evaluate the restriction.
 	ErrorRestrictionTooComplex ResponseCode = "ErrorRestrictionTooComplex"
-	// ErrorResultSetTooBig is the EWS response code ErrorResultSetTooBig.
+	// ErrorResultSetTooBig means the recipient has more calendar entries in the window than the limit of 1000; narrow the window.
 	ErrorResultSetTooBig ResponseCode = "ErrorResultSetTooBig"
 	// ErrorInvalidExchangeImpersonationHeaderData means the ExchangeImpersonation header names no user, an empty value, or is not allowed with this kind of token.
 	ErrorInvalidExchangeImpersonationHeaderData ResponseCode = "ErrorInvalidExchangeImpersonationHeaderData"
-	// ErrorSavedItemFolderNotFound is the EWS response code ErrorSavedItemFolderNotFound.
+	// ErrorSavedItemFolderNotFound means the SavedItemFolderId names no existing folder.
 	ErrorSavedItemFolderNotFound ResponseCode = "ErrorSavedItemFolderNotFound"
 	// ErrorSchemaValidation means the request does not match the EWS schema.
 	ErrorSchemaValidation ResponseCode = "ErrorSchemaValidation"
-	// ErrorSearchFolderNotInitialized is the EWS response code ErrorSearchFolderNotInitialized.
+	// ErrorSearchFolderNotInitialized means the search folder has no search criteria; set SearchParameters with UpdateFolder.
 	ErrorSearchFolderNotInitialized ResponseCode = "ErrorSearchFolderNotInitialized"
 	// ErrorSendAsDenied means the caller may not send as the named sender.
 	ErrorSendAsDenied ResponseCode = "ErrorSendAsDenied"
 	// ErrorSendMeetingCancellationsRequired means deleting a calendar item needs the SendMeetingCancellations attribute.
 	ErrorSendMeetingCancellationsRequired ResponseCode = "ErrorSendMeetingCancellationsRequired"
-	// ErrorSendMeetingInvitationsOrCancellationsRequired is the EWS response code ErrorSendMeetingInvitationsOrCancellationsRequired.
+	// ErrorSendMeetingInvitationsOrCancellationsRequired means UpdateItem on a calendar item needs the SendMeetingInvitationsOrCancellations attribute.
 	ErrorSendMeetingInvitationsOrCancellationsRequired ResponseCode = "ErrorSendMeetingInvitationsOrCancellationsRequired"
-	// ErrorSendMeetingInvitationsRequired is the EWS response code ErrorSendMeetingInvitationsRequired.
+	// ErrorSendMeetingInvitationsRequired means CreateItem for a calendar item needs the SendMeetingInvitations attribute.
 	ErrorSendMeetingInvitationsRequired ResponseCode = "ErrorSendMeetingInvitationsRequired"
-	// ErrorSentMeetingRequestUpdate is the EWS response code ErrorSentMeetingRequestUpdate.
+	// ErrorSentMeetingRequestUpdate means a sent meeting request cannot be updated; change the calendar item instead.
 	ErrorSentMeetingRequestUpdate ResponseCode = "ErrorSentMeetingRequestUpdate"
-	// ErrorSentTaskRequestUpdate is the EWS response code ErrorSentTaskRequestUpdate.
+	// ErrorSentTaskRequestUpdate means a sent task request cannot be updated.
 	ErrorSentTaskRequestUpdate ResponseCode = "ErrorSentTaskRequestUpdate"
 	// ErrorServerBusy means the server throttled the request; MessageXml BackOffMilliseconds says how long to wait.
 	ErrorServerBusy ResponseCode = "ErrorServerBusy"
-	// ErrorServiceDiscoveryFailed is the EWS response code ErrorServiceDiscoveryFailed.
+	// ErrorServiceDiscoveryFailed means the server could not find where to proxy the availability request for the recipient's forest.
 	ErrorServiceDiscoveryFailed ResponseCode = "ErrorServiceDiscoveryFailed"
 	// ErrorStaleObject means the change key is out of date: the item changed since it was read; read it again.
 	ErrorStaleObject ResponseCode = "ErrorStaleObject"
 	// ErrorSubmissionQuotaExceeded means the caller sent more messages than its submission quota allows.
 	ErrorSubmissionQuotaExceeded ResponseCode = "ErrorSubmissionQuotaExceeded"
-	// ErrorSubscriptionAccessDenied is the EWS response code ErrorSubscriptionAccessDenied.
+	// ErrorSubscriptionAccessDenied means only the account that created the subscription may use it.
 	ErrorSubscriptionAccessDenied ResponseCode = "ErrorSubscriptionAccessDenied"
-	// ErrorSubscriptionDelegateAccessNotSupported is the EWS response code ErrorSubscriptionDelegateAccessNotSupported.
+	// ErrorSubscriptionDelegateAccessNotSupported means subscribing needs ownership of the mailbox or owner access to it.
 	ErrorSubscriptionDelegateAccessNotSupported ResponseCode = "ErrorSubscriptionDelegateAccessNotSupported"
 	// ErrorSubscriptionNotFound means the subscription was not found on this server.
 	ErrorSubscriptionNotFound ResponseCode = "ErrorSubscriptionNotFound"
-	// ErrorSubscriptionUnsubscribed is the EWS response code ErrorSubscriptionUnsubscribed.
+	// ErrorSubscriptionUnsubscribed means the subscription has been unsubscribed.
 	ErrorSubscriptionUnsubscribed ResponseCode = "ErrorSubscriptionUnsubscribed"
-	// ErrorSyncFolderNotFound is the EWS response code ErrorSyncFolderNotFound.
+	// ErrorSyncFolderNotFound means SyncFolderItems could not find the folder to synchronize.
 	ErrorSyncFolderNotFound ResponseCode = "ErrorSyncFolderNotFound"
-	// ErrorTeamMailboxNotFound is the EWS response code ErrorTeamMailboxNotFound.
+	// ErrorTeamMailboxNotFound means the team mailbox was not found.
 	ErrorTeamMailboxNotFound ResponseCode = "ErrorTeamMailboxNotFound"
-	// ErrorTeamMailboxNotLinkedToSharePoint is the EWS response code ErrorTeamMailboxNotLinkedToSharePoint.
+	// ErrorTeamMailboxNotLinkedToSharePoint means the team mailbox is not linked to a SharePoint site.
 	ErrorTeamMailboxNotLinkedToSharePoint ResponseCode = "ErrorTeamMailboxNotLinkedToSharePoint"
-	// ErrorTeamMailboxUrlValidationFailed is the EWS response code ErrorTeamMailboxUrlValidationFailed.
+	// ErrorTeamMailboxUrlValidationFailed means the team mailbox's SharePoint link is not valid.
 	ErrorTeamMailboxUrlValidationFailed ResponseCode = "ErrorTeamMailboxUrlValidationFailed"
-	// ErrorTeamMailboxNotAuthorizedOwner is the EWS response code ErrorTeamMailboxNotAuthorizedOwner.
+	// ErrorTeamMailboxNotAuthorizedOwner is not used by Exchange.
 	ErrorTeamMailboxNotAuthorizedOwner ResponseCode = "ErrorTeamMailboxNotAuthorizedOwner"
-	// ErrorTeamMailboxActiveToPendingDelete is the EWS response code ErrorTeamMailboxActiveToPendingDelete.
+	// ErrorTeamMailboxActiveToPendingDelete is not used by Exchange.
 	ErrorTeamMailboxActiveToPendingDelete ResponseCode = "ErrorTeamMailboxActiveToPendingDelete"
-	// ErrorTeamMailboxFailedSendingNotifications is the EWS response code ErrorTeamMailboxFailedSendingNotifications.
+	// ErrorTeamMailboxFailedSendingNotifications means notifying the team mailbox's owners failed.
 	ErrorTeamMailboxFailedSendingNotifications ResponseCode = "ErrorTeamMailboxFailedSendingNotifications"
-	// ErrorTeamMailboxErrorUnknown is the EWS response code ErrorTeamMailboxErrorUnknown.
+	// ErrorTeamMailboxErrorUnknown means accessing the team mailbox failed for a general reason; retry later.
 	ErrorTeamMailboxErrorUnknown ResponseCode = "ErrorTeamMailboxErrorUnknown"
-	// ErrorTimeIntervalTooBig is the EWS response code ErrorTimeIntervalTooBig.
+	// ErrorTimeIntervalTooBig means the requested time window is longer than allowed (42 days by default).
 	ErrorTimeIntervalTooBig ResponseCode = "ErrorTimeIntervalTooBig"
 	// ErrorTimeoutExpired means the request timed out on the server; transient.
 	ErrorTimeoutExpired ResponseCode = "ErrorTimeoutExpired"
-	// ErrorTimeZone is the EWS response code ErrorTimeZone.
+	// ErrorTimeZone means the server met a time zone error.
 	ErrorTimeZone ResponseCode = "ErrorTimeZone"
-	// ErrorToFolderNotFound is the EWS response code ErrorToFolderNotFound.
+	// ErrorToFolderNotFound means the destination folder does not exist.
 	ErrorToFolderNotFound ResponseCode = "ErrorToFolderNotFound"
-	// ErrorTokenSerializationDenied is the EWS response code ErrorTokenSerializationDenied.
+	// ErrorTokenSerializationDenied means the caller lacks the ms-Exch-EPI-TokenSerialization right needed for token serialization.
 	ErrorTokenSerializationDenied ResponseCode = "ErrorTokenSerializationDenied"
 	// ErrorTooManyObjectsOpened means the caller has too many objects open on the store; back off.
 	ErrorTooManyObjectsOpened ResponseCode = "ErrorTooManyObjectsOpened"
-	// ErrorUpdatePropertyMismatch is the EWS response code ErrorUpdatePropertyMismatch.
+	// ErrorUpdatePropertyMismatch means a change description's property path differs from the property set in its Item or Folder.
 	ErrorUpdatePropertyMismatch ResponseCode = "ErrorUpdatePropertyMismatch"
 	// ErrorAccessingPartialCreatedUnifiedGroup is the EWS response code ErrorAccessingPartialCreatedUnifiedGroup.
 	ErrorAccessingPartialCreatedUnifiedGroup ResponseCode = "ErrorAccessingPartialCreatedUnifiedGroup"
@@ -776,19 +776,19 @@ const (
 	ErrorUnifiedGroupMailboxUpdateFailed ResponseCode = "ErrorUnifiedGroupMailboxUpdateFailed"
 	// ErrorUnifiedGroupMailboxProvisionFailed is the EWS response code ErrorUnifiedGroupMailboxProvisionFailed.
 	ErrorUnifiedGroupMailboxProvisionFailed ResponseCode = "ErrorUnifiedGroupMailboxProvisionFailed"
-	// ErrorUnifiedMessagingDialPlanNotFound is the EWS response code ErrorUnifiedMessagingDialPlanNotFound.
+	// ErrorUnifiedMessagingDialPlanNotFound means the user's dial plan is not available.
 	ErrorUnifiedMessagingDialPlanNotFound ResponseCode = "ErrorUnifiedMessagingDialPlanNotFound"
-	// ErrorUnifiedMessagingReportDataNotFound is the EWS response code ErrorUnifiedMessagingReportDataNotFound.
+	// ErrorUnifiedMessagingReportDataNotFound is for Exchange's internal use only.
 	ErrorUnifiedMessagingReportDataNotFound ResponseCode = "ErrorUnifiedMessagingReportDataNotFound"
-	// ErrorUnifiedMessagingPromptNotFound is the EWS response code ErrorUnifiedMessagingPromptNotFound.
+	// ErrorUnifiedMessagingPromptNotFound is for Exchange's internal use only.
 	ErrorUnifiedMessagingPromptNotFound ResponseCode = "ErrorUnifiedMessagingPromptNotFound"
-	// ErrorUnifiedMessagingRequestFailed is the EWS response code ErrorUnifiedMessagingRequestFailed.
+	// ErrorUnifiedMessagingRequestFailed means Unified Messaging could not find the user.
 	ErrorUnifiedMessagingRequestFailed ResponseCode = "ErrorUnifiedMessagingRequestFailed"
-	// ErrorUnifiedMessagingServerNotFound is the EWS response code ErrorUnifiedMessagingServerNotFound.
+	// ErrorUnifiedMessagingServerNotFound means no Unified Messaging server for the dial plan is available to handle the request.
 	ErrorUnifiedMessagingServerNotFound ResponseCode = "ErrorUnifiedMessagingServerNotFound"
 	// ErrorUnableToGetUserOofSettings means the server could not read the user's out-of-office settings.
 	ErrorUnableToGetUserOofSettings ResponseCode = "ErrorUnableToGetUserOofSettings"
-	// ErrorUnableToRemoveImContactFromGroup is the EWS response code ErrorUnableToRemoveImContactFromGroup.
+	// ErrorUnableToRemoveImContactFromGroup means removing the instant messaging contact from the group failed.
 	ErrorUnableToRemoveImContactFromGroup ResponseCode = "ErrorUnableToRemoveImContactFromGroup"
 	// ErrorUnsupportedSubFilter means a part of the restriction is not supported.
 	ErrorUnsupportedSubFilter ResponseCode = "ErrorUnsupportedSubFilter"
@@ -796,7 +796,7 @@ const (
 	ErrorUnsupportedCulture ResponseCode = "ErrorUnsupportedCulture"
 	// ErrorUnsupportedMapiPropertyType means the MAPI property type is not supported.
 	ErrorUnsupportedMapiPropertyType ResponseCode = "ErrorUnsupportedMapiPropertyType"
-	// ErrorUnsupportedMimeConversion is the EWS response code ErrorUnsupportedMimeConversion.
+	// ErrorUnsupportedMimeConversion means MIME content can be read or set only for posts, messages and calendar items.
 	ErrorUnsupportedMimeConversion ResponseCode = "ErrorUnsupportedMimeConversion"
 	// ErrorUnsupportedPathForQuery means a property in the restriction cannot be searched.
 	ErrorUnsupportedPathForQuery ResponseCode = "ErrorUnsupportedPathForQuery"
@@ -806,15 +806,15 @@ const (
 	ErrorUnsupportedPropertyDefinition ResponseCode = "ErrorUnsupportedPropertyDefinition"
 	// ErrorUnsupportedQueryFilter means the server does not support the restriction (query filter) in the request.
 	ErrorUnsupportedQueryFilter ResponseCode = "ErrorUnsupportedQueryFilter"
-	// ErrorUnsupportedRecurrence is the EWS response code ErrorUnsupportedRecurrence.
+	// ErrorUnsupportedRecurrence means tasks do not support this recurrence.
 	ErrorUnsupportedRecurrence ResponseCode = "ErrorUnsupportedRecurrence"
 	// ErrorUnsupportedTypeForConversion means the value cannot be converted to the property's type.
 	ErrorUnsupportedTypeForConversion ResponseCode = "ErrorUnsupportedTypeForConversion"
-	// ErrorUpdateDelegatesFailed is the EWS response code ErrorUpdateDelegatesFailed.
+	// ErrorUpdateDelegatesFailed means the delegate list could not be saved after delegates were updated.
 	ErrorUpdateDelegatesFailed ResponseCode = "ErrorUpdateDelegatesFailed"
-	// ErrorUserNotUnifiedMessagingEnabled is the EWS response code ErrorUserNotUnifiedMessagingEnabled.
+	// ErrorUserNotUnifiedMessagingEnabled means the requester is not enabled for Unified Messaging.
 	ErrorUserNotUnifiedMessagingEnabled ResponseCode = "ErrorUserNotUnifiedMessagingEnabled"
-	// ErrorVoiceMailNotImplemented is the EWS response code ErrorVoiceMailNotImplemented.
+	// ErrorVoiceMailNotImplemented is not used by Exchange.
 	ErrorVoiceMailNotImplemented ResponseCode = "ErrorVoiceMailNotImplemented"
 	// ErrorValueOutOfRange means a value in the request is outside its allowed range.
 	ErrorValueOutOfRange ResponseCode = "ErrorValueOutOfRange"
@@ -822,49 +822,49 @@ const (
 	ErrorVirusDetected ResponseCode = "ErrorVirusDetected"
 	// ErrorVirusMessageDeleted means the server deleted the message because it held a virus.
 	ErrorVirusMessageDeleted ResponseCode = "ErrorVirusMessageDeleted"
-	// ErrorWebRequestInInvalidState is the EWS response code ErrorWebRequestInInvalidState.
+	// ErrorWebRequestInInvalidState is not used by Exchange.
 	ErrorWebRequestInInvalidState ResponseCode = "ErrorWebRequestInInvalidState"
 	// ErrorWin32InteropError means an internal Windows call failed on the server.
 	ErrorWin32InteropError ResponseCode = "ErrorWin32InteropError"
-	// ErrorWorkingHoursSaveFailed is the EWS response code ErrorWorkingHoursSaveFailed.
+	// ErrorWorkingHoursSaveFailed is not used by Exchange.
 	ErrorWorkingHoursSaveFailed ResponseCode = "ErrorWorkingHoursSaveFailed"
-	// ErrorWorkingHoursXmlMalformed is the EWS response code ErrorWorkingHoursXmlMalformed.
+	// ErrorWorkingHoursXmlMalformed is not used by Exchange.
 	ErrorWorkingHoursXmlMalformed ResponseCode = "ErrorWorkingHoursXmlMalformed"
 	// ErrorWrongServerVersion means the request is valid but its RequestServerVersion does not fit the server; send the version the server expects.
 	ErrorWrongServerVersion ResponseCode = "ErrorWrongServerVersion"
 	// ErrorWrongServerVersionDelegate means the delegate's mailbox is on a server of the wrong version.
 	ErrorWrongServerVersionDelegate ResponseCode = "ErrorWrongServerVersionDelegate"
-	// ErrorMissingInformationSharingFolderId is the EWS response code ErrorMissingInformationSharingFolderId.
+	// ErrorMissingInformationSharingFolderId is never returned by Exchange.
 	ErrorMissingInformationSharingFolderId ResponseCode = "ErrorMissingInformationSharingFolderId"
 	// ErrorDuplicateSOAPHeader means the request repeats a SOAP header.
 	ErrorDuplicateSOAPHeader ResponseCode = "ErrorDuplicateSOAPHeader"
-	// ErrorSharingSynchronizationFailed is the EWS response code ErrorSharingSynchronizationFailed.
+	// ErrorSharingSynchronizationFailed means synchronizing a sharing folder failed (missing subscription, folder or user, invalid item, or remote server failure).
 	ErrorSharingSynchronizationFailed ResponseCode = "ErrorSharingSynchronizationFailed"
-	// ErrorSharingNoExternalEwsAvailable is the EWS response code ErrorSharingNoExternalEwsAvailable.
+	// ErrorSharingNoExternalEwsAvailable means Active Directory has no external EWS URL set.
 	ErrorSharingNoExternalEwsAvailable ResponseCode = "ErrorSharingNoExternalEwsAvailable"
 	// ErrorFreeBusyDLLimitReached means the distribution list has more members than free/busy lookups allow.
 	ErrorFreeBusyDLLimitReached ResponseCode = "ErrorFreeBusyDLLimitReached"
 	// ErrorInvalidGetSharingFolderRequest means a GetSharingFolder request carries both DataType and SharedFolderId, which are exclusive.
 	ErrorInvalidGetSharingFolderRequest ResponseCode = "ErrorInvalidGetSharingFolderRequest"
-	// ErrorNotAllowedExternalSharingByPolicy is the EWS response code ErrorNotAllowedExternalSharingByPolicy.
+	// ErrorNotAllowedExternalSharingByPolicy means the caller's sharing policy is off or does not allow the requested level or folder type for an external user.
 	ErrorNotAllowedExternalSharingByPolicy ResponseCode = "ErrorNotAllowedExternalSharingByPolicy"
-	// ErrorUserNotAllowedByPolicy is the EWS response code ErrorUserNotAllowedByPolicy.
+	// ErrorUserNotAllowedByPolicy means the sharing policy does not list the external user's domain.
 	ErrorUserNotAllowedByPolicy ResponseCode = "ErrorUserNotAllowedByPolicy"
-	// ErrorPermissionNotAllowedByPolicy is the EWS response code ErrorPermissionNotAllowedByPolicy.
+	// ErrorPermissionNotAllowedByPolicy means the sharing policy allows a lower permission level for the external user than was requested.
 	ErrorPermissionNotAllowedByPolicy ResponseCode = "ErrorPermissionNotAllowedByPolicy"
-	// ErrorOrganizationNotFederated is the EWS response code ErrorOrganizationNotFederated.
+	// ErrorOrganizationNotFederated means the requester's organization is not federated, so it cannot exchange sharing messages with external users.
 	ErrorOrganizationNotFederated ResponseCode = "ErrorOrganizationNotFederated"
-	// ErrorMailboxFailover is the EWS response code ErrorMailboxFailover.
+	// ErrorMailboxFailover means the mailbox could not be reached because it is failing over.
 	ErrorMailboxFailover ResponseCode = "ErrorMailboxFailover"
 	// ErrorInvalidExternalSharingInitiator means the sender of the sharing invitation did not create its sharing metadata.
 	ErrorInvalidExternalSharingInitiator ResponseCode = "ErrorInvalidExternalSharingInitiator"
-	// ErrorMessageTrackingPermanentError is the EWS response code ErrorMessageTrackingPermanentError.
+	// ErrorMessageTrackingPermanentError means the message tracking service cannot track the message.
 	ErrorMessageTrackingPermanentError ResponseCode = "ErrorMessageTrackingPermanentError"
-	// ErrorMessageTrackingTransientError is the EWS response code ErrorMessageTrackingTransientError.
+	// ErrorMessageTrackingTransientError means the message tracking service is down or busy; transient, retry later.
 	ErrorMessageTrackingTransientError ResponseCode = "ErrorMessageTrackingTransientError"
 	// ErrorMessageTrackingNoSuchDomain means message tracking found no such domain.
 	ErrorMessageTrackingNoSuchDomain ResponseCode = "ErrorMessageTrackingNoSuchDomain"
-	// ErrorUserWithoutFederatedProxyAddress is the EWS response code ErrorUserWithoutFederatedProxyAddress.
+	// ErrorUserWithoutFederatedProxyAddress means the organization has federated domains but the requester has no SMTP proxy address in any of them.
 	ErrorUserWithoutFederatedProxyAddress ResponseCode = "ErrorUserWithoutFederatedProxyAddress"
 	// ErrorInvalidOrganizationRelationshipForFreeBusy means free/busy was requested for another organization whose organization relationship has free/busy turned off.
 	ErrorInvalidOrganizationRelationshipForFreeBusy ResponseCode = "ErrorInvalidOrganizationRelationshipForFreeBusy"
@@ -876,19 +876,19 @@ const (
 	ErrorInvalidSharingData ResponseCode = "ErrorInvalidSharingData"
 	// ErrorInvalidSharingMessage means the sharing message is not valid, for example it lacks a property.
 	ErrorInvalidSharingMessage ResponseCode = "ErrorInvalidSharingMessage"
-	// ErrorNotSupportedSharingMessage is the EWS response code ErrorNotSupportedSharingMessage.
+	// ErrorNotSupportedSharingMessage means the sharing message is not supported.
 	ErrorNotSupportedSharingMessage ResponseCode = "ErrorNotSupportedSharingMessage"
 	// ErrorApplyConversationActionFailed means the conversation action could not be applied to one or more of the conversation's items.
 	ErrorApplyConversationActionFailed ResponseCode = "ErrorApplyConversationActionFailed"
 	// ErrorInboxRulesValidationError means at least one Inbox rule in the request does not validate.
 	ErrorInboxRulesValidationError ResponseCode = "ErrorInboxRulesValidationError"
-	// ErrorOutlookRuleBlobExists is the EWS response code ErrorOutlookRuleBlobExists.
+	// ErrorOutlookRuleBlobExists means another client has already accessed the Inbox rules, so EWS cannot manage them.
 	ErrorOutlookRuleBlobExists ResponseCode = "ErrorOutlookRuleBlobExists"
-	// ErrorRulesOverQuota is the EWS response code ErrorRulesOverQuota.
+	// ErrorRulesOverQuota means the user's Inbox rules exceed the rule quota.
 	ErrorRulesOverQuota ResponseCode = "ErrorRulesOverQuota"
-	// ErrorNewEventStreamConnectionOpened is the EWS response code ErrorNewEventStreamConnectionOpened.
+	// ErrorNewEventStreamConnectionOpened means a second streaming connection for the subscription opened, closing this first one.
 	ErrorNewEventStreamConnectionOpened ResponseCode = "ErrorNewEventStreamConnectionOpened"
-	// ErrorMissedNotificationEvents is the EWS response code ErrorMissedNotificationEvents.
+	// ErrorMissedNotificationEvents means notification events were missed.
 	ErrorMissedNotificationEvents ResponseCode = "ErrorMissedNotificationEvents"
 	// ErrorDuplicateLegacyDistinguishedName means Active Directory holds duplicate legacy distinguished names.
 	ErrorDuplicateLegacyDistinguishedName ResponseCode = "ErrorDuplicateLegacyDistinguishedName"
@@ -896,29 +896,29 @@ const (
 	ErrorInvalidClientAccessTokenRequest ResponseCode = "ErrorInvalidClientAccessTokenRequest"
 	// ErrorUnauthorizedClientAccessTokenRequest is the EWS response code ErrorUnauthorizedClientAccessTokenRequest.
 	ErrorUnauthorizedClientAccessTokenRequest ResponseCode = "ErrorUnauthorizedClientAccessTokenRequest"
-	// ErrorNoSpeechDetected is the EWS response code ErrorNoSpeechDetected.
+	// ErrorNoSpeechDetected is for Exchange's internal use only.
 	ErrorNoSpeechDetected ResponseCode = "ErrorNoSpeechDetected"
-	// ErrorUMServerUnavailable is the EWS response code ErrorUMServerUnavailable.
+	// ErrorUMServerUnavailable is for Exchange's internal use only.
 	ErrorUMServerUnavailable ResponseCode = "ErrorUMServerUnavailable"
-	// ErrorRecipientNotFound is the EWS response code ErrorRecipientNotFound.
+	// ErrorRecipientNotFound is for Exchange's internal use only.
 	ErrorRecipientNotFound ResponseCode = "ErrorRecipientNotFound"
-	// ErrorRecognizerNotInstalled is the EWS response code ErrorRecognizerNotInstalled.
+	// ErrorRecognizerNotInstalled is for Exchange's internal use only.
 	ErrorRecognizerNotInstalled ResponseCode = "ErrorRecognizerNotInstalled"
-	// ErrorSpeechGrammarError is the EWS response code ErrorSpeechGrammarError.
+	// ErrorSpeechGrammarError is for Exchange's internal use only.
 	ErrorSpeechGrammarError ResponseCode = "ErrorSpeechGrammarError"
 	// ErrorInvalidManagementRoleHeader means the ManagementRole SOAP header is not correct (Exchange 2013 and later).
 	ErrorInvalidManagementRoleHeader ResponseCode = "ErrorInvalidManagementRoleHeader"
-	// ErrorLocationServicesDisabled is the EWS response code ErrorLocationServicesDisabled.
+	// ErrorLocationServicesDisabled is for Exchange's internal use only.
 	ErrorLocationServicesDisabled ResponseCode = "ErrorLocationServicesDisabled"
-	// ErrorLocationServicesRequestTimedOut is the EWS response code ErrorLocationServicesRequestTimedOut.
+	// ErrorLocationServicesRequestTimedOut is for Exchange's internal use only.
 	ErrorLocationServicesRequestTimedOut ResponseCode = "ErrorLocationServicesRequestTimedOut"
-	// ErrorLocationServicesRequestFailed is the EWS response code ErrorLocationServicesRequestFailed.
+	// ErrorLocationServicesRequestFailed is for Exchange's internal use only.
 	ErrorLocationServicesRequestFailed ResponseCode = "ErrorLocationServicesRequestFailed"
-	// ErrorLocationServicesInvalidRequest is the EWS response code ErrorLocationServicesInvalidRequest.
+	// ErrorLocationServicesInvalidRequest is for Exchange's internal use only.
 	ErrorLocationServicesInvalidRequest ResponseCode = "ErrorLocationServicesInvalidRequest"
-	// ErrorWeatherServiceDisabled is the EWS response code ErrorWeatherServiceDisabled.
+	// ErrorWeatherServiceDisabled is for Exchange's internal use only.
 	ErrorWeatherServiceDisabled ResponseCode = "ErrorWeatherServiceDisabled"
-	// ErrorMailboxScopeNotAllowedWithoutQueryString is the EWS response code ErrorMailboxScopeNotAllowedWithoutQueryString.
+	// ErrorMailboxScopeNotAllowedWithoutQueryString means a scoped SearchMailboxes or FindConversation search needs a QueryString (content index search).
 	ErrorMailboxScopeNotAllowedWithoutQueryString ResponseCode = "ErrorMailboxScopeNotAllowedWithoutQueryString"
 	// ErrorArchiveMailboxSearchFailed means a search of the archive mailbox failed.
 	ErrorArchiveMailboxSearchFailed ResponseCode = "ErrorArchiveMailboxSearchFailed"
@@ -934,7 +934,7 @@ const (
 	ErrorInvalidPhotoSize ResponseCode = "ErrorInvalidPhotoSize"
 	// ErrorSearchQueryHasTooManyKeywords is the EWS response code ErrorSearchQueryHasTooManyKeywords.
 	ErrorSearchQueryHasTooManyKeywords ResponseCode = "ErrorSearchQueryHasTooManyKeywords"
-	// ErrorSearchTooManyMailboxes is the EWS response code ErrorSearchTooManyMailboxes.
+	// ErrorSearchTooManyMailboxes means SearchMailboxes names more mailboxes than allowed.
 	ErrorSearchTooManyMailboxes ResponseCode = "ErrorSearchTooManyMailboxes"
 	// ErrorInvalidRetentionTagNone means no retention tags were found for the user (Exchange 2013 and later).
 	ErrorInvalidRetentionTagNone ResponseCode = "ErrorInvalidRetentionTagNone"
@@ -950,11 +950,11 @@ const (
 	ErrorCalendarIsGroupMailboxForTentative ResponseCode = "ErrorCalendarIsGroupMailboxForTentative"
 	// ErrorCalendarIsGroupMailboxForSuppressReadReceipt is for Exchange's internal use only.
 	ErrorCalendarIsGroupMailboxForSuppressReadReceipt ResponseCode = "ErrorCalendarIsGroupMailboxForSuppressReadReceipt"
-	// ErrorOrganizationAccessBlocked is the EWS response code ErrorOrganizationAccessBlocked.
+	// ErrorOrganizationAccessBlocked means the tenant is marked for removal.
 	ErrorOrganizationAccessBlocked ResponseCode = "ErrorOrganizationAccessBlocked"
 	// ErrorInvalidLicense means the mailbox lacks the license the operation needs.
 	ErrorInvalidLicense ResponseCode = "ErrorInvalidLicense"
-	// ErrorMessagePerFolderCountReceiveQuotaExceeded is the EWS response code ErrorMessagePerFolderCountReceiveQuotaExceeded.
+	// ErrorMessagePerFolderCountReceiveQuotaExceeded means the folder has reached its per-folder message receive quota.
 	ErrorMessagePerFolderCountReceiveQuotaExceeded ResponseCode = "ErrorMessagePerFolderCountReceiveQuotaExceeded"
 	// ErrorInvalidBulkActionType is the EWS response code ErrorInvalidBulkActionType.
 	ErrorInvalidBulkActionType ResponseCode = "ErrorInvalidBulkActionType"
