@@ -56,7 +56,7 @@ const (
 	ErrorCalendarEndDateIsEarlierThanStartDate ResponseCode = "ErrorCalendarEndDateIsEarlierThanStartDate"
 	// ErrorCalendarFolderIsInvalidForCalendarView means FindItem with a CalendarView was pointed at a folder that is not a calendar folder.
 	ErrorCalendarFolderIsInvalidForCalendarView ResponseCode = "ErrorCalendarFolderIsInvalidForCalendarView"
-	// ErrorCalendarInvalidAttributeValue is not used by Exchange.
+	// ErrorCalendarInvalidAttributeValue is unused, according to Microsoft's reference.
 	ErrorCalendarInvalidAttributeValue ResponseCode = "ErrorCalendarInvalidAttributeValue"
 	// ErrorCalendarInvalidDayForTimeChangePattern means the Day, WeekendDay or Weekday values of a time change pattern are not valid.
 	ErrorCalendarInvalidDayForTimeChangePattern ResponseCode = "ErrorCalendarInvalidDayForTimeChangePattern"
@@ -64,7 +64,7 @@ const (
 	ErrorCalendarInvalidDayForWeeklyRecurrence ResponseCode = "ErrorCalendarInvalidDayForWeeklyRecurrence"
 	// ErrorCalendarInvalidPropertyState means the calendar item's recurrence data in the store is in an invalid state.
 	ErrorCalendarInvalidPropertyState ResponseCode = "ErrorCalendarInvalidPropertyState"
-	// ErrorCalendarInvalidPropertyValue is not used by Exchange.
+	// ErrorCalendarInvalidPropertyValue is unused, according to Microsoft's reference.
 	ErrorCalendarInvalidPropertyValue ResponseCode = "ErrorCalendarInvalidPropertyValue"
 	// ErrorCalendarInvalidRecurrence means the requested recurrence cannot be created.
 	ErrorCalendarInvalidRecurrence ResponseCode = "ErrorCalendarInvalidRecurrence"
@@ -152,7 +152,7 @@ const (
 	ErrorCannotUseFolderIdForItemId ResponseCode = "ErrorCannotUseFolderIdForItemId"
 	// ErrorCannotUseItemIdForFolderId means an item id was given where a folder id was expected.
 	ErrorCannotUseItemIdForFolderId ResponseCode = "ErrorCannotUseItemIdForFolderId"
-	// ErrorChangeKeyRequired means the operation needs the item's change key.
+	// ErrorChangeKeyRequired is superseded by ErrorChangeKeyRequiredForWriteOperations.
 	ErrorChangeKeyRequired ResponseCode = "ErrorChangeKeyRequired"
 	// ErrorChangeKeyRequiredForWriteOperations means a write operation needs the item's change key.
 	ErrorChangeKeyRequiredForWriteOperations ResponseCode = "ErrorChangeKeyRequiredForWriteOperations"
@@ -198,7 +198,7 @@ const (
 	ErrorDelegateValidationFailed ResponseCode = "ErrorDelegateValidationFailed"
 	// ErrorDeleteDistinguishedFolder means a distinguished folder cannot be deleted.
 	ErrorDeleteDistinguishedFolder ResponseCode = "ErrorDeleteDistinguishedFolder"
-	// ErrorDeleteItemsFailed means deleting the items failed.
+	// ErrorDeleteItemsFailed is unused, according to Microsoft's reference.
 	ErrorDeleteItemsFailed ResponseCode = "ErrorDeleteItemsFailed"
 	// ErrorDeleteUnifiedMessagingPromptFailed is for Exchange's internal use only.
 	ErrorDeleteUnifiedMessagingPromptFailed ResponseCode = "ErrorDeleteUnifiedMessagingPromptFailed"
@@ -244,7 +244,7 @@ const (
 	ErrorFolderExists ResponseCode = "ErrorFolderExists"
 	// ErrorFreeBusyGenerationFailed means free/busy information could not be produced because of an intervening failure.
 	ErrorFreeBusyGenerationFailed ResponseCode = "ErrorFreeBusyGenerationFailed"
-	// ErrorGetServerSecurityDescriptorFailed is not used by Exchange.
+	// ErrorGetServerSecurityDescriptorFailed is unused, according to Microsoft's reference.
 	ErrorGetServerSecurityDescriptorFailed ResponseCode = "ErrorGetServerSecurityDescriptorFailed"
 	// ErrorImContactLimitReached means no more instant messaging contacts can be added; the maximum is reached (Exchange 2013 and later).
 	ErrorImContactLimitReached ResponseCode = "ErrorImContactLimitReached"
@@ -300,7 +300,7 @@ const (
 	ErrorInvalidDelegateUserId ResponseCode = "ErrorInvalidDelegateUserId"
 	// ErrorInvalidExcludesRestriction means the bitmask of an Excludes restriction cannot be parsed.
 	ErrorInvalidExcludesRestriction ResponseCode = "ErrorInvalidExcludesRestriction"
-	// ErrorInvalidExpressionTypeForSubFilter is not used by Exchange.
+	// ErrorInvalidExpressionTypeForSubFilter is unused, according to Microsoft's reference.
 	ErrorInvalidExpressionTypeForSubFilter ResponseCode = "ErrorInvalidExpressionTypeForSubFilter"
 	// ErrorInvalidExtendedProperty means an extended property in the request is not valid.
 	ErrorInvalidExtendedProperty ResponseCode = "ErrorInvalidExtendedProperty"
@@ -326,13 +326,13 @@ const (
 	ErrorInvalidIdMonikerTooLong ResponseCode = "ErrorInvalidIdMonikerTooLong"
 	// ErrorInvalidIdNotAnItemAttachmentId means the id is not the id of an item attachment.
 	ErrorInvalidIdNotAnItemAttachmentId ResponseCode = "ErrorInvalidIdNotAnItemAttachmentId"
-	// ErrorInvalidIdReturnedByResolveNames means the id ResolveNames returned cannot be used here.
+	// ErrorInvalidIdReturnedByResolveNames means a contact in the mailbox is corrupt.
 	ErrorInvalidIdReturnedByResolveNames ResponseCode = "ErrorInvalidIdReturnedByResolveNames"
 	// ErrorInvalidIdStoreObjectIdTooLong means the id's store object id is longer than the server allows.
 	ErrorInvalidIdStoreObjectIdTooLong ResponseCode = "ErrorInvalidIdStoreObjectIdTooLong"
 	// ErrorInvalidIdTooManyAttachmentLevels means the attachment id nests attachments deeper than the server allows.
 	ErrorInvalidIdTooManyAttachmentLevels ResponseCode = "ErrorInvalidIdTooManyAttachmentLevels"
-	// ErrorInvalidIdXml means the id carries XML the server cannot read.
+	// ErrorInvalidIdXml is unused, according to Microsoft's reference.
 	ErrorInvalidIdXml ResponseCode = "ErrorInvalidIdXml"
 	// ErrorInvalidImContactId means the instant messaging contact id is not valid (Exchange 2013 and later).
 	ErrorInvalidImContactId ResponseCode = "ErrorInvalidImContactId"
@@ -342,7 +342,7 @@ const (
 	ErrorInvalidImGroupId ResponseCode = "ErrorInvalidImGroupId"
 	// ErrorInvalidIndexedPagingParameters means the parameters of an indexed paged view are not valid.
 	ErrorInvalidIndexedPagingParameters ResponseCode = "ErrorInvalidIndexedPagingParameters"
-	// ErrorInvalidInternetHeaderChildNodes is not used by Exchange.
+	// ErrorInvalidInternetHeaderChildNodes is unused, according to Microsoft's reference.
 	ErrorInvalidInternetHeaderChildNodes ResponseCode = "ErrorInvalidInternetHeaderChildNodes"
 	// ErrorInvalidItemForOperationArchiveItem means the item cannot be archived with ArchiveItem.
 	ErrorInvalidItemForOperationArchiveItem ResponseCode = "ErrorInvalidItemForOperationArchiveItem"
@@ -384,7 +384,7 @@ const (
 	ErrorInvalidOperation ResponseCode = "ErrorInvalidOperation"
 	// ErrorInvalidNetworkServiceContext means the Network Service account on the Client Access server failed.
 	ErrorInvalidNetworkServiceContext ResponseCode = "ErrorInvalidNetworkServiceContext"
-	// ErrorInvalidOofParameter is not used by Exchange.
+	// ErrorInvalidOofParameter is unused, according to Microsoft's reference.
 	ErrorInvalidOofParameter ResponseCode = "ErrorInvalidOofParameter"
 	// ErrorInvalidPagingMaxRows means the MaxEntriesReturned of a paged view is not valid.
 	ErrorInvalidPagingMaxRows ResponseCode = "ErrorInvalidPagingMaxRows"
@@ -414,7 +414,7 @@ const (
 	ErrorInvalidPropertySet ResponseCode = "ErrorInvalidPropertySet"
 	// ErrorInvalidPropertyUpdateSentMessage means UpdateItem tried to change a property that is fixed once a message is sent, such as IsReadReceiptRequested.
 	ErrorInvalidPropertyUpdateSentMessage ResponseCode = "ErrorInvalidPropertyUpdateSentMessage"
-	// ErrorInvalidProxySecurityContext is not used by Exchange.
+	// ErrorInvalidProxySecurityContext is unused, according to Microsoft's reference.
 	ErrorInvalidProxySecurityContext ResponseCode = "ErrorInvalidProxySecurityContext"
 	// ErrorInvalidPullSubscriptionId means GetEvents or Unsubscribe was given the id of a push subscription, not a pull subscription.
 	ErrorInvalidPullSubscriptionId ResponseCode = "ErrorInvalidPullSubscriptionId"
@@ -434,7 +434,7 @@ const (
 	ErrorInvalidReferenceItem ResponseCode = "ErrorInvalidReferenceItem"
 	// ErrorInvalidRequest means the request is not valid for the operation.
 	ErrorInvalidRequest ResponseCode = "ErrorInvalidRequest"
-	// ErrorInvalidRestriction means the restriction in the request is not valid.
+	// ErrorInvalidRestriction is unused, according to Microsoft's reference.
 	ErrorInvalidRestriction ResponseCode = "ErrorInvalidRestriction"
 	// ErrorInvalidRetentionTagTypeMismatch means the retention tag carries the wrong kind of action (Exchange 2013 and later).
 	ErrorInvalidRetentionTagTypeMismatch ResponseCode = "ErrorInvalidRetentionTagTypeMismatch"
@@ -464,11 +464,11 @@ const (
 	ErrorInvalidSIPUri ResponseCode = "ErrorInvalidSIPUri"
 	// ErrorInvalidSmtpAddress means an SMTP address in the request is not valid.
 	ErrorInvalidSmtpAddress ResponseCode = "ErrorInvalidSmtpAddress"
-	// ErrorInvalidSubfilterType is not used by Exchange.
+	// ErrorInvalidSubfilterType is unused, according to Microsoft's reference.
 	ErrorInvalidSubfilterType ResponseCode = "ErrorInvalidSubfilterType"
-	// ErrorInvalidSubfilterTypeNotAttendeeType is not used by Exchange.
+	// ErrorInvalidSubfilterTypeNotAttendeeType is unused, according to Microsoft's reference.
 	ErrorInvalidSubfilterTypeNotAttendeeType ResponseCode = "ErrorInvalidSubfilterTypeNotAttendeeType"
-	// ErrorInvalidSubfilterTypeNotRecipientType is not used by Exchange.
+	// ErrorInvalidSubfilterTypeNotRecipientType is unused, according to Microsoft's reference.
 	ErrorInvalidSubfilterTypeNotRecipientType ResponseCode = "ErrorInvalidSubfilterTypeNotRecipientType"
 	// ErrorInvalidSubscription means the subscription id is not valid.
 	ErrorInvalidSubscription ResponseCode = "ErrorInvalidSubscription"
@@ -484,7 +484,7 @@ const (
 	ErrorInvalidUserPrincipalName ResponseCode = "ErrorInvalidUserPrincipalName"
 	// ErrorInvalidUserSid means a user SID in the request is not valid.
 	ErrorInvalidUserSid ResponseCode = "ErrorInvalidUserSid"
-	// ErrorInvalidUserSidMissingUPN is not used by Exchange.
+	// ErrorInvalidUserSidMissingUPN is unused, according to Microsoft's reference.
 	ErrorInvalidUserSidMissingUPN ResponseCode = "ErrorInvalidUserSidMissingUPN"
 	// ErrorInvalidValueForProperty means a restriction compares a property with a value of the wrong kind or an unknown enumeration value.
 	ErrorInvalidValueForProperty ResponseCode = "ErrorInvalidValueForProperty"
@@ -504,9 +504,9 @@ const (
 	ErrorItemSave ResponseCode = "ErrorItemSave"
 	// ErrorItemSavePropertyError means one of the item's properties could not be saved.
 	ErrorItemSavePropertyError ResponseCode = "ErrorItemSavePropertyError"
-	// ErrorLegacyMailboxFreeBusyViewTypeNotMerged is not used by Exchange.
+	// ErrorLegacyMailboxFreeBusyViewTypeNotMerged is unused, according to Microsoft's reference.
 	ErrorLegacyMailboxFreeBusyViewTypeNotMerged ResponseCode = "ErrorLegacyMailboxFreeBusyViewTypeNotMerged"
-	// ErrorLocalServerObjectNotFound is not used by Exchange.
+	// ErrorLocalServerObjectNotFound is unused, according to Microsoft's reference.
 	ErrorLocalServerObjectNotFound ResponseCode = "ErrorLocalServerObjectNotFound"
 	// ErrorLogonAsNetworkServiceFailed means the Availability service could not log on as Network Service to proxy the request; usually a configuration error.
 	ErrorLogonAsNetworkServiceFailed ResponseCode = "ErrorLogonAsNetworkServiceFailed"
@@ -600,7 +600,7 @@ const (
 	ErrorNonPrimarySmtpAddress ResponseCode = "ErrorNonPrimarySmtpAddress"
 	// ErrorNoPropertyTagForCustomProperties means a custom-range MAPI property (0x8000 and up) was named by tag; name it with PropertySetId instead.
 	ErrorNoPropertyTagForCustomProperties ResponseCode = "ErrorNoPropertyTagForCustomProperties"
-	// ErrorNoPublicFolderReplicaAvailable means no replica of the public folder is available.
+	// ErrorNoPublicFolderReplicaAvailable is unused, according to Microsoft's reference.
 	ErrorNoPublicFolderReplicaAvailable ResponseCode = "ErrorNoPublicFolderReplicaAvailable"
 	// ErrorNoPublicFolderServerAvailable means no public folder server is available or the caller has no home public folder server.
 	ErrorNoPublicFolderServerAvailable ResponseCode = "ErrorNoPublicFolderServerAvailable"
@@ -618,7 +618,7 @@ const (
 	ErrorOccurrenceTimeSpanTooBig ResponseCode = "ErrorOccurrenceTimeSpanTooBig"
 	// ErrorOperationNotAllowedWithPublicFolderRoot means the operation does not apply to the public folder root.
 	ErrorOperationNotAllowedWithPublicFolderRoot ResponseCode = "ErrorOperationNotAllowedWithPublicFolderRoot"
-	// ErrorParentFolderIdRequired is not used by Exchange.
+	// ErrorParentFolderIdRequired is unused, according to Microsoft's reference.
 	ErrorParentFolderIdRequired ResponseCode = "ErrorParentFolderIdRequired"
 	// ErrorParentFolderNotFound means CreateFolder could not find the parent folder.
 	ErrorParentFolderNotFound ResponseCode = "ErrorParentFolderNotFound"
@@ -632,11 +632,11 @@ const (
 	ErrorPropertyUpdate ResponseCode = "ErrorPropertyUpdate"
 	// ErrorPromptPublishingOperationFailed is for Exchange's internal use only.
 	ErrorPromptPublishingOperationFailed ResponseCode = "ErrorPromptPublishingOperationFailed"
-	// ErrorPropertyValidationFailure is not used by Exchange.
+	// ErrorPropertyValidationFailure is unused, according to Microsoft's reference.
 	ErrorPropertyValidationFailure ResponseCode = "ErrorPropertyValidationFailure"
 	// ErrorProxiedSubscriptionCallFailure means the subscription lives on another Client Access server and proxying the request there failed.
 	ErrorProxiedSubscriptionCallFailure ResponseCode = "ErrorProxiedSubscriptionCallFailure"
-	// ErrorProxyCallFailed is not used by Exchange.
+	// ErrorProxyCallFailed is unused, according to Microsoft's reference.
 	ErrorProxyCallFailed ResponseCode = "ErrorProxyCallFailed"
 	// ErrorProxyGroupSidLimitExceeded means the request must be proxied to another AD site but the caller belongs to more than 3,000 groups.
 	ErrorProxyGroupSidLimitExceeded ResponseCode = "ErrorProxyGroupSidLimitExceeded"
@@ -646,7 +646,7 @@ const (
 	ErrorProxyRequestProcessingFailed ResponseCode = "ErrorProxyRequestProcessingFailed"
 	// ErrorProxyServiceDiscoveryFailed means the service could not tell whether to run the request locally or proxy it to another server.
 	ErrorProxyServiceDiscoveryFailed ResponseCode = "ErrorProxyServiceDiscoveryFailed"
-	// ErrorProxyTokenExpired is not used by Exchange.
+	// ErrorProxyTokenExpired is unused, according to Microsoft's reference.
 	ErrorProxyTokenExpired ResponseCode = "ErrorProxyTokenExpired"
 	// ErrorPublicFolderMailboxDiscoveryFailed means the public folder mailbox's URL could not be found; Exchange uses it internally.
 	ErrorPublicFolderMailboxDiscoveryFailed ResponseCode = "ErrorPublicFolderMailboxDiscoveryFailed"
@@ -672,7 +672,7 @@ const (
 	ErrorRecurrenceHasNoOccurrence ResponseCode = "ErrorRecurrenceHasNoOccurrence"
 	// ErrorRemoveDelegatesFailed means the delegate list could not be saved after delegates were removed.
 	ErrorRemoveDelegatesFailed ResponseCode = "ErrorRemoveDelegatesFailed"
-	// ErrorRequestAborted is not used by Exchange.
+	// ErrorRequestAborted is unused, according to Microsoft's reference.
 	ErrorRequestAborted ResponseCode = "ErrorRequestAborted"
 	// ErrorRequestStreamTooBig means the request body is larger than 400 KB.
 	ErrorRequestStreamTooBig ResponseCode = "ErrorRequestStreamTooBig"
@@ -682,7 +682,7 @@ const (
 	ErrorResolveNamesInvalidFolderType ResponseCode = "ErrorResolveNamesInvalidFolderType"
 	// ErrorResolveNamesOnlyOneContactsFolderAllowed means ResolveNames accepts only one contacts folder.
 	ErrorResolveNamesOnlyOneContactsFolderAllowed ResponseCode = "ErrorResolveNamesOnlyOneContactsFolderAllowed"
-	// ErrorResponseSchemaValidation is not used by Exchange.
+	// ErrorResponseSchemaValidation is unused, according to Microsoft's reference.
 	ErrorResponseSchemaValidation ResponseCode = "ErrorResponseSchemaValidation"
 	// ErrorRestrictionTooLong means the restriction has more than 255 nodes.
 	ErrorRestrictionTooLong ResponseCode = "ErrorRestrictionTooLong"
@@ -734,9 +734,9 @@ const (
 	ErrorTeamMailboxNotLinkedToSharePoint ResponseCode = "ErrorTeamMailboxNotLinkedToSharePoint"
 	// ErrorTeamMailboxUrlValidationFailed means the team mailbox's SharePoint link is not valid.
 	ErrorTeamMailboxUrlValidationFailed ResponseCode = "ErrorTeamMailboxUrlValidationFailed"
-	// ErrorTeamMailboxNotAuthorizedOwner is not used by Exchange.
+	// ErrorTeamMailboxNotAuthorizedOwner is unused, according to Microsoft's reference.
 	ErrorTeamMailboxNotAuthorizedOwner ResponseCode = "ErrorTeamMailboxNotAuthorizedOwner"
-	// ErrorTeamMailboxActiveToPendingDelete is not used by Exchange.
+	// ErrorTeamMailboxActiveToPendingDelete is unused, according to Microsoft's reference.
 	ErrorTeamMailboxActiveToPendingDelete ResponseCode = "ErrorTeamMailboxActiveToPendingDelete"
 	// ErrorTeamMailboxFailedSendingNotifications means notifying the team mailbox's owners failed.
 	ErrorTeamMailboxFailedSendingNotifications ResponseCode = "ErrorTeamMailboxFailedSendingNotifications"
@@ -786,11 +786,11 @@ const (
 	ErrorUnifiedMessagingRequestFailed ResponseCode = "ErrorUnifiedMessagingRequestFailed"
 	// ErrorUnifiedMessagingServerNotFound means no Unified Messaging server for the dial plan is available to handle the request.
 	ErrorUnifiedMessagingServerNotFound ResponseCode = "ErrorUnifiedMessagingServerNotFound"
-	// ErrorUnableToGetUserOofSettings means the server could not read the user's out-of-office settings.
+	// ErrorUnableToGetUserOofSettings is unused, according to Microsoft's reference.
 	ErrorUnableToGetUserOofSettings ResponseCode = "ErrorUnableToGetUserOofSettings"
 	// ErrorUnableToRemoveImContactFromGroup means removing the instant messaging contact from the group failed.
 	ErrorUnableToRemoveImContactFromGroup ResponseCode = "ErrorUnableToRemoveImContactFromGroup"
-	// ErrorUnsupportedSubFilter means a part of the restriction is not supported.
+	// ErrorUnsupportedSubFilter is unused, according to Microsoft's reference.
 	ErrorUnsupportedSubFilter ResponseCode = "ErrorUnsupportedSubFilter"
 	// ErrorUnsupportedCulture means the requested culture is not supported.
 	ErrorUnsupportedCulture ResponseCode = "ErrorUnsupportedCulture"
@@ -802,7 +802,7 @@ const (
 	ErrorUnsupportedPathForQuery ResponseCode = "ErrorUnsupportedPathForQuery"
 	// ErrorUnsupportedPathForSortGroup means a property in the sort or grouping cannot be used.
 	ErrorUnsupportedPathForSortGroup ResponseCode = "ErrorUnsupportedPathForSortGroup"
-	// ErrorUnsupportedPropertyDefinition means the property definition is not supported.
+	// ErrorUnsupportedPropertyDefinition is unused, according to Microsoft's reference.
 	ErrorUnsupportedPropertyDefinition ResponseCode = "ErrorUnsupportedPropertyDefinition"
 	// ErrorUnsupportedQueryFilter means the server does not support the restriction (query filter) in the request.
 	ErrorUnsupportedQueryFilter ResponseCode = "ErrorUnsupportedQueryFilter"
@@ -814,7 +814,7 @@ const (
 	ErrorUpdateDelegatesFailed ResponseCode = "ErrorUpdateDelegatesFailed"
 	// ErrorUserNotUnifiedMessagingEnabled means the requester is not enabled for Unified Messaging.
 	ErrorUserNotUnifiedMessagingEnabled ResponseCode = "ErrorUserNotUnifiedMessagingEnabled"
-	// ErrorVoiceMailNotImplemented is not used by Exchange.
+	// ErrorVoiceMailNotImplemented is unused, according to Microsoft's reference.
 	ErrorVoiceMailNotImplemented ResponseCode = "ErrorVoiceMailNotImplemented"
 	// ErrorValueOutOfRange means a value in the request is outside its allowed range.
 	ErrorValueOutOfRange ResponseCode = "ErrorValueOutOfRange"
@@ -822,19 +822,19 @@ const (
 	ErrorVirusDetected ResponseCode = "ErrorVirusDetected"
 	// ErrorVirusMessageDeleted means the server deleted the message because it held a virus.
 	ErrorVirusMessageDeleted ResponseCode = "ErrorVirusMessageDeleted"
-	// ErrorWebRequestInInvalidState is not used by Exchange.
+	// ErrorWebRequestInInvalidState is unused, according to Microsoft's reference.
 	ErrorWebRequestInInvalidState ResponseCode = "ErrorWebRequestInInvalidState"
 	// ErrorWin32InteropError means an internal Windows call failed on the server.
 	ErrorWin32InteropError ResponseCode = "ErrorWin32InteropError"
-	// ErrorWorkingHoursSaveFailed is not used by Exchange.
+	// ErrorWorkingHoursSaveFailed is unused, according to Microsoft's reference.
 	ErrorWorkingHoursSaveFailed ResponseCode = "ErrorWorkingHoursSaveFailed"
-	// ErrorWorkingHoursXmlMalformed is not used by Exchange.
+	// ErrorWorkingHoursXmlMalformed is unused, according to Microsoft's reference.
 	ErrorWorkingHoursXmlMalformed ResponseCode = "ErrorWorkingHoursXmlMalformed"
 	// ErrorWrongServerVersion means the request is valid but its RequestServerVersion does not fit the server; send the version the server expects.
 	ErrorWrongServerVersion ResponseCode = "ErrorWrongServerVersion"
 	// ErrorWrongServerVersionDelegate means the delegate's mailbox is on a server of the wrong version.
 	ErrorWrongServerVersionDelegate ResponseCode = "ErrorWrongServerVersionDelegate"
-	// ErrorMissingInformationSharingFolderId is never returned by Exchange.
+	// ErrorMissingInformationSharingFolderId is never returned, according to Microsoft's reference.
 	ErrorMissingInformationSharingFolderId ResponseCode = "ErrorMissingInformationSharingFolderId"
 	// ErrorDuplicateSOAPHeader means the request repeats a SOAP header.
 	ErrorDuplicateSOAPHeader ResponseCode = "ErrorDuplicateSOAPHeader"
