@@ -42,6 +42,7 @@ func (c ResponseCode) Transient() bool {
 		ErrorNotEnoughMemory,
 		ErrorExceededConnectionCount,
 		ErrorTooManyObjectsOpened,
+		ErrorInsufficientResources,
 		ErrorImpersonationFailed:
 		return true
 	}
