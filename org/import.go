@@ -20,6 +20,9 @@ type ImportedRow struct {
 	Note    string // what happened, e.g. "filled UPN, SID" or "duplicate of line 4"
 }
 
+// nilOrgReason says why nothing can be added to a nil *Organization.
+const nilOrgReason = "organization is nil; add users to an organization read from the store (or a new one)"
+
 // RowError is one rejected input row.
 type RowError struct {
 	Line   int    // CSV line (1-based), or position in the AddUsers slice (1-based)
@@ -54,8 +57,15 @@ func (r ImportResult) String() string {
 // AddUsers adds users to o, merging duplicates (see [ImportResult]). Each
 // user's address, UPN and SID are checked; bad ones are rejected with their
 // 1-based position in users as Line. Fields are trimmed; new users keep
-// their ImpersonateBy and Sync.
+// their ImpersonateBy and Sync. On a nil o every user is rejected.
 func (o *Organization) AddUsers(users []User) ImportResult {
+	if o == nil {
+		var res ImportResult
+		for i, u := range users {
+			res.Rejected = append(res.Rejected, RowError{Line: i + 1, Value: u.PrimarySMTP, Reason: nilOrgReason})
+		}
+		return res
+	}
 	im := newImporter(o, len(users))
 	for i, u := range users {
 		im.add(i+1, u, u.PrimarySMTP)
@@ -79,6 +89,12 @@ func (o *Organization) AddUsers(users []User) ImportResult {
 // (empty, or without an address column; o is then unchanged) or when reading
 // fails part-way (the rows read before are imported and listed).
 func (o *Organization) ImportCSV(r io.Reader) (ImportResult, error) {
+	if o == nil {
+		return ImportResult{}, errors.New("org: ImportCSV: " + nilOrgReason)
+	}
+	if r == nil {
+		return ImportResult{}, errors.New("org: ImportCSV: reader is nil; pass the CSV file to read")
+	}
 	br, err := utf8Input(r)
 	if err != nil {
 		return ImportResult{}, err

@@ -162,8 +162,12 @@ func (o *Organization) Clone() *Organization {
 }
 
 // UserByAddress returns the index of the user whose primary SMTP address
-// matches addr (case-insensitive, internationalised domains normalised), or -1.
+// matches addr (case-insensitive, internationalised domains normalised), or -1
+// (also for a nil o).
 func (o *Organization) UserByAddress(addr string) int {
+	if o == nil {
+		return -1
+	}
 	key := AddressKey(addr)
 	for i := range o.Users {
 		if AddressKey(o.Users[i].PrimarySMTP) == key {

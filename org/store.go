@@ -68,7 +68,14 @@ type lockedModifier interface {
 // store's lock) and a pure function of the organization it is given (it may
 // run more than once). An error from change aborts without saving and is
 // returned as is. Modify keeps the ID and Version; it returns the saved copy.
+// A nil store or change is an error, not a panic.
 func Modify(ctx context.Context, s Store, id string, change func(*Organization) error) (*Organization, error) {
+	if isNilStore(s) {
+		return nil, errors.New("org: Modify: store is nil; pass the store the organization was saved in (NewMemoryStore or OpenFileStore)")
+	}
+	if change == nil {
+		return nil, errors.New("org: Modify: change is nil; pass a function that edits the organization")
+	}
 	guarded := func(o *Organization) error {
 		version := o.Version
 		if err := change(o); err != nil {
@@ -105,6 +112,20 @@ func Modify(ctx context.Context, s Store, id string, change func(*Organization) 
 		}
 	}
 	return nil, fmt.Errorf("org: gave up after %d conflicting updates: %w", MaxModifyAttempts, err)
+}
+
+// isNilStore reports whether s is nil or one of our stores as a nil pointer
+// (a typed nil inside the interface), which would panic on first use.
+func isNilStore(s Store) bool {
+	switch s := s.(type) {
+	case nil:
+		return true
+	case *MemoryStore:
+		return s == nil
+	case *FileStore:
+		return s == nil
+	}
+	return false
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

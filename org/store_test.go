@@ -351,3 +351,47 @@ func TestOpenFileStoreConcurrently(t *testing.T) {
 		t.Errorf("OpenFileStore(other key) after concurrent creation = %v, want ErrWrongKey", err)
 	}
 }
+
+// TestNilArgumentsAreErrors: a nil store, change or organization handed to an
+// exported func of org is reported as an error that says what is nil, never
+// a nil-pointer panic.
+func TestNilArgumentsAreErrors(t *testing.T) {
+	ctx := context.Background()
+	edit := func(o *org.Organization) error { o.Name = "x"; return nil }
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"Modify nil store", func() error { _, err := org.Modify(ctx, nil, "abc", edit); return err }, "org: Modify: store is nil"},
+		{"Modify nil *MemoryStore", func() error { _, err := org.Modify(ctx, (*org.MemoryStore)(nil), "abc", edit); return err }, "org: Modify: store is nil"},
+		{"Modify nil *FileStore", func() error { _, err := org.Modify(ctx, (*org.FileStore)(nil), "abc", edit); return err }, "org: Modify: store is nil"},
+		{"Modify nil change", func() error { _, err := org.Modify(ctx, org.NewMemoryStore(), "abc", nil); return err }, "org: Modify: change is nil"},
+		{"Validate nil", func() error { return (*org.Organization)(nil).Validate() }, "org: Validate: organization is nil"},
+		{"ImportCSV nil organization", func() error {
+			_, err := (*org.Organization)(nil).ImportCSV(strings.NewReader("a@example.com\n"))
+			return err
+		}, "org: ImportCSV: organization is nil"},
+		{"ImportCSV nil reader", func() error { _, err := (&org.Organization{}).ImportCSV(nil); return err }, "org: ImportCSV: reader is nil"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("%s = %v, want an error starting %q", tt.name, err, tt.want)
+			}
+		})
+	}
+
+	var nilOrg *org.Organization
+	if got := nilOrg.UserByAddress("a@example.com"); got != -1 {
+		t.Errorf("nil.UserByAddress() = %d, want -1", got)
+	}
+	if got := nilOrg.Warnings(); got != nil {
+		t.Errorf("nil.Warnings() = %v, want nil", got)
+	}
+	res := nilOrg.AddUsers([]org.User{{PrimarySMTP: "a@example.com"}})
+	if len(res.Rejected) != 1 || len(res.Added) != 0 || !strings.Contains(res.Rejected[0].Reason, "organization is nil") {
+		t.Errorf("nil.AddUsers(1 user) = %+v, want the user rejected because the organization is nil", res)
+	}
+}

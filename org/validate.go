@@ -141,7 +141,12 @@ func (c *checker) result() error {
 // Users whose address is outside [Organization.Domains] are a warning, not an
 // error (see [Organization.Warnings]): Exchange may accept more domains than
 // the admin listed, and the check against the server is the real test.
+//
+// A nil o is an error, not a panic.
 func (o *Organization) Validate() error {
+	if o == nil {
+		return errors.New("org: Validate: organization is nil")
+	}
 	c := o.check()
 	return c.result()
 }
@@ -150,7 +155,11 @@ func (o *Organization) Validate() error {
 // organization's domains, an identity preference that falls back, app-only
 // OAuth against a host that is not Exchange Online, the Exchange Online EWS
 // retirement timeline, a certificate about to expire, an empty user list.
+// A nil o has none.
 func (o *Organization) Warnings() []FieldError {
+	if o == nil {
+		return nil
+	}
 	return o.check().warnings
 }
 
