@@ -244,9 +244,12 @@ func (c EmailConfiguration) check(ch *checker) {
 		} else {
 			checkAccountLogon(ch, c.AccountLogon)
 		}
-		if c.Password.IsZero() {
+		switch {
+		case c.Password.IsZero():
 			ch.fail(FieldPassword, "is empty.", "Enter the service account's password.", nil)
-		} else {
+		case blankSecret(c.Password):
+			ch.fail(FieldPassword, "contains only spaces.", "Enter the service account's password.", nil)
+		default:
 			checkPasswordSpaces(ch, c.Password)
 		}
 		if online {
@@ -414,6 +417,11 @@ func hasControl(s string) bool {
 	return false
 }
 
+// blankSecret reports whether s is set but holds only white space, which no
+// server accepts as a password or client secret: it is a paste or typing
+// mistake to report like a missing value.
+func blankSecret(s Secret) bool { return !s.IsZero() && strings.TrimSpace(s.Reveal()) == "" }
+
 func checkPasswordSpaces(ch *checker, s Secret) {
 	v := s.Reveal()
 	if v != strings.TrimSpace(v) {
@@ -468,6 +476,10 @@ func (c EmailConfiguration) checkAppOnly(ch *checker) {
 	switch {
 	case c.ClientSecret.IsZero() && !hasCert:
 		ch.fail(FieldClientSecret, "is empty and no certificate is set.", "Enter a client secret, or a certificate and its private key, from the app registration's Certificates & secrets page.", nil)
+	case blankSecret(c.ClientSecret) && !hasCert:
+		ch.fail(FieldClientSecret, "contains only spaces and no certificate is set.", "Enter a client secret, or a certificate and its private key, from the app registration's Certificates & secrets page.", nil)
+	case blankSecret(c.ClientSecret) && hasCert:
+		ch.fail(FieldClientSecret, "contains only spaces and a certificate is set.", "Clear the client secret field to use the certificate.", nil)
 	case !c.ClientSecret.IsZero() && hasCert:
 		ch.fail(FieldClientSecret, "is set together with a certificate.", "Keep one: either the client secret or the certificate and private key.", nil)
 	case hasCert:

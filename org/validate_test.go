@@ -88,6 +88,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"nothing filled", func(o *org.Organization) { *o = org.Organization{} },
 			[]string{org.FieldName, org.FieldEWSURL, org.FieldAccountLogon, org.FieldPassword}},
 		{"missing password", func(o *org.Organization) { o.Email.Password = org.Secret{} }, []string{org.FieldPassword}},
+		{"whitespace-only password", func(o *org.Organization) { o.Email.Password = org.NewSecret("   ") }, []string{org.FieldPassword}},
+		{"tab and newline password", func(o *org.Organization) { o.Email.Password = org.NewSecret("\t\r\n") }, []string{org.FieldPassword}},
 		{"logon without domain", func(o *org.Organization) { o.Email.AccountLogon = "svc-sync" }, []string{org.FieldAccountLogon}},
 		{"logon two backslashes", func(o *org.Organization) { o.Email.AccountLogon = `A\B\c` }, []string{org.FieldAccountLogon}},
 		{"logon bad upn", func(o *org.Organization) { o.Email.AccountLogon = "svc@" }, []string{org.FieldAccountLogon}},
@@ -199,6 +201,12 @@ func TestValidateAppOnly(t *testing.T) {
 		{"tenant domain ok", func(c *org.EmailConfiguration) { c.TenantID = "contoso.onmicrosoft.com" }, nil},
 		{"nothing", func(c *org.EmailConfiguration) { *c = org.EmailConfiguration{AccessType: org.OnlineAppOnly} },
 			[]string{org.FieldEWSURL, org.FieldTenantID, org.FieldClientID, org.FieldClientSecret}},
+		{"whitespace-only secret", func(c *org.EmailConfiguration) { c.ClientSecret = org.NewSecret("   ") },
+			[]string{org.FieldClientSecret}},
+		{"whitespace-only secret and certificate", func(c *org.EmailConfiguration) {
+			c.ClientSecret = org.NewSecret(" ")
+			c.CertificatePEM, c.PrivateKey = certPEM, org.NewSecret(keyPEM)
+		}, []string{org.FieldClientSecret}},
 		{"bad ids", func(c *org.EmailConfiguration) { c.TenantID = "not a tenant"; c.ClientID = "123" },
 			[]string{org.FieldTenantID, org.FieldClientID}},
 		{"certificate ok", func(c *org.EmailConfiguration) {
