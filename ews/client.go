@@ -43,6 +43,11 @@ type clientConfig struct {
 	logger           *slog.Logger
 	trace            io.Writer
 	userAgent        string
+	// writesTraced is set when the base transport is net/http's, which
+	// reports through httptrace whether a request was written; the send
+	// layer then knows for sure whether a failed request may have reached
+	// the server.
+	writesTraced bool
 }
 
 // DefaultMaxResponseBytes is the response body limit of a Client without

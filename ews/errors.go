@@ -2,6 +2,8 @@ package ews
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -352,7 +354,24 @@ func (e *TransportError) Transient() bool {
 	if errors.As(e.Err, &te) {
 		return false
 	}
+	// An untrusted, expired or misnamed certificate stays so until an
+	// administrator acts.
+	if certificateProblem(e.Err) {
+		return false
+	}
 	return !errors.Is(e.Err, context.Canceled)
+}
+
+// certificateProblem reports whether err is a failed verification of the
+// server's TLS certificate.
+func certificateProblem(err error) bool {
+	var (
+		cv       *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &cv) || errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }
 
 // IsTransient reports whether err is a condition that usually clears by

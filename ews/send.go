@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -76,6 +78,14 @@ func impersonatedAttr(o *callOptions) string {
 // attempt sends payload once and interprets the answer.
 func (c *Client) attempt(ctx context.Context, op *operation, o *callOptions, payload []byte, n int) (*soapResponse, error) {
 	start := time.Now()
+	// Whether any request headers reached the wire decides whether a
+	// failed request may have been acted on (and so must not be repeated
+	// blindly). A TLS handshake that fails, like a dial that fails, writes
+	// nothing.
+	var wrote atomic.Bool
+	if c.cfg.writesTraced {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }})
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpointStr, bytes.NewReader(payload))
 	if err != nil {
 		return nil, fmt.Errorf("ews: %s: %w", op.name, err)
@@ -95,7 +105,11 @@ func (c *Client) attempt(ctx context.Context, op *operation, o *callOptions, pay
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.logRequest(ctx, op, o, n, 0, start, err)
-		return nil, &TransportError{Operation: op.name, MaybeSent: !dialFailed(err), Err: err, callerDone: ctx.Err() != nil}
+		maybeSent := !dialFailed(err)
+		if c.cfg.writesTraced {
+			maybeSent = wrote.Load()
+		}
+		return nil, &TransportError{Operation: op.name, MaybeSent: maybeSent, Err: err, callerDone: ctx.Err() != nil}
 	}
 	defer resp.Body.Close()
 	data, err := readBody(resp, c.cfg.maxResponseBytes)

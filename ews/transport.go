@@ -42,6 +42,9 @@ func (c *clientConfig) buildHTTPClient() (*http.Client, error) {
 			}
 		}
 		rt = t
+		// net/http's own transport reports through httptrace whether a
+		// request's headers reached the wire; a custom RoundTripper may not.
+		c.writesTraced = true
 	}
 	if c.trace != nil {
 		max := c.maxResponseBytes
