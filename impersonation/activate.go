@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sccsync/scc/org"
@@ -69,7 +70,7 @@ type ActivationReport struct {
 // the check's (a [*StopError]) or the store's; the report is returned
 // whenever the check ran.
 func Activate(ctx context.Context, store org.Store, orgID string, opts ...Option) (*ActivationReport, error) {
-	o, err := load(ctx, store, orgID)
+	o, err := load(ctx, "Activate", store, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func Activate(ctx context.Context, store org.Store, orgID string, opts ...Option
 // ActivatedAt). Users that are not activated, failed, or active with the
 // current fingerprint are not checked and count as Skipped.
 func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (*ActivationReport, error) {
-	o, err := load(ctx, store, orgID)
+	o, err := load(ctx, "Renew", store, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -113,9 +114,19 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 	return record(ctx, store, o, sel, opts)
 }
 
-func load(ctx context.Context, store org.Store, orgID string) (*org.Organization, error) {
+// load reads the organization for the exported func fn (Activate, Renew).
+func load(ctx context.Context, fn string, store org.Store, orgID string) (*org.Organization, error) {
 	if store == nil {
-		return nil, errors.New("impersonation: store is nil")
+		return nil, fmt.Errorf("impersonation: %s: store is nil; pass the store the organization was saved in", fn)
+	}
+	if strings.TrimSpace(orgID) == "" {
+		// A caller that built an Organization and never saved it, or saved
+		// it and dropped the returned copy, has no ID: say so rather than
+		// `organization not found: ""`. Still matches org.ErrNotFound.
+		return nil, &wrappedError{
+			msg: "impersonation: " + fn + ": empty organization ID; save the organization with store.Create first and pass the ID it returns",
+			err: org.ErrNotFound,
+		}
 	}
 	o, err := store.Get(ctx, orgID)
 	if err != nil {
@@ -270,3 +281,13 @@ func applyOutcome(st *org.SyncState, res Result, fp string, now time.Time) outco
 	st.CheckedAt, st.ConfigFingerprint = now, fp
 	return kind
 }
+
+// wrappedError is an error with its own complete message that still
+// matches err with errors.Is and errors.As.
+type wrappedError struct {
+	msg string
+	err error
+}
+
+func (e *wrappedError) Error() string { return e.msg }
+func (e *wrappedError) Unwrap() error { return e.err }

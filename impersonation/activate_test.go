@@ -206,6 +206,35 @@ func TestActivateStopped(t *testing.T) {
 	}
 }
 
+// TestActivateBadArguments: an empty organization ID (an organization never
+// saved, or whose returned ID was dropped) and a nil store are reported as
+// what they are and what to do, naming the func that was called.
+func TestActivateBadArguments(t *testing.T) {
+	ctx := context.Background()
+	store := org.NewMemoryStore()
+	for _, fn := range []struct {
+		name string
+		call func(context.Context, org.Store, string, ...Option) (*ActivationReport, error)
+	}{{"Activate", Activate}, {"Renew", Renew}} {
+		t.Run(fn.name, func(t *testing.T) {
+			for _, id := range []string{"", "  "} {
+				_, err := fn.call(ctx, store, id)
+				want := "impersonation: " + fn.name + ": empty organization ID; save the organization with store.Create first and pass the ID it returns"
+				if err == nil || err.Error() != want {
+					t.Errorf("%s(store, %q) error = %v, want %q", fn.name, id, err, want)
+				}
+				if !errors.Is(err, org.ErrNotFound) {
+					t.Errorf("%s(store, %q) error = %v, want it to match org.ErrNotFound", fn.name, id, err)
+				}
+			}
+			_, err := fn.call(ctx, nil, "abc")
+			if want := "impersonation: " + fn.name + ": store is nil"; err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("%s(nil, \"abc\") error = %v, want it to start %q", fn.name, err, want)
+			}
+		})
+	}
+}
+
 // racingStore is a real org.Store that lets another writer save just
 // before the first Update, so that Update fails with org.ErrConflict and
 // the activation must re-read and re-apply. Embedding only the Store
