@@ -410,6 +410,29 @@ func (s *Server) logonKeys(logon string) []string {
 	return []string{"dom:" + strings.ToLower(s.cfg.netbios) + `\` + logon}
 }
 
+// accountKeys returns every key an account registered as logon answers to.
+// In the server's own domain DOMAIN\user and the UPN user@dnsdomain name the
+// same Active Directory account (the UPN suffix being the domain's DNS name),
+// so such an account gets both keys; DOMAIN\user of another domain and a UPN
+// with another suffix keep their one key.
+func (s *Server) accountKeys(logon string) []string {
+	keys := s.logonKeys(logon)
+	k := keys[0]
+	dom := "dom:" + strings.ToLower(s.cfg.netbios) + `\`
+	upnSuffix := "@" + s.cfg.dnsDomain
+	switch {
+	case strings.HasPrefix(k, dom):
+		if user := k[len(dom):]; !strings.ContainsAny(user, `@\`) {
+			keys = append(keys, "upn:"+user+upnSuffix)
+		}
+	case strings.HasPrefix(k, "upn:") && strings.HasSuffix(k, upnSuffix):
+		if user := strings.TrimSuffix(k[len("upn:"):], upnSuffix); !strings.ContainsAny(user, `@\`) {
+			keys = append(keys, dom+user)
+		}
+	}
+	return keys
+}
+
 // findAccountLocked finds the account for a presented user and domain (as
 // NTLM carries them; Basic logons are split the same way). Callers hold mu.
 func (s *Server) findAccountLocked(user, domain string) *account {
@@ -427,14 +450,29 @@ func (s *Server) findAccountLocked(user, domain string) *account {
 
 // AddServiceAccount adds an account without mailbox that logs on with a
 // password and may impersonate mailboxes as grant says. logon is DOMAIN\user,
-// user@domain or user (then in the server's domain).
+// user@domain or user (then in the server's domain); names are not case
+// sensitive.
+//
+// As in Active Directory, an account of the server's own domain (see
+// [WithDomain]) answers to both of its names, over Basic and NTLM alike:
+// an account registered as CONTOSO\svc-sync also logs on as
+// svc-sync@contoso.example, and the other way round; the DNS name also works
+// as the domain (contoso.example\svc-sync). An account of another domain
+// answers only to the form it was registered with (a UPN such as
+// svc@fabrikam.example on a contoso server stays UPN-only). Either
+// form names the account in [Server.SetGrant], [Server.SetPassword],
+// [Server.Unlock] and [Server.Locked]; failed logons in any form count
+// towards one lockout threshold and appear in [Stats].FailedLogons under
+// logon as registered here, lowercased. Registering a second account under
+// either name of an existing one (service account or mailbox owner) fails
+// with [ErrDuplicate].
 func (s *Server) AddServiceAccount(logon, password string, grant Grant) error {
 	if strings.TrimSpace(logon) == "" || password == "" {
 		return fmt.Errorf("%w: AddServiceAccount: logon and password are required", ErrInvalid)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := s.logonKeys(logon)
+	keys := s.accountKeys(logon)
 	for _, k := range keys {
 		if _, dup := s.dir.accounts[k]; dup {
 			return fmt.Errorf("%w: AddServiceAccount: logon %s", ErrDuplicate, logon)

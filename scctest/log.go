@@ -65,8 +65,12 @@ type Stats struct {
 	Faults map[ews.ResponseCode]int
 	// ResponseCodes counts response messages per code (including NoError).
 	ResponseCodes map[ews.ResponseCode]int
-	// FailedLogons counts refused Basic/NTLM/Bearer logons per account
-	// ("bearer" for unknown tokens).
+	// FailedLogons counts refused Basic/NTLM/Bearer logons per account,
+	// keyed by the account's logon as registered (AddServiceAccount's
+	// logon, a mailbox owner's UPN), lowercased, whichever of its names the
+	// client used; a name no account answers to is keyed as presented,
+	// lowercased (DOMAIN\user or user@domain), and unknown bearer tokens
+	// as "bearer".
 	FailedLogons map[string]int
 	// Dropped counts connections closed by DropConnection faults.
 	Dropped int
