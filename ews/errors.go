@@ -470,7 +470,7 @@ func writeMessageXML(b *strings.Builder, x MessageXML) {
 func codeHint(c ResponseCode) string {
 	switch c {
 	case ErrorImpersonateUserDenied:
-		return "the service account may not impersonate this mailbox: grant the ApplicationImpersonation role (on-premises) or check the app's full_access_as_app permission and application access policy / RBAC scope (Exchange Online)"
+		return "this mailbox is outside what the service account may impersonate: on-premises, add it to the management scope of the account's ApplicationImpersonation role assignment; Exchange Online, check the app's application access policy or RBAC for Applications scope"
 	case ErrorImpersonationDenied:
 		return "the service account may not use Exchange Impersonation at all: assign it the ApplicationImpersonation role"
 	case ErrorImpersonationFailed:

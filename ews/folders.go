@@ -121,8 +121,9 @@ func parseGetFolder(soap *soapResponse, want int) (*GetFolderResponse, error) {
 	return resp, nil
 }
 
-// Folder gets one folder with the Default shape (display name, counts,
-// folder class). The error is the request's error or the folder's
+// Folder gets one folder with the Default shape (id, display name, total,
+// child folder and unread counts; Exchange's Default shape does not include
+// the folder class). The error is the request's error or the folder's
 // *ResponseError, so one check covers both:
 //
 //	inbox, err := c.With(ews.Impersonate(ews.PrimarySmtpAddress(addr))).
