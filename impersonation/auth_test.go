@@ -3,6 +3,7 @@ package impersonation
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -176,5 +177,94 @@ func TestCheckDelegatedToken(t *testing.T) {
 	assertOneResultPerUser(t, rep, users)
 	if rep.Counts[StatusError] != 1 || rep.Counts[StatusNotChecked] != 2 || !strings.Contains(rep.Stopped.Remediation, "app-only token") {
 		t.Errorf("counts = %v, stop = %+v; want 1 error, 2 not-checked and the app-only advice", rep.Counts, rep.Stopped)
+	}
+}
+
+// TestCheckNoAcceptableAuthScheme: a server that offers only Basic over
+// plain http:// gets no credentials at all (scc sends no password with
+// Basic over http, and NTLM starts no handshake with a server that does not
+// offer it). The stop must say what the server offers and what to change in
+// the Email Configuration or on the server, must not claim a failed logon,
+// and must not name library options.
+func TestCheckNoAcceptableAuthScheme(t *testing.T) {
+	srv := scctest.NewServer(t, scctest.WithAuth(scctest.AuthBasic))
+	if err := srv.AddServiceAccount(testLogon, testPassword, scctest.ImpersonateAll()); err != nil {
+		t.Fatal(err)
+	}
+	users := []org.User{{PrimarySMTP: "anna@contoso.example"}}
+	if _, err := srv.AddMailbox(scctest.Mailbox{PrimarySMTP: users[0].PrimarySMTP}); err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []org.AuthMethod{org.AuthNegotiate, org.AuthNTLM} {
+		t.Run(method.String(), func(t *testing.T) {
+			cfg := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: testLogon, Password: org.NewSecret(testPassword),
+				EWSURL: srv.EWSURL(), AuthMethod: method, AllowInsecureHTTP: true}
+			rep, err := CheckUsers(context.Background(), cfg, users, WithEWSOptions(ews.WithHTTPClient(srv.Client())))
+			var ae *ews.AuthError
+			if !errors.As(err, &ae) || rep.Stopped == nil {
+				t.Fatalf("CheckUsers() = %+v, %v; want a stop wrapping *ews.AuthError", rep.Stopped, err)
+			}
+			if rep.Stopped.Status != StatusAuthFailed {
+				t.Errorf("Stopped.Status = %s, want %s", rep.Stopped.Status, StatusAuthFailed)
+			}
+			text := err.Error() + "\n" + rep.Stopped.Reason + "\n" + rep.Stopped.Remediation + "\n" + rep.Preflight.Message
+			for _, want := range []string{"only Basic", "http://", "https://", "-WindowsAuthentication $true", "no failed logon"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("stop text does not contain %q:\n%s", want, text)
+				}
+			}
+			// No failed logon claimed, the password not blamed, no
+			// library option named.
+			for _, bad := range []string{"saw one failed logon", "rejected the", "auth option", "check the service account's logon", "and Password"} {
+				if strings.Contains(text, bad) {
+					t.Errorf("stop text contains %q:\n%s", bad, text)
+				}
+			}
+			if m := libraryOption.FindString(text); m != "" {
+				t.Errorf("stop text names the library option %q:\n%s", m, text)
+			}
+			if n := len(srv.Stats().FailedLogons); n != 0 {
+				t.Errorf("server counted failed logons %v, want none", srv.Stats().FailedLogons)
+			}
+			assertOneResultPerUser(t, rep, users)
+		})
+	}
+}
+
+// libraryOption matches an ews or impersonation option name (WithNTLM,
+// ews.WithBasicAuth, WithEWSOptions), which an admin cannot act on.
+var libraryOption = regexp.MustCompile(`\bWith[A-Z]\w*`)
+
+// TestCheckAuthSchemeFix: the remediation for a 401 the server never
+// checked names what it offers and what to change.
+func TestCheckAuthSchemeFix(t *testing.T) {
+	tests := []struct {
+		name    string
+		tried   string
+		offered []string
+		https   bool
+		appOnly bool
+		want    []string
+	}{
+		{"basic only over http", "NTLM", []string{"Basic"}, false, false, []string{"only Basic", "https://", "-WindowsAuthentication $true"}},
+		{"basic only over https", "NTLM", []string{"Basic"}, true, false, []string{"set Authentication Method to Basic", "-WindowsAuthentication $true"}},
+		{"ntlm only, basic tried", "Basic", []string{"Negotiate", "NTLM"}, true, false, []string{"does not accept Basic", "Authentication Method to NTLM", "-BasicAuthentication $true"}},
+		{"bearer only", "NTLM", []string{"Bearer"}, true, false, []string{"only OAuth", "app-only OAuth"}},
+		{"app-only without token", "", []string{"Bearer"}, true, true, []string{"No access token was sent"}},
+		{"app-only on premises", "Bearer", []string{"NTLM"}, true, true, []string{"does not accept OAuth", "outlook.office365.com"}},
+		{"nothing usable", "NTLM", []string{"Digest"}, true, false, []string{"only Digest", "-WindowsAuthentication $true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := authSchemeFix(tt.tried, tt.offered, tt.https, tt.appOnly)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("authSchemeFix(%q, %v, https=%v, appOnly=%v) = %q, want it to contain %q", tt.tried, tt.offered, tt.https, tt.appOnly, got, w)
+				}
+			}
+			if m := libraryOption.FindString(got); m != "" {
+				t.Errorf("authSchemeFix(%q, %v) = %q names the library option %q", tt.tried, tt.offered, got, m)
+			}
+		})
 	}
 }

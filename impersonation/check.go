@@ -72,8 +72,10 @@ func Check(ctx context.Context, o *org.Organization, opts ...Option) (*Report, e
 //     endpoint, TLS and credentials. A 401 stops the check before any
 //     impersonated request, so a wrong password costs exactly one failed
 //     logon instead of one per user (which would lock the account out of
-//     Active Directory). HTTP 403 (EWS blocked) and network or TLS failures
-//     stop it too.
+//     Active Directory). A 401 for which the server checked no credentials
+//     (it offers no scheme the configuration can use) stops it with a
+//     reason naming the offered schemes and the setting to change. HTTP 403
+//     (EWS blocked) and network or TLS failures stop it too.
 //  3. For each user, concurrently (see [WithConcurrency]): GetFolder of the
 //     inbox, impersonating the user's configured identity
 //     (org.User.ImpersonationIdentity) with X-AnchorMailbox set to the

@@ -250,7 +250,65 @@ func faultMessage(fe *ews.FaultError) string {
 }
 
 // authMessage describes a 401 without secrets (the ews error never holds
-// one).
+// one) and without naming ews options: it tells credentials the server
+// rejected apart from a 401 where the server never checked any.
 func authMessage(ae *ews.AuthError) string {
-	return ae.Error()
+	var s string
+	switch {
+	case ae.Scheme == "":
+		s = fmt.Sprintf("HTTP 401 to %s: no credentials were sent; the server offers %s", ae.Operation, offeredText(ae.Offered))
+	case !credentialsTried(ae):
+		s = fmt.Sprintf("HTTP 401 to %s: the server does not accept %s, it offers %s, so no credentials were checked", ae.Operation, ae.Scheme, offeredText(ae.Offered))
+	default:
+		s = fmt.Sprintf("HTTP 401 to %s: the server rejected the %s credentials", ae.Operation, ae.Scheme)
+		if len(ae.Offered) > 0 {
+			s += " (it offers " + offeredText(ae.Offered) + ")"
+		}
+	}
+	if ae.Diagnostics != "" {
+		s += " (x-ms-diagnostics: " + ae.Diagnostics + ")"
+	}
+	return s
+}
+
+// credentialsTried reports whether the server can have checked credentials
+// before answering a 401: some were configured (Scheme is set) and the
+// server offers their scheme, or named none at all (then it is unknown, so
+// assume it did). When the server does not offer the scheme, nothing it
+// checks was sent: the NTLM client starts no handshake with a server that
+// offers neither NTLM nor Negotiate, and IIS ignores an Authorization header
+// of a scheme that is not enabled, so no failed logon is counted.
+func credentialsTried(ae *ews.AuthError) bool {
+	switch {
+	case ae.Scheme == "":
+		return false
+	case len(ae.Offered) == 0:
+		return true
+	case strings.EqualFold(ae.Scheme, "NTLM"):
+		return offers(ae.Offered, "NTLM", "Negotiate")
+	}
+	return offers(ae.Offered, ae.Scheme)
+}
+
+// offers reports whether offered holds any of names (case-insensitive).
+func offers(offered []string, names ...string) bool {
+	for _, o := range offered {
+		for _, n := range names {
+			if strings.EqualFold(o, n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// offeredText lists the schemes of a WWW-Authenticate offer for a message.
+func offeredText(offered []string) string {
+	switch len(offered) {
+	case 0:
+		return "no authentication scheme"
+	case 1:
+		return "only " + offered[0]
+	}
+	return strings.Join(offered, ", ")
 }

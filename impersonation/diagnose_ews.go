@@ -166,9 +166,12 @@ func (g *diagnoser) stepAuthSchemes(context.Context) Step {
 		g.method, g.d.AuthMethod = org.AuthNTLM, "NTLM"
 	case basic && strings.EqualFold(g.u.Scheme, "https"):
 		g.method, g.d.AuthMethod = org.AuthBasic, "Basic"
+	case basic:
+		return stepFail(fmt.Sprintf("the server offers only %s, and scc refuses Basic over http:// (the password would cross the network in clear text)", offered),
+			authSchemeFix("NTLM", g.offered, false, false))
 	default:
 		return stepFail(fmt.Sprintf("the server offers %s, none of which a service account with a password can use here", offered),
-			"Enable Windows (NTLM) authentication on the EWS virtual directory ("+vdir+" -WindowsAuthentication $true), or Basic over https://.")
+			authSchemeFix("NTLM", g.offered, strings.EqualFold(g.u.Scheme, "https"), false))
 	}
 	return stepPass(fmt.Sprintf("negotiated %s; the server offers %s", g.d.AuthMethod, offered))
 }
@@ -200,18 +203,25 @@ func (g *diagnoser) stepLogon(ctx context.Context) Step {
 		}
 		return stepPass(fmt.Sprintf("Exchange accepted the logon of %s", who))
 	case errors.As(err, &ae):
-		detail := fmt.Sprintf("credentials rejected: Exchange answered HTTP 401 to the %s logon of %s", ae.Scheme, g.h.serviceAccount)
-		if ae.Scheme == "" {
-			detail = fmt.Sprintf("no credentials were sent for %s, and Exchange answered HTTP 401", g.h.serviceAccount)
-		}
+		diag := ""
 		if ae.Diagnostics != "" {
-			detail += " (x-ms-diagnostics: " + ae.Diagnostics + ")"
+			diag = " (x-ms-diagnostics: " + ae.Diagnostics + ")"
 		}
-		st := stepFail(detail+"; nothing more was sent, so this diagnosis cost the account one failed logon", remediation(StatusAuthFailed, "", g.h))
-		if ae.Scheme == "" && g.h.appOnly {
-			st.Fix = "Exchange Online app-only access needs an access token: pass a token source for the application (WithEWSOptions(ews.WithTokenSource(...)), client-credentials flow with scope https://outlook.office365.com/.default)."
+		if !credentialsTried(ae) {
+			// Nothing the server checks was sent: no failed logon, and
+			// the fix is the method or the server's settings.
+			detail := fmt.Sprintf("no credentials were sent for %s, and Exchange answered HTTP 401 offering %s%s; no failed logon was counted", g.h.serviceAccount, offeredText(ae.Offered), diag)
+			if ae.Scheme != "" {
+				detail = fmt.Sprintf("Exchange does not accept the %s logon of %s: it answered HTTP 401 offering %s%s, so no credentials were checked and no failed logon was counted", ae.Scheme, g.h.serviceAccount, offeredText(ae.Offered), diag)
+			}
+			st := stepFail(detail, authSchemeFix(ae.Scheme, ae.Offered, strings.EqualFold(g.u.Scheme, "https"), g.h.appOnly))
+			if ae.Scheme == "" && g.h.appOnly {
+				st.Fix = "Exchange Online app-only access needs an access token: pass a token source for the application (WithEWSOptions(ews.WithTokenSource(...)), client-credentials flow with scope https://outlook.office365.com/.default)."
+			}
+			return st
 		}
-		return st
+		detail := fmt.Sprintf("credentials rejected: Exchange answered HTTP 401 to the %s logon of %s%s", ae.Scheme, g.h.serviceAccount, diag)
+		return stepFail(detail+"; nothing more was sent, so this diagnosis cost the account one failed logon", remediation(StatusAuthFailed, "", g.h))
 	case errors.As(err, &he) && he.StatusCode == http.StatusForbidden:
 		st := stepFail(fmt.Sprintf("Exchange accepted the logon of %s but refused EWS with HTTP 403: EWS is disabled or blocked by policy for the service account or the organization", who), g.policyFix(true))
 		return st

@@ -325,6 +325,30 @@ func TestDiagnoseEWSFailures(t *testing.T) {
 	}
 }
 
+// TestDiagnoseBasicOnlyOverHTTP: Negotiate automatically against a plain
+// http:// server that offers only Basic. The auth-schemes step says why
+// Basic cannot be used (scc refuses it over http://) and what to change,
+// and nothing is sent that could count as a failed logon.
+func TestDiagnoseBasicOnlyOverHTTP(t *testing.T) {
+	srv := scctest.NewServer(t, scctest.WithAuth(scctest.AuthBasic))
+	if err := srv.AddServiceAccount(diagLogon, diagPassword, scctest.ImpersonateAll()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.AddMailbox(scctest.Mailbox{PrimarySMTP: diagAlice}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: diagLogon, Password: org.NewSecret(diagPassword),
+		EWSURL: srv.EWSURL(), AuthMethod: org.AuthNegotiate, AllowInsecureHTTP: true}
+	d := mustDiagnose(t, cfg, diagAlice, WithHTTPClient(srv.Client()))
+	st := assertFailsAt(t, d, StepAuthSchemes, "", "https://", "-WindowsAuthentication $true")
+	if !strings.Contains(st.Detail, "only Basic") || !strings.Contains(st.Detail, "http://") {
+		t.Errorf("auth-schemes detail = %q, want it to say the server offers only Basic, refused over http://", st.Detail)
+	}
+	if n := failedLogons(srv); n != 0 {
+		t.Errorf("the server saw %d failed logons, want 0", n)
+	}
+}
+
 func TestDiagnoseWrongPasswordNeverLocksOut(t *testing.T) {
 	// With a lockout threshold of 2, even two diagnoses in a row must not
 	// lock the account: each costs one failed logon.
@@ -871,6 +895,23 @@ func TestDiagnoseTokenSourceFails(t *testing.T) {
 	}
 	if n := srv.Stats().Requests; n != 1 {
 		t.Errorf("the server saw %d requests, want only the unauthenticated probe", n)
+	}
+}
+
+// TestDiagnoseAppOnlyWithoutToken: app-only access without a token source
+// sends no credentials, so the logon step must not claim a failed logon.
+func TestDiagnoseAppOnlyWithoutToken(t *testing.T) {
+	srv := scctest.NewTLSServer(t, scctest.WithVersion(scctest.ExchangeOnline))
+	_, port, _ := net.SplitHostPort(srv.Listener().Addr().String())
+	cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, TenantID: "contoso.onmicrosoft.com", ClientID: diagAppID,
+		ClientSecret: org.NewSecret(diagSecret), EWSURL: "https://outlook.office365.com:" + port + "/EWS/Exchange.asmx"}
+	d := mustDiagnose(t, cfg, diagAlice,
+		WithResolver(fakeResolver{"outlook.office365.com": {"127.0.0.1"}}),
+		WithInsecureSkipVerify(),
+		withDiagnoseClock(func() time.Time { return time.Date(2026, time.November, 20, 12, 0, 0, 0, time.UTC) }))
+	st := assertFailsAt(t, d, StepLogon, "", "access token")
+	if strings.Contains(st.Detail, "cost the account one failed logon") || !strings.Contains(st.Detail, "no credentials were sent") {
+		t.Errorf("logon detail = %q, want it to say no credentials were sent and claim no failed logon", st.Detail)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -161,6 +162,16 @@ func (r *run) preflight(ctx context.Context) bool {
 	switch a.status {
 	case StatusAuthFailed:
 		st.Reason = "preflight: Exchange rejected the service account's credentials (HTTP 401); no user was checked, so the account saw one failed logon: " + a.message
+		var ae *ews.AuthError
+		if errors.As(a.err, &ae) && !credentialsTried(ae) {
+			// Nothing the server checks was sent: no failed logon, and
+			// the fix is in the configuration or on the server, not in
+			// the password.
+			st.Reason = "preflight: " + authNotTriedReason(ae, r.https(), r.base.appOnly) + "; no user was checked"
+			st.Remediation = authSchemeFix(ae.Scheme, ae.Offered, r.https(), r.base.appOnly)
+			r.setStop(st, a.cause())
+			return false
+		}
 	case StatusBlockedByPolicy:
 		st.Reason = "preflight: Exchange refused EWS for the service account (HTTP 403): " + a.message
 	case StatusNetworkError:
@@ -173,6 +184,26 @@ func (r *run) preflight(ctx context.Context) bool {
 	st.Remediation = r.remediationFor(a, "")
 	r.setStop(st, a.cause())
 	return false
+}
+
+// https reports whether the EWS URL is https://.
+func (r *run) https() bool {
+	u, err := url.Parse(r.cfg.EWSURL)
+	return err == nil && strings.EqualFold(u.Scheme, "https")
+}
+
+// authNotTriedReason says why a 401 came although the server checked no
+// credentials (see credentialsTried), so no failed logon was counted.
+func authNotTriedReason(ae *ews.AuthError, https, appOnly bool) string {
+	switch {
+	case ae.Scheme != "" && !https && offers(ae.Offered, "Basic") && !offers(ae.Offered, "NTLM", "Negotiate", "Bearer"):
+		return fmt.Sprintf("Exchange offers only Basic authentication, which scc refuses over http:// (the password would cross the network in clear text), and does not accept %s, so no credentials were checked and no failed logon was counted", ae.Scheme)
+	case ae.Scheme == "" && appOnly:
+		return "no access token was sent, and Exchange answered HTTP 401"
+	case ae.Scheme == "":
+		return "no credentials were sent, and Exchange answered HTTP 401"
+	}
+	return fmt.Sprintf("Exchange does not accept %s authentication (it offers %s), so no credentials were checked and no failed logon was counted", ae.Scheme, offeredText(ae.Offered))
 }
 
 // cause is the error a stop caused by a unwraps to.

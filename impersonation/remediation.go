@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/org"
 )
 
 // Microsoft guidance the remediations below rely on (checked November 2026):
@@ -128,6 +129,39 @@ func remediation(st Status, code ews.ResponseCode, h hints) string {
 		return fmt.Sprintf("Exchange answered %s; see the message and https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/responsecode.", code)
 	}
 	return ""
+}
+
+// ewsVdirCmd names the EWS virtual directory in Exchange Management Shell
+// commands.
+const ewsVdirCmd = `Set-WebServicesVirtualDirectory -Identity "<server>\EWS (Default Web Site)"`
+
+// authSchemeFix says what to change when a 401 came without the server
+// checking any credentials (see credentialsTried): tried is the scheme the
+// client used ("" for none), offered the server's schemes, https whether the
+// EWS URL is https://. It names the Email Configuration's fields and the
+// server's settings, never library options.
+func authSchemeFix(tried string, offered []string, https, appOnly bool) string {
+	ntlm := offers(offered, "NTLM", "Negotiate")
+	basic := offers(offered, "Basic")
+	bearer := offers(offered, "Bearer")
+	enableNTLM := "enable Windows Authentication (NTLM) on the EWS virtual directory: " + ewsVdirCmd + " -WindowsAuthentication $true; then iisreset"
+	switch {
+	case appOnly && tried == "":
+		return "No access token was sent: the program running the check must supply the application's access tokens (client-credentials flow with scope https://outlook.office365.com/.default, from the Tenant ID, Client ID and secret or certificate)."
+	case appOnly && !bearer:
+		return fmt.Sprintf("The server does not accept OAuth access tokens (it offers %s): app-only OAuth for EWS exists only in Exchange Online. Set the EWS URL to https://outlook.office365.com/EWS/Exchange.asmx, or for an on-premises server choose Microsoft Exchange Impersonation with a service account as the %s.", offeredText(offered), org.FieldAccessType)
+	case appOnly:
+		return remediation(StatusAuthFailed, "", hints{appOnly: true})
+	case ntlm:
+		return fmt.Sprintf("The server does not accept Basic; it offers %s: set %s to NTLM (or Negotiate automatically), or enable Basic authentication on the EWS virtual directory: %s -BasicAuthentication $true; then iisreset.", offeredText(offered), org.FieldAuthMethod, ewsVdirCmd)
+	case basic && !https:
+		return fmt.Sprintf("The server offers only Basic, which scc refuses over http:// because the password would cross the network in clear text: use an https:// EWS URL (with %s Negotiate automatically or Basic), or %s.", org.FieldAuthMethod, enableNTLM)
+	case basic:
+		return fmt.Sprintf("The server offers only Basic: set %s to Basic (or Negotiate automatically), or %s.", org.FieldAuthMethod, enableNTLM)
+	case bearer:
+		return fmt.Sprintf("The server accepts only OAuth access tokens (Bearer), as Exchange Online does, so a service account password cannot log on: choose Exchange Online app-only OAuth as the %s. %s", org.FieldAccessType, ewsOnlineRetirement)
+	}
+	return fmt.Sprintf("The server offers %s, none of which a service account with a password can use: %s, or allow Basic over an https:// EWS URL.", offeredText(offered), enableNTLM)
 }
 
 // psQuote quotes a value for PowerShell when it needs it.

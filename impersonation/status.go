@@ -12,9 +12,12 @@ const (
 	// Impersonation at all (ErrorImpersonationDenied). Every user would
 	// fail, so the check stops at the first one.
 	StatusImpersonationDenied Status = "impersonation-denied"
-	// StatusAuthFailed: Exchange rejected the service account's
-	// credentials (HTTP 401). The check stops so that a wrong password is
-	// not repeated until Active Directory locks the account out.
+	// StatusAuthFailed: Exchange answered HTTP 401: it rejected the
+	// service account's credentials, or it offers no authentication scheme
+	// the configuration can use (for example only Basic over http://, which
+	// scc refuses), so none were checked; the stop's Reason and Remediation
+	// tell the two apart. The check stops so that a wrong password is not
+	// repeated until Active Directory locks the account out.
 	StatusAuthFailed Status = "auth-failed"
 	// StatusBlockedByPolicy: Exchange answered HTTP 403: EWS is disabled
 	// for the tenant, the mailbox or the application (Exchange Online
