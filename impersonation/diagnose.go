@@ -385,7 +385,9 @@ func withDiagnoseClock(now func() time.Time) DiagnoseOption {
 //
 // A failed step is not an error: the error is non-nil only for unusable
 // options (with a nil Diagnosis) or when ctx ends (with the partial
-// diagnosis, the running step failed as cancelled). Failures are retried
+// diagnosis, the running step failed as cancelled; the error starts
+// "impersonation: diagnose:" and matches ctx's error and cause with
+// errors.Is). Failures are retried
 // only when transient (throttling, a dropped connection), never after a
 // 401.
 func Diagnose(ctx context.Context, cfg org.EmailConfiguration, mailbox string, opts ...DiagnoseOption) (*Diagnosis, error) {
@@ -536,9 +538,19 @@ func (g *diagnoser) run(ctx context.Context) (*Diagnosis, error) {
 	}
 	g.d.Duration = time.Since(begin)
 	if cause != nil {
-		return g.d, cause
+		return g.d, cancelledError(stopped.Name, cause, ctx.Err())
 	}
 	return g.d, nil
+}
+
+// cancelledError is Diagnose's error when ctx ended during step: it names
+// the package and the step, and matches both the context's cause and its
+// error (context.Canceled or context.DeadlineExceeded) with errors.Is.
+func cancelledError(step StepName, cause, ctxErr error) error {
+	if ctxErr == nil || errors.Is(cause, ctxErr) {
+		return fmt.Errorf("impersonation: diagnose: cancelled during the %s step; run the diagnosis again: %w", step.Title(), cause)
+	}
+	return fmt.Errorf("impersonation: diagnose: cancelled during the %s step; run the diagnosis again: %w (%w)", step.Title(), cause, ctxErr)
 }
 
 // close ends the TLS step's connection and the authenticated client's

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -679,7 +680,19 @@ func TestDiagnoseCancelled(t *testing.T) {
 	if err == nil || d == nil {
 		t.Fatalf("Diagnose(cancelled) = %v, %v; want a diagnosis and an error", d, err)
 	}
+	if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "impersonation: diagnose: ") {
+		t.Errorf("Diagnose(cancelled) error = %q, want it to start \"impersonation: diagnose: \" and match context.Canceled", err)
+	}
 	assertFailsAt(t, d, StepConfiguration, "", "again")
+
+	// A cause given with the cancellation is kept next to context.Canceled.
+	why := errors.New("admin closed the window")
+	ctx, cancelCause := context.WithCancelCause(context.Background())
+	cancelCause(why)
+	_, err = Diagnose(ctx, f.cfg, diagAlice, f.opts...)
+	if !errors.Is(err, why) || !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "impersonation: diagnose: ") {
+		t.Errorf("Diagnose(cancelled with a cause) error = %q, want it to match the cause and context.Canceled", err)
+	}
 	if n := f.srv.Stats().Requests; n != 0 {
 		t.Errorf("the server saw %d requests after cancellation, want 0", n)
 	}
