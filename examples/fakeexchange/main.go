@@ -1,9 +1,23 @@
 // Command fakeexchange serves the scctest fake Exchange server for non-Go
-// clients and manual tries. It prints one line "EWS endpoint: <URL>" and
-// serves until interrupted (SIGINT or SIGTERM), then shuts down cleanly.
+// clients and manual tries. Its first (and only) line on stdout is
+//
+//	EWS endpoint: <URL>
+//
+// which scripts may parse. After it, stderr tells a human how to use the
+// fake: the service account's logon names and password (the demo default
+// "Passw0rd!" is printed; a -password you chose is not echoed), the auth
+// schemes offered, the mailboxes and which of them the service account may
+// not impersonate, and "Ctrl-C to stop". It serves until SIGINT or SIGTERM,
+// then shuts down cleanly, prints "fakeexchange: stopped" on stderr and
+// exits with status 0.
 //
 //	go run ./examples/fakeexchange -auth ntlm -service 'CONTOSO\svc' -password pw \
 //	    -mailboxes alice@contoso.example,bob@contoso.example -deny bob@contoso.example
+//
+// The fake is the Windows domain CONTOSO (DNS contoso.example). As in Active
+// Directory, a service account of that domain answers to both of its names,
+// CONTOSO\user and user@contoso.example, whichever -service gives; a UPN of
+// another domain is that one logon only.
 //
 // Flags:
 //
@@ -23,7 +37,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,11 +61,24 @@ func main() {
 	}
 }
 
+// The fake's Windows domain.
+const (
+	netbiosDomain = "CONTOSO"
+	dnsDomain     = "contoso.example"
+)
+
+// defaultPassword is the demo password, printed on stderr unless -password
+// replaces it.
+const defaultPassword = "Passw0rd!"
+
 type options struct {
 	addr, auth, service, password, mailboxes, deny, seed, version string
 	users, lockout                                                int
 	latency                                                       time.Duration
 	tls                                                           bool
+	// passwordGiven is set when -password was on the command line: the
+	// password is then the user's and is not echoed.
+	passwordGiven bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -59,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "listen address")
 	fs.StringVar(&o.auth, "auth", "ntlm,basic", "auth schemes: basic, ntlm, bearer (comma-separated)")
 	fs.StringVar(&o.service, "service", `CONTOSO\svc-sync`, "service account logon")
-	fs.StringVar(&o.password, "password", "Passw0rd!", "service account password (and bearer token)")
+	fs.StringVar(&o.password, "password", defaultPassword, "service account password (and bearer token)")
 	fs.StringVar(&o.mailboxes, "mailboxes", "", "comma-separated mailbox addresses")
 	fs.IntVar(&o.users, "users", 0, "generate N mailboxes userN@contoso.example")
 	fs.StringVar(&o.deny, "deny", "", "comma-separated mailboxes outside the impersonation scope")
@@ -74,6 +103,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "password" {
+			o.passwordGiven = true
+		}
+	})
 	return o, nil
 }
 
@@ -87,8 +121,16 @@ func splitList(s string) []string {
 	return out
 }
 
+// fakeSetup is the server setup builds and what the usage block reports.
+type fakeSetup struct {
+	srv     *scctest.Server
+	schemes []scctest.AuthScheme
+	denied  []string // -deny, as given
+	seeded  []string // service account logons from -seed
+}
+
 // setup builds the server from the options.
-func setup(o options) (*scctest.Server, error) {
+func setup(o options) (*fakeSetup, error) {
 	var schemes []scctest.AuthScheme
 	for _, a := range splitList(o.auth) {
 		switch strings.ToLower(a) {
@@ -111,13 +153,14 @@ func setup(o options) (*scctest.Server, error) {
 	if ver < 0 {
 		return nil, fmt.Errorf("-version %q: want Exchange2019, Exchange2016, Exchange2013SP1, Exchange2010SP3 or ExchangeOnline", o.version)
 	}
-	s, err := scctest.New(scctest.WithAuth(schemes...), scctest.WithVersion(ver), scctest.WithLockout(o.lockout))
+	s, err := scctest.New(scctest.WithAuth(schemes...), scctest.WithVersion(ver), scctest.WithLockout(o.lockout),
+		scctest.WithDomain(netbiosDomain, dnsDomain))
 	if err != nil {
 		return nil, err
 	}
 	mailboxes := splitList(o.mailboxes)
 	for i := 1; i <= o.users; i++ {
-		mailboxes = append(mailboxes, fmt.Sprintf("user%d@contoso.example", i))
+		mailboxes = append(mailboxes, fmt.Sprintf("user%d@%s", i, dnsDomain))
 	}
 	for _, m := range mailboxes {
 		if _, err := s.AddMailbox(scctest.Mailbox{PrimarySMTP: m}); err != nil {
@@ -125,17 +168,23 @@ func setup(o options) (*scctest.Server, error) {
 			return nil, err
 		}
 	}
+	fsu := &fakeSetup{srv: s, schemes: schemes}
 	if o.seed != "" {
-		f, err := os.Open(o.seed)
+		raw, err := os.ReadFile(o.seed)
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		err = s.Seed(f)
-		f.Close()
-		if err != nil {
+		if err := s.Seed(bytes.NewReader(raw)); err != nil {
 			s.Close()
 			return nil, err
+		}
+		// Seed accepted the file, so it is a valid SeedFile.
+		var sf scctest.SeedFile
+		if err := json.Unmarshal(raw, &sf); err == nil {
+			for _, a := range sf.ServiceAccounts {
+				fsu.seeded = append(fsu.seeded, a.Logon)
+			}
 		}
 	}
 	// -deny names mailboxes that exist outside the scope: create the ones
@@ -148,6 +197,7 @@ func setup(o options) (*scctest.Server, error) {
 	}
 	for _, d := range splitList(o.deny) {
 		denied[strings.ToLower(d)] = true
+		fsu.denied = append(fsu.denied, d)
 		if !existing[strings.ToLower(d)] {
 			if _, err := s.AddMailbox(scctest.Mailbox{PrimarySMTP: d}); err != nil {
 				s.Close()
@@ -187,7 +237,89 @@ func setup(o options) (*scctest.Server, error) {
 	if o.latency > 0 {
 		s.SetLatency(o.latency, 0)
 	}
-	return s, nil
+	return fsu, nil
+}
+
+// logonNames returns the names the service account logon answers to: in
+// the fake's own domain both DOMAIN\user and user@dnsdomain (as in Active
+// Directory, and as scctest accepts them), otherwise logon alone.
+func logonNames(logon string) []string {
+	user := ""
+	if dom, u, ok := strings.Cut(logon, `\`); ok {
+		if strings.EqualFold(dom, netbiosDomain) || strings.EqualFold(dom, dnsDomain) {
+			user = u
+		}
+	} else if u, dom, ok := strings.Cut(logon, "@"); ok {
+		if strings.EqualFold(dom, dnsDomain) {
+			user = u
+		}
+	} else {
+		user = logon
+	}
+	if user == "" || strings.ContainsAny(user, `@\`) {
+		return []string{logon}
+	}
+	return []string{netbiosDomain + `\` + user, user + "@" + dnsDomain}
+}
+
+// listFirst joins the first n items and says how many more there are.
+func listFirst(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s, ... (%d more)", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+// printUsage tells a human on w how to use the running fake. It never
+// echoes a password the user chose.
+func printUsage(w io.Writer, o options, f *fakeSetup) {
+	pw := o.password
+	if o.passwordGiven {
+		pw = "(the -password you gave)"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "fakeexchange: a fake %s (domain %s, %s), all state in memory\n", f.srv.Version(), netbiosDomain, dnsDomain)
+	if o.service != "" {
+		fmt.Fprintf(&b, "  logon:        %s\n", strings.Join(logonNames(o.service), " or "))
+		fmt.Fprintf(&b, "  password:     %s\n", pw)
+	} else {
+		fmt.Fprintf(&b, "  logon:        none (-service is empty)\n")
+	}
+	if len(f.seeded) > 0 {
+		fmt.Fprintf(&b, "  seeded:       %s (passwords as in %s)\n", listFirst(f.seeded, 5), o.seed)
+	}
+	names := make([]string, len(f.schemes))
+	bearer := false
+	for i, sc := range f.schemes {
+		names[i] = string(sc)
+		bearer = bearer || sc == scctest.AuthBearer
+	}
+	fmt.Fprintf(&b, "  auth:         %s\n", strings.Join(names, ", "))
+	if bearer {
+		fmt.Fprintf(&b, "  bearer token: %s (app-only; send ExchangeImpersonation and X-AnchorMailbox)\n", pw)
+	}
+	var addrs []string
+	for _, m := range f.srv.Mailboxes() {
+		addrs = append(addrs, m.PrimarySMTP)
+	}
+	switch len(addrs) {
+	case 0:
+		fmt.Fprintf(&b, "  mailboxes:    none (add some with -mailboxes, -users or -seed)\n")
+	case 1:
+		fmt.Fprintf(&b, "  mailboxes:    1 (%s)\n", addrs[0])
+	default:
+		fmt.Fprintf(&b, "  mailboxes:    %d (%s)\n", len(addrs), listFirst(addrs, 5))
+	}
+	if len(f.denied) > 0 {
+		fmt.Fprintf(&b, "  denied:       %s (outside the impersonation scope)\n", listFirst(f.denied, 5))
+	} else {
+		fmt.Fprintf(&b, "  denied:       none (every mailbox may be impersonated)\n")
+	}
+	if o.tls {
+		fmt.Fprintf(&b, "  tls:          self-signed certificate; let your client skip verification\n")
+	}
+	b.WriteString("Ctrl-C to stop.\n")
+	_, _ = io.WriteString(w, b.String())
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -198,10 +330,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	s, err := setup(o)
+	f, err := setup(o)
 	if err != nil {
 		return err
 	}
+	s := f.srv
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		s.Close()
@@ -213,10 +346,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		s.Start()
 	}
-	fmt.Fprintf(stdout, "EWS endpoint: %s\n", s.EWSURL())
+	// Catch signals before announcing the endpoint: a script that reads the
+	// line and at once sends SIGTERM must get a clean shutdown.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	fmt.Fprintf(stdout, "EWS endpoint: %s\n", s.EWSURL())
+	printUsage(stderr, o, f)
 	<-ctx.Done()
 	s.Close()
+	fmt.Fprintln(stderr, "fakeexchange: stopped")
 	return nil
 }

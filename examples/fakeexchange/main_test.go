@@ -8,41 +8,121 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	ntlmssp "github.com/Azure/go-ntlmssp"
 )
 
 const body = `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><soap:Header><t:RequestServerVersion Version="Exchange2013_SP1"/><t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>%s</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation></soap:Header><soap:Body><m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>`
 
-// startRun runs the program until the returned cancel is called and returns
-// the endpoint it printed.
-func startRun(t *testing.T, args ...string) (url string, stop func() error) {
+// fake is a running program, started by startRun.
+type fake struct {
+	url string
+	// info is what it printed on stderr up to "Ctrl-C to stop".
+	info string
+	stop func() (stdoutRest, stderr string, err error)
+}
+
+// lineWriter collects what run writes and reports when a line containing
+// mark has been written.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  strings.Builder
+	mark string
+	seen chan struct{} // closed when mark appears
+}
+
+func newLineWriter(mark string) *lineWriter {
+	return &lineWriter{mark: mark, seen: make(chan struct{})}
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := strings.Contains(w.buf.String(), w.mark)
+	w.buf.Write(p)
+	if !had && strings.Contains(w.buf.String(), w.mark) {
+		close(w.seen)
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// startRun runs the program until stop is called. It returns the endpoint
+// from the first stdout line and the stderr block that follows it.
+func startRun(t *testing.T, args ...string) fake {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
+	errw := newLineWriter("Ctrl-C to stop")
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, pw, io.Discard); pw.Close() }()
-	line, err := bufio.NewReader(pr).ReadString('\n')
+	go func() { done <- run(ctx, args, pw, errw); pw.Close() }()
+	br := bufio.NewReader(pr)
+	line, err := br.ReadString('\n')
 	if err != nil {
 		cancel()
 		t.Fatalf("reading the endpoint line: %v (run: %v)", err, <-done)
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	rest := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(br); rest <- string(b) }()
 	if !strings.HasPrefix(line, "EWS endpoint: ") {
+		cancel()
 		t.Fatalf("first line = %q, want \"EWS endpoint: <URL>\"", line)
 	}
-	return strings.TrimSpace(strings.TrimPrefix(line, "EWS endpoint: ")), func() error {
+	select {
+	case <-errw.seen:
+	case err := <-done:
+		t.Fatalf("run returned %v before printing \"Ctrl-C to stop\" on stderr; stderr:\n%s", err, errw)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatalf("no \"Ctrl-C to stop\" on stderr; stderr:\n%s", errw)
+	}
+	stopped := false
+	f := fake{
+		url:  strings.TrimSpace(strings.TrimPrefix(line, "EWS endpoint: ")),
+		info: errw.String(),
+	}
+	f.stop = func() (string, string, error) {
+		if stopped {
+			return "", errw.String(), nil
+		}
+		stopped = true
 		cancel()
 		select {
 		case err := <-done:
-			return err
+			return <-rest, errw.String(), err
 		case <-time.After(10 * time.Second):
 			t.Fatal("run did not return after cancel")
-			return nil
+			return "", "", nil
 		}
 	}
+	t.Cleanup(func() { _, _, _ = f.stop() })
+	return f
+}
+
+// infoField returns the value of the "name:" line of the stderr block.
+func infoField(t *testing.T, info, name string) string {
+	t.Helper()
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("stderr has no %q line:\n%s", name+":", info)
+	return ""
 }
 
 func getFolder(t *testing.T, c *http.Client, url, user, pass, mailbox string) int {
@@ -77,9 +157,8 @@ func TestRunDenyAndSeed(t *testing.T) {
 	if err := os.WriteFile(seed, []byte(`{"mailboxes": [{"primarySmtp": "dora@contoso.example"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	url, stop := startRun(t, "-auth", "basic", "-service", "svc@contoso.example", "-password", "pw",
-		"-mailboxes", "alice@contoso.example", "-deny", "carol@contoso.example", "-seed", seed)
-	defer stop()
+	url := startRun(t, "-auth", "basic", "-service", "svc@contoso.example", "-password", "pw",
+		"-mailboxes", "alice@contoso.example", "-deny", "carol@contoso.example", "-seed", seed).url
 	for _, tt := range []struct {
 		mailbox string
 		status  int
@@ -105,8 +184,7 @@ func TestRunAddrAndTLS(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	url, stop := startRun(t, "-addr", addr, "-tls", "-auth", "basic", "-mailboxes", "alice@contoso.example")
-	defer stop()
+	url := startRun(t, "-addr", addr, "-tls", "-auth", "basic", "-mailboxes", "alice@contoso.example").url
 	if want := "https://" + addr + "/EWS/Exchange.asmx"; url != want {
 		t.Fatalf("endpoint = %q, want %q", url, want)
 	}
@@ -118,7 +196,8 @@ func TestRunAddrAndTLS(t *testing.T) {
 }
 
 func TestRunServesAndStops(t *testing.T) {
-	url, stop := startRun(t, "-auth", "basic", "-users", "3", "-deny", "user3@contoso.example", "-password", "pw", "-latency", "1ms")
+	f := startRun(t, "-auth", "basic", "-users", "3", "-deny", "user3@contoso.example", "-password", "pw", "-latency", "1ms")
+	url := f.url
 	if !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.HasSuffix(url, "/EWS/Exchange.asmx") {
 		t.Fatalf("endpoint = %q", url)
 	}
@@ -136,8 +215,16 @@ func TestRunServesAndStops(t *testing.T) {
 			t.Errorf("GetFolder(%s, password %s) = %d, want %d", tt.mailbox, tt.pass, got, tt.want)
 		}
 	}
-	if err := stop(); err != nil {
+	stdoutRest, stderr, err := f.stop()
+	if err != nil {
 		t.Errorf("run returned %v, want nil after cancel", err)
+	}
+	if stdoutRest != "" {
+		t.Errorf("stdout after the endpoint line = %q, want nothing (the first line is the whole stdout)", stdoutRest)
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if last := lines[len(lines)-1]; last != "fakeexchange: stopped" {
+		t.Errorf("last stderr line = %q, want \"fakeexchange: stopped\"; stderr:\n%s", last, stderr)
 	}
 }
 
@@ -146,11 +233,11 @@ func TestRunTLSWithSeed(t *testing.T) {
 	if err := os.WriteFile(seed, []byte(`{"mailboxes": [{"primarySmtp": "dora@contoso.example"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	url, stop := startRun(t, "-tls", "-seed", seed, "-auth", "basic,ntlm")
-	if !strings.HasPrefix(url, "https://") {
-		t.Fatalf("endpoint = %q, want https", url)
+	f := startRun(t, "-tls", "-seed", seed, "-auth", "basic,ntlm")
+	if !strings.HasPrefix(f.url, "https://") {
+		t.Fatalf("endpoint = %q, want https", f.url)
 	}
-	if err := stop(); err != nil {
+	if _, _, err := f.stop(); err != nil {
 		t.Error(err)
 	}
 }
@@ -161,4 +248,136 @@ func TestRunRejectsBadFlags(t *testing.T) {
 			t.Errorf("run(%q) = nil, want an error", args)
 		}
 	}
+}
+
+// TestRunTellsHowToUse: after the endpoint line, stderr tells a human the
+// logons, password, auth schemes and mailboxes, and every logon it names
+// works, over Basic and NTLM.
+func TestRunTellsHowToUse(t *testing.T) {
+	f := startRun(t, "-auth", "ntlm,basic", "-users", "7", "-deny", "user2@contoso.example,user7@contoso.example")
+	logons := strings.Split(infoField(t, f.info, "logon"), " or ")
+	if want := []string{`CONTOSO\svc-sync`, "svc-sync@contoso.example"}; !slices.Equal(logons, want) {
+		t.Errorf("logon line names %q, want %q", logons, want)
+	}
+	if got, want := infoField(t, f.info, "password"), "Passw0rd!"; got != want {
+		t.Errorf("password line = %q, want %q (the demo default)", got, want)
+	}
+	if got, want := infoField(t, f.info, "auth"), "NTLM, Basic"; got != want {
+		t.Errorf("auth line = %q, want %q", got, want)
+	}
+	mb := infoField(t, f.info, "mailboxes")
+	for _, want := range []string{"7 ", "user1@contoso.example", "user3@contoso.example", "more"} {
+		if !strings.Contains(mb, want) {
+			t.Errorf("mailboxes line = %q, want it to contain %q", mb, want)
+		}
+	}
+	if got, want := infoField(t, f.info, "denied"), "user2@contoso.example, user7@contoso.example"; !strings.HasPrefix(got, want) {
+		t.Errorf("denied line = %q, want it to start with %q", got, want)
+	}
+	ntlm := &http.Client{Transport: ntlmssp.Negotiator{RoundTripper: &http.Transport{}}}
+	for _, logon := range logons {
+		for _, c := range []struct {
+			name string
+			c    *http.Client
+		}{{"Basic", &http.Client{}}, {"NTLM", ntlm}} {
+			if got := getFolder(t, c.c, f.url, logon, "Passw0rd!", "user1@contoso.example"); got != 200 {
+				t.Errorf("GetFolder(user1) as %s over %s = %d, want 200", logon, c.name, got)
+			}
+			if got := getFolder(t, c.c, f.url, logon, "Passw0rd!", "user2@contoso.example"); got != 500 {
+				t.Errorf("GetFolder(user2, denied) as %s over %s = %d, want 500", logon, c.name, got)
+			}
+		}
+	}
+}
+
+// TestRunHidesGivenPassword: a password the user chose is not echoed, also
+// not as the bearer token.
+func TestRunHidesGivenPassword(t *testing.T) {
+	const secret = "My-0wn-Secret"
+	f := startRun(t, "-auth", "basic,bearer", "-service", "svc@contoso.example", "-password", secret, "-mailboxes", "alice@contoso.example")
+	if strings.Contains(f.info, secret) {
+		t.Errorf("stderr echoes the -password given:\n%s", f.info)
+	}
+	if got, want := infoField(t, f.info, "password"), "(the -password you gave)"; got != want {
+		t.Errorf("password line = %q, want %q", got, want)
+	}
+	if got, want := infoField(t, f.info, "logon"), `CONTOSO\svc or svc@contoso.example`; got != want {
+		t.Errorf("logon line = %q, want %q", got, want)
+	}
+	if got, want := infoField(t, f.info, "auth"), "Basic, Bearer"; got != want {
+		t.Errorf("auth line = %q, want %q", got, want)
+	}
+	if got := infoField(t, f.info, "bearer token"); !strings.Contains(got, "(the -password you gave)") {
+		t.Errorf("bearer token line = %q, want it to name the -password you gave", got)
+	}
+	if got, want := infoField(t, f.info, "denied"), "none"; !strings.HasPrefix(got, want) {
+		t.Errorf("denied line = %q, want it to start with %q", got, want)
+	}
+}
+
+// TestRunOtherDomainLogon: a UPN outside the fake's domain is one logon
+// only, and the block says so.
+func TestRunOtherDomainLogon(t *testing.T) {
+	f := startRun(t, "-auth", "basic", "-service", "svc@fabrikam.example", "-mailboxes", "alice@contoso.example")
+	if got, want := infoField(t, f.info, "logon"), "svc@fabrikam.example"; got != want {
+		t.Errorf("logon line = %q, want %q", got, want)
+	}
+	if got := getFolder(t, &http.Client{}, f.url, "svc@fabrikam.example", "Passw0rd!", "alice@contoso.example"); got != 200 {
+		t.Errorf("GetFolder as svc@fabrikam.example = %d, want 200", got)
+	}
+}
+
+// TestMainSignal runs the real main in a child process and stops it with
+// SIGINT and SIGTERM: exit status 0, the endpoint alone on stdout, and
+// "fakeexchange: stopped" last on stderr.
+func TestMainSignal(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM on Windows")
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMain$")
+			cmd.Env = append(os.Environ(), "FAKEEXCHANGE_HELPER_MAIN=1")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			errw := newLineWriter("fakeexchange: stopped")
+			cmd.Stderr = errw
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(stdout)
+			line, err := br.ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "EWS endpoint: http://127.0.0.1:") {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				t.Fatalf("first stdout line = %q (%v), want \"EWS endpoint: <URL>\"; stderr:\n%s", line, err, errw)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(br)
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("after %v: %v, want exit status 0; stderr:\n%s", sig, err, errw)
+			}
+			if len(rest) != 0 {
+				t.Errorf("stdout after the endpoint line = %q, want nothing", rest)
+			}
+			stderr := errw.String()
+			if !strings.HasSuffix(stderr, "\nfakeexchange: stopped\n") {
+				t.Errorf("stderr after %v does not end with \"fakeexchange: stopped\":\n%s", sig, stderr)
+			}
+		})
+	}
+}
+
+// TestHelperMain is the child process of TestMainSignal.
+func TestHelperMain(t *testing.T) {
+	if os.Getenv("FAKEEXCHANGE_HELPER_MAIN") != "1" {
+		t.Skip("child process of TestMainSignal")
+	}
+	os.Args = []string{"fakeexchange", "-auth", "basic", "-users", "2"}
+	main()
+	os.Exit(0)
 }
