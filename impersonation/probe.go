@@ -121,7 +121,7 @@ func (r *run) preflight(ctx context.Context) bool {
 	pf := &Preflight{}
 	req := &ews.GetFolderRequest{FolderIDs: []ews.FolderID{ews.DistinguishedFolder(ews.FolderMsgFolderRoot)}}
 	proven := false
-	a := r.do(ctx, r.s.budget.MaxAttempts, true, func(ctx context.Context) error {
+	preflightOnce := func(ctx context.Context) error {
 		resp, err := r.client.GetFolder(ctx, req)
 		if err != nil {
 			var fe *ews.FaultError
@@ -145,8 +145,16 @@ func (r *run) preflight(ctx context.Context) bool {
 		}
 		proven = true
 		return nil
+	}
+	a := r.do(ctx, r.s.budget.MaxAttempts, true, func(ctx context.Context) error {
+		err := preflightOnce(ctx)
+		if err != nil && ctx.Err() == nil && classify(err).status == StatusThrottled {
+			pf.Throttled++
+		}
+		return err
 	})
 	pf.Duration = time.Since(start)
+	pf.Attempts = a.attempts
 	if a.cancelled {
 		return false
 	}

@@ -69,6 +69,9 @@ func (r *Report) writeSummary(w io.Writer) {
 	if retried, extra := r.retries(); retried > 0 {
 		fmt.Fprintf(w, "Retried %d users (%d extra requests) after throttling or transient failures; back-offs paused all workers together.\n", retried, extra)
 	}
+	if line := r.Preflight.retryLine(); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	if p := r.Preflight; p != nil && p.Status != StatusOK {
 		fmt.Fprintf(w, "\nPreflight failed: %s %s %s\n", p.Status, p.Code, clean(p.Message, 0))
 	}
@@ -122,6 +125,43 @@ func (r *Report) writeSummary(w io.Writer) {
 
 // retries counts users that needed more than one attempt, and the extra
 // requests they took.
+// retryLine says how often the preflight was throttled or retried, which
+// the per-user counts do not show; "" when it took one request (or p is
+// nil).
+func (p *Preflight) retryLine() string {
+	if p == nil || p.Attempts <= 1 {
+		return ""
+	}
+	retries := p.Attempts - 1
+	end := "before it succeeded"
+	if p.Status != StatusOK {
+		end = fmt.Sprintf("and sent %d requests before it gave up", p.Attempts)
+	}
+	switch {
+	case p.Status == StatusOK && p.Throttled == retries:
+		return fmt.Sprintf("The preflight was throttled %s %s; back-offs paused the check.", times(p.Throttled), end)
+	case p.Throttled > 0:
+		if p.Status == StatusOK {
+			end = fmt.Sprintf("and retried %s in all before it succeeded", times(retries))
+		}
+		return fmt.Sprintf("The preflight was throttled %s %s; back-offs paused the check.", times(p.Throttled), end)
+	case p.Status == StatusOK:
+		return fmt.Sprintf("The preflight was retried %s after transient failures before it succeeded.", times(retries))
+	}
+	return fmt.Sprintf("The preflight was retried %s after transient failures %s.", times(retries), end)
+}
+
+// times is "once", "twice" or "N times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return strconv.Itoa(n) + " times"
+}
+
 func (r *Report) retries() (users, extra int) {
 	for _, res := range r.Results {
 		if res.Attempts > 1 {

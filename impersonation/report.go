@@ -104,6 +104,12 @@ type Preflight struct {
 	Message string
 	// Duration of the preflight, back-off waits included.
 	Duration time.Duration
+	// Attempts is the number of preflight requests sent (1 when the first
+	// answer settled it; more after throttling or transient failures).
+	Attempts int
+	// Throttled is how many of those requests Exchange answered by asking
+	// the service account to back off (ErrorServerBusy and the like).
+	Throttled int
 }
 
 // Report is the outcome of a check.
@@ -251,6 +257,8 @@ type preflightJSON struct {
 	Code       ews.ResponseCode `json:"code,omitempty"`
 	Message    string           `json:"message,omitempty"`
 	DurationMS float64          `json:"duration_ms"`
+	Attempts   int              `json:"attempts"`
+	Throttled  int              `json:"throttled"`
 }
 
 type stopJSON struct {
@@ -276,7 +284,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		j.Results = []Result{}
 	}
 	if p := r.Preflight; p != nil {
-		j.Preflight = &preflightJSON{Status: p.Status, Code: p.Code, Message: p.Message, DurationMS: ms(p.Duration)}
+		j.Preflight = &preflightJSON{Status: p.Status, Code: p.Code, Message: p.Message, DurationMS: ms(p.Duration),
+			Attempts: p.Attempts, Throttled: p.Throttled}
 	}
 	if s := r.Stopped; s != nil {
 		j.Stopped = &stopJSON{Status: s.Status, Code: s.Code, Reason: s.Reason, Remediation: s.Remediation}
@@ -298,7 +307,7 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 	}
 	if p := j.Preflight; p != nil {
 		r.Preflight = &Preflight{Status: p.Status, Code: p.Code, Message: p.Message,
-			Duration: time.Duration(p.DurationMS * float64(time.Millisecond))}
+			Duration: time.Duration(p.DurationMS * float64(time.Millisecond)), Attempts: p.Attempts, Throttled: p.Throttled}
 	}
 	if s := j.Stopped; s != nil {
 		r.Stopped = &Stop{Status: s.Status, Code: s.Code, Reason: s.Reason, Remediation: s.Remediation}

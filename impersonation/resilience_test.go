@@ -1,7 +1,9 @@
 package impersonation
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -457,4 +459,77 @@ func TestCheckProgressPanic(t *testing.T) {
 		t.Fatalf("CheckUsers() with a panicking progress callback panicked with %v, want %q", got, "progress bar bug")
 	}
 	waitGoroutines(t, before)
+}
+
+// TestCheckReportsPreflightThrottling: back-offs that all hit the preflight
+// leave every user with one attempt, so the per-user "Retried N users"
+// line stays silent; the table's summary and the JSON must still show
+// that the preflight was throttled.
+func TestCheckReportsPreflightThrottling(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 3)
+	f.srv.InjectNext(3, scctest.ServerBusy(20*time.Millisecond))
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options()...)
+	if err != nil {
+		t.Fatalf("CheckUsers() error = %v", err)
+	}
+	if rep.Counts[StatusOK] != 3 {
+		t.Fatalf("counts = %v, want 3 ok", rep.Counts)
+	}
+	if p := rep.Preflight; p.Status != StatusOK || p.Attempts != 4 || p.Throttled != 3 {
+		t.Errorf("Preflight = %+v, want status ok, 4 attempts, 3 throttled", *p)
+	}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if want := "The preflight was throttled 3 times before it succeeded"; !strings.Contains(table.String(), want) {
+		t.Errorf("WriteTable() =\n%s\nwant it to contain %q", table.String(), want)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Preflight struct {
+			Attempts  int `json:"attempts"`
+			Throttled int `json:"throttled"`
+		} `json:"preflight"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.Preflight.Attempts != 4 || j.Preflight.Throttled != 3 {
+		t.Errorf("JSON preflight = %+v, want attempts 4, throttled 3:\n%s", j.Preflight, b)
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Preflight.Attempts != 4 || back.Preflight.Throttled != 3 {
+		t.Errorf("JSON round trip Preflight = %+v, want attempts 4, throttled 3", *back.Preflight)
+	}
+}
+
+// TestPreflightRetryLine: the summary line for each way the preflight can
+// have needed more than one request.
+func TestPreflightRetryLine(t *testing.T) {
+	tests := []struct {
+		p    *Preflight
+		want string
+	}{
+		{nil, ""},
+		{&Preflight{Status: StatusOK, Attempts: 1}, ""},
+		{&Preflight{Status: StatusOK, Attempts: 4, Throttled: 3}, "The preflight was throttled 3 times before it succeeded; back-offs paused the check."},
+		{&Preflight{Status: StatusOK, Attempts: 2, Throttled: 1}, "The preflight was throttled once before it succeeded; back-offs paused the check."},
+		{&Preflight{Status: StatusOK, Attempts: 4, Throttled: 1}, "The preflight was throttled once and retried 3 times in all before it succeeded; back-offs paused the check."},
+		{&Preflight{Status: StatusOK, Attempts: 3}, "The preflight was retried twice after transient failures before it succeeded."},
+		{&Preflight{Status: StatusThrottled, Attempts: 5, Throttled: 5}, "The preflight was throttled 5 times and sent 5 requests before it gave up; back-offs paused the check."},
+		{&Preflight{Status: StatusNetworkError, Attempts: 3}, "The preflight was retried twice after transient failures and sent 3 requests before it gave up."},
+	}
+	for _, tt := range tests {
+		if got := tt.p.retryLine(); got != tt.want {
+			t.Errorf("(%+v).retryLine() = %q, want %q", tt.p, got, tt.want)
+		}
+	}
 }
