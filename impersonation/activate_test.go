@@ -231,6 +231,10 @@ func TestActivateBadArguments(t *testing.T) {
 			if want := "impersonation: " + fn.name + ": store is nil"; err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("%s(nil, \"abc\") error = %v, want it to start %q", fn.name, err, want)
 			}
+			var typedNil *org.MemoryStore // a nil pointer in the interface: no panic either
+			if _, err := fn.call(ctx, typedNil, "abc"); err == nil || !strings.Contains(err.Error(), "store is nil") {
+				t.Errorf("%s((*org.MemoryStore)(nil), \"abc\") error = %v, want one about the nil store", fn.name, err)
+			}
 		})
 	}
 }

@@ -467,6 +467,9 @@ func (s *FileStore) locked(ctx context.Context, fn func() error) error {
 
 // Create implements [Store].
 func (s *FileStore) Create(ctx context.Context, o *Organization) (*Organization, error) {
+	if s == nil || s.aead == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -490,6 +493,9 @@ func (s *FileStore) Create(ctx context.Context, o *Organization) (*Organization,
 
 // Get implements [Store].
 func (s *FileStore) Get(ctx context.Context, id string) (*Organization, error) {
+	if s == nil || s.aead == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -501,6 +507,9 @@ func (s *FileStore) Get(ctx context.Context, id string) (*Organization, error) {
 
 // List implements [Store].
 func (s *FileStore) List(ctx context.Context) ([]*Organization, error) {
+	if s == nil || s.aead == nil {
+		return nil, errNilStore
+	}
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("org: %w", err)
@@ -529,6 +538,9 @@ func (s *FileStore) List(ctx context.Context) ([]*Organization, error) {
 
 // Update implements [Store].
 func (s *FileStore) Update(ctx context.Context, o *Organization) (*Organization, error) {
+	if s == nil || s.aead == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -556,6 +568,9 @@ func (s *FileStore) Update(ctx context.Context, o *Organization) (*Organization,
 }
 
 func (s *FileStore) modify(ctx context.Context, id string, change func(*Organization) error) (*Organization, error) {
+	if s == nil || s.aead == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -587,6 +602,9 @@ func (s *FileStore) modify(ctx context.Context, id string, change func(*Organiza
 
 // Delete implements [Store].
 func (s *FileStore) Delete(ctx context.Context, id string) error {
+	if s == nil || s.aead == nil {
+		return errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -185,26 +185,45 @@ type MemoryStore struct {
 	now  func() time.Time
 }
 
-// NewMemoryStore returns an empty MemoryStore.
+// NewMemoryStore returns an empty MemoryStore. The zero MemoryStore is
+// usable too; a nil *MemoryStore returns errors, never panics.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{orgs: map[string]*Organization{}, now: utcNow}
 }
 
 func utcNow() time.Time { return time.Now().UTC().Round(0) }
 
+// errNilStore is what the methods of a nil *MemoryStore or *FileStore
+// return instead of panicking.
+var errNilStore = errors.New("org: the store is nil or was not made by NewMemoryStore or OpenFileStore")
+
+// clock is the store's time source; the zero MemoryStore uses UTC now.
+func (m *MemoryStore) clock() time.Time {
+	if m.now == nil {
+		return utcNow()
+	}
+	return m.now()
+}
+
 var _ Store = (*MemoryStore)(nil)
 
 // Create implements [Store].
 func (m *MemoryStore) Create(ctx context.Context, o *Organization) (*Organization, error) {
+	if m == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c, err := prepareCreate(o, m.now())
+	c, err := prepareCreate(o, m.clock())
 	if err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.orgs == nil { // the zero MemoryStore
+		m.orgs = map[string]*Organization{}
+	}
 	if _, ok := m.orgs[c.ID]; ok {
 		return nil, fmt.Errorf("%w: %q", ErrExists, c.ID)
 	}
@@ -214,6 +233,9 @@ func (m *MemoryStore) Create(ctx context.Context, o *Organization) (*Organizatio
 
 // Get implements [Store].
 func (m *MemoryStore) Get(ctx context.Context, id string) (*Organization, error) {
+	if m == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -228,6 +250,9 @@ func (m *MemoryStore) Get(ctx context.Context, id string) (*Organization, error)
 
 // List implements [Store].
 func (m *MemoryStore) List(ctx context.Context) ([]*Organization, error) {
+	if m == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -243,6 +268,9 @@ func (m *MemoryStore) List(ctx context.Context) ([]*Organization, error) {
 
 // Update implements [Store].
 func (m *MemoryStore) Update(ctx context.Context, o *Organization) (*Organization, error) {
+	if m == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -261,12 +289,15 @@ func (m *MemoryStore) Update(ctx context.Context, o *Organization) (*Organizatio
 	c := o.Clone()
 	c.Version = cur.Version + 1
 	c.CreatedAt = cur.CreatedAt
-	c.UpdatedAt = m.now()
+	c.UpdatedAt = m.clock()
 	m.orgs[c.ID] = c
 	return c.Clone(), nil
 }
 
 func (m *MemoryStore) modify(ctx context.Context, id string, change func(*Organization) error) (*Organization, error) {
+	if m == nil {
+		return nil, errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -283,13 +314,16 @@ func (m *MemoryStore) modify(ctx context.Context, id string, change func(*Organi
 	c = c.Clone() // change may keep a reference to what it was given
 	c.Version = cur.Version + 1
 	c.CreatedAt = cur.CreatedAt
-	c.UpdatedAt = m.now()
+	c.UpdatedAt = m.clock()
 	m.orgs[id] = c
 	return c.Clone(), nil
 }
 
 // Delete implements [Store].
 func (m *MemoryStore) Delete(ctx context.Context, id string) error {
+	if m == nil {
+		return errNilStore
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
