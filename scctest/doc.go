@@ -5,11 +5,13 @@
 //
 // Like net/http/httptest, [NewServer] starts a server for a test and closes
 // it when the test ends; [NewTLSServer] serves HTTPS and its
-// [Server.Client] trusts the certificate; [NewUnstartedServer] and [New]
-// leave starting to the caller. Like miniredis, state is seeded and
-// inspected directly, without the wire: [Server.AddMailbox],
-// [Server.AddItem], [Server.AddServiceAccount], [Server.AddToken],
-// [Server.Items], [Server.Requests], [Server.Stats] and the Assert helpers.
+// [Server.Client] trusts the certificate (it keeps up to 64 idle
+// HTTP/1.1 connections, so concurrent callers reuse NTLM-authenticated
+// ones); [NewUnstartedServer] and [New] leave starting to the caller. Like
+// miniredis, state is seeded and inspected directly, without the wire:
+// [Server.AddMailbox], [Server.AddItem], [Server.AddServiceAccount],
+// [Server.SetPassword], [Server.AddToken], [Server.Items],
+// [Server.Requests], [Server.Stats] and the Assert helpers.
 // Every server has its own state; parallel tests never interfere.
 //
 // # What it does like Exchange
