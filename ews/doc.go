@@ -9,12 +9,14 @@
 // [WithBearerToken]), [WithServerVersion] (default [Exchange2013_SP1]),
 // [WithTimeZoneContext], [WithMaxResponseBytes], [WithRetryPolicy],
 // [WithRetryHook], [WithLogger], [WithWireTrace], [WithUserAgent],
-// [WithHTTPClient]. Every option checks its argument, and NewClient reports
-// the first problem.
+// [WithHTTPClient], and for lab servers only [WithInsecureHTTP] and
+// [WithInsecureSkipVerify]. Every option checks its argument, and NewClient
+// reports the first problem.
 //
 // A Client is safe for concurrent use. [Client.With] returns a cheap view
 // that binds call options, typically the mailbox to impersonate, so one
-// Client serves thousands of users at once:
+// Client serves thousands of users at once; all views share one connection
+// pool, which [Client.CloseIdleConnections] empties when a batch is done:
 //
 //	c, err := ews.NewClient("https://mail.contoso.com/EWS/Exchange.asmx",
 //		ews.WithNTLM(`CONTOSO\svc-sync`, password))
@@ -71,7 +73,8 @@
 //   - [*ThrottledError]: ErrorServerBusy or HTTP 503, with the server's
 //     back-off.
 //   - [*TransportError]: the network failed; MaybeSent says whether the
-//     request may have reached the server.
+//     request may have reached the server (with net/http's transport,
+//     whether its headers were written, as httptrace reports it).
 //   - [ErrInvalidRequest]: the client refused to send the request.
 //
 // A [ResponseCode] is itself an error, so errors.Is(err,

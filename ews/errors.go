@@ -316,8 +316,13 @@ func (e *ThrottledError) Unwrap() error { return e.Err }
 type TransportError struct {
 	// Operation is the EWS operation, e.g. "GetFolder".
 	Operation string
-	// MaybeSent is true when the request may have reached the server (the
-	// connection failed after it was written), so its effect is unknown.
+	// MaybeSent is true when the request may have reached the server, so
+	// its effect is unknown. With net/http's *http.Transport (the default,
+	// or the one of a WithHTTPClient client) it is whether request headers
+	// (of any auth leg) were written to a connection, as net/http/httptrace
+	// reports it: a failed dial, DNS lookup or TLS handshake, or a token
+	// that could not be fetched, is false. With another RoundTripper it is
+	// true unless the error shows the dial or DNS lookup failed.
 	MaybeSent bool
 	// Err is the cause.
 	Err error
