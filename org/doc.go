@@ -30,8 +30,9 @@
 // Entra app with the full_access_as_app permission; the ExchangeImpersonation
 // header still names each mailbox). EWS in Exchange Online is blocked by
 // default from October 2026 unless the tenant allow-lists the app, and is
-// switched off in April 2027; Validate warns about it. On-premises Exchange
-// is unaffected.
+// switched off in April 2027; [Organization.Warnings] (and
+// [EmailConfiguration.Warnings]) say so, without blocking a save.
+// On-premises Exchange is unaffected.
 //
 // # Secrets
 //
