@@ -63,6 +63,8 @@ type ConvertIDResult struct {
 	Err error
 }
 
+func (r *ConvertIDResult) setMessage(m ResponseMessage, err error) { r.ResponseMessage, r.Err = m, err }
+
 // ConvertID runs the EWS ConvertId operation. Its response carries
 // ServerVersionInfo even when the ids are rejected, which makes a ConvertId
 // of a dummy id a cheap probe of the server's version.
@@ -112,17 +114,8 @@ func (c *Client) ConvertID(ctx context.Context, req *ConvertIDRequest, opts ...C
 }
 
 func parseConvertID(soap *soapResponse, want int) (*ConvertIDResponse, error) {
-	op := opConvertID
-	msgs, err := soap.messages(op, want)
-	if err != nil {
-		return nil, err
-	}
-	resp := &ConvertIDResponse{ServerVersion: soap.serverVersion, Results: make([]ConvertIDResult, len(msgs))}
-	for i, e := range msgs {
-		r := &resp.Results[i]
-		r.ResponseMessage = parseResponseMessage(e)
-		r.Err = r.ResponseMessage.err(op.name, i)
-		if a := childNS(e, NamespaceMessages, "AlternateId"); a != nil && r.Err == nil {
+	results, err := parseResults(soap, opConvertID, want, func(r *ConvertIDResult, e *etree.Element) {
+		if a := childNS(e, NamespaceMessages, "AlternateId"); a != nil {
 			r.AlternateID = AlternateID{
 				Format:    IDFormat(a.SelectAttrValue("Format", "")),
 				ID:        a.SelectAttrValue("Id", ""),
@@ -130,6 +123,9 @@ func parseConvertID(soap *soapResponse, want int) (*ConvertIDResponse, error) {
 				IsArchive: parseBool(a.SelectAttrValue("IsArchive", "")),
 			}
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	return resp, nil
+	return &ConvertIDResponse{ServerVersion: soap.serverVersion, Results: results}, nil
 }

@@ -79,6 +79,8 @@ type FolderResult struct {
 	Err error
 }
 
+func (r *FolderResult) setMessage(m ResponseMessage, err error) { r.ResponseMessage, r.Err = m, err }
+
 // GetFolder runs the EWS GetFolder operation: one request for several
 // folders, one result per folder in request order. The returned error is
 // about the request as a whole (fault, HTTP, transport, invalid request);
@@ -102,23 +104,15 @@ func (c *Client) GetFolder(ctx context.Context, req *GetFolderRequest, opts ...C
 }
 
 func parseGetFolder(soap *soapResponse, want int) (*GetFolderResponse, error) {
-	op := opGetFolder
-	msgs, err := soap.messages(op, want)
+	results, err := parseResults(soap, opGetFolder, want, func(r *FolderResult, e *etree.Element) {
+		if fs := parseFolders(childNS(e, NamespaceMessages, "Folders")); len(fs) > 0 {
+			r.Folder = fs[0]
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	resp := &GetFolderResponse{ServerVersion: soap.serverVersion, Results: make([]FolderResult, len(msgs))}
-	for i, e := range msgs {
-		r := &resp.Results[i]
-		r.ResponseMessage = parseResponseMessage(e)
-		r.Err = r.ResponseMessage.err(op.name, i)
-		if r.Err == nil {
-			if fs := parseFolders(childNS(e, NamespaceMessages, "Folders")); len(fs) > 0 {
-				r.Folder = fs[0]
-			}
-		}
-	}
-	return resp, nil
+	return &GetFolderResponse{ServerVersion: soap.serverVersion, Results: results}, nil
 }
 
 // Folder gets one folder with the Default shape (id, display name, total,
@@ -182,6 +176,10 @@ type FindFolderResult struct {
 	Err error
 }
 
+func (r *FindFolderResult) setMessage(m ResponseMessage, err error) {
+	r.ResponseMessage, r.Err = m, err
+}
+
 // FindFolder runs the EWS FindFolder operation: the subfolders of each
 // parent folder.
 func (c *Client) FindFolder(ctx context.Context, req *FindFolderRequest, opts ...CallOption) (*FindFolderResponse, error) {
@@ -218,20 +216,14 @@ func (c *Client) FindFolder(ctx context.Context, req *FindFolderRequest, opts ..
 }
 
 func parseFindFolder(soap *soapResponse, want int) (*FindFolderResponse, error) {
-	op := opFindFolder
-	msgs, err := soap.messages(op, want)
-	if err != nil {
-		return nil, err
-	}
-	resp := &FindFolderResponse{ServerVersion: soap.serverVersion, Results: make([]FindFolderResult, len(msgs))}
-	for i, e := range msgs {
-		r := &resp.Results[i]
-		r.ResponseMessage = parseResponseMessage(e)
-		r.Err = r.ResponseMessage.err(op.name, i)
-		if root := childNS(e, NamespaceMessages, "RootFolder"); root != nil && r.Err == nil {
+	results, err := parseResults(soap, opFindFolder, want, func(r *FindFolderResult, e *etree.Element) {
+		if root := childNS(e, NamespaceMessages, "RootFolder"); root != nil {
 			r.Page = parsePageInfo(root)
 			r.Folders = parseFolders(childNS(root, NamespaceTypes, "Folders"))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	return resp, nil
+	return &FindFolderResponse{ServerVersion: soap.serverVersion, Results: results}, nil
 }

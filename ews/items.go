@@ -126,6 +126,8 @@ type FindItemResult struct {
 	Err error
 }
 
+func (r *FindItemResult) setMessage(m ResponseMessage, err error) { r.ResponseMessage, r.Err = m, err }
+
 // FindItem runs the EWS FindItem operation: the items of each parent
 // folder, one page at a time when Page is set. See [Client.Items] to walk
 // all pages.
@@ -163,22 +165,16 @@ func (c *Client) FindItem(ctx context.Context, req *FindItemRequest, opts ...Cal
 }
 
 func parseFindItem(soap *soapResponse, want int) (*FindItemResponse, error) {
-	op := opFindItem
-	msgs, err := soap.messages(op, want)
-	if err != nil {
-		return nil, err
-	}
-	resp := &FindItemResponse{ServerVersion: soap.serverVersion, Results: make([]FindItemResult, len(msgs))}
-	for i, e := range msgs {
-		r := &resp.Results[i]
-		r.ResponseMessage = parseResponseMessage(e)
-		r.Err = r.ResponseMessage.err(op.name, i)
-		if root := childNS(e, NamespaceMessages, "RootFolder"); root != nil && r.Err == nil {
+	results, err := parseResults(soap, opFindItem, want, func(r *FindItemResult, e *etree.Element) {
+		if root := childNS(e, NamespaceMessages, "RootFolder"); root != nil {
 			r.Page = parsePageInfo(root)
 			r.Items = parseItems(childNS(root, NamespaceTypes, "Items"))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	return resp, nil
+	return &FindItemResponse{ServerVersion: soap.serverVersion, Results: results}, nil
 }
 
 // DefaultPageSize is the page size [Client.Items] uses when the request
@@ -270,6 +266,8 @@ type ItemResult struct {
 	Err error
 }
 
+func (r *ItemResult) setMessage(m ResponseMessage, err error) { r.ResponseMessage, r.Err = m, err }
+
 // GetItem runs the EWS GetItem operation.
 func (c *Client) GetItem(ctx context.Context, req *GetItemRequest, opts ...CallOption) (*GetItemResponse, error) {
 	if req == nil {
@@ -290,23 +288,15 @@ func (c *Client) GetItem(ctx context.Context, req *GetItemRequest, opts ...CallO
 }
 
 func parseGetItem(soap *soapResponse, want int) (*GetItemResponse, error) {
-	op := opGetItem
-	msgs, err := soap.messages(op, want)
+	results, err := parseResults(soap, opGetItem, want, func(r *ItemResult, e *etree.Element) {
+		if items := parseItems(childNS(e, NamespaceMessages, "Items")); len(items) > 0 {
+			r.Item = items[0]
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	resp := &GetItemResponse{ServerVersion: soap.serverVersion, Results: make([]ItemResult, len(msgs))}
-	for i, e := range msgs {
-		r := &resp.Results[i]
-		r.ResponseMessage = parseResponseMessage(e)
-		r.Err = r.ResponseMessage.err(op.name, i)
-		if r.Err == nil {
-			if items := parseItems(childNS(e, NamespaceMessages, "Items")); len(items) > 0 {
-				r.Item = items[0]
-			}
-		}
-	}
-	return resp, nil
+	return &GetItemResponse{ServerVersion: soap.serverVersion, Results: results}, nil
 }
 
 // Item gets one item with the Default shape. The error is the request's
@@ -429,6 +419,10 @@ type CreateItemResult struct {
 	Err error
 }
 
+func (r *CreateItemResult) setMessage(m ResponseMessage, err error) {
+	r.ResponseMessage, r.Err = m, err
+}
+
 // CreateItem runs the EWS CreateItem operation for messages. It is not
 // idempotent: when the connection breaks after the request was sent, the
 // call fails with a *TransportError whose MaybeSent is true instead of
@@ -475,23 +469,15 @@ func (c *Client) CreateItem(ctx context.Context, req *CreateItemRequest, opts ..
 }
 
 func parseCreateItem(soap *soapResponse, want int) (*CreateItemResponse, error) {
-	op := opCreateItem
-	msgs, err := soap.messages(op, want)
+	results, err := parseResults(soap, opCreateItem, want, func(r *CreateItemResult, e *etree.Element) {
+		if items := parseItems(childNS(e, NamespaceMessages, "Items")); len(items) > 0 {
+			r.ItemID = items[0].ItemID
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	resp := &CreateItemResponse{ServerVersion: soap.serverVersion, Results: make([]CreateItemResult, len(msgs))}
-	for i, e := range msgs {
-		r := &resp.Results[i]
-		r.ResponseMessage = parseResponseMessage(e)
-		r.Err = r.ResponseMessage.err(op.name, i)
-		if r.Err == nil {
-			if items := parseItems(childNS(e, NamespaceMessages, "Items")); len(items) > 0 {
-				r.ItemID = items[0].ItemID
-			}
-		}
-	}
-	return resp, nil
+	return &CreateItemResponse{ServerVersion: soap.serverVersion, Results: results}, nil
 }
 
 // CreateMessage saves one message (SaveOnly) into folder, e.g.
@@ -552,6 +538,10 @@ type DeleteItemResult struct {
 	Err error
 }
 
+func (r *DeleteItemResult) setMessage(m ResponseMessage, err error) {
+	r.ResponseMessage, r.Err = m, err
+}
+
 // DeleteItem runs the EWS DeleteItem operation. It counts as idempotent for
 // retries: deleting the same ids again cannot delete anything else. After
 // an ambiguous failure a retried delete may therefore report
@@ -594,18 +584,11 @@ func (c *Client) DeleteItem(ctx context.Context, req *DeleteItemRequest, opts ..
 }
 
 func parseDeleteItem(soap *soapResponse, want int) (*DeleteItemResponse, error) {
-	op := opDeleteItem
-	msgs, err := soap.messages(op, want)
+	results, err := parseResults[DeleteItemResult](soap, opDeleteItem, want, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp := &DeleteItemResponse{ServerVersion: soap.serverVersion, Results: make([]DeleteItemResult, len(msgs))}
-	for i, e := range msgs {
-		r := &resp.Results[i]
-		r.ResponseMessage = parseResponseMessage(e)
-		r.Err = r.ResponseMessage.err(op.name, i)
-	}
-	return resp, nil
+	return &DeleteItemResponse{ServerVersion: soap.serverVersion, Results: results}, nil
 }
 
 // DeleteItemByID deletes one item. The error is the request's error or the

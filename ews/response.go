@@ -391,6 +391,35 @@ func lookupPrefix(e *etree.Element, prefix string) string {
 // messages returns the response messages of the operation, which must be
 // want of them (one per requested item, in request order). A single error
 // message for a batch is returned as the request's error.
+// batchResult is what every per-item result type of a batched operation
+// has: its ResponseMessage and per-item error.
+type batchResult interface {
+	setMessage(m ResponseMessage, err error)
+}
+
+// parseResults turns op's response messages into one R per requested item,
+// in request order: the ResponseMessage and error of each, and, through
+// fill, the payload of those that succeeded.
+func parseResults[R any, P interface {
+	*R
+	batchResult
+}](r *soapResponse, op *operation, want int, fill func(res *R, msg *etree.Element)) ([]R, error) {
+	msgs, err := r.messages(op, want)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]R, len(msgs))
+	for i, e := range msgs {
+		m := parseResponseMessage(e)
+		err := m.err(op.name, i)
+		P(&out[i]).setMessage(m, err)
+		if err == nil && fill != nil {
+			fill(&out[i], e)
+		}
+	}
+	return out, nil
+}
+
 func (r *soapResponse) messages(op *operation, want int) ([]*etree.Element, error) {
 	msgs := r.responseMessages()
 	if len(msgs) == want {
