@@ -538,36 +538,19 @@ func (s *FileStore) List(ctx context.Context) ([]*Organization, error) {
 
 // Update implements [Store].
 func (s *FileStore) Update(ctx context.Context, o *Organization) (*Organization, error) {
-	if s == nil || s.aead == nil {
-		return nil, errNilStore
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if err := checkUpdateArg(o); err != nil {
 		return nil, err
 	}
-	c := o.Clone()
-	err := s.locked(ctx, func() error {
-		cur, err := s.load(o.ID)
-		if err != nil {
-			return err
-		}
-		if cur.Version != o.Version {
-			return conflict(o.ID, cur.Version, o.Version)
-		}
-		c.Version = cur.Version + 1
-		c.CreatedAt = cur.CreatedAt
-		c.UpdatedAt = s.now()
-		return s.commit(c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return s.save(ctx, o.ID, replaceIfCurrent(o))
 }
 
 func (s *FileStore) modify(ctx context.Context, id string, change func(*Organization) error) (*Organization, error) {
+	return s.save(ctx, id, applyChange(change))
+}
+
+// save replaces the stored organization id with what next makes of it,
+// holding the store's lock across processes, and stamps version and times.
+func (s *FileStore) save(ctx context.Context, id string, next func(cur *Organization) (*Organization, error)) (*Organization, error) {
 	if s == nil || s.aead == nil {
 		return nil, errNilStore
 	}
@@ -583,14 +566,11 @@ func (s *FileStore) modify(ctx context.Context, id string, change func(*Organiza
 		if err != nil {
 			return err
 		}
-		c := cur.Clone()
-		if err := change(c); err != nil {
+		n, err := next(cur)
+		if err != nil {
 			return err
 		}
-		c = c.Clone() // change may keep a reference to what it was given
-		c.Version = cur.Version + 1
-		c.CreatedAt = cur.CreatedAt
-		c.UpdatedAt = s.now()
+		c := stamp(n, cur, s.now())
 		if err := s.commit(c); err != nil {
 			return err
 		}

@@ -169,6 +169,40 @@ func prepareCreate(o *Organization, now time.Time) (*Organization, error) {
 	return c, nil
 }
 
+// replaceIfCurrent is what Update saves: o itself, when the stored version
+// is still the one o was read at.
+func replaceIfCurrent(o *Organization) func(cur *Organization) (*Organization, error) {
+	return func(cur *Organization) (*Organization, error) {
+		if cur.Version != o.Version {
+			return nil, conflict(o.ID, cur.Version, o.Version)
+		}
+		return o, nil
+	}
+}
+
+// applyChange is what Modify saves: change applied to a private copy of
+// the stored organization.
+func applyChange(change func(*Organization) error) func(cur *Organization) (*Organization, error) {
+	return func(cur *Organization) (*Organization, error) {
+		c := cur.Clone()
+		if err := change(c); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// stamp returns the copy of next that replaces cur: one version on, cur's
+// creation time, updated now. It copies next, which its maker may still
+// hold.
+func stamp(next, cur *Organization, now time.Time) *Organization {
+	c := next.Clone()
+	c.Version = cur.Version + 1
+	c.CreatedAt = cur.CreatedAt
+	c.UpdatedAt = now
+	return c
+}
+
 func checkUpdateArg(o *Organization) error {
 	if o == nil {
 		return errors.New("org: Update needs an organization, got nil")
@@ -177,8 +211,8 @@ func checkUpdateArg(o *Organization) error {
 }
 
 // MemoryStore is a [Store] in memory, for tests and single-process tools
-// that do not need persistence. The zero value is not usable; call
-// [NewMemoryStore].
+// that do not need persistence. [NewMemoryStore] makes one; the zero value
+// works too.
 type MemoryStore struct {
 	mu   sync.Mutex
 	orgs map[string]*Organization
@@ -268,33 +302,19 @@ func (m *MemoryStore) List(ctx context.Context) ([]*Organization, error) {
 
 // Update implements [Store].
 func (m *MemoryStore) Update(ctx context.Context, o *Organization) (*Organization, error) {
-	if m == nil {
-		return nil, errNilStore
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if err := checkUpdateArg(o); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, ok := m.orgs[o.ID]
-	if !ok {
-		return nil, notFound(o.ID)
-	}
-	if cur.Version != o.Version {
-		return nil, conflict(o.ID, cur.Version, o.Version)
-	}
-	c := o.Clone()
-	c.Version = cur.Version + 1
-	c.CreatedAt = cur.CreatedAt
-	c.UpdatedAt = m.clock()
-	m.orgs[c.ID] = c
-	return c.Clone(), nil
+	return m.save(ctx, o.ID, replaceIfCurrent(o))
 }
 
 func (m *MemoryStore) modify(ctx context.Context, id string, change func(*Organization) error) (*Organization, error) {
+	return m.save(ctx, id, applyChange(change))
+}
+
+// save replaces the stored organization id with what next makes of it,
+// under the store's lock, and stamps version and times.
+func (m *MemoryStore) save(ctx context.Context, id string, next func(cur *Organization) (*Organization, error)) (*Organization, error) {
 	if m == nil {
 		return nil, errNilStore
 	}
@@ -307,14 +327,11 @@ func (m *MemoryStore) modify(ctx context.Context, id string, change func(*Organi
 	if !ok {
 		return nil, notFound(id)
 	}
-	c := cur.Clone()
-	if err := change(c); err != nil {
+	n, err := next(cur)
+	if err != nil {
 		return nil, err
 	}
-	c = c.Clone() // change may keep a reference to what it was given
-	c.Version = cur.Version + 1
-	c.CreatedAt = cur.CreatedAt
-	c.UpdatedAt = m.clock()
+	c := stamp(n, cur, m.clock())
 	m.orgs[id] = c
 	return c.Clone(), nil
 }
