@@ -49,7 +49,11 @@ func (*basicAuth) prepareTransport(*http.Transport) error { return nil }
 func (b *basicAuth) String() string                       { return "Basic auth for " + b.username }
 func (b *basicAuth) GoString() string                     { return b.String() }
 
-func (b *basicAuth) wrap(base http.RoundTripper) (http.RoundTripper, error) {
+func (b *basicAuth) wrap(l *connLayers) (http.RoundTripper, error) {
+	base, err := l.roundTripper()
+	if err != nil {
+		return nil, err
+	}
 	return basicTransport{base: base, auth: b}, nil
 }
 
@@ -162,7 +166,11 @@ func (*bearerAuth) prepareTransport(*http.Transport) error { return nil }
 func (*bearerAuth) String() string                         { return "Bearer token auth" }
 func (b *bearerAuth) GoString() string                     { return b.String() }
 
-func (b *bearerAuth) wrap(base http.RoundTripper) (http.RoundTripper, error) {
+func (b *bearerAuth) wrap(l *connLayers) (http.RoundTripper, error) {
+	base, err := l.roundTripper()
+	if err != nil {
+		return nil, err
+	}
 	return bearerTransport{base: base, auth: b}, nil
 }
 

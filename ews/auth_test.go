@@ -462,31 +462,6 @@ func TestNTLMForcesHTTP11(t *testing.T) {
 	}
 }
 
-// TestNTLMNonTransportFallback: a caller's RoundTripper that is not an
-// *http.Transport still gets NTLM (through go-ntlmssp's Negotiator).
-func TestNTLMNonTransportFallback(t *testing.T) {
-	s := newAuthServer(t, false, withNTLMServer(t))
-	var seen atomic.Int32
-	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		seen.Add(1)
-		return http.DefaultTransport.RoundTrip(r)
-	})}
-	c := s.client(t, WithHTTPClient(hc), WithNTLM(`CONTOSO\svc-sync`, testPassword))
-	for i := range 3 {
-		if err := getInbox(context.Background(), c); err != nil {
-			t.Fatalf("GetFolder #%d = %v", i, err)
-		}
-	}
-	if st := s.stats(); st.Served != 3 || st.Logons < 1 || seen.Load() == 0 {
-		t.Errorf("server stats = %+v, caller transport used %d times; want 3 served through the caller's transport", st, seen.Load())
-	}
-	// A separate pool: a connection authenticated above would serve any
-	// credentials.
-	badHC := &http.Client{Transport: roundTripFunc((&http.Transport{}).RoundTrip)}
-	bad := s.client(t, WithHTTPClient(badHC), WithNTLM(`CONTOSO\svc-sync`, "wrong-password"))
-	wantAuthError(t, getInbox(context.Background(), bad), "NTLM", []string{"Negotiate", "NTLM"})
-}
-
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -722,7 +697,7 @@ func TestNTLMContextCancelledWaitingForConnection(t *testing.T) {
 		inner.ServeHTTP(w, r)
 	})
 	t.Cleanup(func() { close(block) })
-	nt, err := (&ntlmAuth{logon: `CONTOSO\svc-sync`, password: secret(testPassword)}).wrap(&http.Transport{MaxConnsPerHost: 1})
+	nt, err := newNTLMTransport(&ntlmAuth{logon: `CONTOSO\svc-sync`, password: secret(testPassword)}, &http.Transport{MaxConnsPerHost: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -826,7 +801,7 @@ func TestNTLMBodyWithoutGetBody(t *testing.T) {
 		r.Body = io.NopCloser(strings.NewReader(string(b)))
 		inner.ServeHTTP(w, r)
 	})
-	nt, err := (&ntlmAuth{logon: `CONTOSO\svc-sync`, password: secret(testPassword)}).wrap(&http.Transport{})
+	nt, err := newNTLMTransport(&ntlmAuth{logon: `CONTOSO\svc-sync`, password: secret(testPassword)}, &http.Transport{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ type clientConfig struct {
 	retryHook        func(RetryEvent)
 	logger           *slog.Logger
 	trace            io.Writer
+	middleware       []func(http.RoundTripper) http.RoundTripper
 	userAgent        string
 	// writesTraced is set when the base transport is net/http's, which
 	// reports through httptrace whether a request was written; the send
@@ -73,10 +74,12 @@ type authMethod interface {
 	// not called when the caller's client has another RoundTripper type.
 	prepareTransport(t *http.Transport) error
 	// wrap returns a RoundTripper that authenticates requests sent through
-	// base and returns the server's final response: a 401 that survives the
-	// handshake is returned as a response, and the SOAP layer turns it into
-	// an *AuthError naming scheme() and the schemes the server offered.
-	wrap(base http.RoundTripper) (http.RoundTripper, error)
+	// the layers and returns the server's final response: a 401 that
+	// survives the handshake is returned as a response, and the SOAP layer
+	// turns it into an *AuthError naming scheme() and the schemes the server
+	// offered. It fails when the method cannot work over the layers (NTLM
+	// over a RoundTripper that hides its connections).
+	wrap(l *connLayers) (http.RoundTripper, error)
 }
 
 // NewClient returns a Client for the EWS endpoint, usually
@@ -143,8 +146,24 @@ func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 func (c *Client) Endpoint() string { return c.endpoint.String() }
 
 // WithHTTPClient makes the Client send through hc (for example the Client()
-// of an httptest or scctest TLS server). The auth options wrap hc's
-// Transport; hc itself is not modified.
+// of an httptest or scctest TLS server): its Timeout, Jar and Transport are
+// used, hc itself is not modified, and its CheckRedirect is replaced (EWS
+// redirects are reported, not followed). It composes with every auth option
+// and with [WithWireTrace] and [WithTransportMiddleware], which all wrap
+// hc's Transport.
+//
+// hc's Transport may be:
+//   - nil or an *http.Transport (any settings: proxy, dialer, TLS roots,
+//     limits): the Client works on its own clone, so that [WithNTLM] can
+//     force HTTP/1.1 and keep each handshake on one connection, and
+//     [WithInsecureSkipVerify] can turn verification off;
+//   - any other http.RoundTripper, with [WithBasicAuth], [WithTokenSource],
+//     [WithBearerToken] or no auth option. [NewClient] refuses it with
+//     [WithNTLM] and [WithNegotiatedAuth], because such a RoundTripper
+//     hides which connection carries a request, and an NTLM handshake
+//     whose legs take two connections is a failed logon even with the right
+//     password. For logging, tracing or metrics, pass the *http.Transport
+//     here and the wrapping RoundTripper with [WithTransportMiddleware].
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *clientConfig) error {
 		if hc == nil {
@@ -259,6 +278,26 @@ func WithWireTrace(w io.Writer) Option {
 			return errors.New("ews: WithWireTrace: writer is nil")
 		}
 		c.trace = w
+		return nil
+	}
+}
+
+// WithTransportMiddleware wraps the connection-level RoundTripper of the
+// Client with mw, for logging, tracing or metrics: mw(next) returns a
+// RoundTripper that does its work and calls next.RoundTrip with the request
+// (keeping its context, and without sending it elsewhere). It sits below
+// the auth option, so it sees every request as it goes to the wire,
+// including each leg of an NTLM handshake with its Authorization header,
+// and above the wire trace. With NTLM, each handshake runs on a connection
+// of its own and mw is called once for each of those connections (mw must
+// be safe to call concurrently); otherwise it is called once. Given more
+// than once, the first middleware is the outermost.
+func WithTransportMiddleware(mw func(next http.RoundTripper) http.RoundTripper) Option {
+	return func(c *clientConfig) error {
+		if mw == nil {
+			return errors.New("ews: WithTransportMiddleware: middleware is nil")
+		}
+		c.middleware = append(c.middleware, mw)
 		return nil
 	}
 }

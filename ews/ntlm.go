@@ -39,15 +39,12 @@ import (
 // http://; prefer https:// anyway, as the SOAP bodies are not protected.
 // A request whose handshake fails ends in an [*AuthError] naming "NTLM".
 //
-// When the http.Client given to [WithHTTPClient] has a RoundTripper other
-// than *http.Transport, NTLM runs through go-ntlmssp's Negotiator over that
-// RoundTripper instead, which cannot keep a handshake on one connection
-// while other requests run concurrently. Such a RoundTripper's connections
-// must not be shared with clients of other credentials: a connection
-// authenticated for one account serves the next request as that account.
-// It must also speak HTTP/1.1 only: over HTTP/2 NTLM cannot work, and
-// go-ntlmssp's re-sending of the request body races with the HTTP/2 stream
-// writer.
+// The handshake runs below [WithWireTrace] and [WithTransportMiddleware]:
+// both see every leg, and neither can move a leg to another connection.
+// The http.Client given to [WithHTTPClient] must have an *http.Transport
+// (or none): a RoundTripper of another type hides its connections, so
+// [NewClient] refuses it with NTLM (wrap it with WithTransportMiddleware
+// instead).
 func WithNTLM(logon, password string) Option {
 	return func(c *clientConfig) error {
 		if err := checkNTLMLogon(logon); err != nil {
@@ -56,7 +53,7 @@ func WithNTLM(logon, password string) Option {
 		if password == "" {
 			return fmt.Errorf("ews: WithNTLM: password of %q is empty", logon)
 		}
-		return c.setAuth(&ntlmAuth{logon: logon, password: secret(password)})
+		return c.setAuth(&ntlmAuth{option: "WithNTLM", logon: logon, password: secret(password)})
 	}
 }
 
@@ -89,6 +86,7 @@ func checkNTLMLogon(logon string) error {
 // ntlmAuth is the NTLM method. The password sits in a closure, which fmt
 // never prints.
 type ntlmAuth struct {
+	option   string // the Option that configured it, for errors
 	logon    string
 	password func() string
 }
@@ -118,12 +116,30 @@ func (*ntlmAuth) prepareTransport(t *http.Transport) error {
 	return nil
 }
 
-func (a *ntlmAuth) wrap(base http.RoundTripper) (http.RoundTripper, error) {
-	t, ok := base.(*http.Transport)
-	if !ok {
-		return ntlmFallback{base: base, auth: a}, nil
+func (a *ntlmAuth) wrap(l *connLayers) (http.RoundTripper, error) {
+	if l.transport == nil {
+		return nil, errOpaqueTransport(a.option, l.opaque)
 	}
-	nt := &ntlmTransport{auth: a, template: t, maxIdle: defaultNTLMIdle}
+	return newNTLMTransport(a, l.transport, l.wrap)
+}
+
+// errOpaqueTransport explains why NTLM cannot run over rt.
+func errOpaqueTransport(option string, rt http.RoundTripper) error {
+	return fmt.Errorf("ews: %s: the http.Client of WithHTTPClient has a Transport of type %T, which hides its connections; "+
+		"NTLM authenticates a connection, and a handshake whose legs take two connections is a failed logon even with the right password; "+
+		"give WithHTTPClient a client whose Transport is an *http.Transport (or nil) and pass the wrapping RoundTripper with WithTransportMiddleware", option, rt)
+}
+
+func newNTLMTransport(a *ntlmAuth, t *http.Transport, wrap func(http.RoundTripper) (http.RoundTripper, error)) (*ntlmTransport, error) {
+	if wrap == nil {
+		wrap = func(rt http.RoundTripper) (http.RoundTripper, error) { return rt, nil }
+	}
+	// Build the layers once now, so that a middleware that fails does so
+	// in NewClient rather than on the first call.
+	if _, err := wrap(t.Clone()); err != nil {
+		return nil, err
+	}
+	nt := &ntlmTransport{auth: a, template: t, wrap: wrap, maxIdle: defaultNTLMIdle}
 	if t.MaxIdleConnsPerHost > 0 {
 		nt.maxIdle = t.MaxIdleConnsPerHost
 	}
@@ -139,14 +155,17 @@ const defaultNTLMIdle = 100
 
 // ntlmTransport pins each NTLM handshake to one connection. It owns a pool
 // of "slots": an *http.Transport that holds at most one connection, used by
-// one request at a time (checked out until the response body is closed).
-// Because a slot has a single connection, all legs of a handshake go over
-// it; because it is exclusive, no other request interleaves; and because
-// each slot remembers which connection it authenticated (seen through
-// httptrace), a request on that connection goes out without a handshake.
+// one request at a time (checked out until the response body is closed),
+// with the client's layers (middleware, wire trace) around it. Because a
+// slot has a single connection, all legs of a handshake go over it, whatever
+// the layers do; because it is exclusive, no other request interleaves; and
+// because each slot remembers which connection it authenticated (seen
+// through httptrace), a request on that connection goes out without a
+// handshake.
 type ntlmTransport struct {
 	auth     *ntlmAuth
 	template *http.Transport
+	wrap     func(http.RoundTripper) (http.RoundTripper, error)
 	maxIdle  int
 	sem      chan struct{} // MaxConnsPerHost, nil when unlimited
 
@@ -156,8 +175,9 @@ type ntlmTransport struct {
 }
 
 type ntlmSlot struct {
-	rt     *http.Transport
-	authed net.Conn // connection the last handshake authenticated
+	conns  *http.Transport   // holds the slot's one connection
+	rt     http.RoundTripper // conns with the layers around it
+	authed net.Conn          // connection the last handshake authenticated
 }
 
 func (t *ntlmTransport) getSlot(ctx context.Context) (*ntlmSlot, error) {
@@ -176,10 +196,17 @@ func (t *ntlmTransport) getSlot(ctx context.Context) (*ntlmSlot, error) {
 		return s, nil
 	}
 	t.mu.Unlock()
-	rt := t.template.Clone()
-	rt.MaxConnsPerHost = 1
-	rt.MaxIdleConnsPerHost = 1
-	return &ntlmSlot{rt: rt}, nil
+	conns := t.template.Clone()
+	conns.MaxConnsPerHost = 1
+	conns.MaxIdleConnsPerHost = 1
+	rt, err := t.wrap(conns)
+	if err != nil {
+		if t.sem != nil {
+			<-t.sem
+		}
+		return nil, err
+	}
+	return &ntlmSlot{conns: conns, rt: rt}, nil
 }
 
 func (t *ntlmTransport) putSlot(s *ntlmSlot) {
@@ -190,7 +217,7 @@ func (t *ntlmTransport) putSlot(s *ntlmSlot) {
 	}
 	t.mu.Unlock()
 	if !keep {
-		s.rt.CloseIdleConnections()
+		s.conns.CloseIdleConnections()
 	}
 	if t.sem != nil {
 		<-t.sem
@@ -203,7 +230,7 @@ func (t *ntlmTransport) CloseIdleConnections() {
 	idle := slices.Clone(t.idle)
 	t.mu.Unlock()
 	for _, s := range idle {
-		s.rt.CloseIdleConnections()
+		s.conns.CloseIdleConnections()
 	}
 }
 
@@ -372,20 +399,3 @@ func ntlmChallenge(values []string, scheme string) ([]byte, bool) {
 	}
 	return nil, false
 }
-
-// ntlmFallback runs NTLM through go-ntlmssp's Negotiator over a RoundTripper
-// that is not an *http.Transport (so connections cannot be pinned).
-type ntlmFallback struct {
-	base http.RoundTripper
-	auth *ntlmAuth
-}
-
-func (f ntlmFallback) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	// The Negotiator takes credentials as Basic auth on the request and
-	// never sends them as Basic unless AllowBasicAuth is set.
-	r.SetBasicAuth(f.auth.logon, f.auth.password())
-	return ntlmssp.Negotiator{RoundTripper: f.base}.RoundTrip(r)
-}
-
-func (f ntlmFallback) CloseIdleConnections() { closeIdle(f.base) }
