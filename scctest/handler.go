@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.record(rec)
 		}
 	}()
+	defer s.recoverPanic(sw, rec)
 
 	path := r.URL.Path
 	if !strings.HasPrefix(strings.ToLower(path), "/ews/") {
@@ -120,6 +122,36 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.dispatch(sw)
+}
+
+// recoverPanic turns a panic of the code serving one request (an
+// operation, a reactor, the fake's own bug) into the answer Exchange gives
+// when it fails internally: a SOAP fault ErrorInternalServerError for that
+// request alone. Locks are released by the defers of the code that took
+// them, so the server keeps serving. When the answer was already under way
+// the connection is cut instead. A server made with NewServer(t) reports
+// the panic to t as a test failure.
+func (s *Server) recoverPanic(sw *statusWriter, rec *Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	msg := fmt.Sprintf("scctest: panic serving %s %s (operation %q): %v\n%s", rec.Method, rec.Path, rec.Operation, v, debug.Stack())
+	if s.tb != nil {
+		s.tb.Errorf("%s", msg)
+	}
+	if l := s.cfg.logger; l != nil {
+		l.Error("scctest handler panic", "operation", rec.Operation, "panic", fmt.Sprint(v))
+	}
+	if sw.status != 0 {
+		panic(http.ErrAbortHandler)
+	}
+	rec.ResponseCodes = nil
+	rec.Fault = ews.ErrorInternalServerError
+	writeXML(sw, http.StatusInternalServerError, faultDocument(newFault(ews.ErrorInternalServerError, "")))
 }
 
 // statusWriter remembers the status code written.

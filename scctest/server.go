@@ -139,6 +139,7 @@ func WithDomain(netbios, dns string) Option {
 // safe for concurrent use, also while it serves requests.
 type Server struct {
 	cfg  config
+	tb   testing.TB // the test a NewServer(t) server reports panics to; nil for New
 	vi   versionInfo
 	hs   *httptest.Server
 	auth *authenticator
@@ -157,6 +158,10 @@ type Server struct {
 	lmu   sync.Mutex // guards the request log and counters
 	log   []Request
 	stats Stats
+
+	// opHook, when set (by tests of this package), runs under the server
+	// lock before every operation.
+	opHook func(op string)
 }
 
 // New returns an unstarted server, for programs that are not tests (the
@@ -219,6 +224,7 @@ func NewUnstartedServer(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("scctest.NewUnstartedServer: %v", err)
 		return nil
 	}
+	s.tb = t
 	t.Cleanup(s.Close)
 	return s
 }
