@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sccsync/scc/ews"
 )
@@ -81,14 +82,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.sleep(r, s.delay())
 
+	s.setReadDeadline(sw, time.Now().Add(s.cfg.timeouts.Body))
 	raw, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, s.cfg.maxReqSize))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			http.Error(sw, "413 - Request entity too large.", http.StatusRequestEntityTooLarge)
+			return
 		}
-		return // client went away
+		// The client went away, was too slow (Timeouts.Body) or the
+		// server is closing: cut the connection rather than let net/http
+		// answer an empty 200.
+		panic(http.ErrAbortHandler)
 	}
+	// No deadline while the request is served: net/http's background read
+	// would otherwise cancel the request's context when it passes.
+	s.setReadDeadline(sw, time.Time{})
 	x := &exchange{s: s, w: w, r: r, rec: rec, p: p}
 	if !ok {
 		x.fault(sw, newFault(ews.ErrorExceededConnectionCount, ""))
