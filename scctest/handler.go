@@ -6,8 +6,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sccsync/scc/ews"
 )
@@ -46,6 +48,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.record(rec)
 		}
 	}()
+	defer s.recoverPanic(sw, rec)
 
 	path := r.URL.Path
 	if !strings.HasPrefix(strings.ToLower(path), "/ews/") {
@@ -79,14 +82,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.sleep(r, s.delay())
 
+	s.setReadDeadline(sw, time.Now().Add(s.cfg.timeouts.Body))
 	raw, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, s.cfg.maxReqSize))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			http.Error(sw, "413 - Request entity too large.", http.StatusRequestEntityTooLarge)
+			return
 		}
-		return // client went away
+		// The client went away, was too slow (Timeouts.Body) or the
+		// server is closing: cut the connection rather than let net/http
+		// answer an empty 200.
+		panic(http.ErrAbortHandler)
 	}
+	// No deadline while the request is served: net/http's background read
+	// would otherwise cancel the request's context when it passes.
+	s.setReadDeadline(sw, time.Time{})
 	x := &exchange{s: s, w: w, r: r, rec: rec, p: p}
 	if !ok {
 		x.fault(sw, newFault(ews.ErrorExceededConnectionCount, ""))
@@ -120,6 +131,36 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.dispatch(sw)
+}
+
+// recoverPanic turns a panic of the code serving one request (an
+// operation, a reactor, the fake's own bug) into the answer Exchange gives
+// when it fails internally: a SOAP fault ErrorInternalServerError for that
+// request alone. Locks are released by the defers of the code that took
+// them, so the server keeps serving. When the answer was already under way
+// the connection is cut instead. A server made with NewServer(t) reports
+// the panic to t as a test failure.
+func (s *Server) recoverPanic(sw *statusWriter, rec *Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	msg := fmt.Sprintf("scctest: panic serving %s %s (operation %q): %v\n%s", rec.Method, rec.Path, rec.Operation, v, debug.Stack())
+	if s.tb != nil {
+		s.tb.Errorf("%s", msg)
+	}
+	if l := s.cfg.logger; l != nil {
+		l.Error("scctest handler panic", "operation", rec.Operation, "panic", fmt.Sprint(v))
+	}
+	if sw.status != 0 {
+		panic(http.ErrAbortHandler)
+	}
+	rec.ResponseCodes = nil
+	rec.Fault = ews.ErrorInternalServerError
+	writeXML(sw, http.StatusInternalServerError, faultDocument(newFault(ews.ErrorInternalServerError, "")))
 }
 
 // statusWriter remembers the status code written.

@@ -55,28 +55,36 @@ func batchSize(op string, body *node) int {
 
 // dispatch runs the operation and writes its answer.
 func (x *exchange) dispatch(w http.ResponseWriter) {
-	spec, _ := operations(x.op)
-	s := x.s
-	if spec.write {
-		s.mu.Lock()
-	} else {
-		s.mu.RLock()
-	}
-	resp, f := spec.run(x)
-	var doc *document
-	if f == nil {
-		doc = resp.document(s.vi)
-	}
-	if spec.write {
-		s.mu.Unlock()
-	} else {
-		s.mu.RUnlock()
-	}
+	resp, doc, f := x.run()
 	if f != nil {
 		x.fault(w, f)
 		return
 	}
 	x.respond(w, resp, doc)
+}
+
+// run executes the operation and builds its answer under the server lock,
+// which a deferred unlock releases also when the operation panics (the
+// panic then becomes that request's ErrorInternalServerError, see
+// recoverPanic).
+func (x *exchange) run() (*opResponse, *document, *soapFault) {
+	spec, _ := operations(x.op)
+	s := x.s
+	if spec.write {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	} else {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	}
+	if s.opHook != nil {
+		s.opHook(x.op)
+	}
+	resp, f := spec.run(x)
+	if f != nil {
+		return nil, nil, f
+	}
+	return resp, resp.document(s.vi), nil
 }
 
 // shape is a parsed FolderShape / ItemShape.

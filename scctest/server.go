@@ -43,6 +43,7 @@ type config struct {
 	netbios    string
 	dnsDomain  string
 	maxReqSize int64
+	timeouts   Timeouts
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -133,12 +134,54 @@ func WithDomain(netbios, dns string) Option {
 	}
 }
 
+// Timeouts bound how long one connection may hold the server up. A zero
+// field keeps its default.
+type Timeouts struct {
+	// Header bounds reading a request's headers (default 10s).
+	Header time.Duration
+	// Body bounds reading a request's body, counted from when the server
+	// starts reading it (default 30s). A client slower than that has its
+	// connection closed without an answer.
+	Body time.Duration
+	// Idle bounds how long a kept-alive connection may wait for its next
+	// request (default 120s, IIS's connection timeout).
+	Idle time.Duration
+}
+
+// Default timeouts, see [Timeouts].
+const (
+	DefaultHeaderTimeout = 10 * time.Second
+	DefaultBodyTimeout   = 30 * time.Second
+	DefaultIdleTimeout   = 120 * time.Second
+)
+
+// WithTimeouts sets the connection timeouts (see [Timeouts]); negative
+// durations are refused.
+func WithTimeouts(t Timeouts) Option {
+	return func(c *config) error {
+		if t.Header < 0 || t.Body < 0 || t.Idle < 0 {
+			return fmt.Errorf("scctest: WithTimeouts(%+v): timeouts must not be negative", t)
+		}
+		if t.Header > 0 {
+			c.timeouts.Header = t.Header
+		}
+		if t.Body > 0 {
+			c.timeouts.Body = t.Body
+		}
+		if t.Idle > 0 {
+			c.timeouts.Idle = t.Idle
+		}
+		return nil
+	}
+}
+
 // Server is a fake Exchange server speaking EWS over HTTP. Create it with
 // [NewServer], [NewTLSServer], [NewUnstartedServer] or [New]. All its state
 // is its own: servers in parallel tests never interfere. Its methods are
 // safe for concurrent use, also while it serves requests.
 type Server struct {
 	cfg  config
+	tb   testing.TB // the test a NewServer(t) server reports panics to; nil for New
 	vi   versionInfo
 	hs   *httptest.Server
 	auth *authenticator
@@ -157,6 +200,14 @@ type Server struct {
 	lmu   sync.Mutex // guards the request log and counters
 	log   []Request
 	stats Stats
+
+	connMu      sync.Mutex // guards conns and connsClosed
+	conns       map[net.Conn]http.ConnState
+	connsClosed bool // Close has cut the reads of active connections
+
+	// opHook, when set (by tests of this package), runs under the server
+	// lock before every operation.
+	opHook func(op string)
 }
 
 // New returns an unstarted server, for programs that are not tests (the
@@ -171,6 +222,7 @@ func New(opts ...Option) (*Server, error) {
 		netbios:    "CONTOSO",
 		dnsDomain:  "contoso.example",
 		maxReqSize: 32 << 20,
+		timeouts:   Timeouts{Header: DefaultHeaderTimeout, Body: DefaultBodyTimeout, Idle: DefaultIdleTimeout},
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -198,6 +250,10 @@ func New(opts ...Option) (*Server, error) {
 	s.auth = auth
 	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	s.hs.Config.ConnContext = s.auth.connContext
+	s.conns = map[net.Conn]http.ConnState{}
+	s.hs.Config.ConnState = s.connState
+	s.hs.Config.ReadHeaderTimeout = cfg.timeouts.Header
+	s.hs.Config.IdleTimeout = cfg.timeouts.Idle
 	// net/http reports TLS handshakes cut short by Close and clients that
 	// hang up through its ErrorLog, which defaults to stderr; keep them with
 	// the rest of the server's logging (silent unless WithLogger).
@@ -219,6 +275,7 @@ func NewUnstartedServer(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("scctest.NewUnstartedServer: %v", err)
 		return nil
 	}
+	s.tb = t
 	t.Cleanup(s.Close)
 	return s
 }
@@ -288,8 +345,12 @@ func (s *Server) SetListener(l net.Listener) {
 	s.hs.Listener = l
 }
 
-// Close shuts the server down, closing idle connections and blocking until
-// all requests in flight have finished. It is safe to call more than once.
+// Close shuts the server down and returns promptly: it closes the
+// listener and idle connections, cuts the reads of connections still
+// sending a request (a client that sent its headers and half a body does
+// not hold Close up; it gets no answer), and waits for the requests whose
+// bodies have arrived to finish, as [httptest.Server.Close] does; injected
+// latency ends early. It is safe to call more than once.
 func (s *Server) Close() {
 	s.fmu.Lock()
 	if !s.faults.closed {
@@ -297,12 +358,56 @@ func (s *Server) Close() {
 		close(s.faults.closing)
 	}
 	s.fmu.Unlock()
+	s.cutReads()
 	s.hs.Close()
 	s.cmu.Lock()
 	if s.client != nil {
 		s.client.CloseIdleConnections()
 	}
 	s.cmu.Unlock()
+}
+
+// pastDeadline is a read deadline that has passed: reads fail at once.
+var pastDeadline = time.Unix(1, 0)
+
+// connState tracks connections for Close (net/http calls it; httptest
+// chains its own tracking in front).
+func (s *Server) connState(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	switch st {
+	case http.StateHijacked, http.StateClosed:
+		delete(s.conns, c)
+		return
+	}
+	s.conns[c] = st
+	if st == http.StateActive && s.connsClosed {
+		_ = c.SetReadDeadline(pastDeadline)
+	}
+}
+
+// cutReads makes every read of an active connection fail from now on, so
+// that handlers waiting for a body return.
+func (s *Server) cutReads() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	s.connsClosed = true
+	for c, st := range s.conns {
+		if st == http.StateActive {
+			_ = c.SetReadDeadline(pastDeadline)
+		}
+	}
+}
+
+// setReadDeadline sets the read deadline of a request's connection, unless
+// Close has cut its reads.
+func (s *Server) setReadDeadline(w http.ResponseWriter, d time.Time) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.connsClosed {
+		d = pastDeadline
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(d)
 }
 
 // URL returns the base URL of the server, e.g. http://127.0.0.1:41234.

@@ -33,6 +33,7 @@ type xmlParser struct {
 	lineStart int
 	counted   int // bytes up to here have been counted for lines
 	ns        []nsBinding
+	docStart  int // offset after the byte order mark, where <?xml may be
 }
 
 func (p *xmlParser) pos(off int) (line, col int) {
@@ -92,6 +93,22 @@ func (p *xmlParser) name() (string, *xmlError) {
 	return n, nil
 }
 
+// qname reads an element or attribute name and checks that it is a
+// qualified name of Namespaces in XML: a local name with at most one
+// prefix, neither of them empty (so "<:/>", "<a:/>" and "<a:b:c/>" are
+// refused rather than parsed into an empty or mangled name).
+func (p *xmlParser) qname() (string, *xmlError) {
+	start := p.i
+	n, err := p.name()
+	if err != nil {
+		return "", err
+	}
+	if c := strings.Count(n, ":"); c > 1 || (c == 1 && (n[0] == ':' || n[len(n)-1] == ':')) {
+		return "", p.fail(start, "invalid qualified name "+strconv.Quote(n))
+	}
+	return n, nil
+}
+
 // skipMisc skips comments, processing instructions and whitespace; it
 // refuses DOCTYPE. It returns at '<' of an element or at end of input.
 func (p *xmlParser) skipMisc(allowText bool) *xmlError {
@@ -126,7 +143,10 @@ func (p *xmlParser) skipMisc(allowText bool) *xmlError {
 	}
 }
 
-// pi skips a processing instruction at p.i ("<?target ...?>").
+// pi skips a processing instruction at p.i ("<?target ...?>"). The XML
+// declaration ("<?xml ...?>") is checked: it may only open the document,
+// must say version 1.0 and may only name UTF-8 (or its ASCII subset).
+// Other targets that XML reserves (any case of "xml") are refused.
 func (p *xmlParser) pi() *xmlError {
 	start := p.i
 	end := bytes.Index(p.b[p.i:], []byte("?>"))
@@ -134,39 +154,95 @@ func (p *xmlParser) pi() *xmlError {
 		return p.fail(start, "unterminated processing instruction")
 	}
 	p.i += 2
-	if _, err := p.name(); err != nil {
+	target, err := p.name()
+	if err != nil {
 		return p.fail(start, "processing instruction without a target")
 	}
 	if p.i < start+end && !isSpace(p.b[p.i]) {
 		return p.fail(p.i, "expected whitespace after the processing instruction target")
 	}
-	if err := p.checkDecl(start, p.b[start:start+end]); err != nil {
-		return err
+	if strings.EqualFold(target, "xml") {
+		if target != "xml" || start != p.docStart {
+			return p.fail(start, "the XML declaration <?xml ...?> is only allowed, in lower case, at the start of the document")
+		}
+		if err := p.checkDecl(p.i, start+end); err != nil {
+			return err
+		}
 	}
 	p.i = start + end + 2
 	return nil
 }
 
-// checkDecl refuses an XML declaration naming an encoding other than UTF-8.
-func (p *xmlParser) checkDecl(off int, pi []byte) *xmlError {
-	if !bytes.HasPrefix(pi, []byte("<?xml")) || (len(pi) > 5 && !isSpace(pi[5])) {
-		return nil
-	}
-	s := string(pi)
-	i := strings.Index(s, "encoding")
-	if i < 0 {
-		return nil
-	}
-	v := s[i+len("encoding"):]
-	v = strings.TrimLeft(v, " \t\r\n=")
-	if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
-		if j := strings.IndexByte(v[1:], v[0]); j >= 0 {
-			switch strings.ToLower(v[1 : j+1]) {
-			case "utf-8", "utf8", "us-ascii", "ascii":
-				return nil
-			}
-			return p.fail(off, "unsupported encoding "+strconv.Quote(v[1:j+1]))
+// checkDecl checks the pseudo-attributes of the XML declaration in
+// p.b[from:to]: version="1.0", then optionally encoding (UTF-8 or ASCII)
+// and standalone ("yes" or "no"), in that order.
+func (p *xmlParser) checkDecl(from, to int) *xmlError {
+	i := from
+	seen := 0 // index into want of the next allowed pseudo-attribute
+	want := []string{"version", "encoding", "standalone"}
+	for {
+		ws := i
+		for i < to && isSpace(p.b[i]) {
+			i++
 		}
+		if i >= to {
+			break
+		}
+		if i == ws {
+			return p.fail(i, "expected whitespace in the XML declaration")
+		}
+		ns := i
+		for i < to && p.b[i] != '=' && !isSpace(p.b[i]) {
+			i++
+		}
+		name := string(p.b[ns:i])
+		k := seen
+		for k < len(want) && want[k] != name {
+			k++
+		}
+		if k == len(want) || (seen == 0 && k != 0) {
+			return p.fail(ns, "unexpected "+strconv.Quote(name)+" in the XML declaration (want version, then encoding and standalone)")
+		}
+		seen = k + 1
+		for i < to && isSpace(p.b[i]) {
+			i++
+		}
+		if i >= to || p.b[i] != '=' {
+			return p.fail(i, "expected '=' after "+name+" in the XML declaration")
+		}
+		i++
+		for i < to && isSpace(p.b[i]) {
+			i++
+		}
+		if i >= to || (p.b[i] != '"' && p.b[i] != '\'') {
+			return p.fail(i, "the "+name+" of the XML declaration must be quoted")
+		}
+		q := p.b[i]
+		j := bytes.IndexByte(p.b[i+1:to], q)
+		if j < 0 {
+			return p.fail(i, "unterminated "+name+" in the XML declaration")
+		}
+		v := string(p.b[i+1 : i+1+j])
+		switch name {
+		case "version":
+			if v != "1.0" {
+				return p.fail(ns, "unsupported XML version "+strconv.Quote(v)+"; only 1.0 is supported")
+			}
+		case "encoding":
+			switch strings.ToLower(v) {
+			case "utf-8", "utf8", "us-ascii", "ascii":
+			default:
+				return p.fail(ns, "unsupported encoding "+strconv.Quote(v))
+			}
+		case "standalone":
+			if v != "yes" && v != "no" {
+				return p.fail(ns, "standalone must be \"yes\" or \"no\", not "+strconv.Quote(v))
+			}
+		}
+		i += 1 + j + 1
+	}
+	if seen == 0 {
+		return p.fail(from, "the XML declaration has no version")
 	}
 	return nil
 }
@@ -175,6 +251,7 @@ func (p *xmlParser) parse() (*node, *xmlError) {
 	if bytes.HasPrefix(p.b, []byte("\xef\xbb\xbf")) {
 		p.i = 3
 	}
+	p.docStart = p.i
 	if err := p.skipMisc(false); err != nil {
 		return nil, err
 	}
@@ -211,17 +288,14 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 	}
 	start := p.i
 	p.i++ // '<'
-	qname, err := p.name()
+	qname, err := p.qname()
 	if err != nil {
 		return nil, err
 	}
 	n := &node{src: p.b, off: start}
 	nsMark := len(p.ns)
-	type rawAttr struct {
-		name, value string
-		off         int
-	}
 	var raw []rawAttr
+	var seen map[string]struct{} // attribute names, once there are many
 	selfClosing := false
 	for {
 		hadSpace := p.i < len(p.b) && isSpace(p.b[p.i])
@@ -246,7 +320,7 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 			return nil, p.fail(p.i, "expected whitespace before an attribute")
 		}
 		aoff := p.i
-		an, err := p.name()
+		an, err := p.qname()
 		if err != nil {
 			return nil, err
 		}
@@ -272,10 +346,8 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range raw {
-			if a.name == an {
-				return nil, p.fail(aoff, "duplicate attribute "+an)
-			}
+		if duplicateAttr(raw, &seen, an) {
+			return nil, p.fail(aoff, "duplicate attribute "+an)
 		}
 		switch {
 		case an == "xmlns":
@@ -345,7 +417,7 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 		case bytes.HasPrefix(rest, []byte("</")):
 			endStart := p.i
 			p.i += 2
-			endName, err := p.name()
+			endName, err := p.qname()
 			if err != nil {
 				return nil, err
 			}
@@ -394,6 +466,41 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 			text = text[:0]
 		}
 	}
+}
+
+// rawAttr is an attribute as written, before namespace resolution.
+type rawAttr struct {
+	name, value string
+	off         int
+}
+
+// fewAttrs is up to how many attributes duplicateAttr compares names one
+// by one; past it, it keeps a set, so the check stays linear in the
+// number of attributes (a start tag with 40,000 attributes cost seconds).
+const fewAttrs = 8
+
+// duplicateAttr reports whether name is among the attributes raw of an
+// element, and records it in *seen once the element has many.
+func duplicateAttr(raw []rawAttr, seen *map[string]struct{}, name string) bool {
+	if len(raw) < fewAttrs {
+		for _, a := range raw {
+			if a.name == name {
+				return true
+			}
+		}
+		return false
+	}
+	if *seen == nil {
+		*seen = make(map[string]struct{}, 2*len(raw))
+		for _, a := range raw {
+			(*seen)[a.name] = struct{}{}
+		}
+	}
+	if _, dup := (*seen)[name]; dup {
+		return true
+	}
+	(*seen)[name] = struct{}{}
+	return false
 }
 
 func splitQName(q string) (prefix, local string) {

@@ -2,6 +2,8 @@ package scctest
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -41,6 +43,11 @@ var xmlSeeds = []string{
 	"<a>\x01</a>",
 	`<a b="<"/>`,
 	`<a>]]></a>`,
+	`<?xml version="0"?><a/>`,
+	`<:/>`,
+	`<a b:="1" :c="2"/>`,
+	`<?xml version='1.0' standalone='yes'?><a/>`,
+	`<a a1="" a2="" a3="" a4="" a5="" a6="" a7="" a8="" a9="" a10="" a3=""/>`,
 }
 
 // FuzzParseXML checks the request parser against encoding/xml: whatever
@@ -87,5 +94,88 @@ func TestParseXMLErrors(t *testing.T) {
 		if err.line != tt.line || err.col != tt.col {
 			t.Errorf("parseXML(%q) error at %d:%d (%s), want %d:%d", tt.in, err.line, err.col, err.msg, tt.line, tt.col)
 		}
+	}
+}
+
+// TestParseXMLRefuses covers input the parser once accepted although it is
+// not namespace-well-formed XML 1.0 (found by FuzzParseXML), and the
+// duplicate check past the few attributes compared one by one.
+func TestParseXMLRefuses(t *testing.T) {
+	many := func(n int, dup string) string {
+		var b strings.Builder
+		b.WriteString("<a")
+		for i := range n {
+			fmt.Fprintf(&b, " a%d=\"\"", i)
+		}
+		b.WriteString(dup + "/>")
+		return b.String()
+	}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"version 0", `<?xml version="0"?><a/>`, `unsupported XML version "0"`},
+		{"version 1.1", `<?xml version="1.1"?><a/>`, `unsupported XML version "1.1"`},
+		{"no version", `<?xml encoding="utf-8"?><a/>`, `unexpected "encoding"`},
+		{"empty declaration", `<?xml ?><a/>`, "has no version"},
+		{"encoding first", `<?xml encoding="utf-8" version="1.0"?><a/>`, `unexpected "encoding"`},
+		{"unknown pseudo-attribute", `<?xml version="1.0" foo="bar"?><a/>`, `unexpected "foo"`},
+		{"unquoted version", `<?xml version=1.0?><a/>`, "must be quoted"},
+		{"standalone", `<?xml version="1.0" standalone="maybe"?><a/>`, "standalone must be"},
+		{"declaration not first", `<!-- c --><?xml version="1.0"?><a/>`, "only allowed"},
+		{"declaration in content", `<a><?xml version="1.0"?></a>`, "only allowed"},
+		{"upper case XML", `<?XML version="1.0"?><a/>`, "only allowed"},
+		{"empty name", `<:/>`, `invalid qualified name ":"`},
+		{"empty local name", `<a:/>`, `invalid qualified name "a:"`},
+		{"empty prefix", `<:a/>`, `invalid qualified name ":a"`},
+		{"two colons", `<a:b:c/>`, `invalid qualified name "a:b:c"`},
+		{"empty attribute prefix", `<a :b="1"/>`, `invalid qualified name ":b"`},
+		{"empty xmlns prefix", `<a xmlns:="urn:x"/>`, `invalid qualified name "xmlns:"`},
+		{"duplicate among few", many(3, ` a1="x"`), "duplicate attribute a1"},
+		{"duplicate among many", many(40000, ` a39999="x"`), "duplicate attribute a39999"},
+		{"duplicate of an early one among many", many(40000, ` a0="x"`), "duplicate attribute a0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseXML([]byte(tt.in))
+			if err == nil {
+				t.Fatalf("parseXML(%.60q) = nil error, want one containing %q", tt.in, tt.want)
+			}
+			if !strings.Contains(err.msg, tt.want) {
+				t.Errorf("parseXML(%.60q) error = %q, want it to contain %q", tt.in, err.msg, tt.want)
+			}
+		})
+	}
+	for _, ok := range []string{
+		`<?xml version="1.0"?><a/>`,
+		`<?xml version='1.0' encoding='utf-8'?><a/>`,
+		`<?xml version = "1.0" encoding = "UTF-8" standalone = "no" ?><a/>`,
+		"\xef\xbb\xbf<?xml version=\"1.0\"?><a/>",
+		`<?xml-stylesheet href="x"?><a/>`,
+		many(40000, ""),
+	} {
+		if _, err := parseXML([]byte(ok)); err != nil {
+			t.Errorf("parseXML(%.60q) = %v, want no error", ok, err.msg)
+		}
+	}
+}
+
+// BenchmarkParseXMLAttributes measures a start tag with many attributes:
+// the duplicate check must stay linear.
+func BenchmarkParseXMLAttributes(b *testing.B) {
+	for _, n := range []int{1000, 10000, 40000} {
+		var sb strings.Builder
+		sb.WriteString("<a")
+		for i := range n {
+			fmt.Fprintf(&sb, " a%d=\"\"", i)
+		}
+		sb.WriteString("/>")
+		in := []byte(sb.String())
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := parseXML(in); err != nil {
+					b.Fatal(err.msg)
+				}
+			}
+		})
 	}
 }

@@ -381,3 +381,31 @@ func TestHelperMain(t *testing.T) {
 	main()
 	os.Exit(0)
 }
+
+// TestRunStopsWithHalfSentRequests: clients that sent headers and half a
+// body, and never hang up, do not keep the fake from stopping.
+func TestRunStopsWithHalfSentRequests(t *testing.T) {
+	f := startRun(t, "-auth", "basic", "-users", "1", "-password", "pw")
+	host := strings.TrimPrefix(strings.TrimSuffix(f.url, "/EWS/Exchange.asmx"), "http://")
+	for range 50 {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		req := "POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\n" +
+			"Authorization: Basic Q09OVE9TT1xzdmMtc3luYzpwdw==\r\n\r\n<soap:Envelope"
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A complete request, so the half-sent ones are in flight when it is
+	// answered (connections are served concurrently; this only makes it
+	// likely that they have been accepted).
+	if got := getFolder(t, &http.Client{}, f.url, `CONTOSO\svc-sync`, "pw", "user1@contoso.example"); got != 200 {
+		t.Fatalf("GetFolder = %d, want 200", got)
+	}
+	if _, _, err := f.stop(); err != nil {
+		t.Errorf("run returned %v, want nil", err)
+	}
+}
