@@ -36,9 +36,13 @@
 //
 // # Secrets
 //
-// Passwords, client secrets and private keys are [Secret] values: they print,
-// marshal and log as "[redacted]" and are refused when read from JSON. Only
-// [Secret.Reveal] returns the value.
+// Passwords, client secrets and private keys are [Secret] values, and the
+// file store's key is a [FileStoreKey]: they print (every fmt verb), marshal
+// (JSON, text) and log (slog) as "[redacted]", also inside an unexported
+// field of a caller's struct, where fmt cannot call their methods (the value
+// sits behind a closure that reflection cannot read), and they are refused
+// when read from JSON. Only [Secret.Reveal] and [FileStoreKey.Encode] return
+// the value.
 //
 // # Bulk add
 //
