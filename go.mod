@@ -8,6 +8,5 @@ require (
 	github.com/google/go-cmp v0.7.0
 	golang.org/x/net v0.38.0
 	golang.org/x/sync v0.16.0
+	golang.org/x/text v0.23.0
 )
-
-require golang.org/x/text v0.23.0 // indirect

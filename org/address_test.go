@@ -2,6 +2,7 @@ package org_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/sccsync/scc/org"
@@ -66,5 +67,36 @@ func TestNormalizeDomain(t *testing.T) {
 func TestAddressKeyFallsBack(t *testing.T) {
 	if got := org.AddressKey(" Not An Address "); got != "not an address" {
 		t.Errorf("AddressKey(bad) = %q, want the trimmed lower-cased input", got)
+	}
+}
+
+// One canonical form across layers: an address with an invisible character
+// is refused everywhere (validation, import), so it can neither pass
+// validation and fail on the wire nor make a clean row look like its
+// duplicate.
+func TestInvisibleCharactersRefused(t *testing.T) {
+	dirty := "alice@con\u200btoso.example"
+	if _, err := org.ParseEmailAddress(dirty); !errors.Is(err, org.ErrBadAddress) || !strings.Contains(err.Error(), "U+200B") {
+		t.Errorf("ParseEmailAddress(%q) error = %v, want ErrBadAddress naming U+200B", dirty, err)
+	}
+	if err := org.ValidateUsers([]org.User{{PrimarySMTP: dirty}}); err == nil {
+		t.Errorf("ValidateUsers(%q) = nil, want an error", dirty)
+	}
+	if err := org.ValidateUsers([]org.User{{PrimarySMTP: "alice@contoso.example", UPN: "al\u00adice@contoso.example"}}); err == nil {
+		t.Errorf("ValidateUsers(UPN with a soft hyphen) = nil, want an error")
+	}
+	if _, err := org.NormalizeDomain("con\u200btoso.example"); err == nil {
+		t.Errorf("NormalizeDomain(zero-width space) = nil error, want an error")
+	}
+	o := &org.Organization{Name: "Contoso"}
+	res, err := o.ImportCSV(strings.NewReader("PrimarySmtpAddress\n" + dirty + "\nalice@contoso.example\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 1 || res.Rejected[0].Line != 2 || len(res.Added) != 1 || res.Added[0].Line != 3 {
+		t.Errorf("ImportCSV(dirty, clean) = %v %+v, want line 2 rejected and line 3 added", res, res.Rejected)
+	}
+	if org.AddressKey(dirty) == org.AddressKey("alice@contoso.example") {
+		t.Errorf("AddressKey(%q) = AddressKey of the clean address, want them different", dirty)
 	}
 }

@@ -17,9 +17,15 @@
 //
 // [Organization.Validate] reports every problem at once as
 // [ValidationErrors], each [FieldError] naming the field as the admin sees it
-// ("Account Logon", "EWS URL", "Users row 12") and what to do. Addresses
-// compare case-insensitively with internationalised domains normalised to
-// punycode ([ParseEmailAddress]). Users outside the organization's Domains
+// ("Account Logon", "EWS URL", "Users row 12") and what to do.
+//
+// Addresses have one canonical form in every package of this module (org,
+// impersonation and the scctest fake; see [EmailAddress]): what is stored and
+// sent is the address as written, trimmed, in Unicode NFC; what is compared is
+// its key, the local part lower-cased and the domain mapped by UTS #46 to
+// lower-case ASCII (punycode). Invisible and control characters (zero-width
+// space, soft hyphen, bidi marks, no-break space, controls) are a validation
+// error, so an address never passes here and fails on the wire. Users outside the organization's Domains
 // are a warning ([Organization.Warnings]), not an error.
 //
 // # Exchange Online, 2025–2027
@@ -36,9 +42,13 @@
 //
 // # Secrets
 //
-// Passwords, client secrets and private keys are [Secret] values: they print,
-// marshal and log as "[redacted]" and are refused when read from JSON. Only
-// [Secret.Reveal] returns the value.
+// Passwords, client secrets and private keys are [Secret] values, and the
+// file store's key is a [FileStoreKey]: they print (every fmt verb), marshal
+// (JSON, text) and log (slog) as "[redacted]", also inside an unexported
+// field of a caller's struct, where fmt cannot call their methods (the value
+// sits behind a closure that reflection cannot read), and they are refused
+// when read from JSON. Only [Secret.Reveal] and [FileStoreKey.Encode] return
+// the value.
 //
 // # Bulk add
 //

@@ -2,7 +2,6 @@ package org_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -93,8 +92,10 @@ func ExampleOpenFileStore() {
 	defer os.RemoveAll(dir)
 
 	// The application keeps this key outside the store, e.g. in a secret manager.
-	key := make([]byte, 32)
-	rand.Read(key)
+	key, err := org.NewFileStoreKey()
+	if err != nil {
+		panic(err)
+	}
 
 	ctx := context.Background()
 	store, err := org.OpenFileStore(dir, org.FileStoreOptions{Key: key})
@@ -134,7 +135,8 @@ func ExampleOpenFileStore() {
 	fmt.Println(got.Name, got.Version, got.Email.Password, len(got.Email.Password.Reveal()))
 
 	// The wrong key is refused before anything is touched.
-	_, err = org.OpenFileStore(dir, org.FileStoreOptions{Key: make([]byte, 32)})
+	other, _ := org.NewFileStoreKey()
+	_, err = org.OpenFileStore(dir, org.FileStoreOptions{Key: other})
 	fmt.Println(errors.Is(err, org.ErrWrongKey))
 	// Output:
 	// created version 1
@@ -165,4 +167,30 @@ func ExampleModify() {
 	fmt.Println(saved.Users[0].Sync.Status, saved.Version)
 	// Output:
 	// Active 2
+}
+
+// A file store key is made once, kept in a secret manager or an environment
+// variable in its encoded form, and read back on every start.
+func ExampleNewFileStoreKey() {
+	key, err := org.NewFileStoreKey()
+	if err != nil {
+		panic(err)
+	}
+	encoded := key.Encode() // e.g. SCC_STORE_KEY=<encoded>; openssl rand -base64 32 makes one too
+
+	// On start: key, err := org.ParseFileStoreKey(os.Getenv("SCC_STORE_KEY"))
+	back, err := org.ParseFileStoreKey(encoded)
+	if err != nil {
+		panic(err)
+	}
+	dir, _ := os.MkdirTemp("", "scc-key-example")
+	defer os.RemoveAll(dir)
+	if _, err := org.OpenFileStore(dir, org.FileStoreOptions{Key: back}); err != nil {
+		panic(err)
+	}
+	fmt.Println(len(encoded), back.Encode() == encoded)
+	fmt.Printf("%v %+v\n", key, org.FileStoreOptions{Key: key})
+	// Output:
+	// 44 true
+	// [redacted] {Key:[redacted]}
 }

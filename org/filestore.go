@@ -47,9 +47,10 @@ const (
 // FileStoreOptions configures [OpenFileStore].
 type FileStoreOptions struct {
 	// Key encrypts the secrets (passwords, client secrets, private keys) at
-	// rest with AES-256-GCM. It must be 32 random bytes, kept by the
-	// application outside the store directory. Required.
-	Key []byte
+	// rest with AES-256-GCM. Make it with [NewFileStoreKey] and keep it
+	// outside the store directory ([FileStoreKey.Encode],
+	// [ParseFileStoreKey]). Required.
+	Key FileStoreKey
 }
 
 // FileStore is the durable [Store]: one JSON file per organization in a
@@ -84,13 +85,13 @@ func OpenFileStore(dir string, opts FileStoreOptions) (*FileStore, error) {
 	if !flockSupported {
 		return nil, errNoFlock
 	}
-	if len(opts.Key) != 32 {
-		return nil, fmt.Errorf("org: FileStoreOptions.Key must be 32 bytes for AES-256, got %d", len(opts.Key))
+	if opts.Key.IsZero() {
+		return nil, errors.New("org: FileStoreOptions.Key is empty; make a key with org.NewFileStoreKey, keep it outside the store, and read it back with org.ParseFileStoreKey")
 	}
 	if dir == "" {
 		return nil, errors.New("org: OpenFileStore needs a directory")
 	}
-	block, err := aes.NewCipher(opts.Key)
+	block, err := aes.NewCipher(opts.Key.bytes())
 	if err != nil {
 		return nil, fmt.Errorf("org: %w", err)
 	}
@@ -118,6 +119,18 @@ func OpenFileStore(dir string, opts FileStoreOptions) (*FileStore, error) {
 	}
 	return s, nil
 }
+
+// String returns "org.FileStore(dir)": a store never prints its keys.
+func (s *FileStore) String() string {
+	if s == nil {
+		return "org.FileStore(nil)"
+	}
+	return "org.FileStore(" + s.dir + ")"
+}
+
+// Format implements [fmt.Formatter]: every verb prints [FileStore.String],
+// so no key material is ever formatted.
+func (s *FileStore) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), s.String()) }
 
 // Dir returns the store's directory.
 func (s *FileStore) Dir() string { return s.dir }

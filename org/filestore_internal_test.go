@@ -6,7 +6,7 @@ import (
 )
 
 func FuzzLoadStoredFile(f *testing.F) {
-	s, err := OpenFileStore(f.TempDir(), FileStoreOptions{Key: bytes.Repeat([]byte{3}, 32)})
+	s, err := OpenFileStore(f.TempDir(), FileStoreOptions{Key: newFileStoreKey([32]byte(bytes.Repeat([]byte{3}, 32)))})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -15,7 +15,13 @@ import (
 	"github.com/sccsync/scc/org"
 )
 
-func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+func testKey(b byte) org.FileStoreKey {
+	k, err := org.FileStoreKeyFromBytes(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
 
 func openFileStore(t *testing.T, dir string) *org.FileStore {
 	t.Helper()
@@ -259,9 +265,12 @@ func TestFileStoreWrongKey(t *testing.T) {
 	if diff := cmp.Diff(before, snapshotDir(t, dir)); diff != "" {
 		t.Errorf("opening with the wrong key changed the directory (-before +after):\n%s", diff)
 	}
-	for _, key := range [][]byte{nil, testKey(1)[:16], make([]byte, 33)} {
-		if _, err := org.OpenFileStore(dir, org.FileStoreOptions{Key: key}); err == nil || errors.Is(err, org.ErrWrongKey) {
-			t.Errorf("OpenFileStore(%d-byte key) error = %v, want a key length error", len(key), err)
+	if _, err := org.OpenFileStore(dir, org.FileStoreOptions{}); err == nil || errors.Is(err, org.ErrWrongKey) {
+		t.Errorf("OpenFileStore(no key) error = %v, want a missing key error", err)
+	}
+	for _, n := range []int{0, 16, 33} {
+		if _, err := org.FileStoreKeyFromBytes(make([]byte, n)); !errors.Is(err, org.ErrBadFileStoreKey) {
+			t.Errorf("FileStoreKeyFromBytes(%d bytes) error = %v, want ErrBadFileStoreKey", n, err)
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sccsync/scc/internal/mailaddr"
 )
 
 // Field names as the admin panel shows them; [FieldError.Field] uses these
@@ -357,11 +359,11 @@ func validHost(host string) bool {
 	if net.ParseIP(host) != nil {
 		return true
 	}
-	if _, ok := asciiDomainFast(host); ok {
-		return true
-	}
-	_, err := idnaProfile.ToASCII(host)
-	return err == nil
+	return mailaddr.ValidHost(host)
+}
+
+func isASCIIAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // checkAccountLogon accepts DOMAIN\user and user@domain.

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sccsync/scc/internal/mailaddr"
 )
 
 // Mailbox is a user mailbox in the fake directory.
@@ -92,7 +94,7 @@ func ImpersonateAll() Grant { return Grant{all: true} }
 func ImpersonateScope(mailboxes ...string) Grant {
 	sc := make([]string, 0, len(mailboxes))
 	for _, m := range mailboxes {
-		sc = append(sc, strings.ToLower(strings.TrimSpace(m)))
+		sc = append(sc, addrKey(m))
 	}
 	return Grant{scope: sc}
 }
@@ -154,8 +156,8 @@ type token struct {
 // directory is the fake Active Directory plus mailbox store.
 type directory struct {
 	mailboxes []*mailbox
-	byAddr    map[string]*mailbox // every SMTP address, lowercased
-	byUPN     map[string]*mailbox
+	byAddr    map[string]*mailbox // every SMTP address, by addrKey
+	byUPN     map[string]*mailbox // by addrKey
 	bySID     map[string]*mailbox
 	accounts  map[string]*account // logon keys, see logonKeys
 	tokens    map[string]*token
@@ -255,11 +257,11 @@ func (s *Server) AddMailbox(m Mailbox) (Mailbox, error) {
 		return Mailbox{}, fmt.Errorf("%w: AddMailbox(%s): SID %q is not in S-1-... form", ErrInvalid, m.PrimarySMTP, m.SID)
 	}
 	for _, a := range append([]string{m.PrimarySMTP}, m.ProxyAddresses...) {
-		if _, dup := d.byAddr[strings.ToLower(a)]; dup {
+		if _, dup := d.byAddr[addrKey(a)]; dup {
 			return Mailbox{}, fmt.Errorf("%w: AddMailbox: address %s", ErrDuplicate, a)
 		}
 	}
-	if _, dup := d.byUPN[strings.ToLower(m.UPN)]; dup {
+	if _, dup := d.byUPN[addrKey(m.UPN)]; dup {
 		return Mailbox{}, fmt.Errorf("%w: AddMailbox: UPN %s", ErrDuplicate, m.UPN)
 	}
 	if _, dup := d.bySID[strings.ToUpper(m.SID)]; dup {
@@ -279,9 +281,9 @@ func (s *Server) AddMailbox(m Mailbox) (Mailbox, error) {
 	mb := &mailbox{idx: idx, info: m, items: map[uint64]*item{}}
 	d.mailboxes = append(d.mailboxes, mb)
 	for _, a := range mb.addresses() {
-		d.byAddr[strings.ToLower(a)] = mb
+		d.byAddr[addrKey(a)] = mb
 	}
-	d.byUPN[strings.ToLower(m.UPN)] = mb
+	d.byUPN[addrKey(m.UPN)] = mb
 	d.bySID[strings.ToUpper(m.SID)] = mb
 	if m.Password != "" {
 		acc := &account{logon: m.UPN, password: m.Password, mailbox: mb}
@@ -307,9 +309,15 @@ func (s *Server) Mailboxes() []Mailbox {
 	return out
 }
 
+// addrKey is the directory's key for an SMTP address or UPN: the module's
+// one canonical comparison form (case-folded local part, IDNA domain in
+// ASCII), so the fake finds a mailbox under every spelling the client's
+// layers treat as the same address, and no other.
+func addrKey(a string) string { return mailaddr.Key(a) }
+
 // lookupAddr finds a mailbox by any SMTP address. Callers hold mu.
 func (d *directory) lookupAddr(a string) *mailbox {
-	return d.byAddr[strings.ToLower(strings.TrimSpace(a))]
+	return d.byAddr[addrKey(a)]
 }
 
 // AddItem stores a message in a folder of a mailbox (named by any of its
@@ -575,7 +583,7 @@ func (s *Server) AddToken(tok string, t Token) error {
 	tk := &token{Token: t, scope: map[string]bool{}}
 	tk.Scope = append([]string(nil), t.Scope...)
 	for _, m := range t.Scope {
-		tk.scope[strings.ToLower(strings.TrimSpace(m))] = true
+		tk.scope[addrKey(m)] = true
 	}
 	s.dir.tokens[tok] = tk
 	return nil
@@ -623,11 +631,11 @@ func (s *Server) BlockApp(appID string) {
 
 // inScope reports whether mb is in a scope set of lowercase addresses/UPNs.
 func inScope(scope map[string]bool, mb *mailbox) bool {
-	if scope[strings.ToLower(mb.info.UPN)] {
+	if scope[addrKey(mb.info.UPN)] {
 		return true
 	}
 	for _, a := range mb.addresses() {
-		if scope[strings.ToLower(a)] {
+		if scope[addrKey(a)] {
 			return true
 		}
 	}

@@ -86,7 +86,7 @@ func (x *exchange) impersonate() *soapFault {
 		if !strings.Contains(value, "@") {
 			return newFault(ews.ErrorInvalidUserPrincipalName, "")
 		}
-		mb = s.dir.byUPN[strings.ToLower(value)]
+		mb = s.dir.byUPN[addrKey(value)]
 		if mb == nil {
 			return newFault(ews.ErrorNonExistentMailbox, "The user principal name has no mailbox associated with it.")
 		}

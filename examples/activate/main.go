@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,8 +54,8 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	key := make([]byte, 32) // AES-256 key for the secrets at rest
-	if _, err := rand.Read(key); err != nil {
+	key, err := org.NewFileStoreKey() // encrypts the secrets at rest
+	if err != nil {
 		return err
 	}
 	store, err := org.OpenFileStore(dir, org.FileStoreOptions{Key: key})

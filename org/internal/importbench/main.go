@@ -54,7 +54,10 @@ func run(n int) error {
 	runtime.GC()
 
 	ctx := context.Background()
-	key := make([]byte, 32)
+	key, err := org.NewFileStoreKey()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	in, err := os.Open(csvPath)
 	if err != nil {
