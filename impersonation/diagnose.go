@@ -450,7 +450,8 @@ func newDiagnoser(s *diagnoseSettings, cfg org.EmailConfiguration, mailbox strin
 		address:        g.mailbox,
 	}
 	if g.h.appOnly {
-		g.h.serviceAccount = "application " + cfg.ClientID
+		g.h.appID = strings.TrimSpace(cfg.ClientID)
+		g.h.serviceAccount = "application " + g.h.appID
 	}
 	g.d = &Diagnosis{
 		Endpoint:       redactURL(cfg.EWSURL),
