@@ -73,8 +73,10 @@ func NewClientCredentials(cfg org.EmailConfiguration, authority string, hc *http
 		authority = DefaultAuthority
 	}
 	u, err := url.Parse(authority)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("impersonation: authority %q: want an https:// URL such as %s", authority, DefaultAuthority)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// Not echoed: an authority with user information or a query may
+		// hold a secret.
+		return nil, fmt.Errorf("impersonation: authority %s: want an https:// URL without user information, query or fragment, such as %s", redactURL(authority), DefaultAuthority)
 	}
 	tenant := strings.TrimSpace(cfg.TenantID)
 	if tenant == "" || strings.ContainsAny(tenant, "/?#") {
