@@ -174,7 +174,8 @@ func newRun(s *settings, cfg org.EmailConfiguration, users []org.User) *run {
 		budget:         s.budget.MaxWait,
 	}
 	if r.base.appOnly {
-		r.base.serviceAccount = "application " + cfg.ClientID
+		r.base.appID = strings.TrimSpace(cfg.ClientID)
+		r.base.serviceAccount = "application " + r.base.appID
 	}
 	if u, err := url.Parse(cfg.EWSURL); err == nil {
 		r.host = u.Hostname()

@@ -146,7 +146,8 @@ type Step struct {
 // Diagnosis is the outcome of [Diagnose]: Microsoft's "Service Account
 // Access" connectivity test for one mailbox. It never holds a secret.
 type Diagnosis struct {
-	// Endpoint is the EWS URL diagnosed (user information removed).
+	// Endpoint is the EWS URL diagnosed (user information, query and
+	// fragment removed).
 	Endpoint string
 	// ServiceAccount is the logon of the service account, or
 	// "application <client id>" for Exchange Online app-only access.
@@ -450,7 +451,8 @@ func newDiagnoser(s *diagnoseSettings, cfg org.EmailConfiguration, mailbox strin
 		address:        g.mailbox,
 	}
 	if g.h.appOnly {
-		g.h.serviceAccount = "application " + cfg.ClientID
+		g.h.appID = strings.TrimSpace(cfg.ClientID)
+		g.h.serviceAccount = "application " + g.h.appID
 	}
 	g.d = &Diagnosis{
 		Endpoint:       redactURL(cfg.EWSURL),
@@ -462,18 +464,23 @@ func newDiagnoser(s *diagnoseSettings, cfg org.EmailConfiguration, mailbox strin
 	return g
 }
 
-// redactURL removes user information from a URL; an unparsable one is not
-// echoed (it may hold a password).
+// redactURL is a URL as a report or diagnosis shows and stores it: scheme,
+// host and path only. User information, the query string and the fragment
+// are removed, since any of them may carry a password, a token or a
+// signature; an unparsable URL is not echoed at all.
 func redactURL(raw string) string {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(invalid URL)"
 	}
-	if u.User != nil {
-		u.User = nil
+	out := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath, Opaque: u.Opaque}
+	if out.Opaque != "" {
+		// "host:port/path" without a scheme parses as an opaque URL whose
+		// opaque part may hold anything after the first colon.
+		return "(invalid URL)"
 	}
-	return u.String()
+	return out.String()
 }
 
 // stepFunc runs one step with a context bounded by the step timeout.

@@ -501,13 +501,12 @@ func errText(err error) string {
 // the service account's own request was refused (the organization or the
 // account), false for the mailbox.
 func (g *diagnoser) policyFix(account bool) string {
+	if g.h.exchangeOnline {
+		return exoBlockedFix(g.h.appID, g.anchor)
+	}
 	mbx := g.anchor
 	if mbx == "" {
 		mbx = "<mailbox>"
-	}
-	if g.h.exchangeOnline {
-		_, f := exoRetirementWarning(g.s.now(), g.cfg.ClientID, mbx)
-		return "Exchange Online refused EWS. " + f + " Changes can take a while to apply; also check any application access policy (Test-ApplicationAccessPolicy)."
 	}
 	who := "for the mailbox: Set-CASMailbox " + psQuote(mbx) + " -EwsEnabled $true"
 	if account {

@@ -86,7 +86,7 @@ func (g *diagnoser) stepConfiguration(context.Context) Step {
 			return stepFail("the EWS URL points at Exchange Online, where EWS was switched off for good on 1 April 2027",
 				"EWS no longer works in Exchange Online: move the sync to Microsoft Graph.")
 		}
-		d, f := exoRetirementWarning(now, cfg.ClientID, g.anchor)
+		d, f := exoRetirementWarning(now, g.h.appID, g.anchor)
 		warnDetail = append(warnDetail, d)
 		warnFix = append(warnFix, f)
 	}

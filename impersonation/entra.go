@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,7 +49,17 @@ const tokenRefreshMargin = 2 * time.Minute
 // Office 365 Exchange Online with admin consent. A ClientCredentials is safe
 // for concurrent use. It is optional: any token source works through
 // ews.WithTokenSource (for example golang.org/x/oauth2/clientcredentials).
+//
+// Every rendering of a ClientCredentials (or of the value it points to) is
+// free of the secret, the private key and the cached token: fmt's verbs,
+// JSON and slog show only the application, the kind of credential and the
+// token endpoint.
 type ClientCredentials struct {
+	c *ccState // behind a pointer, so that fmt cannot walk into the fields
+}
+
+// ccState is what a ClientCredentials holds.
+type ccState struct {
 	tokenURL string
 	clientID string
 	secret   org.Secret
@@ -73,8 +84,10 @@ func NewClientCredentials(cfg org.EmailConfiguration, authority string, hc *http
 		authority = DefaultAuthority
 	}
 	u, err := url.Parse(authority)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("impersonation: authority %q: want an https:// URL such as %s", authority, DefaultAuthority)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// Not echoed: an authority with user information or a query may
+		// hold a secret.
+		return nil, fmt.Errorf("impersonation: authority %s: want an https:// URL without user information, query or fragment, such as %s", redactURL(authority), DefaultAuthority)
 	}
 	tenant := strings.TrimSpace(cfg.TenantID)
 	if tenant == "" || strings.ContainsAny(tenant, "/?#") {
@@ -86,7 +99,8 @@ func NewClientCredentials(cfg org.EmailConfiguration, authority string, hc *http
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	cc := &ClientCredentials{
+	hc = noRedirects(hc)
+	cc := &ccState{
 		tokenURL: strings.TrimSuffix(u.String(), "/") + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/token",
 		clientID: strings.TrimSpace(cfg.ClientID),
 		secret:   cfg.ClientSecret,
@@ -98,7 +112,26 @@ func NewClientCredentials(cfg org.EmailConfiguration, authority string, hc *http
 			return nil, err
 		}
 	}
-	return cc, nil
+	return &ClientCredentials{c: cc}, nil
+}
+
+// ErrTokenRedirect is matched (errors.Is) by the error of a token request
+// that the endpoint answered with a redirect. The request carries the
+// client secret or assertion, so it is never sent on to another URL.
+var ErrTokenRedirect = errors.New("impersonation: the token endpoint answered with a redirect; the request carries the client secret or assertion, so it is not sent on")
+
+// noRedirects returns a copy of hc (sharing its transport) that follows no
+// redirect: a 307 or 308 would re-POST the client secret to wherever the
+// Location points, over http:// too.
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		return &wrappedError{
+			msg: fmt.Sprintf("impersonation: the token endpoint redirected to %s (%s); refusing to send the client secret or assertion there: configure the authority that issues the tokens", req.URL.Host, req.URL.Scheme),
+			err: ErrTokenRedirect,
+		}
+	}
+	return &c
 }
 
 // parseCertificate reads the app's certificate and RSA private key.
@@ -173,7 +206,15 @@ func firstLine(s string) string {
 
 // Token returns a valid access token, fetching a new one when the cached
 // one is about to expire. Its signature fits ews.WithBearerToken.
-func (c *ClientCredentials) Token(ctx context.Context) (string, error) {
+func (cc *ClientCredentials) Token(ctx context.Context) (string, error) {
+	if cc == nil || cc.c == nil {
+		return "", errors.New("impersonation: ClientCredentials is not initialised; build it with NewClientCredentials")
+	}
+	return cc.c.fetch(ctx)
+}
+
+// fetch returns the cached token or requests a new one.
+func (c *ccState) fetch(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.token.IsZero() && c.now().Add(tokenRefreshMargin).Before(c.expiry) {
@@ -202,6 +243,10 @@ func (c *ClientCredentials) Token(ctx context.Context) (string, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		var re *wrappedError
+		if errors.As(err, &re) && errors.Is(re, ErrTokenRedirect) {
+			return "", re
+		}
 		return "", fmt.Errorf("impersonation: token request to %s: %w", req.URL.Host, err)
 	}
 	defer resp.Body.Close()
@@ -234,7 +279,7 @@ func (c *ClientCredentials) Token(ctx context.Context) (string, error) {
 // assertion builds the signed JWT that proves possession of the
 // certificate's key (RS256, with the certificate's SHA-1 thumbprint as
 // x5t and its SHA-256 thumbprint as x5t#S256).
-func (c *ClientCredentials) assertion() (string, error) {
+func (c *ccState) assertion() (string, error) {
 	sha1sum := sha1.Sum(c.cert)
 	sha256sum := sha256.Sum256(c.cert)
 	header, _ := json.Marshal(map[string]string{
@@ -267,13 +312,33 @@ func (c *ClientCredentials) assertion() (string, error) {
 }
 
 // String describes the credentials without secrets.
-func (c *ClientCredentials) String() string {
+func (cc ClientCredentials) String() string {
+	if cc.c == nil {
+		return "client credentials (not initialised)"
+	}
 	kind := "client secret"
-	if c.key != nil {
+	if cc.c.key != nil {
 		kind = "certificate"
 	}
-	return fmt.Sprintf("client credentials for application %s (%s) at %s", c.clientID, kind, c.tokenURL)
+	return fmt.Sprintf("client credentials for application %s (%s) at %s", cc.c.clientID, kind, cc.c.tokenURL)
 }
 
 // GoString is String, so %#v shows no secret either.
-func (c *ClientCredentials) GoString() string { return c.String() }
+func (cc ClientCredentials) GoString() string { return cc.String() }
+
+// Format writes String for every verb and flag, so that no verb (%v, %+v,
+// %#v, %s, %q, %x, …) reaches a secret.
+func (cc ClientCredentials) Format(f fmt.State, verb rune) {
+	switch verb {
+	case 'q':
+		fmt.Fprintf(f, "%q", cc.String())
+	default:
+		io.WriteString(f, cc.String())
+	}
+}
+
+// MarshalJSON renders the description of String as a JSON string.
+func (cc ClientCredentials) MarshalJSON() ([]byte, error) { return json.Marshal(cc.String()) }
+
+// LogValue is String, for log/slog.
+func (cc ClientCredentials) LogValue() slog.Value { return slog.StringValue(cc.String()) }

@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -208,6 +209,102 @@ func TestClientCredentialsErrors(t *testing.T) {
 	for _, tt := range bad {
 		if _, err := NewClientCredentials(tt.cfg, tt.authority, nil); err == nil {
 			t.Errorf("NewClientCredentials(%s) = nil error, want one", tt.name)
+		}
+	}
+}
+
+// TestClientCredentialsRefusesRedirects: a token endpoint that redirects
+// (307 and 308 would re-POST the form, secret included) gets no second
+// request anywhere, and the error names where it pointed.
+func TestClientCredentialsRefusesRedirects(t *testing.T) {
+	var elsewhere atomic.Int64
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"token_type":"Bearer","expires_in":3599,"access_token":"stolen"}`)
+	}))
+	t.Cleanup(foreign.Close)
+	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect, http.StatusFound} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			entra := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, foreign.URL+"/collect", code)
+			}))
+			t.Cleanup(entra.Close)
+			cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, TenantID: "contoso.onmicrosoft.com", ClientID: entraClientID,
+				ClientSecret: org.NewSecret("app-secret-6")}
+			cc, err := NewClientCredentials(cfg, entra.URL, entra.Client())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cc.Token(context.Background())
+			host := strings.TrimPrefix(foreign.URL, "http://")
+			if !errors.Is(err, ErrTokenRedirect) || !strings.Contains(err.Error(), host) || strings.Contains(err.Error(), "app-secret-6") {
+				t.Errorf("Token() after a %d = %v, want ErrTokenRedirect naming %s", code, err, host)
+			}
+			if n := elsewhere.Load(); n != 0 {
+				t.Errorf("the redirect target received %d requests, want 0", n)
+			}
+		})
+	}
+}
+
+// TestClientCredentialsRedacts: no fmt verb, JSON or slog rendering of a
+// ClientCredentials, its pointer or a struct holding either shows the
+// client secret, the private key or the cached token.
+func TestClientCredentialsRedacts(t *testing.T) {
+	cert, certPEM, keyPEM := selfSigned(t)
+	for _, tt := range []struct {
+		name, secret string
+		cfg          func(*org.EmailConfiguration)
+	}{
+		{"client secret", "app-secret-7", func(c *org.EmailConfiguration) { c.ClientSecret = org.NewSecret("app-secret-7") }},
+		{"certificate", "", func(c *org.EmailConfiguration) { c.CertificatePEM, c.PrivateKey = certPEM, org.NewSecret(keyPEM) }},
+	} {
+		entra := newEntraFake(t, tt.secret, cert)
+		cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, TenantID: "contoso.onmicrosoft.com", ClientID: entraClientID}
+		tt.cfg(&cfg)
+		cc, err := NewClientCredentials(cfg, entra.srv.URL, entra.srv.Client())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cc.Token(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		holder := struct {
+			P *ClientCredentials
+			V ClientCredentials
+		}{cc, *cc}
+		renderings := map[string]string{}
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			renderings[verb+" pointer"] = fmt.Sprintf(verb, cc)
+			renderings[verb+" value"] = fmt.Sprintf(verb, *cc)
+			renderings[verb+" holder"] = fmt.Sprintf(verb, holder)
+		}
+		renderings["GoString"] = cc.GoString()
+		for name, v := range map[string]any{"pointer": cc, "value": *cc, "holder": holder} {
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			renderings["JSON "+name] = string(b)
+			var text, js strings.Builder
+			slog.New(slog.NewTextHandler(&text, nil)).Info("m", "cc", v)
+			slog.New(slog.NewJSONHandler(&js, nil)).Info("m", "cc", v)
+			renderings["slog text "+name] = text.String()
+			renderings["slog JSON "+name] = js.String()
+		}
+		for name, got := range renderings {
+			for _, secret := range []string{"app-secret-7", "PRIVATE", "entra-issued-token", "MII"} {
+				if strings.Contains(got, secret) {
+					t.Errorf("%s: %s of the credentials = %q, reveals %q", tt.name, name, got, secret)
+				}
+			}
+			if strings.Contains(name, "holder") || strings.Contains(name, "GoString") || name == "%x pointer" || name == "%x value" || name == "%d pointer" || name == "%d value" {
+				continue
+			}
+			if !strings.Contains(got, entraClientID) {
+				t.Errorf("%s: %s of the credentials = %q, want it to name the application", tt.name, name, got)
+			}
 		}
 	}
 }

@@ -189,7 +189,7 @@ func (r *run) preflight(ctx context.Context) bool {
 	default:
 		st.Reason = "preflight: the EWS endpoint did not answer as Exchange does: " + a.message
 	}
-	st.Remediation = r.remediationFor(a, "")
+	st.Remediation = r.remediationFor(a, "", "")
 	r.setStop(st, a.cause())
 	return false
 }
@@ -238,10 +238,12 @@ func (r *run) sawServer(v *ews.ServerVersionInfo) {
 	r.versionMu.Unlock()
 }
 
-// remediationFor picks the remediation text for an attempt's outcome.
-func (r *run) remediationFor(a attempt, identityKind string) string {
+// remediationFor picks the remediation text for an attempt's outcome for
+// the mailbox address ("" for the preflight).
+func (r *run) remediationFor(a attempt, identityKind, address string) string {
 	h := r.base
 	h.identityKind = identityKind
+	h.address = address
 	h.attempts = a.attempts
 	if a.status == StatusThrottled {
 		h.backoff = r.gate.lastBackoff()
@@ -291,7 +293,7 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 		return res
 	}
 	res.Status, res.Code, res.Message = a.status, a.code, a.message
-	res.Remediation = r.remediationFor(a, res.IdentityKind)
+	res.Remediation = r.remediationFor(a, res.IdentityKind, res.Address)
 	switch {
 	case a.status == StatusImpersonationDenied:
 		r.setStop(Stop{Status: a.status, Code: a.code,

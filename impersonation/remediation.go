@@ -34,7 +34,8 @@ import (
 // hints carries what a remediation text may mention. It never holds a
 // secret.
 type hints struct {
-	serviceAccount string // logon or application id
+	serviceAccount string // logon, or "application <client id>"
+	appID          string // the application (client) id of app-only access
 	endpoint       *url.URL
 	exchangeOnline bool
 	appOnly        bool // Exchange Online app-only OAuth
@@ -109,7 +110,7 @@ func remediation(st Status, code ews.ResponseCode, h hints) string {
 		return s + "."
 	case StatusBlockedByPolicy:
 		if h.exchangeOnline {
-			return "Exchange Online refused EWS with HTTP 403: since 1 October 2026 EWS works there only when the organization allows it and the application is allow-listed. " + exoAllowListFix(h.serviceAccount, h.address) + " Also check any application access policy."
+			return exoBlockedFix(h.appID, h.address)
 		}
 		return "Exchange refused EWS with HTTP 403: EWS is disabled for the mailbox or the organization, or this application is blocked. Check Get-CASMailbox <mailbox> | Format-List Ews* and Get-OrganizationConfig | Format-List Ews*; enable with Set-CASMailbox <mailbox> -EwsEnabled $true and review EwsApplicationAccessPolicy, EwsAllowList and EwsBlockList."
 	case StatusAuthFailed:
@@ -170,6 +171,15 @@ func psQuote(s string) string {
 		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 	}
 	return s
+}
+
+// exoBlockedFix is the one remediation for an HTTP 403 from Exchange
+// Online, given by Check (per user and for the preflight) and by Diagnose
+// alike: appID is the application (client) id of app-only access ("" when
+// there is none), mailbox the mailbox refused ("" when unknown).
+func exoBlockedFix(appID, mailbox string) string {
+	return "Exchange Online refused EWS with HTTP 403: since 1 October 2026 EWS works there only when the organization allows it and the application is allow-listed. " +
+		exoAllowListFix(appID, mailbox) + " Also check any application access policy (Test-ApplicationAccessPolicy)."
 }
 
 // exoAllowListFix is the one Exchange Online allow-list remedy that Check

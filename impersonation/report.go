@@ -119,7 +119,8 @@ type Preflight struct {
 // by address (case-insensitively), then by input position, so that the same
 // outcome always renders the same way. Use Result.Index for input order.
 type Report struct {
-	// Endpoint is the EWS URL checked (user information removed).
+	// Endpoint is the EWS URL checked (user information, query and
+	// fragment removed: they may carry secrets).
 	Endpoint string
 	// ServiceAccount is the logon of the service account (or the
 	// application) that impersonated. No secret is ever stored here.

@@ -79,7 +79,7 @@ func (r *run) writeProbe(ctx context.Context, view *ews.Client, res *Result) {
 		res.WriteProbe = WriteProbeFailed
 		res.Status, res.Code = a.status, a.code
 		res.Message = "write probe: creating a test message in Drafts failed: " + a.message
-		res.Remediation = r.remediationFor(a, res.IdentityKind)
+		res.Remediation = r.remediationFor(a, res.IdentityKind, res.Address)
 		if a.status == StatusError {
 			res.Remediation = "The service account can read this mailbox but not create items in it. On-premises, ApplicationImpersonation gives full access: check for a deny permission on the mailbox or its Drafts folder (Get-MailboxFolderPermission <mailbox>:\\Drafts) and retention or litigation settings. " + res.Remediation
 		}
