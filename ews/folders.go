@@ -2,6 +2,7 @@ package ews
 
 import (
 	"context"
+	"strings"
 
 	"github.com/beevik/etree"
 )
@@ -20,19 +21,44 @@ type Folder struct {
 	TotalCount       int
 	ChildFolderCount int
 	UnreadCount      int
+	// ExtendedProperties holds the extended properties the shape asked for
+	// (GetFolderRequest.ExtendedProperties); in CreateFolder and
+	// UpdateFolder, the ones to set.
+	ExtendedProperties []ExtendedProperty
+}
+
+// ExtendedProperty returns the folder's value of the property u names,
+// comparing normalised forms (see [ExtendedFieldURI.Normalize]).
+func (f *Folder) ExtendedProperty(u ExtendedFieldURI) (ExtendedProperty, bool) {
+	return findExtended(f.ExtendedProperties, u)
 }
 
 func parseFolder(e *etree.Element) Folder {
-	return Folder{
-		Kind:             e.Tag,
-		FolderID:         parseFolderID(childNS(e, NamespaceTypes, "FolderId")),
-		ParentFolderID:   parseFolderID(childNS(e, NamespaceTypes, "ParentFolderId")),
-		FolderClass:      childText(e, NamespaceTypes, "FolderClass"),
-		DisplayName:      childText(e, NamespaceTypes, "DisplayName"),
-		TotalCount:       parseInt(childText(e, NamespaceTypes, "TotalCount")),
-		ChildFolderCount: parseInt(childText(e, NamespaceTypes, "ChildFolderCount")),
-		UnreadCount:      parseInt(childText(e, NamespaceTypes, "UnreadCount")),
+	f := Folder{Kind: e.Tag}
+	for _, c := range e.ChildElements() {
+		if c.NamespaceURI() != NamespaceTypes {
+			continue
+		}
+		switch c.Tag {
+		case "FolderId":
+			f.FolderID = parseFolderID(c)
+		case "ParentFolderId":
+			f.ParentFolderID = parseFolderID(c)
+		case "FolderClass":
+			f.FolderClass = strings.TrimSpace(c.Text())
+		case "DisplayName":
+			f.DisplayName = strings.TrimSpace(c.Text())
+		case "TotalCount":
+			f.TotalCount = parseInt(c.Text())
+		case "ChildFolderCount":
+			f.ChildFolderCount = parseInt(c.Text())
+		case "UnreadCount":
+			f.UnreadCount = parseInt(c.Text())
+		case "ExtendedProperty":
+			f.ExtendedProperties = append(f.ExtendedProperties, parseExtendedProperty(c))
+		}
 	}
+	return f
 }
 
 // parseFolders returns the folder elements (any t:*Folder) of a t:Folders
@@ -58,6 +84,9 @@ type GetFolderRequest struct {
 	Shape BaseShape
 	// AdditionalProperties adds properties to the shape.
 	AdditionalProperties []FieldURI
+	// ExtendedProperties adds extended properties to the shape; they are
+	// never part of a base shape.
+	ExtendedProperties []ExtendedFieldURI
 }
 
 // GetFolderResponse is the result of [Client.GetFolder].
@@ -92,7 +121,7 @@ func (c *Client) GetFolder(ctx context.Context, req *GetFolderRequest, opts ...C
 	op := opGetFolder
 	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
 		e := b.CreateElement("m:GetFolder")
-		if err := writeShape(op.name, e, "FolderShape", req.Shape, req.AdditionalProperties); err != nil {
+		if err := writeShapeExt(op.name, e, "FolderShape", req.Shape, req.AdditionalProperties, req.ExtendedProperties); err != nil {
 			return err
 		}
 		return writeFolderIDs(op.name, "FolderIds", e, req.FolderIDs)
@@ -156,6 +185,8 @@ type FindFolderRequest struct {
 	// Shape is the base shape; the zero value means ShapeIDOnly.
 	Shape                BaseShape
 	AdditionalProperties []FieldURI
+	// ExtendedProperties adds extended properties to the shape.
+	ExtendedProperties []ExtendedFieldURI
 	// Page, when set, requests one page (t:IndexedPageFolderView).
 	Page *PageView
 }
@@ -199,7 +230,7 @@ func (c *Client) FindFolder(ctx context.Context, req *FindFolderRequest, opts ..
 	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
 		e := b.CreateElement("m:FindFolder")
 		e.CreateAttr("Traversal", string(traversal))
-		if err := writeShape(op.name, e, "FolderShape", req.Shape, req.AdditionalProperties); err != nil {
+		if err := writeShapeExt(op.name, e, "FolderShape", req.Shape, req.AdditionalProperties, req.ExtendedProperties); err != nil {
 			return err
 		}
 		if req.Page != nil {

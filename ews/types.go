@@ -183,29 +183,31 @@ const (
 
 // writeShape appends m:<tag> with t:BaseShape and t:AdditionalProperties.
 func writeShape(op string, parent *etree.Element, tag string, base BaseShape, props []FieldURI) error {
+	return writeShapeExt(op, parent, tag, base, props, nil)
+}
+
+// writeShapeExt is writeShape with extended properties.
+func writeShapeExt(op string, parent *etree.Element, tag string, base BaseShape, props []FieldURI, ext []ExtendedFieldURI) error {
+	s, err := startShape(op, parent, tag, base)
+	if err != nil {
+		return err
+	}
+	return writeAdditional(op, s, props, ext)
+}
+
+// startShape appends m:<tag> with its t:BaseShape.
+func startShape(op string, parent *etree.Element, tag string, base BaseShape) (*etree.Element, error) {
 	if base == "" {
 		base = ShapeIDOnly
 	}
 	switch base {
 	case ShapeIDOnly, ShapeDefault, ShapeAllProperties:
 	default:
-		return invalidf("%s: base shape %q is none of IdOnly, Default, AllProperties", op, clip(string(base)))
+		return nil, invalidf("%s: base shape %q is none of IdOnly, Default, AllProperties", op, clip(string(base)))
 	}
 	s := parent.CreateElement("m:" + tag)
 	s.CreateElement("t:BaseShape").SetText(string(base))
-	if len(props) > 0 {
-		ap := s.CreateElement("t:AdditionalProperties")
-		for _, p := range props {
-			if p == "" || strings.ContainsAny(string(p), " \t\r\n") || !strings.Contains(string(p), ":") {
-				return invalidf("%s: property %q is not a FieldURI like item:Subject", op, clip(string(p)))
-			}
-			if err := checkText(op, "property", string(p)); err != nil {
-				return err
-			}
-			ap.CreateElement("t:FieldURI").CreateAttr("FieldURI", string(p))
-		}
-	}
-	return nil
+	return s, nil
 }
 
 // Mailbox is an address of a mailbox or recipient (t:Mailbox,
