@@ -106,7 +106,7 @@ func BenchmarkBuildParseGetFolder(b *testing.B) {
 		if err != nil || len(payload) == 0 {
 			b.Fatal(err)
 		}
-		soap, err := c.interpret(opGetFolder, hresp, body)
+		soap, err := c.interpret(context.Background(), opGetFolder, hresp, body)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package ews
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ func FuzzParseResponse(f *testing.F) {
 		}
 		for _, op := range ops {
 			resp := &http.Response{StatusCode: st, Header: http.Header{"Content-Type": {"text/xml; charset=utf-8"}}}
-			soap, err := c.interpret(op, resp, body)
+			soap, err := c.interpret(context.Background(), op, resp, body)
 			if err != nil {
 				if err.Error() == "" {
 					t.Errorf("%s: empty error message", op.name)

@@ -2,6 +2,7 @@ package ews
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -92,9 +93,9 @@ type soapResponse struct {
 
 var errNotEnvelope = errors.New("the root element is not a SOAP 1.1 Envelope")
 
-// parseSOAP parses a SOAP 1.1 envelope.
-func parseSOAP(data []byte) (*soapResponse, error) {
-	root, err := parseTree(data)
+// parseSOAP parses a SOAP 1.1 envelope. It stops when ctx ends.
+func parseSOAP(ctx context.Context, data []byte) (*soapResponse, error) {
+	root, err := parseTree(ctx, data)
 	if err != nil {
 		return nil, err
 	}
@@ -131,16 +132,34 @@ func parseSOAP(data []byte) (*soapResponse, error) {
 	return r, nil
 }
 
-// maxXMLDepth bounds the nesting of a response; EWS responses stay far
-// below it.
-const maxXMLDepth = 256
+// Bounds on the shape of a response, far above what Exchange sends, so that
+// a broken or hostile server cannot make the parser burn CPU or memory out
+// of proportion to the body: etree checks each new attribute against those
+// of its element (quadratic in attributes per element), resolving a
+// namespace walks up the ancestors, and each element costs far more memory
+// than its bytes.
+const (
+	// maxXMLDepth bounds the nesting of elements.
+	maxXMLDepth = 256
+	// maxXMLAttrs bounds the attributes (namespace declarations included)
+	// of one element; the most in EWS responses is about ten.
+	maxXMLAttrs = 64
+	// maxXMLElements bounds the elements of a response: a page of 1000
+	// items with all their properties has some tens of thousands.
+	maxXMLElements = 1 << 19
+	// parseCheckEvery is how many tokens the parser reads between looks
+	// at the context.
+	parseCheckEvery = 1024
+)
 
 // parseTree reads a well-formed XML document into an etree element tree,
 // like etree's Document.ReadFromBytes but without its per-call buffers and
 // without whitespace-only text nodes, which EWS responses are full of and
 // the parser never needs. Text keeps its exact bytes otherwise; namespace
 // declarations stay attributes, so Element.NamespaceURI resolves prefixes.
-func parseTree(data []byte) (*etree.Element, error) {
+// It refuses documents beyond the bounds above, and stops with ctx's error
+// when ctx ends.
+func parseTree(ctx context.Context, data []byte) (*etree.Element, error) {
 	// .NET servers may start UTF-8 with a byte order mark.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	dec := xml.NewDecoder(bytes.NewReader(data))
@@ -156,7 +175,13 @@ func parseTree(data []byte) (*etree.Element, error) {
 	stack := make([]*etree.Element, 1, 16)
 	stack[0] = &doc.Element
 	var root *etree.Element
-	for {
+	elements := 0
+	for n := 1; ; n++ {
+		if n%parseCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("XML parsing stopped: %w", err)
+			}
+		}
 		tok, err := dec.RawToken()
 		if err == io.EOF {
 			if len(stack) != 1 || root == nil {
@@ -176,6 +201,12 @@ func parseTree(data []byte) (*etree.Element, error) {
 				}
 			} else if len(stack) > maxXMLDepth {
 				return nil, fmt.Errorf("XML document is nested deeper than %d elements", maxXMLDepth)
+			}
+			if len(t.Attr) > maxXMLAttrs {
+				return nil, fmt.Errorf("XML element <%s> has %d attributes, more than the %d an EWS response may have", clip(qname(t.Name)), len(t.Attr), maxXMLAttrs)
+			}
+			if elements++; elements > maxXMLElements {
+				return nil, fmt.Errorf("XML document has more than %d elements", maxXMLElements)
 			}
 			e := top.CreateElement(qname(t.Name))
 			for _, a := range t.Attr {

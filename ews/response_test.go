@@ -1,6 +1,9 @@
 package ews
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -17,6 +20,8 @@ func TestParseTreeRejects(t *testing.T) {
 		{"two roots", `<a/><b/>`},
 		{"text outside root", `<a/>junk`},
 		{"too deep", strings.Repeat("<a>", maxXMLDepth+2) + strings.Repeat("</a>", maxXMLDepth+2)},
+		{"too many attributes", "<a" + manyAttrs(maxXMLAttrs+1) + "/>"},
+		{"too many elements", "<a>" + strings.Repeat("<b/>", maxXMLElements) + "</a>"},
 		{"utf-16 declared", `<?xml version="1.0" encoding="utf-16"?><a/>`},
 		{"undeclared entity", `<a>&nbsp;</a>`},
 		{"soap 1.2", `<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><x/></e:Body></e:Envelope>`},
@@ -25,12 +30,12 @@ func TestParseTreeRejects(t *testing.T) {
 		{"wrong namespace", `<s:Envelope xmlns:s="urn:other"><s:Body><x/></s:Body></s:Envelope>`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := parseSOAP([]byte(tt.in)); err == nil {
+			if _, err := parseSOAP(context.Background(), []byte(tt.in)); err == nil {
 				t.Errorf("parseSOAP(%.60q) = nil error, want an error", tt.in)
 			}
 		})
 	}
-	r, err := parseSOAP([]byte("\ufeff" + `<?xml version="1.0" encoding="UTF-8"?>` + env))
+	r, err := parseSOAP(context.Background(), []byte("\ufeff"+`<?xml version="1.0" encoding="UTF-8"?>`+env))
 	if err != nil || r.body.Tag != "x" {
 		t.Errorf("parseSOAP(valid with BOM) = %v, %v, want body x", r, err)
 	}
@@ -42,7 +47,7 @@ func TestNamespacesNotPrefixes(t *testing.T) {
 		`<Body><GetFolderResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><ResponseMessages><GetFolderResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode>` +
 		`<Folders><x:Folder xmlns:x="http://schemas.microsoft.com/exchange/services/2006/types"><x:DisplayName>Inbox</x:DisplayName><m:DisplayName xmlns:m="urn:not-types">Wrong</m:DisplayName></x:Folder></Folders>` +
 		`</GetFolderResponseMessage></ResponseMessages></GetFolderResponse></Body></Envelope>`
-	r, err := parseSOAP([]byte(in))
+	r, err := parseSOAP(context.Background(), []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,5 +60,38 @@ func TestNamespacesNotPrefixes(t *testing.T) {
 	}
 	if got := resp.Results[0].Folder.DisplayName; got != "Inbox" {
 		t.Errorf("DisplayName = %q, want Inbox (matched by namespace, not prefix)", got)
+	}
+}
+
+// manyAttrs returns n attributes a0="" a1="" ...
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` a%d=""`, i)
+	}
+	return b.String()
+}
+
+// TestParseTreeBounds: the most attributes and elements the parser accepts
+// still parse.
+func TestParseTreeBounds(t *testing.T) {
+	in := "<a" + manyAttrs(maxXMLAttrs) + ">" + strings.Repeat("<b/>", maxXMLElements-1) + "</a>"
+	root, err := parseTree(context.Background(), []byte(in))
+	if err != nil {
+		t.Fatalf("parseTree(%d attributes, %d elements) = %v, want nil", maxXMLAttrs, maxXMLElements, err)
+	}
+	if len(root.Attr) != maxXMLAttrs || len(root.ChildElements()) != maxXMLElements-1 {
+		t.Errorf("parseTree = %d attributes, %d children, want %d, %d", len(root.Attr), len(root.ChildElements()), maxXMLAttrs, maxXMLElements-1)
+	}
+}
+
+// TestParseTreeStopsWithContext: a response that takes long to parse cannot
+// outlive the caller's context.
+func TestParseTreeStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	in := "<a>" + strings.Repeat("<b>x</b>", 10*parseCheckEvery) + "</a>"
+	if _, err := parseTree(ctx, []byte(in)); !errors.Is(err, context.Canceled) {
+		t.Errorf("parseTree(cancelled context) = %v, want context.Canceled", err)
 	}
 }

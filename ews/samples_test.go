@@ -1,6 +1,7 @@
 package ews
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"os"
@@ -25,7 +26,7 @@ func interpretFile(t *testing.T, op *operation, status int, body []byte) (*soapR
 		t.Fatal(err)
 	}
 	resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"text/xml; charset=utf-8"}}}
-	return c.interpret(op, resp, body)
+	return c.interpret(context.Background(), op, resp, body)
 }
 
 func TestSharedSamples(t *testing.T) {

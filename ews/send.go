@@ -123,7 +123,7 @@ func (c *Client) attempt(ctx context.Context, op *operation, o *callOptions, pay
 		return nil, &TransportError{Operation: op.name, MaybeSent: true, callerDone: ctx.Err() != nil,
 			Err: fmt.Errorf("HTTP %d response cut off after %d bytes: %w", resp.StatusCode, len(data), err)}
 	}
-	r, err := c.interpret(op, resp, data)
+	r, err := c.interpret(ctx, op, resp, data)
 	c.logRequest(ctx, op, o, n, resp.StatusCode, start, err)
 	return r, err
 }
@@ -167,7 +167,8 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 }
 
 // interpret maps an HTTP response to the parsed SOAP response or an error.
-func (c *Client) interpret(op *operation, resp *http.Response, data []byte) (*soapResponse, error) {
+// Parsing stops when ctx ends.
+func (c *Client) interpret(ctx context.Context, op *operation, resp *http.Response, data []byte) (*soapResponse, error) {
 	status := resp.StatusCode
 	ct := resp.Header.Get("Content-Type")
 	if status == http.StatusUnauthorized {
@@ -190,7 +191,10 @@ func (c *Client) interpret(op *operation, resp *http.Response, data []byte) (*so
 	var soap *soapResponse
 	var parseErr error
 	if isXML && len(bytes.TrimSpace(data)) > 0 {
-		soap, parseErr = parseSOAP(data)
+		soap, parseErr = parseSOAP(ctx, data)
+		if ctxErr := ctx.Err(); ctxErr != nil && parseErr != nil && errors.Is(parseErr, ctxErr) {
+			return nil, &TransportError{Operation: op.name, MaybeSent: true, Err: parseErr, callerDone: true}
+		}
 		if parseErr == nil {
 			if f := soap.fault(); f != nil {
 				fe := parseFault(f, op.name, status)
