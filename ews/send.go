@@ -145,25 +145,56 @@ func (c *Client) logRequest(ctx context.Context, op *operation, o *callOptions, 
 
 // readBody reads at most limit bytes of the body. It returns
 // ErrResponseTooLarge (with the first bytes) when there is more.
+//
+// Memory stays near the body's size: a body with a Content-Length is read
+// into one buffer of that size, and one without it into chunks (16 KiB
+// doubling up to 256 KiB) that are joined once at the end, so a body costs
+// at most twice its size while it is read, and one larger than the limit at
+// most the limit, instead of a buffer that doubles past it.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.ContentLength > limit {
 		head := make([]byte, 512)
 		n, _ := io.ReadFull(resp.Body, head)
 		return head[:n], ErrResponseTooLarge
 	}
-	size := 4096
-	if resp.ContentLength > 0 {
-		size = int(resp.ContentLength) + 1
+	if resp.ContentLength >= 0 {
+		// net/http never returns more than Content-Length; another
+		// RoundTripper might, and then the body is too large.
+		buf := make([]byte, resp.ContentLength)
+		n, err := io.ReadFull(resp.Body, buf)
+		if err == io.ErrUnexpectedEOF || (err == io.EOF && n < len(buf)) {
+			return buf[:n], err
+		}
+		var one [1]byte
+		if m, _ := resp.Body.Read(one[:]); m > 0 && int64(n) >= limit {
+			return buf[:min(n, 512)], ErrResponseTooLarge
+		}
+		return buf[:n], nil
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return buf.Bytes(), err
+	var chunks [][]byte
+	var total int64
+	size := int64(16 << 10)
+	for {
+		c := make([]byte, min(size, limit+1-total))
+		n, err := io.ReadFull(resp.Body, c)
+		chunks = append(chunks, c[:n])
+		total += int64(n)
+		if total > limit {
+			head := chunks[0]
+			return append([]byte(nil), head[:min(len(head), 512)]...), ErrResponseTooLarge
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return bytes.Join(chunks, nil), err
+		}
+		size = min(2*size, 256<<10)
 	}
-	if n > limit {
-		return buf.Bytes()[:512], ErrResponseTooLarge
+	if len(chunks) == 1 {
+		return chunks[0], nil
 	}
-	return buf.Bytes(), nil
+	return bytes.Join(chunks, nil), nil
 }
 
 // interpret maps an HTTP response to the parsed SOAP response or an error.
