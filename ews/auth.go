@@ -49,6 +49,8 @@ func (*basicAuth) prepareTransport(*http.Transport) error { return nil }
 func (b *basicAuth) String() string                       { return "Basic auth for " + b.username }
 func (b *basicAuth) GoString() string                     { return b.String() }
 
+func (b *basicAuth) addSecrets(r *redactor) { r.addPassword(b.username, b.password) }
+
 func (b *basicAuth) wrap(l *connLayers) (http.RoundTripper, error) {
 	base, err := l.roundTripper()
 	if err != nil {
@@ -158,6 +160,7 @@ func WithBearerToken(token func(ctx context.Context) (string, error)) Option {
 // the function that sets it.
 type bearerAuth struct {
 	token func(*http.Request) (authorization string, set func(*http.Request), err error)
+	red   *redactor // learns each token sent, to hide it if echoed back
 }
 
 func (*bearerAuth) scheme() string                         { return "Bearer" }
@@ -165,6 +168,8 @@ func (*bearerAuth) secretInClear() bool                    { return true }
 func (*bearerAuth) prepareTransport(*http.Transport) error { return nil }
 func (*bearerAuth) String() string                         { return "Bearer token auth" }
 func (b *bearerAuth) GoString() string                     { return b.String() }
+
+func (b *bearerAuth) addSecrets(r *redactor) { b.red = r }
 
 func (b *bearerAuth) wrap(l *connLayers) (http.RoundTripper, error) {
 	base, err := l.roundTripper()
@@ -211,6 +216,7 @@ func (t bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := req.Clone(req.Context()) // shares req.Body, which base closes
 	set(r)
+	t.auth.red.sawToken(authz)
 	resp, err := t.base.RoundTrip(r)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
@@ -227,6 +233,7 @@ func (t bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	drain(resp)
 	set2(r2)
+	t.auth.red.sawToken(authz2)
 	return t.base.RoundTrip(r2)
 }
 

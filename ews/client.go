@@ -44,6 +44,9 @@ type clientConfig struct {
 	trace            io.Writer
 	middleware       []func(http.RoundTripper) http.RoundTripper
 	userAgent        string
+	// red redacts the client's secrets and credential patterns from
+	// server text in errors and the trace.
+	red *redactor
 	// writesTraced is set when the base transport is net/http's, which
 	// reports through httptrace whether a request was written; the send
 	// layer then knows for sure whether a failed request may have reached
@@ -73,6 +76,8 @@ type authMethod interface {
 	// *http.Transport before any wrapping (NTLM forces HTTP/1.1 here). It is
 	// not called when the caller's client has another RoundTripper type.
 	prepareTransport(t *http.Transport) error
+	// addSecrets registers the method's secrets with the client's redactor.
+	addSecrets(r *redactor)
 	// wrap returns a RoundTripper that authenticates requests sent through
 	// the layers and returns the server's final response: a 401 that
 	// survives the handshake is returned as a response, and the SOAP layer
@@ -107,6 +112,10 @@ func NewClient(endpoint string, opts ...Option) (*Client, error) {
 	}
 	if u.Scheme == "http" && cfg.auth != nil && cfg.auth.secretInClear() && !cfg.allowInsecureHTTP {
 		return nil, fmt.Errorf("ews: refusing to send %s credentials over plain http:// to %s; use https:// or, for a test server only, WithInsecureHTTP()", cfg.auth.scheme(), u.Host)
+	}
+	cfg.red = &redactor{}
+	if cfg.auth != nil {
+		cfg.auth.addSecrets(cfg.red)
 	}
 	hc, err := cfg.buildHTTPClient()
 	if err != nil {

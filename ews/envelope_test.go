@@ -71,7 +71,7 @@ func TestExcerpt(t *testing.T) {
 		{"plain \x01text", "plain text"},
 		{strings.Repeat("a", 500), strings.Repeat("a", excerptMax) + "..."},
 	} {
-		if got := excerpt([]byte(tt.in)); got != tt.want {
+		if got := excerpt([]byte(tt.in), nil); got != tt.want {
 			t.Errorf("excerpt(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

@@ -116,6 +116,8 @@ func (*ntlmAuth) prepareTransport(t *http.Transport) error {
 	return nil
 }
 
+func (a *ntlmAuth) addSecrets(r *redactor) { r.addPassword(a.logon, a.password) }
+
 func (a *ntlmAuth) wrap(l *connLayers) (http.RoundTripper, error) {
 	if l.transport == nil {
 		return nil, errOpaqueTransport(a.option, l.opaque)

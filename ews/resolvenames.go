@@ -104,7 +104,7 @@ func parseResolveNames(soap *soapResponse) (*ResolveNamesResponse, error) {
 		return nil, err
 	}
 	e := msgs[0]
-	resp := &ResolveNamesResponse{ServerVersion: soap.serverVersion, ResponseMessage: parseResponseMessage(e)}
+	resp := &ResolveNamesResponse{ServerVersion: soap.serverVersion, ResponseMessage: parseResponseMessage(e, soap.red)}
 	resp.Err = resp.ResponseMessage.err(op.name, 0)
 	if set := childNS(e, NamespaceMessages, "ResolutionSet"); set != nil {
 		resp.IncludesLastItemInRange = parseBool(set.SelectAttrValue("IncludesLastItemInRange", "true"))

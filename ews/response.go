@@ -89,6 +89,8 @@ type soapResponse struct {
 	serverVersion *ServerVersionInfo
 	// body is the single element child of soap:Body.
 	body *etree.Element
+	// red redacts the client's secrets from server text.
+	red *redactor
 }
 
 var errNotEnvelope = errors.New("the root element is not a SOAP 1.1 Envelope")
@@ -274,7 +276,15 @@ func (r *soapResponse) fault() *etree.Element {
 // parseFault reads a soap:Fault. faultcode, faultstring and detail are
 // unqualified; the detail children are matched by local name so that old
 // servers' shapes still yield what they can.
-func parseFault(f *etree.Element, op string, status int) *FaultError {
+func parseFault(f *etree.Element, op string, status int, red *redactor) *FaultError {
+	fe := parseFaultText(f, op, status)
+	fe.FaultString = red.redact(fe.FaultString)
+	fe.Message = red.redact(fe.Message)
+	fe.MessageXML = red.redactMessageXML(fe.MessageXML)
+	return fe
+}
+
+func parseFaultText(f *etree.Element, op string, status int) *FaultError {
 	fe := &FaultError{Operation: op, StatusCode: status}
 	if fc := childLocal(f, "faultcode"); fc != nil {
 		fe.FaultCode = strings.TrimSpace(fc.Text())
@@ -327,7 +337,16 @@ func (r *soapResponse) responseMessages() []*etree.Element {
 	return rm.ChildElements()
 }
 
-func parseResponseMessage(e *etree.Element) ResponseMessage {
+// parseResponseMessage reads a response message; red hides credentials in
+// its text.
+func parseResponseMessage(e *etree.Element, red *redactor) ResponseMessage {
+	m := parseResponseMessageText(e)
+	m.MessageText = red.redact(m.MessageText)
+	m.MessageXML = red.redactMessageXML(m.MessageXML)
+	return m
+}
+
+func parseResponseMessageText(e *etree.Element) ResponseMessage {
 	var m ResponseMessage
 	m.Class = ResponseClass(strings.TrimSpace(e.SelectAttrValue("ResponseClass", "")))
 	for _, c := range e.ChildElements() {
@@ -441,7 +460,7 @@ func parseResults[R any, P interface {
 	}
 	out := make([]R, len(msgs))
 	for i, e := range msgs {
-		m := parseResponseMessage(e)
+		m := parseResponseMessage(e, r.red)
 		err := m.err(op.name, i)
 		P(&out[i]).setMessage(m, err)
 		if err == nil && fill != nil {
@@ -457,7 +476,7 @@ func (r *soapResponse) messages(op *operation, want int) ([]*etree.Element, erro
 		return msgs, nil
 	}
 	if len(msgs) == 1 {
-		m := parseResponseMessage(msgs[0])
+		m := parseResponseMessage(msgs[0], r.red)
 		if err := m.err(op.name, 0); err != nil {
 			return nil, err
 		}

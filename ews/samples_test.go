@@ -107,7 +107,7 @@ func TestSharedSamples(t *testing.T) {
 			}
 			var last ResponseMessage
 			for i, e := range msgs {
-				last = parseResponseMessage(e)
+				last = parseResponseMessage(e, nil)
 				if last.Code != w.codes[i] || last.Class != w.classes[i] {
 					t.Errorf("message %d = %s/%s, want %s/%s", i, last.Class, last.Code, w.classes[i], w.codes[i])
 				}

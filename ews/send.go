@@ -118,7 +118,7 @@ func (c *Client) attempt(ctx context.Context, op *operation, o *callOptions, pay
 		if errors.Is(err, ErrResponseTooLarge) {
 			return nil, &HTTPError{Operation: op.name, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
 				Reason:  fmt.Sprintf("the response body is larger than the limit of %d bytes (WithMaxResponseBytes)", c.cfg.maxResponseBytes),
-				Excerpt: excerpt(data), Err: ErrResponseTooLarge}
+				Excerpt: excerpt(data, c.cfg.red), Err: ErrResponseTooLarge}
 		}
 		return nil, &TransportError{Operation: op.name, MaybeSent: true, callerDone: ctx.Err() != nil,
 			Err: fmt.Errorf("HTTP %d response cut off after %d bytes: %w", resp.StatusCode, len(data), err)}
@@ -204,16 +204,16 @@ func (c *Client) interpret(ctx context.Context, op *operation, resp *http.Respon
 	ct := resp.Header.Get("Content-Type")
 	if status == http.StatusUnauthorized {
 		ae := &AuthError{Operation: op.name, StatusCode: status, Offered: offeredSchemes(resp.Header.Values("WWW-Authenticate")),
-			Diagnostics: clip(strings.TrimSpace(resp.Header.Get("X-Ms-Diagnostics")))}
+			Diagnostics: clip(c.cfg.red.redact(strings.TrimSpace(resp.Header.Get("X-Ms-Diagnostics"))))}
 		if c.cfg.auth != nil {
 			ae.Scheme = c.cfg.auth.scheme()
 		}
 		return nil, ae
 	}
 	httpErr := func(reason string, err error) *HTTPError {
-		he := &HTTPError{Operation: op.name, StatusCode: status, ContentType: ct, Reason: reason, Excerpt: excerpt(data), Err: err}
+		he := &HTTPError{Operation: op.name, StatusCode: status, ContentType: ct, Reason: reason, Excerpt: excerpt(data, c.cfg.red), Err: err}
 		if status >= 300 && status < 400 {
-			he.Location = sanitizeLocation(resp.Header.Get("Location"))
+			he.Location = c.cfg.red.redact(sanitizeLocation(resp.Header.Get("Location")))
 		}
 		return he
 	}
@@ -227,8 +227,9 @@ func (c *Client) interpret(ctx context.Context, op *operation, resp *http.Respon
 			return nil, &TransportError{Operation: op.name, MaybeSent: true, Err: parseErr, callerDone: true}
 		}
 		if parseErr == nil {
+			soap.red = c.cfg.red
 			if f := soap.fault(); f != nil {
-				fe := parseFault(f, op.name, status)
+				fe := parseFault(f, op.name, status, c.cfg.red)
 				if fe.Code == ErrorServerBusy {
 					d, _ := fe.MessageXML.backOff()
 					return nil, &ThrottledError{Operation: op.name, BackOff: d, StatusCode: status, Err: fe}
@@ -275,7 +276,7 @@ func throttledBatch(op *operation, soap *soapResponse, status int) *ThrottledErr
 	}
 	var first *ResponseError
 	for i, e := range msgs {
-		m := parseResponseMessage(e)
+		m := parseResponseMessage(e, soap.red)
 		if m.Class != ClassError || m.Code != ErrorServerBusy {
 			return nil
 		}
@@ -377,7 +378,7 @@ const excerptMax = 200
 // excerpt returns the start of a body for an error message: for HTML the
 // title and text without markup, control characters removed, whitespace
 // collapsed, password-like values redacted, at most excerptMax bytes.
-func excerpt(data []byte) string {
+func excerpt(data []byte, red *redactor) string {
 	if len(data) > 8192 {
 		data = data[:8192]
 	}
@@ -385,7 +386,7 @@ func excerpt(data []byte) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "?")
 	}
-	s = redactSecrets(s)
+	s = red.redact(s)
 	s = stripMarkup(s)
 	s = excerptText(s)
 	if len(s) > excerptMax {

@@ -5,29 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 )
-
-// secretElement matches the content of XML elements whose local name says
-// it holds a secret (Password, ClientSecret, AccessToken, ...), and
-// key=value or "key": "value" pairs with such names.
-var (
-	secretElement = regexp.MustCompile(`(?i)(<([A-Za-z_][\w.\-]*:)?[A-Za-z_]*(?:password|passwd|pwd|secret|token|credential)[\w.\-]*(?:\s[^>]*)?>)([^<]*)`)
-	secretPair    = regexp.MustCompile(`(?i)((?:password|passwd|pwd|secret|token|credential)[\w\-]*"?\s*[=:]\s*"?)([^"&\s,;<]+)`)
-)
-
-// redactSecrets hides password- and token-like values in s.
-func redactSecrets(s string) string {
-	if !strings.ContainsAny(s, "pPsStTcC") {
-		return s
-	}
-	s = secretElement.ReplaceAllString(s, "${1}[REDACTED]")
-	return secretPair.ReplaceAllString(s, "${1}[REDACTED]")
-}
 
 // redactedHeaders are written as "<scheme> [REDACTED]" or "[REDACTED]".
 var redactedHeaders = map[string]bool{
@@ -45,6 +27,7 @@ type traceTransport struct {
 	mu       *sync.Mutex
 	w        io.Writer
 	maxBytes int64
+	redact   *redactor
 }
 
 // CloseIdleConnections forwards to the transport below.
@@ -82,14 +65,14 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Host != "" {
 		fmt.Fprintf(&b, "Host: %s\n", req.Host)
 	}
-	writeHeaders(&b, req.Header)
+	writeHeaders(&b, req.Header, t.redact)
 	if len(reqBody) > 0 {
 		b.WriteString("\n")
-		b.WriteString(redactSecrets(string(reqBody)))
+		b.WriteString(t.redact.redact(string(reqBody)))
 		b.WriteString("\n")
 	}
 	if err != nil {
-		fmt.Fprintf(&b, "<-- error after %s: %v\n\n", time.Since(start).Round(time.Microsecond), err)
+		fmt.Fprintf(&b, "<-- error after %s: %s\n\n", time.Since(start).Round(time.Microsecond), t.redact.redact(err.Error()))
 		t.write(b.String())
 		return nil, err
 	}
@@ -104,10 +87,10 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}{io.MultiReader(bytes.NewReader(respBody), resp.Body), resp.Body}
 	}
 	fmt.Fprintf(&b, "<-- %s %s (%s)\n", resp.Proto, resp.Status, time.Since(start).Round(time.Microsecond))
-	writeHeaders(&b, resp.Header)
+	writeHeaders(&b, resp.Header, t.redact)
 	if len(respBody) > 0 {
 		b.WriteString("\n")
-		b.WriteString(redactSecrets(string(respBody)))
+		b.WriteString(t.redact.redact(string(respBody)))
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
@@ -121,7 +104,7 @@ func (t *traceTransport) write(s string) {
 	io.WriteString(t.w, s)
 }
 
-func writeHeaders(b *strings.Builder, h http.Header) {
+func writeHeaders(b *strings.Builder, h http.Header, red *redactor) {
 	keys := make([]string, 0, len(h))
 	for k := range h {
 		keys = append(keys, k)
@@ -131,6 +114,8 @@ func writeHeaders(b *strings.Builder, h http.Header) {
 		for _, v := range h[k] {
 			if redactedHeaders[http.CanonicalHeaderKey(k)] {
 				v = redactHeaderValue(k, v)
+			} else {
+				v = red.redact(v)
 			}
 			fmt.Fprintf(b, "%s: %s\n", k, v)
 		}

@@ -108,7 +108,7 @@ func (c *clientConfig) buildHTTPClient() (*http.Client, error) {
 		}
 		mu := &sync.Mutex{}
 		trace = func(next http.RoundTripper) http.RoundTripper {
-			return &traceTransport{base: next, mu: mu, w: c.trace, maxBytes: max}
+			return &traceTransport{base: next, mu: mu, w: c.trace, maxBytes: max, redact: c.red}
 		}
 	}
 	middleware := c.middleware
