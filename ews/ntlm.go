@@ -47,7 +47,7 @@ import (
 // instead).
 func WithNTLM(logon, password string) Option {
 	return func(c *clientConfig) error {
-		if err := checkNTLMLogon(logon); err != nil {
+		if err := checkNTLMLogon("WithNTLM", logon); err != nil {
 			return err
 		}
 		if password == "" {
@@ -58,9 +58,9 @@ func WithNTLM(logon, password string) Option {
 }
 
 // checkNTLMLogon accepts DOMAIN\user and user@domain.
-func checkNTLMLogon(logon string) error {
+func checkNTLMLogon(option, logon string) error {
 	bad := func(why string) error {
-		return fmt.Errorf(`ews: WithNTLM: logon %q %s; want DOMAIN\user (e.g. CONTOSO\svc-sync) or user@domain (e.g. svc-sync@contoso.com)`, logon, why)
+		return fmt.Errorf(`ews: %s: logon %q %s; want DOMAIN\user (e.g. CONTOSO\svc-sync) or user@domain (e.g. svc-sync@contoso.com)`, option, logon, why)
 	}
 	if strings.TrimSpace(logon) != logon || logon == "" {
 		return bad("is empty or has surrounding spaces")
@@ -224,6 +224,14 @@ func (t *ntlmTransport) putSlot(s *ntlmSlot) {
 	if t.sem != nil {
 		<-t.sem
 	}
+}
+
+// knownScheme returns "NTLM" or "Negotiate" once the server has offered
+// one, or "".
+func (t *ntlmTransport) knownScheme() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.scheme
 }
 
 // CloseIdleConnections closes the connections of idle slots.
