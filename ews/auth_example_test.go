@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 
 	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/internal/ntlmserver"
@@ -123,4 +124,67 @@ func ExampleWithTokenSource() {
 	}
 	fmt.Println(f.DisplayName)
 	// Output: Inbox
+}
+
+// A configuration that does not say which scheme the server takes: the
+// client asks with one anonymous request and uses NTLM here, because the
+// server offers it.
+func ExampleWithNegotiatedAuth() {
+	srv, err := ntlmExchange()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+
+	c, err := ews.NewClient(srv.URL+"/EWS/Exchange.asmx",
+		ews.WithNegotiatedAuth(`CONTOSO\svc-sync`, "Pa55w0rd!"),
+		ews.WithHTTPClient(srv.Client()),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	inbox, err := c.Folder(context.Background(), ews.DistinguishedFolder(ews.FolderInbox))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(inbox.DisplayName)
+	// Output: Inbox
+}
+
+// Logging, tracing or metrics RoundTrippers go in as middleware, below the
+// auth layer: with NTLM they see every handshake leg, and each handshake
+// still keeps to one connection.
+func ExampleWithTransportMiddleware() {
+	srv, err := ntlmExchange()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+
+	var legs atomic.Int64
+	count := func(next http.RoundTripper) http.RoundTripper {
+		return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			legs.Add(1)
+			return next.RoundTrip(r)
+		})
+	}
+	c, err := ews.NewClient(srv.URL+"/EWS/Exchange.asmx",
+		ews.WithNTLM(`CONTOSO\svc-sync`, "Pa55w0rd!"),
+		ews.WithHTTPClient(srv.Client()),
+		ews.WithTransportMiddleware(count),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := c.Folder(context.Background(), ews.DistinguishedFolder(ews.FolderInbox)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("requests on the wire:", legs.Load())
+	// Output: requests on the wire: 3
 }

@@ -227,7 +227,9 @@ func WithTimeZoneContext(id string) Option {
 
 // WithMaxResponseBytes limits the size of a response body (default
 // [DefaultMaxResponseBytes]). A larger response fails the call with an
-// *HTTPError wrapping [ErrResponseTooLarge].
+// *HTTPError wrapping [ErrResponseTooLarge]. Reading a body costs about its
+// size in memory (up to twice while a body without Content-Length is
+// joined), and a body over the limit about the limit.
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *clientConfig) error {
 		if n < 1024 {
@@ -279,8 +281,11 @@ func WithLogger(l *slog.Logger) Option {
 // WithWireTrace writes every HTTP exchange (request and response headers and
 // bodies, including each leg of an NTLM handshake) to w, for diagnosis.
 // Authorization, Proxy-Authorization and cookie headers are redacted, and so
-// is the content of password- and token-like XML elements. Writes are
-// serialised; w need not be safe for concurrent use.
+// are the content of password- and token-like XML elements and any
+// credential a server echoes back (see [Redact]). The trace sits below the
+// auth option and never changes what is sent: with NTLM it wraps each
+// handshake's own connection. Writes are serialised; w need not be safe for
+// concurrent use.
 func WithWireTrace(w io.Writer) Option {
 	return func(c *clientConfig) error {
 		if w == nil {

@@ -5,13 +5,27 @@
 //
 // [NewClient] takes the EWS URL (https://<host>/EWS/Exchange.asmx, or
 // https://outlook.office365.com/EWS/Exchange.asmx for Exchange Online) and
-// options: credentials ([WithNTLM], [WithBasicAuth], [WithTokenSource],
-// [WithBearerToken]), [WithServerVersion] (default [Exchange2013_SP1]),
-// [WithTimeZoneContext], [WithMaxResponseBytes], [WithRetryPolicy],
-// [WithRetryHook], [WithLogger], [WithWireTrace], [WithUserAgent],
-// [WithHTTPClient], and for lab servers only [WithInsecureHTTP] and
-// [WithInsecureSkipVerify]. Every option checks its argument, and NewClient
-// reports the first problem.
+// options: credentials ([WithNTLM], [WithBasicAuth], [WithNegotiatedAuth],
+// [WithTokenSource], [WithBearerToken]), [WithServerVersion] (default
+// [Exchange2013_SP1]), [WithTimeZoneContext], [WithMaxResponseBytes],
+// [WithRetryPolicy], [WithRetryHook], [WithLogger], [WithWireTrace],
+// [WithTransportMiddleware], [WithUserAgent], [WithHTTPClient], and for lab
+// servers only [WithInsecureHTTP] and [WithInsecureSkipVerify]. Every option
+// checks its argument, and NewClient reports the first problem.
+//
+// # HTTP stack
+//
+// [WithHTTPClient] is the one way to hand the Client an *http.Client; its
+// Transport should be an *http.Transport (or nil), which the Client clones.
+// On top of it sit, closest to the wire first, the wire trace, the
+// [WithTransportMiddleware] RoundTrippers, and the auth option. NTLM
+// authenticates a connection, so [WithNTLM] and [WithNegotiatedAuth] run
+// each handshake on a connection of its own, built from that
+// *http.Transport with the trace and middleware around it: every layer sees
+// every leg and none can move a leg to another connection, whatever the
+// concurrency. A Transport of another type hides its connections, and
+// NewClient refuses it with NTLM (Basic and bearer tokens accept any
+// RoundTripper).
 //
 // A Client is safe for concurrent use. [Client.With] returns a cheap view
 // that binds call options, typically the mailbox to impersonate, so one
@@ -69,13 +83,22 @@
 //     the schemes the server offered.
 //   - [*HTTPError]: anything that is not a usable SOAP answer (403 when EWS
 //     is blocked by policy, 5xx, an HTML login page, an empty, truncated or
-//     oversized body), with a short sanitized excerpt.
+//     oversized body, or XML beyond the parser's bounds: more than 64
+//     attributes on an element, 2^19 elements or a depth of 256), with a
+//     short sanitized excerpt.
 //   - [*ThrottledError]: ErrorServerBusy or HTTP 503, with the server's
 //     back-off.
 //   - [*TransportError]: the network failed; MaybeSent says whether the
 //     request may have reached the server (with net/http's transport,
 //     whether its headers were written, as httptrace reports it).
 //   - [ErrInvalidRequest]: the client refused to send the request.
+//
+// Server text in errors (excerpts, fault and response messages,
+// MessageXML values, x-ms-diagnostics) is passed through [Redact] with the
+// Client's password and tokens, so err.Error() never shows a credential a
+// server echoed back. A response body costs about its size in memory (at
+// most [WithMaxResponseBytes] for one that is too large), and its parsing
+// stops when the call's context ends.
 //
 // A [ResponseCode] is itself an error, so errors.Is(err,
 // ews.ErrorImpersonateUserDenied) works on response errors and faults alike.
@@ -98,8 +121,10 @@
 //
 // [WithLogger] logs requests at Debug and retries at Warn (silent by
 // default); [WithWireTrace] dumps each HTTP exchange, including every NTLM
-// leg, with Authorization and cookie headers and password-like XML content
-// redacted.
+// leg, with Authorization and cookie headers, password-like XML content and
+// echoed credentials redacted; it never changes what is sent.
+// [WithTransportMiddleware] adds logging, tracing or metrics RoundTrippers
+// at the same place.
 //
 // See the examples of [NewClient], [Client.With], [Client.GetFolder],
 // [Client.Items], [IsTransient] and [BackOff], which run against a local
