@@ -104,11 +104,7 @@ func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.Use
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: ErrDirectLogon.Error(),
 			Remediation: "Choose Microsoft Exchange Impersonation (on-premises) or Exchange Online app-only OAuth as the Mailbox Access Type to activate users in bulk."}, ErrDirectLogon)
 	}
-	method := cfg.AuthMethod
-	if cfg.AccessType == org.Impersonation && method == org.AuthNegotiate {
-		method = negotiateAuth(ctx, cfg, s.ewsOptions, s.reqTimeout)
-	}
-	client, err := newEWSClient(cfg, method, s.ewsOptions)
+	client, err := newEWSClient(cfg, cfg.AuthMethod, s.ewsOptions)
 	if err != nil {
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: err.Error(),
 			Remediation: "Fix the email configuration or the EWS options."}, err)

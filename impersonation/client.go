@@ -1,11 +1,9 @@
 package impersonation
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/org"
@@ -16,8 +14,10 @@ import (
 // when cfg.AllowInsecureHTTP, and the credentials:
 //
 //   - Microsoft Exchange Impersonation: Account Logon and Password with NTLM
-//     (AuthNTLM, and AuthNegotiate, which [CheckUsers] refines to what the
-//     server offers) or Basic (AuthBasic).
+//     (AuthNTLM), Basic (AuthBasic), or what the server offers
+//     (AuthNegotiate, with ews.WithNegotiatedAuth: NTLM when offered, Basic
+//     when it is the only offer over https://, one anonymous request and
+//     no failed logon to find out).
 //   - Exchange Online app-only OAuth: no credentials are derived; pass a
 //     token source in opts: ews.WithBearerToken(cc.Token) with a
 //     [ClientCredentials] built from the same configuration (client secret
@@ -49,6 +49,8 @@ func newEWSClient(cfg org.EmailConfiguration, method org.AuthMethod, opts []ews.
 		switch method {
 		case org.AuthBasic:
 			eo = append(eo, ews.WithBasicAuth(cfg.AccountLogon, cfg.Password.Reveal()))
+		case org.AuthNegotiate:
+			eo = append(eo, ews.WithNegotiatedAuth(cfg.AccountLogon, cfg.Password.Reveal()))
 		default:
 			eo = append(eo, ews.WithNTLM(cfg.AccountLogon, cfg.Password.Reveal()))
 		}
@@ -65,40 +67,4 @@ func newEWSClient(cfg org.EmailConfiguration, method org.AuthMethod, opts []ews.
 		return nil, fmt.Errorf("impersonation: building the EWS client: %w", err)
 	}
 	return c, nil
-}
-
-// negotiateAuth picks NTLM or Basic for AuthNegotiate from the schemes the
-// server offers to an anonymous request, which costs no failed logon.
-// NTLM (or Negotiate, which carries NTLM) wins; Basic is used only when it
-// is the only offer and the URL is https://. Anything else keeps NTLM, and
-// the preflight reports what the server said.
-func negotiateAuth(ctx context.Context, cfg org.EmailConfiguration, opts []ews.Option, timeout time.Duration) org.AuthMethod {
-	anon := cfg
-	anon.AccessType = org.OnlineAppOnly // no credentials derived
-	c, err := newEWSClient(anon, org.AuthNegotiate, opts)
-	if err != nil {
-		return org.AuthNTLM
-	}
-	defer c.CloseIdleConnections()
-	c = c.With(ews.UseRetryPolicy(ews.NoRetries()))
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	_, err = c.GetFolder(ctx, &ews.GetFolderRequest{FolderIDs: []ews.FolderID{ews.DistinguishedFolder(ews.FolderMsgFolderRoot)}})
-	var ae *ews.AuthError
-	if !errors.As(err, &ae) {
-		return org.AuthNTLM
-	}
-	basic := false
-	for _, s := range ae.Offered {
-		switch strings.ToLower(s) {
-		case "ntlm", "negotiate":
-			return org.AuthNTLM
-		case "basic":
-			basic = true
-		}
-	}
-	if basic && strings.HasPrefix(strings.ToLower(cfg.EWSURL), "https://") {
-		return org.AuthBasic
-	}
-	return org.AuthNTLM
 }
