@@ -1,10 +1,15 @@
 package scctest
 
 import (
+	"fmt"
 	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sccsync/scc/ews"
 )
@@ -86,16 +91,85 @@ func newStats() Stats {
 	}
 }
 
-// maxLog is how many entries the request log keeps (the newest); counters
-// are never trimmed. It bounds memory of long-running fakes.
-const maxLog = 100000
+// The request log's default bounds, see [WithRequestLog].
+const (
+	// DefaultLogEntries is how many entries the request log keeps at most.
+	DefaultLogEntries = 100000
+	// DefaultLogBytes bounds the request log's estimated size.
+	DefaultLogBytes = 64 << 20
+	// DefaultLogValueBytes is how long a value the log stores may be.
+	DefaultLogValueBytes = 1024
+)
+
+// maxFailedLogonNames is how many distinct names Stats.FailedLogons keys;
+// failures under further names count under otherFailedLogons.
+const maxFailedLogonNames = 10000
+
+// otherFailedLogons is the FailedLogons key of names past the limit.
+const otherFailedLogons = "(other)"
+
+// WithRequestLog bounds the request log ([Server.Requests]): it keeps the
+// newest entries, at most DefaultLogEntries of them and at most maxBytes of
+// estimated memory, and every string it stores (path, method, principal,
+// X-AnchorMailbox, ConnectingSID, RequestServerVersion, and the names of
+// Stats.FailedLogons) is clipped to maxValue bytes: a longer value keeps its
+// first maxValue bytes (cut at a character boundary) followed by
+// "…(+N bytes)". The defaults are DefaultLogBytes (64 MiB) and
+// DefaultLogValueBytes (1 KiB). Counters ([Server.Stats]) count every
+// request however the log is trimmed.
+func WithRequestLog(maxBytes int64, maxValue int) Option {
+	return func(c *config) error {
+		if maxBytes <= 0 || maxValue <= 0 {
+			return fmt.Errorf("scctest: WithRequestLog(%d, %d): both bounds must be positive", maxBytes, maxValue)
+		}
+		c.logBytes, c.logValue = maxBytes, maxValue
+		return nil
+	}
+}
+
+// clip bounds a value the log stores. The clipped value is a copy, so the
+// request's (possibly huge) original is not kept alive.
+func clip(v string, n int) string {
+	if len(v) <= n {
+		return v
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return strings.Clone(v[:cut]) + "…(+" + strconv.Itoa(len(v)-cut) + " bytes)"
+}
+
+// entrySize estimates the memory one log entry holds.
+func entrySize(r *Request) int64 {
+	n := int(unsafe.Sizeof(*r)) + len(r.Method) + len(r.Path) + len(r.Operation) + len(r.AuthScheme) +
+		len(r.Principal) + len(r.ConnectingSIDKind) + len(r.ConnectingSID) + len(r.Impersonated) +
+		len(r.AnchorMailbox) + len(r.RequestServerVersion) + len(r.Fault) +
+		cap(r.ResponseCodes)*int(unsafe.Sizeof(ews.ResponseCode("")))
+	return int64(n)
+}
 
 // record appends a log entry and updates counters.
 func (s *Server) record(r *Request) {
+	n := s.cfg.logValue
+	e := *r
+	e.Method, e.Path, e.Operation = clip(e.Method, n), clip(e.Path, n), clip(e.Operation, n)
+	e.Principal, e.Impersonated = clip(e.Principal, n), clip(e.Impersonated, n)
+	e.ConnectingSIDKind = ConnectingSIDKind(clip(string(e.ConnectingSIDKind), n))
+	e.ConnectingSID, e.AnchorMailbox = clip(e.ConnectingSID, n), clip(e.AnchorMailbox, n)
+	e.RequestServerVersion = clip(e.RequestServerVersion, n)
+	e.ResponseCodes = slices.Clip(e.ResponseCodes)
 	s.lmu.Lock()
-	s.log = append(s.log, *r)
-	if len(s.log) >= 2*maxLog {
-		s.log = append([]Request(nil), s.log[len(s.log)-maxLog:]...)
+	s.log = append(s.log, e)
+	s.logSize += entrySize(&e)
+	for s.logHead < len(s.log) && (s.logSize > s.cfg.logBytes || len(s.log)-s.logHead > DefaultLogEntries) {
+		s.logSize -= entrySize(&s.log[s.logHead])
+		s.log[s.logHead] = Request{}
+		s.logHead++
+	}
+	if s.logHead > 1024 && s.logHead > len(s.log)/2 {
+		s.log = append([]Request(nil), s.log[s.logHead:]...)
+		s.logHead = 0
 	}
 	st := &s.stats
 	st.Requests++
@@ -115,24 +189,30 @@ func (s *Server) record(r *Request) {
 	}
 	s.lmu.Unlock()
 	if l := s.cfg.logger; l != nil {
-		l.Debug("scctest request", "method", r.Method, "operation", r.Operation, "principal", r.Principal,
-			"impersonated", r.Impersonated, "status", r.StatusCode, "fault", string(r.Fault))
+		l.Debug("scctest request", "method", e.Method, "operation", e.Operation, "principal", e.Principal,
+			"impersonated", e.Impersonated, "status", e.StatusCode, "fault", string(e.Fault))
 	}
 }
 
 func (s *Server) countFailedLogon(name string) {
+	key := clip(strings.ToLower(name), s.cfg.logValue)
 	s.lmu.Lock()
-	s.stats.FailedLogons[strings.ToLower(name)]++
-	s.lmu.Unlock()
+	defer s.lmu.Unlock()
+	fl := s.stats.FailedLogons
+	if _, ok := fl[key]; !ok && len(fl) >= maxFailedLogonNames {
+		key = otherFailedLogons
+	}
+	fl[key]++
 }
 
-// Requests returns a copy of the request log, oldest first. The log keeps at
-// least the newest 100,000 entries.
+// Requests returns a copy of the request log, oldest first: the newest
+// entries within the bounds of [WithRequestLog] (by default up to 100,000
+// entries and 64 MiB), values clipped as it says.
 func (s *Server) Requests() []Request {
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
-	out := make([]Request, len(s.log))
-	copy(out, s.log)
+	out := make([]Request, len(s.log)-s.logHead)
+	copy(out, s.log[s.logHead:])
 	for i := range out {
 		out[i].ResponseCodes = append([]ews.ResponseCode(nil), out[i].ResponseCodes...)
 	}
@@ -143,7 +223,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) ResetRequests() {
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
-	s.log = nil
+	s.log, s.logHead, s.logSize = nil, 0, 0
 	s.stats = newStats()
 }
 
