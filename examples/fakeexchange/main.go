@@ -108,7 +108,42 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			o.passwordGiven = true
 		}
 	})
-	return o, nil
+	return o, o.validate()
+}
+
+// maxUsers bounds -users: each generated mailbox costs memory, and a
+// typo of a few zeros should fail at once rather than eat the machine.
+const maxUsers = 1000000
+
+// validate checks the flags that setup does not check itself, naming the
+// flag in each error.
+func (o options) validate() error {
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return fmt.Errorf("-addr %q: want host:port, e.g. 127.0.0.1:8080 (%v)", o.addr, err)
+	}
+	if len(splitList(o.auth)) == 0 {
+		return fmt.Errorf("-auth %q: want basic, ntlm, bearer or a comma list of them", o.auth)
+	}
+	if o.users < 0 || o.users > maxUsers {
+		return fmt.Errorf("-users %d: want 0 to %d", o.users, maxUsers)
+	}
+	if o.lockout < 0 {
+		return fmt.Errorf("-lockout %d: want 0 (never lock) or a positive number of failed logons", o.lockout)
+	}
+	if o.latency < 0 {
+		return fmt.Errorf("-latency %v: want a duration of 0 or more, e.g. 50ms", o.latency)
+	}
+	if o.service != "" && o.password == "" {
+		return errors.New("-password is empty: the service account needs one (or give -service '' for none)")
+	}
+	for _, l := range []struct{ flag, list string }{{"-mailboxes", o.mailboxes}, {"-deny", o.deny}} {
+		for _, a := range splitList(l.list) {
+			if u, d, ok := strings.Cut(a, "@"); !ok || u == "" || d == "" || strings.ContainsAny(a, " <>\"") {
+				return fmt.Errorf("%s: %q is not an SMTP address", l.flag, a)
+			}
+		}
+	}
+	return nil
 }
 
 func splitList(s string) []string {
@@ -165,7 +200,7 @@ func setup(o options) (*fakeSetup, error) {
 	for _, m := range mailboxes {
 		if _, err := s.AddMailbox(scctest.Mailbox{PrimarySMTP: m}); err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("-mailboxes/-users: %w", err)
 		}
 	}
 	fsu := &fakeSetup{srv: s, schemes: schemes}
@@ -173,11 +208,11 @@ func setup(o options) (*fakeSetup, error) {
 		raw, err := os.ReadFile(o.seed)
 		if err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("-seed: %w", err)
 		}
 		if err := s.Seed(bytes.NewReader(raw)); err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("-seed %s: %w", o.seed, err)
 		}
 		// Seed accepted the file, so it is a valid SeedFile.
 		var sf scctest.SeedFile
@@ -201,7 +236,7 @@ func setup(o options) (*fakeSetup, error) {
 		if !existing[strings.ToLower(d)] {
 			if _, err := s.AddMailbox(scctest.Mailbox{PrimarySMTP: d}); err != nil {
 				s.Close()
-				return nil, err
+				return nil, fmt.Errorf("-deny: %w", err)
 			}
 			existing[strings.ToLower(d)] = true
 		}
@@ -219,7 +254,7 @@ func setup(o options) (*fakeSetup, error) {
 	if o.service != "" {
 		if err := s.AddServiceAccount(o.service, o.password, grant); err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("-service %s: %w", o.service, err)
 		}
 	}
 	for _, sc := range schemes {

@@ -243,9 +243,30 @@ func TestRunTLSWithSeed(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-auth", "kerberos"}, {"-version", "Exchange2003"}, {"-mailboxes", "not-an-address"}, {"extra"}, {"-seed", "/does/not/exist"}} {
-		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
-			t.Errorf("run(%q) = nil, want an error", args)
+	tests := []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"-auth", "kerberos"}, `-auth "kerberos"`},
+		{[]string{"-auth", ","}, `-auth ","`},
+		{[]string{"-version", "Exchange2003"}, `-version "Exchange2003"`},
+		{[]string{"-mailboxes", "not-an-address"}, `-mailboxes: "not-an-address" is not an SMTP address`},
+		{[]string{"-mailboxes", "a@contoso.example,a@contoso.example"}, "-mailboxes/-users: "},
+		{[]string{"-deny", "x@"}, `-deny: "x@" is not an SMTP address`},
+		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-seed", "/does/not/exist"}, "-seed: "},
+		{[]string{"-users", "-5"}, "-users -5: want 0 to 1000000"},
+		{[]string{"-users", "1000001"}, "-users 1000001"},
+		{[]string{"-latency", "-5ms"}, "-latency -5ms: want a duration of 0 or more"},
+		{[]string{"-lockout", "-1"}, "-lockout -1"},
+		{[]string{"-addr", "127.0.0.1"}, `-addr "127.0.0.1": want host:port`},
+		{[]string{"-password", ""}, "-password is empty"},
+		{[]string{"-users", "many"}, `invalid value "many" for flag -users`},
+	}
+	for _, tt := range tests {
+		err := run(context.Background(), tt.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
 		}
 	}
 }
