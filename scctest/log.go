@@ -27,58 +27,59 @@ const (
 )
 
 // Request is one entry of the request log: every HTTP request the server
-// received, including refused logons and NTLM handshake legs.
+// received, including refused logons and NTLM handshake legs. Its JSON form
+// (the control API's) uses the tags below.
 type Request struct {
-	Time   time.Time
-	Method string
-	Path   string
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
 	// Operation is the local name of the SOAP body element ("" when the
 	// request did not get that far).
-	Operation string
+	Operation string `json:"operation,omitempty"`
 	// AuthScheme and Principal say who was authenticated ("" if nobody).
-	AuthScheme AuthScheme
-	Principal  string
+	AuthScheme AuthScheme `json:"authScheme,omitempty"`
+	Principal  string     `json:"principal,omitempty"`
 	// ConnectingSIDKind and ConnectingSID are the impersonation header as
 	// sent; Impersonated is the primary address of the mailbox it resolved
 	// to ("" when absent or unresolved).
-	ConnectingSIDKind ConnectingSIDKind
-	ConnectingSID     string
-	Impersonated      string
+	ConnectingSIDKind ConnectingSIDKind `json:"connectingSidKind,omitempty"`
+	ConnectingSID     string            `json:"connectingSid,omitempty"`
+	Impersonated      string            `json:"impersonated,omitempty"`
 	// AnchorMailbox is the X-AnchorMailbox header.
-	AnchorMailbox string
+	AnchorMailbox string `json:"anchorMailbox,omitempty"`
 	// RequestServerVersion is the Version of t:RequestServerVersion ("" when
 	// the header was absent).
-	RequestServerVersion string
+	RequestServerVersion string `json:"requestServerVersion,omitempty"`
 	// StatusCode is the HTTP status answered (0 for a dropped connection).
-	StatusCode int
+	StatusCode int `json:"statusCode"`
 	// Fault is the SOAP fault code when the answer was a fault.
-	Fault ews.ResponseCode
+	Fault ews.ResponseCode `json:"fault,omitempty"`
 	// ResponseCodes are the codes of the response messages, in order.
-	ResponseCodes []ews.ResponseCode
+	ResponseCodes []ews.ResponseCode `json:"responseCodes,omitempty"`
 }
 
 // Stats are the server's counters.
 type Stats struct {
 	// Requests counts all HTTP requests.
-	Requests int
+	Requests int `json:"requests"`
 	// Operations counts requests per operation that passed authentication
 	// and envelope checks.
-	Operations map[string]int
+	Operations map[string]int `json:"operations"`
 	// StatusCodes counts answers per HTTP status.
-	StatusCodes map[int]int
+	StatusCodes map[int]int `json:"statusCodes"`
 	// Faults counts SOAP faults per code.
-	Faults map[ews.ResponseCode]int
+	Faults map[ews.ResponseCode]int `json:"faults"`
 	// ResponseCodes counts response messages per code (including NoError).
-	ResponseCodes map[ews.ResponseCode]int
+	ResponseCodes map[ews.ResponseCode]int `json:"responseCodes"`
 	// FailedLogons counts refused Basic/NTLM/Bearer logons per account,
 	// keyed by the account's logon as registered (AddServiceAccount's
 	// logon, a mailbox owner's UPN), lowercased, whichever of its names the
 	// client used; a name no account answers to is keyed as presented,
 	// lowercased (DOMAIN\user or user@domain), and unknown bearer tokens
 	// as "bearer".
-	FailedLogons map[string]int
+	FailedLogons map[string]int `json:"failedLogons"`
 	// Dropped counts connections closed by DropConnection faults.
-	Dropped int
+	Dropped int `json:"dropped"`
 }
 
 func newStats() Stats {
