@@ -82,6 +82,15 @@ type Stats struct {
 	Dropped int `json:"dropped"`
 }
 
+// FailedLogonsFor returns the failed logons counted under name, compared
+// case-insensitively (the keys of FailedLogons are lowercased): the logon
+// of an account as registered, or a name no account answers to as
+// presented. Use [Server.FailedLogons] to look an account up by any of its
+// names.
+func (st Stats) FailedLogonsFor(name string) int {
+	return st.FailedLogons[strings.ToLower(strings.TrimSpace(name))]
+}
+
 func newStats() Stats {
 	return Stats{
 		Operations:    map[string]int{},
@@ -226,6 +235,23 @@ func (s *Server) ResetRequests() {
 	defer s.lmu.Unlock()
 	s.log, s.logHead, s.logSize = nil, 0, 0
 	s.stats = newStats()
+}
+
+// FailedLogons returns the failed logons of an account named by any of its
+// logon names (DOMAIN\user, user@dnsdomain, a mailbox owner's UPN), in any
+// case; for a name no account answers to, the failures counted under that
+// name as presented.
+func (s *Server) FailedLogons(name string) int {
+	key := strings.TrimSpace(name)
+	s.mu.RLock()
+	if acc := s.accountByLogonLocked(key); acc != nil {
+		key = acc.logon
+	}
+	s.mu.RUnlock()
+	key = clip(strings.ToLower(key), s.cfg.logValue)
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	return s.stats.FailedLogons[key]
 }
 
 // Stats returns a copy of the counters.

@@ -93,3 +93,32 @@ func TestRequestLogMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(s)
 }
+
+// TestFailedLogonLookups: failed logons are found under any case and, on
+// the server, under any name of the account.
+func TestFailedLogonLookups(t *testing.T) {
+	s := newTestServer(t)
+	for _, user := range []string{`contoso\SVC-SYNC`, "Svc-Sync@Contoso.Example", "Nobody@contoso.example"} {
+		if got := do(t, s, nil, req{user: user, pass: "wrong", body: envelope("", getInbox)}); got.status != http.StatusUnauthorized {
+			t.Fatalf("logon %s with a wrong password: status %d, want 401", user, got.status)
+		}
+	}
+	st := s.Stats()
+	for _, tt := range []struct {
+		name      string
+		stats, sv int
+	}{
+		{`CONTOSO\svc-sync`, 2, 2},
+		{`contoso\SVC-sync`, 2, 2},
+		{"svc-sync@contoso.example", 0, 2}, // another name of the account: the server resolves it
+		{"NOBODY@CONTOSO.EXAMPLE", 1, 1},
+		{"alice@contoso.example", 0, 0},
+	} {
+		if got := st.FailedLogonsFor(tt.name); got != tt.stats {
+			t.Errorf("Stats().FailedLogonsFor(%q) = %d, want %d", tt.name, got, tt.stats)
+		}
+		if got := s.FailedLogons(tt.name); got != tt.sv {
+			t.Errorf("FailedLogons(%q) = %d, want %d", tt.name, got, tt.sv)
+		}
+	}
+}
