@@ -68,7 +68,19 @@
 //     (ErrorExceededConnectionCount); EWS blocked with HTTP 403 for the
 //     organisation, a mailbox or an app ([Server.SetEWSEnabled],
 //     [Server.SetMailboxEWSEnabled], [Server.BlockApp]); and per-operation,
-//     per-mailbox hooks ([Server.React]) that record, delay or fail calls.
+//     per-mailbox hooks ([Server.React]) that record, delay or fail calls;
+//     targeted faults by operation, mailbox and call number ([Server.Inject]
+//     with [ForOperation], [ForMailbox], [OnCall], [Times]).
+//   - Robustness: a panic while serving fails that request alone with
+//     ErrorInternalServerError (and fails the test of a NewServer(t)
+//     server); [Server.Close] returns promptly even with clients stuck
+//     half-way through a request; slow and idle connections are bounded
+//     ([WithTimeouts]); the request log is bounded by bytes and clips
+//     values ([WithRequestLog]).
+//
+// [ControlHandler] exposes the same controls as JSON over HTTP for test
+// suites not written in Go; the standalone fake (examples/fakeexchange)
+// serves it with -control.
 //
 // Every SOAP body the server sends validates against Microsoft's EWS schema
 // (checked in CI with ews-validate over responses captured from this

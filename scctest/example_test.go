@@ -101,3 +101,30 @@ func ExampleServer_React() {
 	// 200 NoError
 	// 200 ErrorMailboxMoveInProgress
 }
+
+// Targeted faults: throttle bob's second GetFolder only. Calls are counted
+// among the matching requests, so alice's requests and other operations
+// neither fire the fault nor use it up.
+func ExampleServer_Inject() {
+	s, _ := scctest.New()
+	s.Start()
+	defer s.Close()
+	_, _ = s.AddMailbox(scctest.Mailbox{PrimarySMTP: "alice@contoso.example"})
+	_, _ = s.AddMailbox(scctest.Mailbox{PrimarySMTP: "bob@contoso.example"})
+	_ = s.AddServiceAccount(`CONTOSO\svc-sync`, "Passw0rd!", scctest.ImpersonateAll())
+
+	err := s.Inject(scctest.ServerBusy(2*time.Second),
+		scctest.ForOperation("GetFolder"), scctest.ForMailbox("bob@contoso.example"), scctest.OnCall(2))
+	if err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(post(s, "bob@contoso.example"))
+	fmt.Println(post(s, "alice@contoso.example"))
+	fmt.Println(post(s, "bob@contoso.example"))
+	fmt.Println(post(s, "bob@contoso.example"))
+	// Output:
+	// 200 NoError
+	// 200 NoError
+	// 500 ErrorServerBusy
+	// 200 NoError
+}

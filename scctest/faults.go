@@ -133,6 +133,7 @@ type faultState struct {
 	maxConc   int
 	inflight  map[string]int
 	reactors  []reactorEntry
+	targeted  []*injection
 	closing   chan struct{}
 	closed    bool
 }
@@ -193,12 +194,12 @@ func (s *Server) React(operation, mailbox string, r Reactor) {
 	s.faults.reactors = append(s.faults.reactors, reactorEntry{op: operation, mailbox: strings.ToLower(strings.TrimSpace(mailbox)), r: r})
 }
 
-// ClearFaults removes queued and fractional faults, latency, the
+// ClearFaults removes queued, fractional and targeted faults, latency, the
 // concurrency limit and all reactors.
 func (s *Server) ClearFaults() {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	s.faults.next, s.faults.fractions, s.faults.reactors = nil, nil, nil
+	s.faults.next, s.faults.fractions, s.faults.reactors, s.faults.targeted = nil, nil, nil, nil
 	s.faults.latency, s.faults.jitter, s.faults.maxConc = 0, 0, 0
 }
 
@@ -271,13 +272,14 @@ func (s *Server) acquire(key string) (release func(), ok bool) {
 	}, true
 }
 
-// react runs the matching reactors.
+// react picks a targeted fault and runs the matching reactors.
 func (s *Server) react(c Call, mb *mailbox) Reaction {
 	s.fmu.Lock()
+	injected := s.pickTargetedLocked(c, mb)
 	rs := make([]reactorEntry, 0, len(s.faults.reactors))
 	rs = append(rs, s.faults.reactors...)
 	s.fmu.Unlock()
-	var out Reaction
+	out := Reaction{Fault: injected}
 	for _, e := range rs {
 		if e.op != "" && e.op != c.Operation {
 			continue
@@ -288,7 +290,9 @@ func (s *Server) react(c Call, mb *mailbox) Reaction {
 		r := e.r(c)
 		out.Delay += r.Delay
 		if !r.Fault.IsZero() {
-			out.Fault = r.Fault
+			if out.Fault.IsZero() {
+				out.Fault = r.Fault
+			}
 			return out
 		}
 	}

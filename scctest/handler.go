@@ -148,7 +148,7 @@ func (s *Server) recoverPanic(sw *statusWriter, rec *Request) {
 	if v == http.ErrAbortHandler {
 		panic(v)
 	}
-	msg := fmt.Sprintf("scctest: panic serving %s %s (operation %q): %v\n%s", rec.Method, rec.Path, rec.Operation, v, debug.Stack())
+	msg := fmt.Sprintf("scctest: panic serving %s %s (operation %q): %v\n%s", clip(rec.Method, 64), clip(rec.Path, 256), rec.Operation, v, debug.Stack())
 	if s.tb != nil {
 		s.tb.Errorf("%s", msg)
 	}

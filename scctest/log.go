@@ -1,10 +1,15 @@
 package scctest
 
 import (
+	"fmt"
 	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sccsync/scc/ews"
 )
@@ -22,58 +27,68 @@ const (
 )
 
 // Request is one entry of the request log: every HTTP request the server
-// received, including refused logons and NTLM handshake legs.
+// received, including refused logons and NTLM handshake legs. Its JSON form
+// (the control API's) uses the tags below.
 type Request struct {
-	Time   time.Time
-	Method string
-	Path   string
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
 	// Operation is the local name of the SOAP body element ("" when the
 	// request did not get that far).
-	Operation string
+	Operation string `json:"operation,omitempty"`
 	// AuthScheme and Principal say who was authenticated ("" if nobody).
-	AuthScheme AuthScheme
-	Principal  string
+	AuthScheme AuthScheme `json:"authScheme,omitempty"`
+	Principal  string     `json:"principal,omitempty"`
 	// ConnectingSIDKind and ConnectingSID are the impersonation header as
 	// sent; Impersonated is the primary address of the mailbox it resolved
 	// to ("" when absent or unresolved).
-	ConnectingSIDKind ConnectingSIDKind
-	ConnectingSID     string
-	Impersonated      string
+	ConnectingSIDKind ConnectingSIDKind `json:"connectingSidKind,omitempty"`
+	ConnectingSID     string            `json:"connectingSid,omitempty"`
+	Impersonated      string            `json:"impersonated,omitempty"`
 	// AnchorMailbox is the X-AnchorMailbox header.
-	AnchorMailbox string
+	AnchorMailbox string `json:"anchorMailbox,omitempty"`
 	// RequestServerVersion is the Version of t:RequestServerVersion ("" when
 	// the header was absent).
-	RequestServerVersion string
+	RequestServerVersion string `json:"requestServerVersion,omitempty"`
 	// StatusCode is the HTTP status answered (0 for a dropped connection).
-	StatusCode int
+	StatusCode int `json:"statusCode"`
 	// Fault is the SOAP fault code when the answer was a fault.
-	Fault ews.ResponseCode
+	Fault ews.ResponseCode `json:"fault,omitempty"`
 	// ResponseCodes are the codes of the response messages, in order.
-	ResponseCodes []ews.ResponseCode
+	ResponseCodes []ews.ResponseCode `json:"responseCodes,omitempty"`
 }
 
 // Stats are the server's counters.
 type Stats struct {
 	// Requests counts all HTTP requests.
-	Requests int
+	Requests int `json:"requests"`
 	// Operations counts requests per operation that passed authentication
 	// and envelope checks.
-	Operations map[string]int
+	Operations map[string]int `json:"operations"`
 	// StatusCodes counts answers per HTTP status.
-	StatusCodes map[int]int
+	StatusCodes map[int]int `json:"statusCodes"`
 	// Faults counts SOAP faults per code.
-	Faults map[ews.ResponseCode]int
+	Faults map[ews.ResponseCode]int `json:"faults"`
 	// ResponseCodes counts response messages per code (including NoError).
-	ResponseCodes map[ews.ResponseCode]int
+	ResponseCodes map[ews.ResponseCode]int `json:"responseCodes"`
 	// FailedLogons counts refused Basic/NTLM/Bearer logons per account,
 	// keyed by the account's logon as registered (AddServiceAccount's
 	// logon, a mailbox owner's UPN), lowercased, whichever of its names the
 	// client used; a name no account answers to is keyed as presented,
 	// lowercased (DOMAIN\user or user@domain), and unknown bearer tokens
 	// as "bearer".
-	FailedLogons map[string]int
+	FailedLogons map[string]int `json:"failedLogons"`
 	// Dropped counts connections closed by DropConnection faults.
-	Dropped int
+	Dropped int `json:"dropped"`
+}
+
+// FailedLogonsFor returns the failed logons counted under name, compared
+// case-insensitively (the keys of FailedLogons are lowercased): the logon
+// of an account as registered, or a name no account answers to as
+// presented. Use [Server.FailedLogons] to look an account up by any of its
+// names.
+func (st Stats) FailedLogonsFor(name string) int {
+	return st.FailedLogons[strings.ToLower(strings.TrimSpace(name))]
 }
 
 func newStats() Stats {
@@ -86,16 +101,85 @@ func newStats() Stats {
 	}
 }
 
-// maxLog is how many entries the request log keeps (the newest); counters
-// are never trimmed. It bounds memory of long-running fakes.
-const maxLog = 100000
+// The request log's default bounds, see [WithRequestLog].
+const (
+	// DefaultLogEntries is how many entries the request log keeps at most.
+	DefaultLogEntries = 100000
+	// DefaultLogBytes bounds the request log's estimated size.
+	DefaultLogBytes = 64 << 20
+	// DefaultLogValueBytes is how long a value the log stores may be.
+	DefaultLogValueBytes = 1024
+)
+
+// maxFailedLogonNames is how many distinct names Stats.FailedLogons keys;
+// failures under further names count under otherFailedLogons.
+const maxFailedLogonNames = 10000
+
+// otherFailedLogons is the FailedLogons key of names past the limit.
+const otherFailedLogons = "(other)"
+
+// WithRequestLog bounds the request log ([Server.Requests]): it keeps the
+// newest entries, at most DefaultLogEntries of them and at most maxBytes of
+// estimated memory, and every string it stores (path, method, principal,
+// X-AnchorMailbox, ConnectingSID, RequestServerVersion, and the names of
+// Stats.FailedLogons) is clipped to maxValue bytes: a longer value keeps its
+// first maxValue bytes (cut at a character boundary) followed by
+// "…(+N bytes)". The defaults are DefaultLogBytes (64 MiB) and
+// DefaultLogValueBytes (1 KiB). Counters ([Server.Stats]) count every
+// request however the log is trimmed.
+func WithRequestLog(maxBytes int64, maxValue int) Option {
+	return func(c *config) error {
+		if maxBytes <= 0 || maxValue <= 0 {
+			return fmt.Errorf("scctest: WithRequestLog(%d, %d): both bounds must be positive", maxBytes, maxValue)
+		}
+		c.logBytes, c.logValue = maxBytes, maxValue
+		return nil
+	}
+}
+
+// clip bounds a value the log stores. The clipped value is a copy, so the
+// request's (possibly huge) original is not kept alive.
+func clip(v string, n int) string {
+	if len(v) <= n {
+		return v
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return strings.Clone(v[:cut]) + "…(+" + strconv.Itoa(len(v)-cut) + " bytes)"
+}
+
+// entrySize estimates the memory one log entry holds.
+func entrySize(r *Request) int64 {
+	n := int(unsafe.Sizeof(*r)) + len(r.Method) + len(r.Path) + len(r.Operation) + len(r.AuthScheme) +
+		len(r.Principal) + len(r.ConnectingSIDKind) + len(r.ConnectingSID) + len(r.Impersonated) +
+		len(r.AnchorMailbox) + len(r.RequestServerVersion) + len(r.Fault) +
+		cap(r.ResponseCodes)*int(unsafe.Sizeof(ews.ResponseCode("")))
+	return int64(n)
+}
 
 // record appends a log entry and updates counters.
 func (s *Server) record(r *Request) {
+	n := s.cfg.logValue
+	e := *r
+	e.Method, e.Path, e.Operation = clip(e.Method, n), clip(e.Path, n), clip(e.Operation, n)
+	e.Principal, e.Impersonated = clip(e.Principal, n), clip(e.Impersonated, n)
+	e.ConnectingSIDKind = ConnectingSIDKind(clip(string(e.ConnectingSIDKind), n))
+	e.ConnectingSID, e.AnchorMailbox = clip(e.ConnectingSID, n), clip(e.AnchorMailbox, n)
+	e.RequestServerVersion = clip(e.RequestServerVersion, n)
+	e.ResponseCodes = slices.Clip(e.ResponseCodes)
 	s.lmu.Lock()
-	s.log = append(s.log, *r)
-	if len(s.log) >= 2*maxLog {
-		s.log = append([]Request(nil), s.log[len(s.log)-maxLog:]...)
+	s.log = append(s.log, e)
+	s.logSize += entrySize(&e)
+	for s.logHead < len(s.log) && (s.logSize > s.cfg.logBytes || len(s.log)-s.logHead > DefaultLogEntries) {
+		s.logSize -= entrySize(&s.log[s.logHead])
+		s.log[s.logHead] = Request{}
+		s.logHead++
+	}
+	if s.logHead > 1024 && s.logHead > len(s.log)/2 {
+		s.log = append([]Request(nil), s.log[s.logHead:]...)
+		s.logHead = 0
 	}
 	st := &s.stats
 	st.Requests++
@@ -115,24 +199,30 @@ func (s *Server) record(r *Request) {
 	}
 	s.lmu.Unlock()
 	if l := s.cfg.logger; l != nil {
-		l.Debug("scctest request", "method", r.Method, "operation", r.Operation, "principal", r.Principal,
-			"impersonated", r.Impersonated, "status", r.StatusCode, "fault", string(r.Fault))
+		l.Debug("scctest request", "method", e.Method, "operation", e.Operation, "principal", e.Principal,
+			"impersonated", e.Impersonated, "status", e.StatusCode, "fault", string(e.Fault))
 	}
 }
 
 func (s *Server) countFailedLogon(name string) {
+	key := clip(strings.ToLower(name), s.cfg.logValue)
 	s.lmu.Lock()
-	s.stats.FailedLogons[strings.ToLower(name)]++
-	s.lmu.Unlock()
+	defer s.lmu.Unlock()
+	fl := s.stats.FailedLogons
+	if _, ok := fl[key]; !ok && len(fl) >= maxFailedLogonNames {
+		key = otherFailedLogons
+	}
+	fl[key]++
 }
 
-// Requests returns a copy of the request log, oldest first. The log keeps at
-// least the newest 100,000 entries.
+// Requests returns a copy of the request log, oldest first: the newest
+// entries within the bounds of [WithRequestLog] (by default up to 100,000
+// entries and 64 MiB), values clipped as it says.
 func (s *Server) Requests() []Request {
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
-	out := make([]Request, len(s.log))
-	copy(out, s.log)
+	out := make([]Request, len(s.log)-s.logHead)
+	copy(out, s.log[s.logHead:])
 	for i := range out {
 		out[i].ResponseCodes = append([]ews.ResponseCode(nil), out[i].ResponseCodes...)
 	}
@@ -143,8 +233,25 @@ func (s *Server) Requests() []Request {
 func (s *Server) ResetRequests() {
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
-	s.log = nil
+	s.log, s.logHead, s.logSize = nil, 0, 0
 	s.stats = newStats()
+}
+
+// FailedLogons returns the failed logons of an account named by any of its
+// logon names (DOMAIN\user, user@dnsdomain, a mailbox owner's UPN), in any
+// case; for a name no account answers to, the failures counted under that
+// name as presented.
+func (s *Server) FailedLogons(name string) int {
+	key := strings.TrimSpace(name)
+	s.mu.RLock()
+	if acc := s.accountByLogonLocked(key); acc != nil {
+		key = acc.logon
+	}
+	s.mu.RUnlock()
+	key = clip(strings.ToLower(key), s.cfg.logValue)
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	return s.stats.FailedLogons[key]
 }
 
 // Stats returns a copy of the counters.

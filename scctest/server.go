@@ -44,6 +44,8 @@ type config struct {
 	dnsDomain  string
 	maxReqSize int64
 	timeouts   Timeouts
+	logBytes   int64 // request log bounds, see WithRequestLog
+	logValue   int
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -197,9 +199,11 @@ type Server struct {
 	fmu    sync.Mutex // guards fault injection state
 	faults faultState
 
-	lmu   sync.Mutex // guards the request log and counters
-	log   []Request
-	stats Stats
+	lmu     sync.Mutex // guards the request log and counters
+	log     []Request  // entries before logHead are trimmed
+	logHead int
+	logSize int64 // estimated bytes of log[logHead:]
+	stats   Stats
 
 	connMu      sync.Mutex // guards conns and connsClosed
 	conns       map[net.Conn]http.ConnState
@@ -223,6 +227,8 @@ func New(opts ...Option) (*Server, error) {
 		dnsDomain:  "contoso.example",
 		maxReqSize: 32 << 20,
 		timeouts:   Timeouts{Header: DefaultHeaderTimeout, Body: DefaultBodyTimeout, Idle: DefaultIdleTimeout},
+		logBytes:   DefaultLogBytes,
+		logValue:   DefaultLogValueBytes,
 	}
 	for _, o := range opts {
 		if o == nil {

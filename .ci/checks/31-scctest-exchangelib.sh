@@ -3,7 +3,9 @@
 # the standalone fake (go run ./examples/fakeexchange), with Basic and NTLM:
 # version guessing, impersonated GetFolder/FindItem/CreateItem/DeleteItem,
 # ErrorImpersonateUserDenied outside the scope, UnauthorizedError for a wrong
-# password, and a clean shutdown on SIGTERM.
+# password, and a clean shutdown on SIGTERM. Then a non-Go client drives the
+# running fake through its control API (stdlib urllib, control_check.py):
+# password change, new mailbox, targeted fault, request log.
 set -euo pipefail
 py=""
 for c in python3 /usr/bin/python3; do
@@ -27,16 +29,18 @@ allowed='alice@contoso.example,bob@contoso.example'
 denied='carol@contoso.example'
 for auth in basic ntlm; do
   "$tmp/fakeexchange" -auth "$auth" -service "$svc" -password "$pw" \
-    -mailboxes "$allowed,$denied" -deny "$denied" >"$tmp/out" 2>"$tmp/err" &
+    -mailboxes "$allowed,$denied" -deny "$denied" -control 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
   pid=$!
-  url=""
+  url=""; ctl=""
   for _ in $(seq 1 100); do
     url=$(sed -n 's/^EWS endpoint: //p' "$tmp/out")
-    [ -n "$url" ] && break
+    ctl=$(sed -n 's/^control API: //p' "$tmp/out")
+    [ -n "$url" ] && [ -n "$ctl" ] && break
     sleep 0.1
   done
-  [ -n "$url" ] || { echo "fakeexchange did not print its endpoint"; cat "$tmp/err"; exit 1; }
+  [ -n "$url" ] && [ -n "$ctl" ] || { echo "fakeexchange did not print its endpoint and control API"; cat "$tmp/err"; exit 1; }
   timeout 300 "$py" scctest/interop/exchangelib_check.py "$url" "$auth" "$svc" "$pw" "$allowed" "$denied"
+  timeout 300 "$py" scctest/interop/control_check.py "$url" "$ctl" "$auth" "$svc" "$pw" "${allowed%%,*}"
   kill -TERM "$pid"
   status=0
   wait "$pid" || status=$?
@@ -45,4 +49,4 @@ for auth in basic ntlm; do
     echo "fakeexchange exited with status $status after SIGTERM, want 0"; cat "$tmp/err"; exit 1
   fi
 done
-echo "exchangelib interop passed (basic, ntlm)"
+echo "exchangelib interop and control API passed (basic, ntlm)"

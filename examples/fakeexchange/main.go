@@ -1,9 +1,15 @@
 // Command fakeexchange serves the scctest fake Exchange server for non-Go
-// clients and manual tries. Its first (and only) line on stdout is
+// clients and manual tries. Its first line on stdout is
 //
 //	EWS endpoint: <URL>
 //
-// which scripts may parse. After it, stderr tells a human how to use the
+// which scripts may parse; with -control a second line follows,
+//
+//	control API: http://127.0.0.1:<PORT>/v1/
+//
+// the JSON control API of scctest.ControlHandler (change passwords, add
+// mailboxes and items, inject faults, read the request log; documented in
+// scctest/README.md). Nothing else goes to stdout. After it, stderr tells a human how to use the
 // fake: the service account's logon names and password (the demo default
 // "Passw0rd!" is printed; a -password you chose is not echoed), the auth
 // schemes offered, the mailboxes and which of them the service account may
@@ -34,6 +40,11 @@
 //	-seed FILE        load a JSON seed (format: scctest.SeedFile)
 //	-version NAME     Exchange2019 (default), Exchange2016, Exchange2013SP1, Exchange2010SP3, ExchangeOnline
 //	-lockout N        lock an account after N failed logons
+//	-control ADDR     serve the JSON control API on ADDR (loopback only, e.g. 127.0.0.1:0)
+//	-control-any-address  allow a -control address that is not loopback (no authentication!)
+//
+// Every flag is validated at start; a bad one exits with status 2 and an
+// error naming it.
 package main
 
 import (
@@ -45,6 +56,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -76,6 +88,10 @@ type options struct {
 	users, lockout                                                int
 	latency                                                       time.Duration
 	tls                                                           bool
+	// control is the -control listen address ("" for none); controlAny
+	// allows one that is not loopback.
+	control    string
+	controlAny bool
 	// passwordGiven is set when -password was on the command line: the
 	// password is then the user's and is not echoed.
 	passwordGiven bool
@@ -97,6 +113,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.seed, "seed", "", "JSON seed file (scctest.SeedFile)")
 	fs.StringVar(&o.version, "version", "Exchange2019", "Exchange release")
 	fs.IntVar(&o.lockout, "lockout", 0, "lock accounts after N failed logons")
+	fs.StringVar(&o.control, "control", "", "serve the JSON control API on this loopback address, e.g. 127.0.0.1:0")
+	fs.BoolVar(&o.controlAny, "control-any-address", false, "allow -control on an address that is not loopback (the API has no authentication)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -108,7 +126,65 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			o.passwordGiven = true
 		}
 	})
-	return o, nil
+	return o, o.validate()
+}
+
+// maxUsers bounds -users: each generated mailbox costs memory, and a
+// typo of a few zeros should fail at once rather than eat the machine.
+const maxUsers = 1000000
+
+// validate checks the flags that setup does not check itself, naming the
+// flag in each error.
+func (o options) validate() error {
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return fmt.Errorf("-addr %q: want host:port, e.g. 127.0.0.1:8080 (%v)", o.addr, err)
+	}
+	if len(splitList(o.auth)) == 0 {
+		return fmt.Errorf("-auth %q: want basic, ntlm, bearer or a comma list of them", o.auth)
+	}
+	if o.users < 0 || o.users > maxUsers {
+		return fmt.Errorf("-users %d: want 0 to %d", o.users, maxUsers)
+	}
+	if o.lockout < 0 {
+		return fmt.Errorf("-lockout %d: want 0 (never lock) or a positive number of failed logons", o.lockout)
+	}
+	if o.latency < 0 {
+		return fmt.Errorf("-latency %v: want a duration of 0 or more, e.g. 50ms", o.latency)
+	}
+	if o.control != "" {
+		if err := checkControlAddr(o.control, o.controlAny); err != nil {
+			return err
+		}
+	} else if o.controlAny {
+		return errors.New("-control-any-address needs -control ADDR")
+	}
+	if o.service != "" && o.password == "" {
+		return errors.New("-password is empty: the service account needs one (or give -service '' for none)")
+	}
+	for _, l := range []struct{ flag, list string }{{"-mailboxes", o.mailboxes}, {"-deny", o.deny}} {
+		for _, a := range splitList(l.list) {
+			if u, d, ok := strings.Cut(a, "@"); !ok || u == "" || d == "" || strings.ContainsAny(a, " <>\"") {
+				return fmt.Errorf("%s: %q is not an SMTP address", l.flag, a)
+			}
+		}
+	}
+	return nil
+}
+
+// checkControlAddr refuses a -control address that is not loopback, unless
+// any is set: the control API changes passwords and has no authentication.
+func checkControlAddr(addr string, allowAny bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-control %q: want host:port, e.g. 127.0.0.1:8081 (%v)", addr, err)
+	}
+	if allowAny {
+		return nil
+	}
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	return fmt.Errorf("-control %q: not a loopback address; the control API has no authentication, so serve it on 127.0.0.1 or [::1] (or add -control-any-address)", addr)
 }
 
 func splitList(s string) []string {
@@ -165,7 +241,7 @@ func setup(o options) (*fakeSetup, error) {
 	for _, m := range mailboxes {
 		if _, err := s.AddMailbox(scctest.Mailbox{PrimarySMTP: m}); err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("-mailboxes/-users: %w", err)
 		}
 	}
 	fsu := &fakeSetup{srv: s, schemes: schemes}
@@ -173,11 +249,11 @@ func setup(o options) (*fakeSetup, error) {
 		raw, err := os.ReadFile(o.seed)
 		if err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("-seed: %w", err)
 		}
 		if err := s.Seed(bytes.NewReader(raw)); err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("-seed %s: %w", o.seed, err)
 		}
 		// Seed accepted the file, so it is a valid SeedFile.
 		var sf scctest.SeedFile
@@ -201,7 +277,7 @@ func setup(o options) (*fakeSetup, error) {
 		if !existing[strings.ToLower(d)] {
 			if _, err := s.AddMailbox(scctest.Mailbox{PrimarySMTP: d}); err != nil {
 				s.Close()
-				return nil, err
+				return nil, fmt.Errorf("-deny: %w", err)
 			}
 			existing[strings.ToLower(d)] = true
 		}
@@ -219,7 +295,7 @@ func setup(o options) (*fakeSetup, error) {
 	if o.service != "" {
 		if err := s.AddServiceAccount(o.service, o.password, grant); err != nil {
 			s.Close()
-			return nil, err
+			return nil, fmt.Errorf("-service %s: %w", o.service, err)
 		}
 	}
 	for _, sc := range schemes {
@@ -350,9 +426,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// line and at once sends SIGTERM must get a clean shutdown.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(stdout, "EWS endpoint: %s\n", s.EWSURL())
+	var control *http.Server
+	controlDone := make(chan error, 1)
+	if o.control != "" {
+		cl, err := net.Listen("tcp", o.control)
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("-control: %w", err)
+		}
+		control = &http.Server{Handler: scctest.ControlHandler(s), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		go func() { controlDone <- control.Serve(cl) }()
+		fmt.Fprintf(stdout, "EWS endpoint: %s\ncontrol API: http://%s/v1/\n", s.EWSURL(), cl.Addr())
+	} else {
+		fmt.Fprintf(stdout, "EWS endpoint: %s\n", s.EWSURL())
+	}
 	printUsage(stderr, o, f)
 	<-ctx.Done()
+	if control != nil {
+		// Control requests are short; give them a moment, then cut.
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if control.Shutdown(sctx) != nil {
+			_ = control.Close()
+		}
+		cancel()
+		<-controlDone
+	}
 	s.Close()
 	fmt.Fprintln(stderr, "fakeexchange: stopped")
 	return nil

@@ -243,9 +243,34 @@ func TestRunTLSWithSeed(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-auth", "kerberos"}, {"-version", "Exchange2003"}, {"-mailboxes", "not-an-address"}, {"extra"}, {"-seed", "/does/not/exist"}} {
-		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
-			t.Errorf("run(%q) = nil, want an error", args)
+	tests := []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"-auth", "kerberos"}, `-auth "kerberos"`},
+		{[]string{"-auth", ","}, `-auth ","`},
+		{[]string{"-version", "Exchange2003"}, `-version "Exchange2003"`},
+		{[]string{"-mailboxes", "not-an-address"}, `-mailboxes: "not-an-address" is not an SMTP address`},
+		{[]string{"-mailboxes", "a@contoso.example,a@contoso.example"}, "-mailboxes/-users: "},
+		{[]string{"-deny", "x@"}, `-deny: "x@" is not an SMTP address`},
+		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-seed", "/does/not/exist"}, "-seed: "},
+		{[]string{"-users", "-5"}, "-users -5: want 0 to 1000000"},
+		{[]string{"-users", "1000001"}, "-users 1000001"},
+		{[]string{"-latency", "-5ms"}, "-latency -5ms: want a duration of 0 or more"},
+		{[]string{"-lockout", "-1"}, "-lockout -1"},
+		{[]string{"-addr", "127.0.0.1"}, `-addr "127.0.0.1": want host:port`},
+		{[]string{"-password", ""}, "-password is empty"},
+		{[]string{"-users", "many"}, `invalid value "many" for flag -users`},
+		{[]string{"-control", "0.0.0.0:0"}, `-control "0.0.0.0:0": not a loopback address`},
+		{[]string{"-control", ":0"}, `-control ":0": not a loopback address`},
+		{[]string{"-control", "localhost"}, `-control "localhost": want host:port`},
+		{[]string{"-control-any-address"}, "needs -control"},
+	}
+	for _, tt := range tests {
+		err := run(context.Background(), tt.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
 		}
 	}
 }
@@ -407,5 +432,52 @@ func TestRunStopsWithHalfSentRequests(t *testing.T) {
 	}
 	if _, _, err := f.stop(); err != nil {
 		t.Errorf("run returned %v, want nil", err)
+	}
+}
+
+// TestRunControl: with -control the second stdout line names the control
+// API, which drives the running fake: a password changed through it is the
+// one logons need.
+func TestRunControl(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-auth", "basic", "-users", "2", "-password", "pw", "-control", "127.0.0.1:0"}, pw, io.Discard)
+		pw.Close()
+	}()
+	br := bufio.NewReader(pr)
+	ews, _ := br.ReadString('\n')
+	ctl, _ := br.ReadString('\n')
+	go func() { _, _ = io.Copy(io.Discard, br) }()
+	ewsURL := strings.TrimSpace(strings.TrimPrefix(ews, "EWS endpoint: "))
+	ctlURL := strings.TrimSpace(strings.TrimPrefix(ctl, "control API: "))
+	if !strings.HasPrefix(ctlURL, "http://127.0.0.1:") || !strings.HasSuffix(ctlURL, "/v1/") {
+		t.Fatalf("second stdout line = %q, want \"control API: http://127.0.0.1:PORT/v1/\"", ctl)
+	}
+	res, err := http.Post(ctlURL+"accounts/password", "application/json", strings.NewReader(`{"logon": "CONTOSO\\svc-sync", "password": "pw2"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("POST accounts/password = %d, want 200", res.StatusCode)
+	}
+	c := &http.Client{}
+	if got := getFolder(t, c, ewsURL, `CONTOSO\svc-sync`, "pw", "user1@contoso.example"); got != 401 {
+		t.Errorf("GetFolder with the old password = %d, want 401", got)
+	}
+	if got := getFolder(t, c, ewsURL, `CONTOSO\svc-sync`, "pw2", "user1@contoso.example"); got != 200 {
+		t.Errorf("GetFolder with the new password = %d, want 200", got)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
 	}
 }
