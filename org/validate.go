@@ -600,52 +600,23 @@ func checkUsers(ch *checker, users []User, domains map[string]int) {
 		ch.warn(FieldUsers, "has no users.", "Add the mailboxes to sync, one by one or from a CSV exported with Get-Mailbox | Export-Csv.")
 		return
 	}
-	cache := domainCache{}
-	byAddr := make(map[string]int, len(users))
-	byUPN := map[string]int{}
-	bySID := map[string]int{}
-	outside := 0
+	idx := newUserIndex(len(users))
 	for i, u := range users {
 		field := UserField(i)
-		a, err := parseEmailAddress(u.PrimarySMTP, cache)
-		switch {
-		case strings.TrimSpace(u.PrimarySMTP) == "":
-			ch.fail(field, "has no primary SMTP address.", "Enter the mailbox's primary SMTP address, or remove the row.", ErrBadAddress)
-		case err != nil:
-			ch.fail(field, fmt.Sprintf("primary SMTP address: %s.", reason(err)), "Correct the address.", ErrBadAddress)
-		default:
-			if j, dup := byAddr[a.Key()]; dup {
-				ch.fail(field, fmt.Sprintf("%s is listed twice (also row %d).", a, j+1), "Remove one of the rows.", ErrDuplicate)
-			} else {
-				byAddr[a.Key()] = i
-			}
-			if len(domains) > 0 {
-				if _, ok := domains[a.Domain()]; !ok {
-					outside++
-					ch.warn(field, fmt.Sprintf("%s is not in the organization's domains.", a), "Add its domain to Domains, or check the address.")
-				}
-			}
+		keys, problems := checkUserRow(u, idx.cache)
+		for _, p := range problems {
+			ch.fail(field, p.problem, p.fix, p.err)
 		}
-		if upn := strings.TrimSpace(u.UPN); upn != "" {
-			if ua, err := parseEmailAddress(upn, cache); err != nil {
-				ch.fail(field, fmt.Sprintf("user principal name: %s.", reason(err)), "Correct the UPN or leave it empty.", ErrBadAddress)
-			} else if j, dup := byUPN[ua.Key()]; dup {
-				ch.fail(field, fmt.Sprintf("user principal name %s is listed twice (also row %d).", upn, j+1), "Each mailbox has its own UPN; correct or remove one.", ErrDuplicate)
-			} else {
-				byUPN[ua.Key()] = i
-			}
+		for _, p := range idx.duplicates(keys, -1, func(j int) string { return "row " + strconv.Itoa(j+1) }) {
+			ch.fail(field, p.problem, p.fix, p.err)
 		}
-		if sid := strings.TrimSpace(u.SID); sid != "" {
-			if !ValidSID(sid) {
-				ch.fail(field, fmt.Sprintf("SID %q is not a security identifier.", sid), "Use the form S-1-5-21-…, or leave it empty.", nil)
-			} else if j, dup := bySID[strings.ToUpper(sid)]; dup {
-				ch.fail(field, fmt.Sprintf("SID %s is listed twice (also row %d).", sid, j+1), "Each mailbox has its own SID; correct or remove one.", ErrDuplicate)
-			} else {
-				bySID[strings.ToUpper(sid)] = i
+		idx.add(keys, i)
+		if keys.addr != "" && len(domains) > 0 {
+			if _, ok := domains[keys.domain]; !ok {
+				ch.warn(field, fmt.Sprintf("%s is not in the organization's domains.", keys.addrShown), "Add its domain to Domains, or check the address.")
 			}
 		}
 		switch u.ImpersonateBy {
-		case IdentityAuto, IdentityPrimarySMTP, IdentitySMTP:
 		case IdentityUPN:
 			if strings.TrimSpace(u.UPN) == "" {
 				ch.warn(field, "is set to impersonate by UPN but has no UPN.", "Enter the UPN; until then "+u.ImpersonationIdentity().Kind.String()+" is used.")
@@ -654,13 +625,107 @@ func checkUsers(ch *checker, users []User, domains map[string]int) {
 			if strings.TrimSpace(u.SID) == "" {
 				ch.warn(field, "is set to impersonate by SID but has no SID.", "Enter the SID; until then "+u.ImpersonationIdentity().Kind.String()+" is used.")
 			}
-		default:
-			ch.fail(field, fmt.Sprintf("has the unknown identity kind %d.", int(u.ImpersonateBy)), "Choose Auto, PrimarySMTP, UPN, SID or SMTP.", nil)
-		}
-		if u.Sync.Status < NotActivated || u.Sync.Status > NeedsRenewal {
-			ch.fail(field, fmt.Sprintf("has the unknown sync status %d.", int(u.Sync.Status)), "Set it to NotActivated.", nil)
 		}
 	}
+}
+
+// rowProblem is one problem of a user row, worded for Validate's
+// [FieldError] and reused by the bulk add for its [RowError].
+type rowProblem struct {
+	problem, fix string
+	err          error
+}
+
+// userKeys are the keys a user row must not share with another row: the
+// comparison keys of its address and UPN and its upper-cased SID, each
+// empty when absent or invalid; domain is the address's ASCII domain.
+type userKeys struct {
+	addr, upn, sid, domain string
+	// The address, UPN and SID as written, for messages.
+	addrShown, upnShown, sidShown string
+}
+
+// checkUserRow checks one user row on its own (Validate and the bulk add
+// both use it, so an import never keeps a row that Validate refuses) and
+// returns its keys for the duplicate checks of [userIndex].
+func checkUserRow(u User, cache domainCache) (userKeys, []rowProblem) {
+	var k userKeys
+	var probs []rowProblem
+	if strings.TrimSpace(u.PrimarySMTP) == "" {
+		probs = append(probs, rowProblem{"has no primary SMTP address.", "Enter the mailbox's primary SMTP address, or remove the row.", ErrBadAddress})
+	} else if a, err := parseEmailAddress(u.PrimarySMTP, cache); err != nil {
+		probs = append(probs, rowProblem{fmt.Sprintf("primary SMTP address: %s.", reason(err)), "Correct the address.", ErrBadAddress})
+	} else {
+		k.addr, k.domain, k.addrShown = a.Key(), a.Domain(), a.String()
+	}
+	if upn := strings.TrimSpace(u.UPN); upn != "" {
+		if ua, err := parseEmailAddress(upn, cache); err != nil {
+			probs = append(probs, rowProblem{fmt.Sprintf("user principal name: %s.", reason(err)), "Correct the UPN or leave it empty.", ErrBadAddress})
+		} else {
+			k.upn, k.upnShown = ua.Key(), upn
+		}
+	}
+	if sid := strings.TrimSpace(u.SID); sid != "" {
+		if !ValidSID(sid) {
+			probs = append(probs, rowProblem{fmt.Sprintf("SID %s is not a security identifier.", mailaddr.Quote(sid)), "Use the form S-1-5-21-…, or leave it empty.", nil})
+		} else {
+			k.sid, k.sidShown = strings.ToUpper(sid), sid
+		}
+	}
+	switch u.ImpersonateBy {
+	case IdentityAuto, IdentityPrimarySMTP, IdentitySMTP, IdentityUPN, IdentitySID:
+	default:
+		probs = append(probs, rowProblem{fmt.Sprintf("has the unknown identity kind %d.", int(u.ImpersonateBy)), "Choose Auto, PrimarySMTP, UPN, SID or SMTP.", nil})
+	}
+	if u.Sync.Status < NotActivated || u.Sync.Status > NeedsRenewal {
+		probs = append(probs, rowProblem{fmt.Sprintf("has the unknown sync status %d.", int(u.Sync.Status)), "Set it to NotActivated.", nil})
+	}
+	return k, probs
+}
+
+// userIndex finds the rows that hold an address, UPN or SID, for the
+// duplicate checks of Validate and of the bulk add.
+type userIndex struct {
+	byAddr, byUPN, bySID map[string]int
+	cache                domainCache
+}
+
+func newUserIndex(hint int) *userIndex {
+	return &userIndex{
+		byAddr: make(map[string]int, hint),
+		byUPN:  make(map[string]int, hint),
+		bySID:  make(map[string]int, hint),
+		cache:  domainCache{},
+	}
+}
+
+// add records the keys of row i; a key already held by another row keeps
+// its first holder.
+func (x *userIndex) add(k userKeys, i int) {
+	for _, e := range []struct {
+		m   map[string]int
+		key string
+	}{{x.byAddr, k.addr}, {x.byUPN, k.upn}, {x.bySID, k.sid}} {
+		if _, taken := e.m[e.key]; e.key != "" && !taken {
+			e.m[e.key] = i
+		}
+	}
+}
+
+// duplicates returns a problem for each key of k held by a row other than
+// self (-1 for none), naming that row with where.
+func (x *userIndex) duplicates(k userKeys, self int, where func(int) string) []rowProblem {
+	var probs []rowProblem
+	if j, dup := x.byAddr[k.addr]; k.addr != "" && dup && j != self {
+		probs = append(probs, rowProblem{fmt.Sprintf("%s is listed twice (also %s).", k.addrShown, where(j)), "Remove one of the rows.", ErrDuplicate})
+	}
+	if j, dup := x.byUPN[k.upn]; k.upn != "" && dup && j != self {
+		probs = append(probs, rowProblem{fmt.Sprintf("user principal name %s is listed twice (also %s).", k.upnShown, where(j)), "Each mailbox has its own UPN; correct or remove one.", ErrDuplicate})
+	}
+	if j, dup := x.bySID[k.sid]; k.sid != "" && dup && j != self {
+		probs = append(probs, rowProblem{fmt.Sprintf("SID %s is listed twice (also %s).", k.sidShown, where(j)), "Each mailbox has its own SID; correct or remove one.", ErrDuplicate})
+	}
+	return probs
 }
 
 // reason strips the package prefix and sentinel text from an address error.
