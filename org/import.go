@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // ImportedRow is one input row that was added, merged or skipped.
@@ -88,7 +90,10 @@ func (o *Organization) AddUsers(users []User) ImportResult {
 // DisplayName and Sid, in any order and any letter case, other columns
 // ignored; or no header and one address per line. A leading "#TYPE ..."
 // line, a UTF-8 or UTF-16 byte order mark, CRLF line ends, quoted fields and
-// ';' or tab delimiters (Export-Csv -UseCulture) are handled.
+// ';' or tab delimiters (Export-Csv -UseCulture) are handled. A field that
+// is not valid UTF-8 is read as Windows-1252, the default encoding of
+// Windows PowerShell 5.1's Export-Csv on Western European systems (so
+// "Ren\xe9" is "René").
 //
 // Bad rows are listed in Rejected with their line number while good rows are
 // imported. The error is non-nil when the input as a whole is unusable
@@ -164,14 +169,14 @@ func (o *Organization) ImportCSV(r io.Reader) (ImportResult, error) {
 			continue
 		}
 		u := User{
-			PrimarySMTP: cols.get(rec, cols.addr),
-			UPN:         cols.get(rec, cols.upn),
-			DisplayName: cols.get(rec, cols.display),
-			SID:         cols.get(rec, cols.sid),
+			PrimarySMTP: decodeField(cols.get(rec, cols.addr)),
+			UPN:         decodeField(cols.get(rec, cols.upn)),
+			DisplayName: decodeField(cols.get(rec, cols.display)),
+			SID:         decodeField(cols.get(rec, cols.sid)),
 		}
 		value := u.PrimarySMTP
 		if strings.TrimSpace(value) == "" {
-			value = strings.Join(rec, string(cr.Comma))
+			value = decodeField(strings.Join(rec, string(cr.Comma)))
 		}
 		im.add(line, u, value)
 		im.lastLine = line
@@ -215,6 +220,23 @@ func utf8Input(r io.Reader) (*bufio.Reader, error) {
 		return bufio.NewReader(bytes.NewReader(b)), nil
 	}
 	return br, nil
+}
+
+// decodeField returns a CSV field as UTF-8: a field that is not valid UTF-8
+// is taken as Windows-1252 (what Windows PowerShell 5.1's Export-Csv writes
+// by default, -Encoding Default, on Western European systems; it is a
+// superset of Latin-1), which decodes every byte. A file saved as UTF-8 has
+// only valid fields and is not touched; the test is per field, so one
+// stray byte does not re-decode the rest of a large file.
+func decodeField(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	out, err := charmap.Windows1252.NewDecoder().String(s)
+	if err != nil {
+		return s // cannot happen: Windows-1252 maps every byte
+	}
+	return out
 }
 
 func hasPrefixFold(s, prefix string) bool {

@@ -343,3 +343,40 @@ func TestAddUsersRejectsWhatValidateRefuses(t *testing.T) {
 		t.Errorf("ValidateUsers after AddUsers = %v, want nil", err)
 	}
 }
+
+func TestImportCSVWindows1252(t *testing.T) {
+	// Export-Csv of Windows PowerShell 5.1 writes the ANSI code page:
+	// é is 0xE9, € is 0x80, ß is 0xDF.
+	in := "PrimarySmtpAddress,DisplayName\r\nrene@contoso.com,Ren\xe9 M\xfcller \x80\r\nanna@contoso.com,Anna Gro\xdf\r\nutf8@contoso.com,Jörg\r\n"
+	o := &org.Organization{}
+	res, err := o.ImportCSV(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Added) != 3 || len(res.Rejected) != 0 {
+		t.Fatalf("ImportCSV = %v %+v, want 3 added", res, res.Rejected)
+	}
+	want := []string{"René Müller €", "Anna Groß", "Jörg"}
+	for i, u := range o.Users {
+		if u.DisplayName != want[i] {
+			t.Errorf("user %d DisplayName = %q, want %q", i, u.DisplayName, want[i])
+		}
+	}
+}
+
+func TestImportCSVClipsHugeFields(t *testing.T) {
+	huge := strings.Repeat("x", 10<<20)
+	o := &org.Organization{}
+	res, err := o.ImportCSV(strings.NewReader("PrimarySmtpAddress,Sid\n" + huge + "\nok@contoso.com," + huge + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 2 {
+		t.Fatalf("ImportCSV = %v, want 2 rejected", res)
+	}
+	for _, r := range res.Rejected {
+		if len(r.Value) > 210 || len(r.Reason) > 400 {
+			t.Errorf("RowError line %d: Value %d bytes, Reason %d bytes; want both clipped", r.Line, len(r.Value), len(r.Reason))
+		}
+	}
+}

@@ -83,13 +83,35 @@ func (v ValidationErrors) Error() string {
 	} else {
 		fmt.Fprintf(&b, "org: %d problems: ", len(v))
 	}
+	seen := map[string]bool{}
 	for i, e := range v {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString(e.Error())
+		// A fix already given for the field is not repeated.
+		b.WriteString(e.Field + ": " + e.Problem)
+		if e.Fix != "" && !seen[e.Field+"\x00"+e.Fix] {
+			seen[e.Field+"\x00"+e.Fix] = true
+			b.WriteString(" " + e.Fix)
+		}
 	}
 	return b.String()
+}
+
+// Fixes returns what to do, once per field and fix, in order, as
+// "Field: Fix": the remediation to show for the whole list, without the
+// repeats that several problems of one field with the same fix would give.
+func (v ValidationErrors) Fixes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range v {
+		if e.Fix == "" || seen[e.Field+"\x00"+e.Fix] {
+			continue
+		}
+		seen[e.Field+"\x00"+e.Fix] = true
+		out = append(out, e.Field+": "+e.Fix)
+	}
+	return out
 }
 
 // Unwrap returns each FieldError, for errors.Is and errors.As.
@@ -294,17 +316,41 @@ func (c EmailConfiguration) checkEWSURL(ch *checker) (*url.URL, bool) {
 		ch.fail(FieldEWSURL, "is empty.", fix, nil)
 		return nil, false
 	}
+	if !strings.Contains(raw, "://") {
+		// A bare server name (mail.contoso.com) or something else: say
+		// what a full EWS URL looks like, built from the server name when
+		// there is one.
+		host, _, _ := strings.Cut(raw, "/")
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !strings.ContainsAny(raw, " @?#") && (strings.Contains(host, ".") || net.ParseIP(host) != nil) && validHost(host) {
+			full := "https://" + strings.SplitN(raw, "/", 2)[0] + "/EWS/Exchange.asmx"
+			if c.AccessType == OnlineAppOnly {
+				full = exchangeOnlineEWSURL
+			}
+			ch.fail(FieldEWSURL, fmt.Sprintf("%s is a server name, not the URL of the EWS endpoint: it needs https:// and the /EWS/Exchange.asmx path.", quoteInput(raw)),
+				"Enter "+full+".", nil)
+			return nil, false
+		}
+		if strings.Contains(raw, "@") {
+			// Do not echo what may be user:password@host.
+			ch.fail(FieldEWSURL, "is not a URL.", fix, nil)
+		} else {
+			ch.fail(FieldEWSURL, fmt.Sprintf("%s is not a URL.", quoteInput(cutQuery(raw))), fix, nil)
+		}
+		return nil, false
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" {
 		// Do not echo the input: it may hold a password (https://user:pw@host/).
 		ch.fail(FieldEWSURL, "is not a valid URL.", fix, nil)
 		return nil, false
 	}
-	// Show the URL without its password, query and fragment, which may
-	// hold credentials too (…?password=…, #access_token=…).
-	bare := *u
-	bare.RawQuery, bare.ForceQuery, bare.Fragment, bare.RawFragment = "", false, "", ""
-	shown := bare.Redacted()
+	// Show the URL as typed but without its query and fragment, which may
+	// hold credentials (…?password=…, #access_token=…), and without the
+	// password of a user:password@ part.
+	shown := clipInput(shownURL(raw, u))
 	if u.User != nil {
 		ch.fail(FieldEWSURL, fmt.Sprintf("%q contains a user name or password.", shown),
 			"Remove it from the URL; enter the account in Account Logon and Password.", nil)
@@ -352,6 +398,44 @@ func (c EmailConfiguration) checkEWSURL(ch *checker) (*url.URL, bool) {
 	}
 	return u, ok
 }
+
+// shownURL is raw as typed, cut before its query or fragment, with the
+// password of a user:password@ part replaced by [Redacted].
+func shownURL(raw string, u *url.URL) string {
+	shown := cutQuery(raw)
+	if u.User == nil {
+		return shown
+	}
+	scheme, rest, _ := strings.Cut(shown, "://")
+	authority, path, _ := strings.Cut(rest, "/")
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return scheme + "://" + Redacted
+	}
+	userinfo, host := authority[:at], authority[at+1:]
+	if name, _, hasPw := strings.Cut(userinfo, ":"); hasPw {
+		userinfo = name + ":" + Redacted
+	}
+	shown = scheme + "://" + userinfo + "@" + host
+	if path != "" || strings.Contains(rest, "/") {
+		shown += "/" + path
+	}
+	return shown
+}
+
+// cutQuery returns raw up to its first '?' or '#'.
+func cutQuery(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}
+
+// clipInput shortens what the admin typed for a message.
+func clipInput(s string) string { return clip(s) }
+
+// quoteInput quotes what the admin typed, clipped, for a message.
+func quoteInput(s string) string { return strconv.Quote(clip(s)) }
 
 // validHost accepts IP addresses, single-label intranet names and domain
 // names, including internationalised ones.
