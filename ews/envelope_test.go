@@ -67,7 +67,7 @@ func TestOfferedSchemes(t *testing.T) {
 
 func TestExcerpt(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
-		{"<html><head><title>Sign in</title><style>body{}</style></head><body>\n\n  Enter password=hunter2 now</body></html>", "Sign in Enter password=[REDACTED] now"},
+		{"<html><head><title>Sign in</title><style>body{}</style></head><body>\n\n  Enter password=hunter2 now</body></html>", "Sign in Enter password=[redacted] now"},
 		{"plain \x01text", "plain text"},
 		{strings.Repeat("a", 500), strings.Repeat("a", excerptMax) + "..."},
 	} {

@@ -9,7 +9,7 @@ import (
 	"sync"
 )
 
-const redacted = "[REDACTED]"
+const redacted = "[redacted]"
 
 // minTokenLen is the shortest bearer token the redactor remembers.
 const minTokenLen = 16
@@ -33,7 +33,7 @@ var (
 	jwt = regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`)
 )
 
-// Redact returns text with credentials replaced by [REDACTED]: the token
+// Redact returns text with credentials replaced by [redacted]: the token
 // of a quoted Authorization header ("Authorization: Basic …") and of
 // "Basic …", "Bearer …", "NTLM …" or "Negotiate …", JSON Web Tokens, the
 // content of password-, secret- and token-like XML elements and key=value
@@ -74,7 +74,7 @@ func redactText(s string, secrets []string) string {
 // base64 or URL-safe symbol, or a lower-case letter followed by an upper
 // case one.
 func looksLikeToken(s string) bool {
-	if s == redacted || strings.HasPrefix(s, "[REDACTED") {
+	if s == redacted || strings.HasPrefix(s, "[redacted") {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

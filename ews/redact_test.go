@@ -18,17 +18,17 @@ func TestRedact(t *testing.T) {
 		secrets []string
 		want    string
 	}{
-		{"Authorization: Basic dXNlcjpwYXNz", nil, "Authorization: Basic [REDACTED]"},
-		{`{"authorization":"Bearer abc.def.ghi"}`, nil, `{"authorization":"Bearer [REDACTED]"}`},
-		{"proxy-authorization=NTLM TlRMTVNTUAADAAAAGAAYAHAAAAA=", nil, "proxy-authorization=NTLM [REDACTED]"},
-		{"sent Bearer eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.c2ln to us", nil, "sent Bearer [REDACTED] to us"},
-		{"token eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.c2ln leaked", nil, "token [REDACTED] leaked"},
+		{"Authorization: Basic dXNlcjpwYXNz", nil, "Authorization: Basic [redacted]"},
+		{`{"authorization":"Bearer abc.def.ghi"}`, nil, `{"authorization":"Bearer [redacted]"}`},
+		{"proxy-authorization=NTLM TlRMTVNTUAADAAAAGAAYAHAAAAA=", nil, "proxy-authorization=NTLM [redacted]"},
+		{"sent Bearer eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.c2ln to us", nil, "sent Bearer [redacted] to us"},
+		{"token eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.c2ln leaked", nil, "token [redacted] leaked"},
 		{"Basic authentication is disabled for EWS", nil, "Basic authentication is disabled for EWS"},
 		{"Negotiate Kerberos failed", nil, "Negotiate Kerberos failed"},
-		{"user svc-sync tried Sup3r&Secret!", []string{"Sup3r&Secret!"}, "user svc-sync tried [REDACTED]"},
-		{"<b>Sup3r&amp;Secret!</b>", []string{"Sup3r&Secret!"}, "<b>[REDACTED]</b>"},
-		{"?p=Sup3r%26Secret%21", []string{"Sup3r&Secret!"}, "?p=[REDACTED]"},
-		{"password=hunter2 and <t:Password>x</t:Password>", nil, "password=[REDACTED] and <t:Password>[REDACTED]</t:Password>"},
+		{"user svc-sync tried Sup3r&Secret!", []string{"Sup3r&Secret!"}, "user svc-sync tried [redacted]"},
+		{"<b>Sup3r&amp;Secret!</b>", []string{"Sup3r&Secret!"}, "<b>[redacted]</b>"},
+		{"?p=Sup3r%26Secret%21", []string{"Sup3r&Secret!"}, "?p=[redacted]"},
+		{"password=hunter2 and <t:Password>x</t:Password>", nil, "password=[redacted] and <t:Password>[redacted]</t:Password>"},
 		{"ab and ab", []string{"ab"}, "ab and ab"},
 	}
 	for _, tt := range tests {
@@ -108,7 +108,7 @@ func TestEchoedCredentialsRedacted(t *testing.T) {
 					}
 				}
 			}
-			if !strings.Contains(err.Error(), "[REDACTED]") {
+			if !strings.Contains(err.Error(), "[redacted]") {
 				t.Errorf("GetFolder error = %v, want it to show where the echo was redacted", err)
 			}
 		})

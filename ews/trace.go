@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// redactedHeaders are written as "<scheme> [REDACTED]" or "[REDACTED]".
+// redactedHeaders are written as "<scheme> [redacted]" or "[redacted]".
 var redactedHeaders = map[string]bool{
 	"Authorization":       true,
 	"Proxy-Authorization": true,
@@ -127,14 +127,14 @@ func redactHeaderValue(key, v string) string {
 	switch http.CanonicalHeaderKey(key) {
 	case "Authorization", "Proxy-Authorization":
 		if scheme, _, ok := strings.Cut(strings.TrimSpace(v), " "); ok && isToken(scheme) {
-			return scheme + " [REDACTED]"
+			return scheme + " [redacted]"
 		}
 	case "Cookie", "Set-Cookie":
 		var names []string
 		for _, part := range strings.Split(v, ";") {
 			name, _, ok := strings.Cut(strings.TrimSpace(part), "=")
 			if ok && isToken(name) && len(names) < 8 {
-				names = append(names, name+"=[REDACTED]")
+				names = append(names, name+"=[redacted]")
 			}
 			if http.CanonicalHeaderKey(key) == "Set-Cookie" {
 				break
@@ -144,5 +144,5 @@ func redactHeaderValue(key, v string) string {
 			return strings.Join(names, "; ")
 		}
 	}
-	return "[REDACTED]"
+	return "[redacted]"
 }

@@ -54,7 +54,7 @@ func TestWireTraceRedacts(t *testing.T) {
 		t.Errorf("DisplayName = %q after tracing, want Inbox (the trace must hand the body on intact)", folder.DisplayName)
 	}
 	out := trace.String()
-	for _, want := range []string{"--> POST ", "Authorization: Basic [REDACTED]", "X-Anchormailbox: alice@contoso.example", "<t:PrimarySmtpAddress>alice@contoso.example</t:PrimarySmtpAddress>", "<-- HTTP/1.1 200 OK", "<t:Password>[REDACTED]</t:Password>", "Set-Cookie: X-BackEndCookie=[REDACTED]"} {
+	for _, want := range []string{"--> POST ", "Authorization: Basic [redacted]", "X-Anchormailbox: alice@contoso.example", "<t:PrimarySmtpAddress>alice@contoso.example</t:PrimarySmtpAddress>", "<-- HTTP/1.1 200 OK", "<t:Password>[redacted]</t:Password>", "Set-Cookie: X-BackEndCookie=[redacted]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("trace lacks %q:\n%s", want, out)
 		}

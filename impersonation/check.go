@@ -122,11 +122,7 @@ func configStop(err error) Stop {
 	var fixes []string
 	var ve org.ValidationErrors
 	if errors.As(err, &ve) {
-		for _, fe := range ve {
-			if fe.Fix != "" {
-				fixes = append(fixes, fe.Field+": "+fe.Fix)
-			}
-		}
+		fixes = ve.Fixes()
 	}
 	if errors.Is(err, org.ErrImpersonationRetired) {
 		fixes = append([]string{"Exchange Online removed the ApplicationImpersonation role in February 2025, so a service account with a password cannot impersonate there. " + appOnlyPointer + " Each request then carries the ExchangeImpersonation header and X-AnchorMailbox. " + ewsOnlineRetirement}, fixes...)

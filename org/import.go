@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // ImportedRow is one input row that was added, merged or skipped.
@@ -40,7 +42,13 @@ func (e RowError) Error() string {
 // internationalised domains normalised) are never doubled: a duplicate fills
 // the existing user's empty UPN, SID and display name (Updated) or adds
 // nothing (Skipped). A duplicate whose UPN or SID contradicts the existing
-// user's is Rejected and changes nothing.
+// user's is Rejected and changes nothing, and so is a row whose UPN or SID
+// another user (already there or added earlier in the import) holds.
+//
+// An import never leaves users that [ValidateUsers] refuses: every row is
+// checked by the same rules as [Organization.Validate], and what Validate
+// would report is the row's RowError instead. Values quoted in a RowError
+// are clipped to about 200 bytes.
 type ImportResult struct {
 	Added    []ImportedRow
 	Updated  []ImportedRow
@@ -82,7 +90,10 @@ func (o *Organization) AddUsers(users []User) ImportResult {
 // DisplayName and Sid, in any order and any letter case, other columns
 // ignored; or no header and one address per line. A leading "#TYPE ..."
 // line, a UTF-8 or UTF-16 byte order mark, CRLF line ends, quoted fields and
-// ';' or tab delimiters (Export-Csv -UseCulture) are handled.
+// ';' or tab delimiters (Export-Csv -UseCulture) are handled. A field that
+// is not valid UTF-8 is read as Windows-1252, the default encoding of
+// Windows PowerShell 5.1's Export-Csv on Western European systems (so
+// "Ren\xe9" is "René").
 //
 // Bad rows are listed in Rejected with their line number while good rows are
 // imported. The error is non-nil when the input as a whole is unusable
@@ -158,14 +169,14 @@ func (o *Organization) ImportCSV(r io.Reader) (ImportResult, error) {
 			continue
 		}
 		u := User{
-			PrimarySMTP: cols.get(rec, cols.addr),
-			UPN:         cols.get(rec, cols.upn),
-			DisplayName: cols.get(rec, cols.display),
-			SID:         cols.get(rec, cols.sid),
+			PrimarySMTP: decodeField(cols.get(rec, cols.addr)),
+			UPN:         decodeField(cols.get(rec, cols.upn)),
+			DisplayName: decodeField(cols.get(rec, cols.display)),
+			SID:         decodeField(cols.get(rec, cols.sid)),
 		}
 		value := u.PrimarySMTP
 		if strings.TrimSpace(value) == "" {
-			value = strings.Join(rec, string(cr.Comma))
+			value = decodeField(strings.Join(rec, string(cr.Comma)))
 		}
 		im.add(line, u, value)
 		im.lastLine = line
@@ -209,6 +220,23 @@ func utf8Input(r io.Reader) (*bufio.Reader, error) {
 		return bufio.NewReader(bytes.NewReader(b)), nil
 	}
 	return br, nil
+}
+
+// decodeField returns a CSV field as UTF-8: a field that is not valid UTF-8
+// is taken as Windows-1252 (what Windows PowerShell 5.1's Export-Csv writes
+// by default, -Encoding Default, on Western European systems; it is a
+// superset of Latin-1), which decodes every byte. A file saved as UTF-8 has
+// only valid fields and is not touched; the test is per field, so one
+// stray byte does not re-decode the rest of a large file.
+func decodeField(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	out, err := charmap.Windows1252.NewDecoder().String(s)
+	if err != nil {
+		return s // cannot happen: Windows-1252 maps every byte
+	}
+	return out
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -333,37 +361,49 @@ func allEmpty(rec []string) bool {
 // importer merges rows into an organization.
 type importer struct {
 	o      *Organization
-	index  map[string]int // address key -> index in o.Users
-	lineOf map[int]int    // index in o.Users -> line that added or last touched it in this import
-	cache  domainCache
+	idx    *userIndex  // keys of o.Users, as Validate checks them
+	lineOf map[int]int // index in o.Users -> line that added or last touched it in this import
 	res    ImportResult
 	// lastLine is the last CSV line handled, for error messages.
 	lastLine int
 }
 
 func newImporter(o *Organization, hint int) *importer {
-	im := &importer{
-		o:      o,
-		index:  make(map[string]int, len(o.Users)+hint),
-		lineOf: map[int]int{},
-		cache:  domainCache{},
-	}
+	im := &importer{o: o, idx: newUserIndex(len(o.Users) + hint), lineOf: map[int]int{}}
 	for i, u := range o.Users {
-		key := strings.ToLower(strings.TrimSpace(u.PrimarySMTP))
-		if a, err := parseEmailAddress(u.PrimarySMTP, im.cache); err == nil {
-			key = a.Key()
-		}
-		if _, dup := im.index[key]; !dup {
-			im.index[key] = i
-		}
+		k, _ := checkUserRow(u, im.idx.cache)
+		im.idx.add(k, i)
 	}
 	return im
 }
 
-func (im *importer) reject(line int, value, reason string) {
-	im.res.Rejected = append(im.res.Rejected, RowError{Line: line, Value: strings.TrimSpace(value), Reason: reason})
+// where names the user at index i of o.Users for a message.
+func (im *importer) where(i int) string {
+	if l, ok := im.lineOf[i]; ok {
+		return "line " + strconv.Itoa(l)
+	}
+	return "a user already in the organization"
 }
 
+func (im *importer) reject(line int, value, reason string) {
+	im.res.Rejected = append(im.res.Rejected, RowError{Line: line, Value: clip(strings.TrimSpace(value)), Reason: reason})
+}
+
+// rejectProblem rejects a row with a problem Validate would report, worded
+// as a row's reason: the problem, and the fix where it says more than
+// "correct the row".
+func (im *importer) rejectProblem(line int, value string, p rowProblem) {
+	r := strings.TrimSuffix(p.problem, ".")
+	if errors.Is(p.err, ErrDuplicate) {
+		r += "; " + strings.ToLower(p.fix[:1]) + strings.TrimSuffix(p.fix[1:], ".")
+	}
+	im.reject(line, value, r)
+}
+
+// add merges one row. It keeps the invariant that an import never makes the
+// organization's users fail [ValidateUsers]: the row is checked by the same
+// checkUserRow and userIndex as Validate, and a row whose address, UPN or SID
+// another user holds is rejected rather than added or merged.
 func (im *importer) add(line int, u User, value string) {
 	u.PrimarySMTP = strings.TrimSpace(u.PrimarySMTP)
 	u.UPN = strings.TrimSpace(u.UPN)
@@ -373,55 +413,59 @@ func (im *importer) add(line int, u User, value string) {
 		im.reject(line, value, "the primary SMTP address is empty")
 		return
 	}
-	a, err := parseEmailAddress(u.PrimarySMTP, im.cache)
-	if err != nil {
-		im.reject(line, value, "primary SMTP address: "+reason(err))
+	keys, problems := checkUserRow(u, im.idx.cache)
+	if len(problems) > 0 {
+		im.rejectProblem(line, value, problems[0])
 		return
-	}
-	var upnKey string
-	if u.UPN != "" {
-		ua, err := parseEmailAddress(u.UPN, im.cache)
-		if err != nil {
-			im.reject(line, value, "user principal name: "+reason(err))
-			return
-		}
-		upnKey = ua.Key()
-	}
-	if u.SID != "" {
-		if !ValidSID(u.SID) {
-			im.reject(line, value, fmt.Sprintf("SID %q is not a security identifier (S-1-5-21-…)", u.SID))
-			return
-		}
-		u.SID = strings.ToUpper(u.SID)
 	}
 	if !utf8.ValidString(u.DisplayName) {
 		im.reject(line, value, "the display name is not valid UTF-8 text; save the file as UTF-8")
 		return
 	}
+	// Store the canonical wire form (trimmed, NFC) of the address.
+	if a, err := parseEmailAddress(u.PrimarySMTP, im.idx.cache); err == nil {
+		u.PrimarySMTP = a.String()
+	}
+	u.SID = strings.ToUpper(u.SID)
 
-	idx, exists := im.index[a.Key()]
+	idx, exists := im.idx.byAddr[keys.addr]
 	if !exists {
-		im.index[a.Key()] = len(im.o.Users)
-		im.lineOf[len(im.o.Users)] = line
+		if dups := im.idx.duplicates(keys, -1, im.where); len(dups) > 0 {
+			im.rejectProblem(line, value, dups[0])
+			return
+		}
+		n := len(im.o.Users)
+		im.idx.add(keys, n)
+		im.lineOf[n] = line
 		im.o.Users = append(im.o.Users, u)
 		im.res.Added = append(im.res.Added, ImportedRow{Line: line, Address: u.PrimarySMTP})
 		return
 	}
 
 	cur := &im.o.Users[idx]
-	where := "a user already in the organization"
-	if l, ok := im.lineOf[idx]; ok {
-		where = "line " + strconv.Itoa(l)
-	}
+	where := im.where(idx)
 	// Identity conflicts reject the row and change nothing.
-	if u.UPN != "" && cur.UPN != "" && upnKey != AddressKey(cur.UPN) {
-		im.reject(line, value, fmt.Sprintf("same address as %s but a different UPN (%s, not %s); correct the row", where, u.UPN, cur.UPN))
+	if u.UPN != "" && cur.UPN != "" && keys.upn != AddressKey(cur.UPN) {
+		im.reject(line, value, fmt.Sprintf("same address as %s but a different UPN (%s, not %s); correct the row", where, clip(u.UPN), clip(cur.UPN)))
 		return
 	}
 	if u.SID != "" && cur.SID != "" && !strings.EqualFold(u.SID, cur.SID) {
-		im.reject(line, value, fmt.Sprintf("same address as %s but a different SID (%s, not %s); correct the row", where, u.SID, cur.SID))
+		im.reject(line, value, fmt.Sprintf("same address as %s but a different SID (%s, not %s); correct the row", where, clip(u.SID), clip(cur.SID)))
 		return
 	}
+	// What would be filled must not belong to another user.
+	fill := userKeys{upnShown: keys.upnShown, sidShown: keys.sidShown}
+	if cur.UPN == "" {
+		fill.upn = keys.upn
+	}
+	if cur.SID == "" {
+		fill.sid = keys.sid
+	}
+	if dups := im.idx.duplicates(fill, idx, im.where); len(dups) > 0 {
+		im.rejectProblem(line, value, dups[0])
+		return
+	}
+	im.idx.add(fill, idx)
 	var filled []string
 	if u.UPN != "" && cur.UPN == "" {
 		cur.UPN = u.UPN
@@ -446,7 +490,24 @@ func (im *importer) add(line int, u User, value string) {
 	}
 	note := "duplicate of " + where
 	if u.DisplayName != "" && u.DisplayName != cur.DisplayName {
-		note += fmt.Sprintf("; kept display name %q", cur.DisplayName)
+		note += fmt.Sprintf("; kept display name %q", clip(cur.DisplayName))
 	}
 	im.res.Skipped = append(im.res.Skipped, ImportedRow{Line: line, Address: u.PrimarySMTP, Note: note})
+}
+
+// maxValue bounds the input quoted back in a [RowError] or note: a
+// malformed file can hold a field of megabytes.
+const maxValue = 200
+
+// clip shortens s to at most maxValue bytes (on a character boundary),
+// marking the cut with "…".
+func clip(s string) string {
+	if len(s) <= maxValue {
+		return s
+	}
+	cut := maxValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

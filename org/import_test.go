@@ -3,6 +3,7 @@ package org_test
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -248,26 +249,134 @@ func FuzzImportCSV(f *testing.F) {
 	f.Add([]byte("\"PrimarySmtpAddress\";\"Sid\"\n\"a@b.example\";\"S-1-5-21-1\"\n"))
 	f.Add([]byte{0xFF, 0xFE, '"', 0, 'a', 0})
 	f.Add([]byte("PrimarySmtpAddress\n\"unterminated\n"))
+	f.Add([]byte("PrimarySmtpAddress,Sid,UserPrincipalName\na@b.example,S-1-5-21-7,a@corp.example\nc@b.example,S-1-5-21-7,c@corp.example\n"))
+	f.Add([]byte("PrimarySmtpAddress,UserPrincipalName\nx@b.example,seed@corp.contoso.com\n"))
+	f.Add([]byte("Mail,DisplayName\nm@b.example,Ren\xe9\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		o := &org.Organization{Users: []org.User{{PrimarySMTP: "seed@contoso.com"}}}
+		o := &org.Organization{Users: []org.User{{PrimarySMTP: "seed@contoso.com", UPN: "seed@corp.contoso.com", SID: "S-1-5-21-1-2-3-4"}}}
+		if err := org.ValidateUsers(o.Users); err != nil {
+			t.Fatalf("the seed organization is invalid: %v", err)
+		}
 		res, err := o.ImportCSV(bytes.NewReader(data))
-		if err != nil {
-			if len(o.Users) != 1 {
-				t.Fatalf("ImportCSV failed (%v) but changed the users", err)
-			}
-			return
+		if err != nil && len(res.Added)+len(res.Updated)+len(res.Skipped)+len(res.Rejected) == 0 && len(o.Users) != 1 {
+			t.Fatalf("ImportCSV failed (%v) but changed the users", err)
 		}
 		if got, want := len(o.Users), 1+len(res.Added); got != want {
 			t.Fatalf("%d users after import, want 1 + %d added", got, len(res.Added))
 		}
-		// Every user is valid and none is doubled.
+		// The invariant: whatever the input, the users an import leaves
+		// pass validation (no bad address, UPN, SID, none doubled).
 		if err := org.ValidateUsers(o.Users); err != nil {
-			t.Fatalf("ValidateUsers after import: %v", err)
+			t.Fatalf("ValidateUsers after import (%v): %v", res, err)
 		}
 		for _, r := range res.Rejected {
 			if r.Line < 1 || r.Reason == "" {
 				t.Fatalf("rejected row without line or reason: %+v", r)
 			}
+			if len(r.Value) > 210 || len(r.Reason) > 1200 {
+				t.Fatalf("rejected row quotes too much: value %d bytes, reason %d bytes", len(r.Value), len(r.Reason))
+			}
 		}
 	})
+}
+
+// An import rejects, with its line, a row whose SID or UPN belongs to
+// another user, instead of adding it and leaving an organization that
+// Validate refuses.
+func TestImportRejectsIdentityOfAnotherUser(t *testing.T) {
+	existing := []org.User{{PrimarySMTP: "anna@contoso.com", UPN: "anna@corp.contoso.com", SID: "S-1-5-21-1-2-3-1001"}}
+	for _, tc := range []struct {
+		name string
+		csv  string
+		want []org.RowError
+		add  int
+	}{
+		{"same SID on two new addresses",
+			"PrimarySmtpAddress,Sid\nbob@contoso.com,S-1-5-21-9-9-9-1\ncarl@contoso.com,s-1-5-21-9-9-9-1\n",
+			[]org.RowError{{Line: 3, Value: "carl@contoso.com", Reason: "SID s-1-5-21-9-9-9-1 is listed twice (also line 2); each mailbox has its own SID; correct or remove one"}}, 1},
+		{"same UPN on two new addresses",
+			"PrimarySmtpAddress,UserPrincipalName\nbob@contoso.com,x@corp.contoso.com\ncarl@contoso.com,X@Corp.Contoso.com\n",
+			[]org.RowError{{Line: 3, Value: "carl@contoso.com", Reason: "user principal name X@Corp.Contoso.com is listed twice (also line 2); each mailbox has its own UPN; correct or remove one"}}, 1},
+		{"SID of an existing user",
+			"PrimarySmtpAddress,Sid\nbob@contoso.com,S-1-5-21-1-2-3-1001\n",
+			[]org.RowError{{Line: 2, Value: "bob@contoso.com", Reason: "SID S-1-5-21-1-2-3-1001 is listed twice (also a user already in the organization); each mailbox has its own SID; correct or remove one"}}, 0},
+		{"filling a UPN another user holds",
+			"PrimarySmtpAddress,UserPrincipalName\nbob@contoso.com\nbob@contoso.com,anna@corp.contoso.com\n",
+			[]org.RowError{{Line: 3, Value: "bob@contoso.com", Reason: "user principal name anna@corp.contoso.com is listed twice (also a user already in the organization); each mailbox has its own UPN; correct or remove one"}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &org.Organization{Users: slices.Clone(existing)}
+			res, err := o.ImportCSV(strings.NewReader(tc.csv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, res.Rejected); diff != "" {
+				t.Errorf("ImportCSV rejected (-want +got):\n%s", diff)
+			}
+			if len(res.Added) != tc.add {
+				t.Errorf("ImportCSV added %d, want %d", len(res.Added), tc.add)
+			}
+			if err := org.ValidateUsers(o.Users); err != nil {
+				t.Errorf("ValidateUsers after ImportCSV = %v, want nil", err)
+			}
+		})
+	}
+}
+
+func TestAddUsersRejectsWhatValidateRefuses(t *testing.T) {
+	o := &org.Organization{}
+	res := o.AddUsers([]org.User{
+		{PrimarySMTP: "a@contoso.com", ImpersonateBy: org.IdentityKind(42)},
+		{PrimarySMTP: "b@contoso.com", Sync: org.SyncState{Status: org.SyncStatus(9)}},
+		{PrimarySMTP: "c@contoso.com", SID: "S-1-5-21-5"},
+		{PrimarySMTP: "d@contoso.com", SID: "S-1-5-21-5"},
+	})
+	if len(res.Added) != 1 || len(res.Rejected) != 3 {
+		t.Errorf("AddUsers = %v %+v, want 1 added and 3 rejected", res, res.Rejected)
+	}
+	for i, want := range []int{1, 2, 4} {
+		if i < len(res.Rejected) && res.Rejected[i].Line != want {
+			t.Errorf("Rejected[%d].Line = %d, want %d", i, res.Rejected[i].Line, want)
+		}
+	}
+	if err := org.ValidateUsers(o.Users); err != nil {
+		t.Errorf("ValidateUsers after AddUsers = %v, want nil", err)
+	}
+}
+
+func TestImportCSVWindows1252(t *testing.T) {
+	// Export-Csv of Windows PowerShell 5.1 writes the ANSI code page:
+	// é is 0xE9, € is 0x80, ß is 0xDF.
+	in := "PrimarySmtpAddress,DisplayName\r\nrene@contoso.com,Ren\xe9 M\xfcller \x80\r\nanna@contoso.com,Anna Gro\xdf\r\nutf8@contoso.com,Jörg\r\n"
+	o := &org.Organization{}
+	res, err := o.ImportCSV(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Added) != 3 || len(res.Rejected) != 0 {
+		t.Fatalf("ImportCSV = %v %+v, want 3 added", res, res.Rejected)
+	}
+	want := []string{"René Müller €", "Anna Groß", "Jörg"}
+	for i, u := range o.Users {
+		if u.DisplayName != want[i] {
+			t.Errorf("user %d DisplayName = %q, want %q", i, u.DisplayName, want[i])
+		}
+	}
+}
+
+func TestImportCSVClipsHugeFields(t *testing.T) {
+	huge := strings.Repeat("x", 10<<20)
+	o := &org.Organization{}
+	res, err := o.ImportCSV(strings.NewReader("PrimarySmtpAddress,Sid\n" + huge + "\nok@contoso.com," + huge + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rejected) != 2 {
+		t.Fatalf("ImportCSV = %v, want 2 rejected", res)
+	}
+	for _, r := range res.Rejected {
+		if len(r.Value) > 210 || len(r.Reason) > 400 {
+			t.Errorf("RowError line %d: Value %d bytes, Reason %d bytes; want both clipped", r.Line, len(r.Value), len(r.Reason))
+		}
+	}
 }

@@ -83,13 +83,35 @@ func (v ValidationErrors) Error() string {
 	} else {
 		fmt.Fprintf(&b, "org: %d problems: ", len(v))
 	}
+	seen := map[string]bool{}
 	for i, e := range v {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString(e.Error())
+		// A fix already given for the field is not repeated.
+		b.WriteString(e.Field + ": " + e.Problem)
+		if e.Fix != "" && !seen[e.Field+"\x00"+e.Fix] {
+			seen[e.Field+"\x00"+e.Fix] = true
+			b.WriteString(" " + e.Fix)
+		}
 	}
 	return b.String()
+}
+
+// Fixes returns what to do, once per field and fix, in order, as
+// "Field: Fix": the remediation to show for the whole list, without the
+// repeats that several problems of one field with the same fix would give.
+func (v ValidationErrors) Fixes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range v {
+		if e.Fix == "" || seen[e.Field+"\x00"+e.Fix] {
+			continue
+		}
+		seen[e.Field+"\x00"+e.Fix] = true
+		out = append(out, e.Field+": "+e.Fix)
+	}
+	return out
 }
 
 // Unwrap returns each FieldError, for errors.Is and errors.As.
@@ -294,17 +316,41 @@ func (c EmailConfiguration) checkEWSURL(ch *checker) (*url.URL, bool) {
 		ch.fail(FieldEWSURL, "is empty.", fix, nil)
 		return nil, false
 	}
+	if !strings.Contains(raw, "://") {
+		// A bare server name (mail.contoso.com) or something else: say
+		// what a full EWS URL looks like, built from the server name when
+		// there is one.
+		host, _, _ := strings.Cut(raw, "/")
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !strings.ContainsAny(raw, " @?#") && (strings.Contains(host, ".") || net.ParseIP(host) != nil) && validHost(host) {
+			full := "https://" + strings.SplitN(raw, "/", 2)[0] + "/EWS/Exchange.asmx"
+			if c.AccessType == OnlineAppOnly {
+				full = exchangeOnlineEWSURL
+			}
+			ch.fail(FieldEWSURL, fmt.Sprintf("%s is a server name, not the URL of the EWS endpoint: it needs https:// and the /EWS/Exchange.asmx path.", quoteInput(raw)),
+				"Enter "+full+".", nil)
+			return nil, false
+		}
+		if strings.Contains(raw, "@") {
+			// Do not echo what may be user:password@host.
+			ch.fail(FieldEWSURL, "is not a URL.", fix, nil)
+		} else {
+			ch.fail(FieldEWSURL, fmt.Sprintf("%s is not a URL.", quoteInput(cutQuery(raw))), fix, nil)
+		}
+		return nil, false
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" {
 		// Do not echo the input: it may hold a password (https://user:pw@host/).
 		ch.fail(FieldEWSURL, "is not a valid URL.", fix, nil)
 		return nil, false
 	}
-	// Show the URL without its password, query and fragment, which may
-	// hold credentials too (…?password=…, #access_token=…).
-	bare := *u
-	bare.RawQuery, bare.ForceQuery, bare.Fragment, bare.RawFragment = "", false, "", ""
-	shown := bare.Redacted()
+	// Show the URL as typed but without its query and fragment, which may
+	// hold credentials (…?password=…, #access_token=…), and without the
+	// password of a user:password@ part.
+	shown := clipInput(shownURL(raw, u))
 	if u.User != nil {
 		ch.fail(FieldEWSURL, fmt.Sprintf("%q contains a user name or password.", shown),
 			"Remove it from the URL; enter the account in Account Logon and Password.", nil)
@@ -352,6 +398,44 @@ func (c EmailConfiguration) checkEWSURL(ch *checker) (*url.URL, bool) {
 	}
 	return u, ok
 }
+
+// shownURL is raw as typed, cut before its query or fragment, with the
+// password of a user:password@ part replaced by [Redacted].
+func shownURL(raw string, u *url.URL) string {
+	shown := cutQuery(raw)
+	if u.User == nil {
+		return shown
+	}
+	scheme, rest, _ := strings.Cut(shown, "://")
+	authority, path, _ := strings.Cut(rest, "/")
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return scheme + "://" + Redacted
+	}
+	userinfo, host := authority[:at], authority[at+1:]
+	if name, _, hasPw := strings.Cut(userinfo, ":"); hasPw {
+		userinfo = name + ":" + Redacted
+	}
+	shown = scheme + "://" + userinfo + "@" + host
+	if path != "" || strings.Contains(rest, "/") {
+		shown += "/" + path
+	}
+	return shown
+}
+
+// cutQuery returns raw up to its first '?' or '#'.
+func cutQuery(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}
+
+// clipInput shortens what the admin typed for a message.
+func clipInput(s string) string { return clip(s) }
+
+// quoteInput quotes what the admin typed, clipped, for a message.
+func quoteInput(s string) string { return strconv.Quote(clip(s)) }
 
 // validHost accepts IP addresses, single-label intranet names and domain
 // names, including internationalised ones.
@@ -600,52 +684,23 @@ func checkUsers(ch *checker, users []User, domains map[string]int) {
 		ch.warn(FieldUsers, "has no users.", "Add the mailboxes to sync, one by one or from a CSV exported with Get-Mailbox | Export-Csv.")
 		return
 	}
-	cache := domainCache{}
-	byAddr := make(map[string]int, len(users))
-	byUPN := map[string]int{}
-	bySID := map[string]int{}
-	outside := 0
+	idx := newUserIndex(len(users))
 	for i, u := range users {
 		field := UserField(i)
-		a, err := parseEmailAddress(u.PrimarySMTP, cache)
-		switch {
-		case strings.TrimSpace(u.PrimarySMTP) == "":
-			ch.fail(field, "has no primary SMTP address.", "Enter the mailbox's primary SMTP address, or remove the row.", ErrBadAddress)
-		case err != nil:
-			ch.fail(field, fmt.Sprintf("primary SMTP address: %s.", reason(err)), "Correct the address.", ErrBadAddress)
-		default:
-			if j, dup := byAddr[a.Key()]; dup {
-				ch.fail(field, fmt.Sprintf("%s is listed twice (also row %d).", a, j+1), "Remove one of the rows.", ErrDuplicate)
-			} else {
-				byAddr[a.Key()] = i
-			}
-			if len(domains) > 0 {
-				if _, ok := domains[a.Domain()]; !ok {
-					outside++
-					ch.warn(field, fmt.Sprintf("%s is not in the organization's domains.", a), "Add its domain to Domains, or check the address.")
-				}
-			}
+		keys, problems := checkUserRow(u, idx.cache)
+		for _, p := range problems {
+			ch.fail(field, p.problem, p.fix, p.err)
 		}
-		if upn := strings.TrimSpace(u.UPN); upn != "" {
-			if ua, err := parseEmailAddress(upn, cache); err != nil {
-				ch.fail(field, fmt.Sprintf("user principal name: %s.", reason(err)), "Correct the UPN or leave it empty.", ErrBadAddress)
-			} else if j, dup := byUPN[ua.Key()]; dup {
-				ch.fail(field, fmt.Sprintf("user principal name %s is listed twice (also row %d).", upn, j+1), "Each mailbox has its own UPN; correct or remove one.", ErrDuplicate)
-			} else {
-				byUPN[ua.Key()] = i
-			}
+		for _, p := range idx.duplicates(keys, -1, func(j int) string { return "row " + strconv.Itoa(j+1) }) {
+			ch.fail(field, p.problem, p.fix, p.err)
 		}
-		if sid := strings.TrimSpace(u.SID); sid != "" {
-			if !ValidSID(sid) {
-				ch.fail(field, fmt.Sprintf("SID %q is not a security identifier.", sid), "Use the form S-1-5-21-…, or leave it empty.", nil)
-			} else if j, dup := bySID[strings.ToUpper(sid)]; dup {
-				ch.fail(field, fmt.Sprintf("SID %s is listed twice (also row %d).", sid, j+1), "Each mailbox has its own SID; correct or remove one.", ErrDuplicate)
-			} else {
-				bySID[strings.ToUpper(sid)] = i
+		idx.add(keys, i)
+		if keys.addr != "" && len(domains) > 0 {
+			if _, ok := domains[keys.domain]; !ok {
+				ch.warn(field, fmt.Sprintf("%s is not in the organization's domains.", keys.addrShown), "Add its domain to Domains, or check the address.")
 			}
 		}
 		switch u.ImpersonateBy {
-		case IdentityAuto, IdentityPrimarySMTP, IdentitySMTP:
 		case IdentityUPN:
 			if strings.TrimSpace(u.UPN) == "" {
 				ch.warn(field, "is set to impersonate by UPN but has no UPN.", "Enter the UPN; until then "+u.ImpersonationIdentity().Kind.String()+" is used.")
@@ -654,13 +709,107 @@ func checkUsers(ch *checker, users []User, domains map[string]int) {
 			if strings.TrimSpace(u.SID) == "" {
 				ch.warn(field, "is set to impersonate by SID but has no SID.", "Enter the SID; until then "+u.ImpersonationIdentity().Kind.String()+" is used.")
 			}
-		default:
-			ch.fail(field, fmt.Sprintf("has the unknown identity kind %d.", int(u.ImpersonateBy)), "Choose Auto, PrimarySMTP, UPN, SID or SMTP.", nil)
-		}
-		if u.Sync.Status < NotActivated || u.Sync.Status > NeedsRenewal {
-			ch.fail(field, fmt.Sprintf("has the unknown sync status %d.", int(u.Sync.Status)), "Set it to NotActivated.", nil)
 		}
 	}
+}
+
+// rowProblem is one problem of a user row, worded for Validate's
+// [FieldError] and reused by the bulk add for its [RowError].
+type rowProblem struct {
+	problem, fix string
+	err          error
+}
+
+// userKeys are the keys a user row must not share with another row: the
+// comparison keys of its address and UPN and its upper-cased SID, each
+// empty when absent or invalid; domain is the address's ASCII domain.
+type userKeys struct {
+	addr, upn, sid, domain string
+	// The address, UPN and SID as written, for messages.
+	addrShown, upnShown, sidShown string
+}
+
+// checkUserRow checks one user row on its own (Validate and the bulk add
+// both use it, so an import never keeps a row that Validate refuses) and
+// returns its keys for the duplicate checks of [userIndex].
+func checkUserRow(u User, cache domainCache) (userKeys, []rowProblem) {
+	var k userKeys
+	var probs []rowProblem
+	if strings.TrimSpace(u.PrimarySMTP) == "" {
+		probs = append(probs, rowProblem{"has no primary SMTP address.", "Enter the mailbox's primary SMTP address, or remove the row.", ErrBadAddress})
+	} else if a, err := parseEmailAddress(u.PrimarySMTP, cache); err != nil {
+		probs = append(probs, rowProblem{fmt.Sprintf("primary SMTP address: %s.", reason(err)), "Correct the address.", ErrBadAddress})
+	} else {
+		k.addr, k.domain, k.addrShown = a.Key(), a.Domain(), a.String()
+	}
+	if upn := strings.TrimSpace(u.UPN); upn != "" {
+		if ua, err := parseEmailAddress(upn, cache); err != nil {
+			probs = append(probs, rowProblem{fmt.Sprintf("user principal name: %s.", reason(err)), "Correct the UPN or leave it empty.", ErrBadAddress})
+		} else {
+			k.upn, k.upnShown = ua.Key(), upn
+		}
+	}
+	if sid := strings.TrimSpace(u.SID); sid != "" {
+		if !ValidSID(sid) {
+			probs = append(probs, rowProblem{fmt.Sprintf("SID %s is not a security identifier.", mailaddr.Quote(sid)), "Use the form S-1-5-21-…, or leave it empty.", nil})
+		} else {
+			k.sid, k.sidShown = strings.ToUpper(sid), sid
+		}
+	}
+	switch u.ImpersonateBy {
+	case IdentityAuto, IdentityPrimarySMTP, IdentitySMTP, IdentityUPN, IdentitySID:
+	default:
+		probs = append(probs, rowProblem{fmt.Sprintf("has the unknown identity kind %d.", int(u.ImpersonateBy)), "Choose Auto, PrimarySMTP, UPN, SID or SMTP.", nil})
+	}
+	if u.Sync.Status < NotActivated || u.Sync.Status > NeedsRenewal {
+		probs = append(probs, rowProblem{fmt.Sprintf("has the unknown sync status %d.", int(u.Sync.Status)), "Set it to NotActivated.", nil})
+	}
+	return k, probs
+}
+
+// userIndex finds the rows that hold an address, UPN or SID, for the
+// duplicate checks of Validate and of the bulk add.
+type userIndex struct {
+	byAddr, byUPN, bySID map[string]int
+	cache                domainCache
+}
+
+func newUserIndex(hint int) *userIndex {
+	return &userIndex{
+		byAddr: make(map[string]int, hint),
+		byUPN:  make(map[string]int, hint),
+		bySID:  make(map[string]int, hint),
+		cache:  domainCache{},
+	}
+}
+
+// add records the keys of row i; a key already held by another row keeps
+// its first holder.
+func (x *userIndex) add(k userKeys, i int) {
+	for _, e := range []struct {
+		m   map[string]int
+		key string
+	}{{x.byAddr, k.addr}, {x.byUPN, k.upn}, {x.bySID, k.sid}} {
+		if _, taken := e.m[e.key]; e.key != "" && !taken {
+			e.m[e.key] = i
+		}
+	}
+}
+
+// duplicates returns a problem for each key of k held by a row other than
+// self (-1 for none), naming that row with where.
+func (x *userIndex) duplicates(k userKeys, self int, where func(int) string) []rowProblem {
+	var probs []rowProblem
+	if j, dup := x.byAddr[k.addr]; k.addr != "" && dup && j != self {
+		probs = append(probs, rowProblem{fmt.Sprintf("%s is listed twice (also %s).", k.addrShown, where(j)), "Remove one of the rows.", ErrDuplicate})
+	}
+	if j, dup := x.byUPN[k.upn]; k.upn != "" && dup && j != self {
+		probs = append(probs, rowProblem{fmt.Sprintf("user principal name %s is listed twice (also %s).", k.upnShown, where(j)), "Each mailbox has its own UPN; correct or remove one.", ErrDuplicate})
+	}
+	if j, dup := x.bySID[k.sid]; k.sid != "" && dup && j != self {
+		probs = append(probs, rowProblem{fmt.Sprintf("SID %s is listed twice (also %s).", k.sidShown, where(j)), "Each mailbox has its own SID; correct or remove one.", ErrDuplicate})
+	}
+	return probs
 }
 
 // reason strips the package prefix and sentinel text from an address error.

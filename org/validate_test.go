@@ -337,3 +337,41 @@ func newCert(t *testing.T, notAfter time.Time) (string, string) {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}))
 }
+
+func TestValidationWording(t *testing.T) {
+	for _, tc := range []struct {
+		url, want string
+		not       []string
+	}{
+		{"not a url", `EWS URL: "not a url" is not a URL.`, []string{"%20"}},
+		{"mail.contoso.com", `EWS URL: "mail.contoso.com" is a server name, not the URL of the EWS endpoint: it needs https:// and the /EWS/Exchange.asmx path. Enter https://mail.contoso.com/EWS/Exchange.asmx.`, []string{"no server name"}},
+		{"https://svc:hunter2@mail.contoso.com/EWS/Exchange.asmx", `"https://svc:[redacted]@mail.contoso.com/EWS/Exchange.asmx" contains a user name or password`, []string{"hunter2", "xxxxx"}},
+		{"https://mail.contoso.com/ews/a b", `"https://mail.contoso.com/ews/a b" does not end in /EWS/Exchange.asmx.`, []string{"%20"}},
+	} {
+		c := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: `CONTOSO\svc`, Password: org.NewSecret("pw"), EWSURL: tc.url}
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(EWS URL %q) = %v, want it to contain %q", tc.url, err, tc.want)
+			continue
+		}
+		for _, n := range tc.not {
+			if strings.Contains(err.Error(), n) {
+				t.Errorf("Validate(EWS URL %q) = %v, want no %q", tc.url, err, n)
+			}
+		}
+	}
+	// Two problems of one field with one fix: the fix is said once.
+	c := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: `CONTOSO\svc`, Password: org.NewSecret("pw"), EWSURL: "https://ma_il:99999/EWS/Exchange.asmx"}
+	err := c.Validate()
+	var ve org.ValidationErrors
+	if !errors.As(err, &ve) || len(ve) < 2 {
+		t.Fatalf("Validate(bad host and port) = %v, want two problems", err)
+	}
+	fix := "Enter the address of the EWS endpoint"
+	if n := strings.Count(err.Error(), fix); n != 1 {
+		t.Errorf("Validate(bad host and port).Error() says the fix %d times, want once: %v", n, err)
+	}
+	if got := ve.Fixes(); len(got) != 1 || !strings.HasPrefix(got[0], org.FieldEWSURL+": "+fix) {
+		t.Errorf("Fixes() = %q, want the EWS URL fix once", got)
+	}
+}
