@@ -76,6 +76,9 @@ type options struct {
 	users, lockout                                                int
 	latency                                                       time.Duration
 	tls                                                           bool
+	// autodiscoverCA, when set, serves HTTPS with a certificate for the
+	// domain's Autodiscover host names, signed by a fresh CA written here.
+	autodiscoverCA string
 	// passwordGiven is set when -password was on the command line: the
 	// password is then the user's and is not echoed.
 	passwordGiven bool
@@ -97,6 +100,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.seed, "seed", "", "JSON seed file (scctest.SeedFile)")
 	fs.StringVar(&o.version, "version", "Exchange2019", "Exchange release")
 	fs.IntVar(&o.lockout, "lockout", 0, "lock accounts after N failed logons")
+	fs.StringVar(&o.autodiscoverCA, "autodiscover-ca", "", "serve HTTPS for "+dnsDomain+", autodiscover."+dnsDomain+" and mail."+dnsDomain+
+		" with a certificate from a fresh CA, write the CA (PEM) to this file, and announce https://mail."+dnsDomain+"/EWS/Exchange.asmx in Autodiscover")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -341,7 +346,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	s.SetListener(l)
-	if o.tls {
+	if o.autodiscoverCA != "" {
+		if err := startAutodiscover(s, o.autodiscoverCA); err != nil {
+			s.Close()
+			return err
+		}
+		fmt.Fprintf(stdout, "Autodiscover: https://autodiscover.%s/autodiscover/autodiscover.svc at %s (CA in %s)\n", dnsDomain, l.Addr(), o.autodiscoverCA)
+	} else if o.tls {
 		s.StartTLS()
 	} else {
 		s.Start()
@@ -356,4 +367,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s.Close()
 	fmt.Fprintln(stderr, "fakeexchange: stopped")
 	return nil
+}
+
+// startAutodiscover starts s over HTTPS with a certificate for the domain's
+// Autodiscover names from a fresh CA, which it writes to caFile, and makes
+// Autodiscover announce the EWS URL on mail.<domain> (port 443: a client
+// maps the names to the listener itself, e.g. by patching its resolver).
+func startAutodiscover(s *scctest.Server, caFile string) error {
+	h, err := scctest.NewHosts()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(caFile, h.CAPEM(), 0o644); err != nil {
+		return fmt.Errorf("writing the Autodiscover CA: %w", err)
+	}
+	s.SetAutodiscoverEWSURL("https://mail."+dnsDomain+scctest.EWSPath, "")
+	return h.StartTLS(s, dnsDomain, "autodiscover."+dnsDomain, "mail."+dnsDomain)
 }
