@@ -50,7 +50,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	defer s.recoverPanic(sw, rec)
 
+	s.noteAuthorization(r)
 	path := r.URL.Path
+	if strings.HasPrefix(strings.ToLower(path), "/autodiscover/") {
+		s.serveAutodiscover(sw, r, rec)
+		return
+	}
 	if !strings.HasPrefix(strings.ToLower(path), "/ews/") {
 		http.NotFound(sw, r)
 		return

@@ -212,6 +212,8 @@ type Server struct {
 	// opHook, when set (by tests of this package), runs under the server
 	// lock before every operation.
 	opHook func(op string)
+
+	ad autodiscoverState // Autodiscover answers and misbehaviour, see autodiscover.go
 }
 
 // New returns an unstarted server, for programs that are not tests (the

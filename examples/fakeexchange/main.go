@@ -92,6 +92,9 @@ type options struct {
 	// allows one that is not loopback.
 	control    string
 	controlAny bool
+	// autodiscoverCA, when set, serves HTTPS with a certificate for the
+	// domain's Autodiscover host names, signed by a fresh CA written here.
+	autodiscoverCA string
 	// passwordGiven is set when -password was on the command line: the
 	// password is then the user's and is not echoed.
 	passwordGiven bool
@@ -115,6 +118,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.lockout, "lockout", 0, "lock accounts after N failed logons")
 	fs.StringVar(&o.control, "control", "", "serve the JSON control API on this loopback address, e.g. 127.0.0.1:0")
 	fs.BoolVar(&o.controlAny, "control-any-address", false, "allow -control on an address that is not loopback (the API has no authentication)")
+	fs.StringVar(&o.autodiscoverCA, "autodiscover-ca", "", "serve HTTPS for "+dnsDomain+", autodiscover."+dnsDomain+" and mail."+dnsDomain+
+		" with a certificate from a fresh CA, write the CA (PEM) to this file, and announce https://mail."+dnsDomain+"/EWS/Exchange.asmx in Autodiscover")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -417,7 +422,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	s.SetListener(l)
-	if o.tls {
+	if o.autodiscoverCA != "" {
+		if err := startAutodiscover(s, o.autodiscoverCA); err != nil {
+			s.Close()
+			return err
+		}
+		fmt.Fprintf(stdout, "Autodiscover: https://autodiscover.%s/autodiscover/autodiscover.svc at %s (CA in %s)\n", dnsDomain, l.Addr(), o.autodiscoverCA)
+	} else if o.tls {
 		s.StartTLS()
 	} else {
 		s.Start()
@@ -454,4 +465,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s.Close()
 	fmt.Fprintln(stderr, "fakeexchange: stopped")
 	return nil
+}
+
+// startAutodiscover starts s over HTTPS with a certificate for the domain's
+// Autodiscover names from a fresh CA, which it writes to caFile, and makes
+// Autodiscover announce the EWS URL on mail.<domain> (port 443: a client
+// maps the names to the listener itself, e.g. by patching its resolver).
+func startAutodiscover(s *scctest.Server, caFile string) error {
+	h, err := scctest.NewHosts()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(caFile, h.CAPEM(), 0o644); err != nil {
+		return fmt.Errorf("writing the Autodiscover CA: %w", err)
+	}
+	s.SetAutodiscoverEWSURL("https://mail."+dnsDomain+scctest.EWSPath, "")
+	return h.StartTLS(s, dnsDomain, "autodiscover."+dnsDomain, "mail."+dnsDomain)
 }
