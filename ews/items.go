@@ -241,8 +241,13 @@ type FindItemRequest struct {
 	// it the server decides how many items to return.
 	Page *PageView
 	// CalendarView, instead of Page, expands recurring series of a
-	// calendar folder into the occurrences within a time window.
+	// calendar folder into the occurrences within a time window. Exchange
+	// does not combine it with Restriction or SortOrder.
 	CalendarView *CalendarView
+	// Restriction, when set, returns only the items that match it.
+	Restriction Restriction
+	// SortOrder sorts the items, first key first.
+	SortOrder []FieldOrder
 }
 
 // CalendarView asks FindItem for the calendar items, single ones and
@@ -328,7 +333,20 @@ func (c *Client) FindItem(ctx context.Context, req *FindItemRequest, opts ...Cal
 			}
 		}
 		if req.CalendarView != nil {
+			if req.Restriction != nil || len(req.SortOrder) > 0 {
+				return invalidf("FindItem: Exchange does not combine a CalendarView with a Restriction or SortOrder; filter and sort the occurrences yourself")
+			}
 			if err := req.CalendarView.write(op.name, e); err != nil {
+				return err
+			}
+		}
+		if req.Restriction != nil {
+			if err := writeRestriction(op.name, e, req.Restriction); err != nil {
+				return err
+			}
+		}
+		if len(req.SortOrder) > 0 {
+			if err := writeSortOrder(op.name, e, req.SortOrder); err != nil {
 				return err
 			}
 		}
