@@ -189,6 +189,9 @@ type FindFolderRequest struct {
 	ExtendedProperties []ExtendedFieldURI
 	// Page, when set, requests one page (t:IndexedPageFolderView).
 	Page *PageView
+	// Restriction, when set, returns only the folders that match it; it
+	// may use folder properties only (FindFolder has no sort order).
+	Restriction Restriction
 }
 
 // FindFolderResponse is the result of [Client.FindFolder].
@@ -235,6 +238,11 @@ func (c *Client) FindFolder(ctx context.Context, req *FindFolderRequest, opts ..
 		}
 		if req.Page != nil {
 			if err := req.Page.write(op.name, e, "IndexedPageFolderView"); err != nil {
+				return err
+			}
+		}
+		if req.Restriction != nil {
+			if err := writeRestriction(op.name, e, req.Restriction); err != nil {
 				return err
 			}
 		}

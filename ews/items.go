@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/beevik/etree"
@@ -16,6 +17,9 @@ type BodyType string
 const (
 	BodyText BodyType = "Text"
 	BodyHTML BodyType = "HTML"
+	// BodyBest asks for the body in the format it is stored in (shapes
+	// only).
+	BodyBest BodyType = "Best"
 )
 
 // Body is the body of an item (t:Body).
@@ -24,46 +28,172 @@ type Body struct {
 	Content string
 }
 
-// Item is a mailbox item as returned by FindItem and GetItem. Which fields
-// are filled depends on the shape requested.
+// Item is a mailbox item of any kind, as FindItem and GetItem return it and
+// as CreateItem and UpdateItem take it. Which fields a response fills depends
+// on the shape requested; Kind says which element the item is, and Contact,
+// Task and Calendar hold the fields of those kinds.
+//
+// In CreateItem the writable fields that are set are sent (the zero value of
+// a field means "not set"; UpdateItem can set a property to its zero value);
+// read-only fields (ItemID, ParentFolderID, Size, DateTime*, HasAttachments,
+// InternetMessageHeaders, LastModifiedTime, TextBody, Attachments) are
+// ignored there.
 type Item struct {
-	// Kind is the element name: "Message", "CalendarItem", "Contact",
-	// "Task", "MeetingRequest", "Item", ...
-	Kind             string
-	ItemID           ItemID
-	ParentFolderID   FolderID
+	// Kind is the element name: KindMessage, KindCalendarItem,
+	// KindContact, KindTask, or another such as "MeetingRequest" or "Item".
+	// In CreateItem an empty Kind is taken from the kind field set
+	// (Contact, Task, Calendar), or else KindMessage.
+	Kind           string
+	ItemID         ItemID
+	ParentFolderID FolderID
+	// MimeContent is the item as MIME (RFC 5322), decoded from base64: in
+	// CreateItem, the message to create from it; in GetItem, the rendering
+	// GetItemRequest.IncludeMimeContent asks for.
+	MimeContent      []byte
 	ItemClass        string
 	Subject          string
+	Sensitivity      Sensitivity
 	Body             Body
 	DateTimeReceived time.Time
-	DateTimeSent     time.Time
-	DateTimeCreated  time.Time
 	Size             int
-	HasAttachments   bool
-	// IsRead and From are set for messages.
-	IsRead bool
-	From   Mailbox
+	Categories       []string
+	Importance       Importance
+	// InternetMessageHeaders are the message's Internet headers, in order.
+	InternetMessageHeaders []InternetMessageHeader
+	DateTimeSent           time.Time
+	DateTimeCreated        time.Time
+	HasAttachments         bool
+	// ExtendedProperties holds the extended properties the shape asked
+	// for; in CreateItem, the ones to set.
+	ExtendedProperties []ExtendedProperty
+	LastModifiedTime   time.Time
+	// TextBody is the body as plain text (item:TextBody, Exchange 2013+).
+	TextBody string
+	// Attachments lists the attachments (headers only, no content) when
+	// the shape includes item:Attachments.
+	Attachments []Attachment
+
+	// IsRead, From, ToRecipients, CcRecipients, BccRecipients and
+	// InternetMessageID are set for messages.
+	IsRead            bool
+	From              Mailbox
+	ToRecipients      []Mailbox
+	CcRecipients      []Mailbox
+	BccRecipients     []Mailbox
+	InternetMessageID string
+
+	// Contact holds the fields of a contact; a parsed item of Kind
+	// KindContact always has one (and likewise Task and Calendar).
+	Contact *Contact
+	// Task holds the fields of a task (Kind KindTask).
+	Task *Task
+	// Calendar holds the fields of a calendar item (Kind
+	// KindCalendarItem).
+	Calendar *CalendarItem
+}
+
+// The item kinds this package reads and writes ([Item].Kind).
+const (
+	KindMessage      = "Message"
+	KindCalendarItem = "CalendarItem"
+	KindContact      = "Contact"
+	KindTask         = "Task"
+	// KindItem is the generic element; UpdateItem uses it for properties
+	// of every item when the kind is unknown.
+	KindItem = "Item"
+)
+
+// ExtendedProperty returns the item's value of the property u names,
+// comparing normalised forms (see [ExtendedFieldURI.Normalize]).
+func (it *Item) ExtendedProperty(u ExtendedFieldURI) (ExtendedProperty, bool) {
+	return findExtended(it.ExtendedProperties, u)
+}
+
+// InternetMessageHeader is one Internet header of a message.
+type InternetMessageHeader struct {
+	Name  string
+	Value string
 }
 
 func parseItem(e *etree.Element) Item {
-	it := Item{
-		Kind:             e.Tag,
-		ItemID:           parseItemID(childNS(e, NamespaceTypes, "ItemId")),
-		ParentFolderID:   parseFolderID(childNS(e, NamespaceTypes, "ParentFolderId")),
-		ItemClass:        childText(e, NamespaceTypes, "ItemClass"),
-		Subject:          childText(e, NamespaceTypes, "Subject"),
-		DateTimeReceived: parseTime(childText(e, NamespaceTypes, "DateTimeReceived")),
-		DateTimeSent:     parseTime(childText(e, NamespaceTypes, "DateTimeSent")),
-		DateTimeCreated:  parseTime(childText(e, NamespaceTypes, "DateTimeCreated")),
-		Size:             parseInt(childText(e, NamespaceTypes, "Size")),
-		HasAttachments:   parseBool(childText(e, NamespaceTypes, "HasAttachments")),
-		IsRead:           parseBool(childText(e, NamespaceTypes, "IsRead")),
+	it := Item{Kind: e.Tag}
+	switch it.Kind {
+	case KindContact:
+		it.Contact = &Contact{}
+	case KindTask:
+		it.Task = &Task{}
+	case KindCalendarItem:
+		it.Calendar = &CalendarItem{}
 	}
-	if b := childNS(e, NamespaceTypes, "Body"); b != nil {
-		it.Body = Body{Type: BodyType(b.SelectAttrValue("BodyType", "")), Content: b.Text()}
-	}
-	if f := childNS(e, NamespaceTypes, "From"); f != nil {
-		it.From = parseMailbox(childNS(f, NamespaceTypes, "Mailbox"))
+	for _, c := range e.ChildElements() {
+		if c.NamespaceURI() != NamespaceTypes {
+			continue
+		}
+		switch c.Tag {
+		case "ItemId":
+			it.ItemID = parseItemID(c)
+		case "ParentFolderId":
+			it.ParentFolderID = parseFolderID(c)
+		case "MimeContent":
+			it.MimeContent = parseBase64(c.Text())
+		case "ItemClass":
+			it.ItemClass = strings.TrimSpace(c.Text())
+		case "Subject":
+			it.Subject = strings.TrimSpace(c.Text())
+		case "Sensitivity":
+			it.Sensitivity = Sensitivity(strings.TrimSpace(c.Text()))
+		case "Body":
+			it.Body = Body{Type: BodyType(c.SelectAttrValue("BodyType", "")), Content: c.Text()}
+		case "Attachments":
+			it.Attachments = parseAttachments(c)
+		case "DateTimeReceived":
+			it.DateTimeReceived = parseTime(c.Text())
+		case "Size":
+			it.Size = parseInt(c.Text())
+		case "Categories":
+			it.Categories = parseStrings(c)
+		case "Importance":
+			it.Importance = Importance(strings.TrimSpace(c.Text()))
+		case "InternetMessageHeaders":
+			for _, h := range c.ChildElements() {
+				if h.Tag == "InternetMessageHeader" {
+					it.InternetMessageHeaders = append(it.InternetMessageHeaders, InternetMessageHeader{Name: h.SelectAttrValue("HeaderName", ""), Value: strings.TrimSpace(h.Text())})
+				}
+			}
+		case "DateTimeSent":
+			it.DateTimeSent = parseTime(c.Text())
+		case "DateTimeCreated":
+			it.DateTimeCreated = parseTime(c.Text())
+		case "HasAttachments":
+			it.HasAttachments = parseBool(c.Text())
+		case "ExtendedProperty":
+			it.ExtendedProperties = append(it.ExtendedProperties, parseExtendedProperty(c))
+		case "LastModifiedTime":
+			it.LastModifiedTime = parseTime(c.Text())
+		case "TextBody":
+			it.TextBody = c.Text()
+		case "IsRead":
+			it.IsRead = parseBool(c.Text())
+		case "From":
+			it.From = parseMailbox(childNS(c, NamespaceTypes, "Mailbox"))
+		case "ToRecipients":
+			it.ToRecipients = parseMailboxes(c)
+		case "CcRecipients":
+			it.CcRecipients = parseMailboxes(c)
+		case "BccRecipients":
+			it.BccRecipients = parseMailboxes(c)
+		case "InternetMessageId":
+			it.InternetMessageID = strings.TrimSpace(c.Text())
+		default:
+			switch {
+			case it.Contact != nil:
+				it.Contact.parseField(c)
+			case it.Task != nil:
+				it.Task.parseField(c)
+			case it.Calendar != nil:
+				it.Calendar.parseField(c)
+			}
+		}
 	}
 	return it
 }
@@ -105,9 +235,52 @@ type FindItemRequest struct {
 	// Shape is the base shape; the zero value means ShapeIDOnly.
 	Shape                BaseShape
 	AdditionalProperties []FieldURI
+	// ExtendedProperties adds extended properties to the shape.
+	ExtendedProperties []ExtendedFieldURI
 	// Page, when set, requests one page (t:IndexedPageItemView). Without
 	// it the server decides how many items to return.
 	Page *PageView
+	// CalendarView, instead of Page, expands recurring series of a
+	// calendar folder into the occurrences within a time window. Exchange
+	// does not combine it with Restriction or SortOrder.
+	CalendarView *CalendarView
+	// Restriction, when set, returns only the items that match it.
+	Restriction Restriction
+	// SortOrder sorts the items, first key first.
+	SortOrder []FieldOrder
+}
+
+// CalendarView asks FindItem for the calendar items, single ones and
+// occurrences of series, that overlap [Start, End) (t:CalendarView).
+// Exchange refuses windows longer than two years
+// (ErrorCalendarViewRangeTooBig) and folders that are not calendars
+// (ErrorCalendarFolderIsInvalidForCalendarView). There is no offset: when a
+// page is not the last (IncludesLastItemInRange false), ask again from the
+// start of the last item returned and drop the items already seen.
+type CalendarView struct {
+	Start time.Time
+	End   time.Time
+	// MaxEntries limits the items returned, 0 (no limit) to MaxPageSize.
+	MaxEntries int
+}
+
+func (v *CalendarView) write(op string, parent *etree.Element) error {
+	if v.Start.IsZero() || v.End.IsZero() {
+		return invalidf("%s: CalendarView needs Start and End", op)
+	}
+	if v.End.Before(v.Start) {
+		return invalidf("%s: CalendarView End %s is before Start %s", op, formatTime(v.End), formatTime(v.Start))
+	}
+	if v.MaxEntries < 0 || v.MaxEntries > MaxPageSize {
+		return invalidf("%s: CalendarView MaxEntries %d is outside 0..%d", op, v.MaxEntries, MaxPageSize)
+	}
+	e := parent.CreateElement("m:CalendarView")
+	if v.MaxEntries > 0 {
+		e.CreateAttr("MaxEntriesReturned", strconv.Itoa(v.MaxEntries))
+	}
+	e.CreateAttr("StartDate", formatTime(v.Start))
+	e.CreateAttr("EndDate", formatTime(v.End))
+	return nil
 }
 
 // FindItemResponse is the result of [Client.FindItem].
@@ -148,11 +321,32 @@ func (c *Client) FindItem(ctx context.Context, req *FindItemRequest, opts ...Cal
 	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
 		e := b.CreateElement("m:FindItem")
 		e.CreateAttr("Traversal", string(traversal))
-		if err := writeShape(op.name, e, "ItemShape", req.Shape, req.AdditionalProperties); err != nil {
+		if err := writeShapeExt(op.name, e, "ItemShape", req.Shape, req.AdditionalProperties, req.ExtendedProperties); err != nil {
 			return err
+		}
+		if req.Page != nil && req.CalendarView != nil {
+			return invalidf("FindItem: set Page or CalendarView, not both")
 		}
 		if req.Page != nil {
 			if err := req.Page.write(op.name, e, "IndexedPageItemView"); err != nil {
+				return err
+			}
+		}
+		if req.CalendarView != nil {
+			if req.Restriction != nil || len(req.SortOrder) > 0 {
+				return invalidf("FindItem: Exchange does not combine a CalendarView with a Restriction or SortOrder; filter and sort the occurrences yourself")
+			}
+			if err := req.CalendarView.write(op.name, e); err != nil {
+				return err
+			}
+		}
+		if req.Restriction != nil {
+			if err := writeRestriction(op.name, e, req.Restriction); err != nil {
+				return err
+			}
+		}
+		if len(req.SortOrder) > 0 {
+			if err := writeSortOrder(op.name, e, req.SortOrder); err != nil {
 				return err
 			}
 		}
@@ -195,6 +389,10 @@ func (c *Client) Items(ctx context.Context, req *FindItemRequest, opts ...CallOp
 	return func(yield func(Item, error) bool) {
 		if req == nil || len(req.ParentFolderIDs) != 1 {
 			yield(Item{}, invalidf("FindItem: Items needs a request with exactly one parent folder"))
+			return
+		}
+		if req.CalendarView != nil {
+			yield(Item{}, invalidf("FindItem: Items pages by offset, which a CalendarView has not; call FindItem"))
 			return
 		}
 		page := PageView{MaxEntries: DefaultPageSize}
@@ -248,6 +446,58 @@ type GetItemRequest struct {
 	// Shape is the base shape; the zero value means ShapeIDOnly.
 	Shape                BaseShape
 	AdditionalProperties []FieldURI
+	// IndexedProperties adds dictionary entries to the shape, e.g.
+	// IndexedFieldURI{FieldURI: FieldContactPhoneNumber, FieldIndex: "MobilePhone"}.
+	IndexedProperties []IndexedFieldURI
+	// ExtendedProperties adds extended properties to the shape; no base
+	// shape includes them.
+	ExtendedProperties []ExtendedFieldURI
+	// IncludeMimeContent asks for the item rendered as MIME
+	// (Item.MimeContent).
+	IncludeMimeContent bool
+	// BodyType is the format Item.Body comes in: BodyBest (the stored
+	// format, the default), BodyText or BodyHTML; the server converts.
+	BodyType BodyType
+}
+
+// writeItemShape appends m:ItemShape with the elements of
+// ItemResponseShapeType in schema order.
+func writeItemShape(op string, parent *etree.Element, base BaseShape, mime bool, bodyType BodyType, props []FieldURI, indexed []IndexedFieldURI, ext []ExtendedFieldURI) error {
+	s, err := startShape(op, parent, "ItemShape", base)
+	if err != nil {
+		return err
+	}
+	if mime {
+		s.CreateElement("t:IncludeMimeContent").SetText("true")
+	}
+	switch bodyType {
+	case "":
+	case BodyBest, BodyText, BodyHTML:
+		s.CreateElement("t:BodyType").SetText(string(bodyType))
+	default:
+		return invalidf("%s: body type %q is none of Best, Text, HTML", op, clip(string(bodyType)))
+	}
+	if len(indexed) == 0 {
+		return writeAdditional(op, s, props, ext)
+	}
+	if err := writeAdditional(op, s, props, nil); err != nil {
+		return err
+	}
+	ap := childNS(s, NamespaceTypes, "AdditionalProperties")
+	if ap == nil {
+		ap = s.CreateElement("t:AdditionalProperties")
+	}
+	for _, p := range indexed {
+		if err := p.writePath(op, ap); err != nil {
+			return err
+		}
+	}
+	for _, u := range ext {
+		if err := u.writePath(op, ap); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetItemResponse is the result of [Client.GetItem].
@@ -276,7 +526,7 @@ func (c *Client) GetItem(ctx context.Context, req *GetItemRequest, opts ...CallO
 	op := opGetItem
 	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
 		e := b.CreateElement("m:GetItem")
-		if err := writeShape(op.name, e, "ItemShape", req.Shape, req.AdditionalProperties); err != nil {
+		if err := writeItemShape(op.name, e, req.Shape, req.IncludeMimeContent, req.BodyType, req.AdditionalProperties, req.IndexedProperties, req.ExtendedProperties); err != nil {
 			return err
 		}
 		return writeItemIDs(op.name, e, req.ItemIDs)
@@ -398,8 +648,15 @@ type CreateItemRequest struct {
 	SavedItemFolderID *FolderID
 	// MessageDisposition defaults to SaveOnly.
 	MessageDisposition MessageDisposition
-	// Messages are the messages to create, at least one.
+	// Messages are the messages to create. Set Messages or Items.
 	Messages []Message
+	// Items are the items of any kind to create (see [Item]); results
+	// come in the same order.
+	Items []Item
+	// SendMeetingInvitations says whether calendar items with attendees
+	// send invitations: "SendToNone" (the default when Items holds a
+	// calendar item), "SendOnlyToAll" or "SendToAllAndSaveCopy".
+	SendMeetingInvitations string
 }
 
 // CreateItemResponse is the result of [Client.CreateItem].
@@ -409,12 +666,14 @@ type CreateItemResponse struct {
 	Results []CreateItemResult
 }
 
-// CreateItemResult is the outcome for one created message.
+// CreateItemResult is the outcome for one created item.
 type CreateItemResult struct {
 	ResponseMessage
 	// ItemID is the id of the new item (empty for SendOnly, or when Err is
 	// set).
 	ItemID ItemID
+	// Kind is the element the server answered with, e.g. "Contact".
+	Kind string
 	// Err is a *ResponseError when Class == ClassError.
 	Err error
 }
@@ -423,7 +682,8 @@ func (r *CreateItemResult) setMessage(m ResponseMessage, err error) {
 	r.ResponseMessage, r.Err = m, err
 }
 
-// CreateItem runs the EWS CreateItem operation for messages. It is not
+// CreateItem runs the EWS CreateItem operation for messages, contacts,
+// tasks and calendar items, one result per item in request order. It is not
 // idempotent: when the connection breaks after the request was sent, the
 // call fails with a *TransportError whose MaybeSent is true instead of
 // being repeated, since the first attempt may have created the items.
@@ -443,12 +703,30 @@ func (c *Client) CreateItem(ctx context.Context, req *CreateItemRequest, opts ..
 	default:
 		return nil, invalidf("CreateItem: message disposition %q is none of SaveOnly, SendOnly, SendAndSaveCopy", clip(string(disp)))
 	}
-	if len(req.Messages) == 0 {
+	if len(req.Messages) == 0 && len(req.Items) == 0 {
 		return nil, invalidf("CreateItem: no messages given")
+	}
+	if len(req.Messages) > 0 && len(req.Items) > 0 {
+		return nil, invalidf("CreateItem: set Messages or Items, not both")
+	}
+	invitations := req.SendMeetingInvitations
+	switch invitations {
+	case "":
+		for i := range req.Items {
+			if req.Items[i].kind(KindMessage) == KindCalendarItem {
+				invitations = "SendToNone"
+			}
+		}
+	case "SendToNone", "SendOnlyToAll", "SendToAllAndSaveCopy":
+	default:
+		return nil, invalidf("CreateItem: SendMeetingInvitations %q is none of SendToNone, SendOnlyToAll, SendToAllAndSaveCopy", clip(invitations))
 	}
 	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
 		e := b.CreateElement("m:CreateItem")
 		e.CreateAttr("MessageDisposition", string(disp))
+		if invitations != "" {
+			e.CreateAttr("SendMeetingInvitations", invitations)
+		}
 		if req.SavedItemFolderID != nil {
 			if err := req.SavedItemFolderID.write(op.name, "SavedItemFolderId", e.CreateElement("m:SavedItemFolderId")); err != nil {
 				return err
@@ -460,18 +738,23 @@ func (c *Client) CreateItem(ctx context.Context, req *CreateItemRequest, opts ..
 				return err
 			}
 		}
+		for i := range req.Items {
+			if err := req.Items[i].write(op.name, "Items["+strconv.Itoa(i)+"]", items, nil, KindMessage); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return parseCreateItem(soap, len(req.Messages))
+	return parseCreateItem(soap, len(req.Messages)+len(req.Items))
 }
 
 func parseCreateItem(soap *soapResponse, want int) (*CreateItemResponse, error) {
 	results, err := parseResults(soap, opCreateItem, want, func(r *CreateItemResult, e *etree.Element) {
 		if items := parseItems(childNS(e, NamespaceMessages, "Items")); len(items) > 0 {
-			r.ItemID = items[0].ItemID
+			r.ItemID, r.Kind = items[0].ItemID, items[0].Kind
 		}
 	})
 	if err != nil {
@@ -485,6 +768,21 @@ func parseCreateItem(soap *soapResponse, want int) (*CreateItemResponse, error) 
 // request's error or the item's *ResponseError.
 func (c *Client) CreateMessage(ctx context.Context, folder FolderID, msg Message, opts ...CallOption) (ItemID, error) {
 	resp, err := c.CreateItem(ctx, &CreateItemRequest{SavedItemFolderID: &folder, MessageDisposition: SaveOnly, Messages: []Message{msg}}, opts...)
+	if err != nil {
+		return ItemID{}, err
+	}
+	r := resp.Results[0]
+	if r.Err != nil {
+		return ItemID{}, r.Err
+	}
+	return r.ItemID, nil
+}
+
+// CreateItemIn saves one item of any kind into folder (messages with
+// SaveOnly, calendar items without invitations) and returns its id. The
+// error is the request's error or the item's *ResponseError.
+func (c *Client) CreateItemIn(ctx context.Context, folder FolderID, it Item, opts ...CallOption) (ItemID, error) {
+	resp, err := c.CreateItem(ctx, &CreateItemRequest{SavedItemFolderID: &folder, MessageDisposition: SaveOnly, Items: []Item{it}}, opts...)
 	if err != nil {
 		return ItemID{}, err
 	}

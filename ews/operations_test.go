@@ -177,7 +177,7 @@ func TestResolveNames(t *testing.T) {
 	want := []ews.Resolution{{
 		Mailbox: ews.Mailbox{Name: "Alice Example", EmailAddress: "alice@contoso.example", RoutingType: "SMTP", MailboxType: "Mailbox"},
 		Contact: &ews.Contact{DisplayName: "Alice Example", GivenName: "Alice", Surname: "Example",
-			EmailAddresses: []string{"SMTP:alice@contoso.example", "smtp:a.example@contoso.example"}},
+			EmailAddresses: []ews.EmailAddressEntry{{Key: "EmailAddress1", Address: "SMTP:alice@contoso.example"}, {Key: "EmailAddress2", Address: "smtp:a.example@contoso.example"}}},
 	}}
 	if diff := cmp.Diff(want, resp.Resolutions); diff != "" {
 		t.Errorf("Resolutions (-want +got):\n%s", diff)

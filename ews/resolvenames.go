@@ -47,16 +47,9 @@ type ResolveNamesResponse struct {
 type Resolution struct {
 	Mailbox Mailbox
 	// Contact is set when the match has contact data (always with
-	// ReturnFullContactData for directory matches).
+	// ReturnFullContactData for directory matches): the t:Contact fields
+	// the server sent.
 	Contact *Contact
-}
-
-// Contact is the contact data of a resolution.
-type Contact struct {
-	DisplayName    string
-	GivenName      string
-	Surname        string
-	EmailAddresses []string
 }
 
 // ResolveNames runs the EWS ResolveNames operation. With impersonation it is
@@ -111,14 +104,10 @@ func parseResolveNames(soap *soapResponse) (*ResolveNamesResponse, error) {
 		for _, r := range childrenNS(set, NamespaceTypes, "Resolution") {
 			res := Resolution{Mailbox: parseMailbox(childNS(r, NamespaceTypes, "Mailbox"))}
 			if ct := childNS(r, NamespaceTypes, "Contact"); ct != nil {
-				contact := &Contact{
-					DisplayName: childText(ct, NamespaceTypes, "DisplayName"),
-					GivenName:   childText(ct, NamespaceTypes, "GivenName"),
-					Surname:     childText(ct, NamespaceTypes, "Surname"),
-				}
-				if ea := childNS(ct, NamespaceTypes, "EmailAddresses"); ea != nil {
-					for _, entry := range childrenNS(ea, NamespaceTypes, "Entry") {
-						contact.EmailAddresses = append(contact.EmailAddresses, strings.TrimSpace(entry.Text()))
+				contact := &Contact{}
+				for _, f := range ct.ChildElements() {
+					if f.NamespaceURI() == NamespaceTypes {
+						contact.parseField(f)
 					}
 				}
 				res.Contact = contact

@@ -241,7 +241,13 @@ func parseBool(s string) bool {
 	return b
 }
 
+// parseTime reads an xs:dateTime. A time without a zone (Exchange sends
+// some, e.g. an attachment's LastModifiedTime) is taken as UTC.
 func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339, strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t, _ = time.Parse("2006-01-02T15:04:05.999999999", s)
+	}
 	return t
 }
