@@ -10,4 +10,4 @@ require (
 	golang.org/x/sync v0.16.0
 )
 
-require golang.org/x/text v0.23.0 // indirect
+require golang.org/x/text v0.23.0
