@@ -27,6 +27,18 @@ const (
 	PTShort           PropType = "Short"
 	PTSystemTime      PropType = "SystemTime"
 	PTString          PropType = "String"
+
+	PTApplicationTimeArray PropType = "ApplicationTimeArray"
+	PTBinaryArray          PropType = "BinaryArray"
+	PTCLSIDArray           PropType = "CLSIDArray"
+	PTCurrencyArray        PropType = "CurrencyArray"
+	PTDoubleArray          PropType = "DoubleArray"
+	PTFloatArray           PropType = "FloatArray"
+	PTIntegerArray         PropType = "IntegerArray"
+	PTLongArray            PropType = "LongArray"
+	PTShortArray           PropType = "ShortArray"
+	PTSystemTimeArray      PropType = "SystemTimeArray"
+	PTStringArray          PropType = "StringArray"
 )
 
 // IsArray reports whether t is an array type.
