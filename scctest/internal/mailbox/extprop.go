@@ -568,10 +568,9 @@ func (m *Mailbox) itemExt(it *item, k extKey) ([]string, bool) {
 	if v, ok := m.computedItemValue(it, k); ok {
 		return v, true
 	}
-	for i := range it.data.Extended {
-		p := &it.data.Extended[i]
-		if pk, err := p.URI.key(); err == nil && pk == k {
-			return p.Values, true
+	for i := range it.ekeys {
+		if it.ekeys[i] == k {
+			return it.data.Extended[i].Values, true
 		}
 	}
 	return nil, false

@@ -114,6 +114,7 @@ type folder struct {
 	ext         []ExtendedProperty
 	raw         []RawProperty
 	softDeleted bool
+	extIdx      map[extKey]folderIndex // see index.go
 }
 
 // distinguishedFolders is the standard tree every mailbox has, parents

@@ -208,6 +208,9 @@ type item struct {
 	data   Item // ID, ChangeKey, ParentFolderID, Size, attachments info zero
 	size   int
 	atts   []*attachment
+	// ekeys caches the keys of data.Extended, index for index, so
+	// restrictions on extended properties do not parse URIs per item.
+	ekeys []extKey
 	// fieldVer records the version at which a field was last set by an
 	// update, for AutoResolve conflict detection.
 	fieldVer []fieldVer
@@ -568,8 +571,10 @@ func (m *Mailbox) checkQuota(add int64) error {
 
 // placeItemLocked puts it into f and keeps the counts.
 func (m *Mailbox) placeItemLocked(it *item, f *folder) {
+	it.rekey()
 	it.folder = f
 	f.items[it.num] = it
+	m.indexAdd(it)
 	if !it.data.IsRead {
 		f.unread++
 	}
@@ -581,6 +586,7 @@ func (m *Mailbox) placeItemLocked(it *item, f *folder) {
 // removeItemLocked takes it out of its folder and the mailbox.
 func (m *Mailbox) removeItemLocked(it *item) {
 	f := it.folder
+	m.indexRemove(it)
 	delete(f.items, it.num)
 	if !it.data.IsRead {
 		f.unread--
@@ -631,4 +637,13 @@ func (m *Mailbox) Items(folderRef string) ([]Item, error) {
 		out[i] = m.snapshot(it)
 	}
 	return out, nil
+}
+
+// rekey refreshes the cached extended property keys.
+func (it *item) rekey() {
+	it.ekeys = it.ekeys[:0]
+	for _, p := range it.data.Extended {
+		k, _ := p.URI.key()
+		it.ekeys = append(it.ekeys, k)
+	}
 }

@@ -836,9 +836,17 @@ func (m *Mailbox) FindItems(folderRef string, q Query) (FindResult, error) {
 		return FindResult{}, err
 	}
 	var hits []*item
-	for _, it := range f.items {
-		if mt == nil || mt.item(m, it) {
-			hits = append(hits, it)
+	if cm, ok := indexable(mt); ok {
+		for _, it := range m.candidates(f, cm) {
+			if mt.item(m, it) {
+				hits = append(hits, it)
+			}
+		}
+	} else {
+		for _, it := range f.items {
+			if mt == nil || mt.item(m, it) {
+				hits = append(hits, it)
+			}
 		}
 	}
 	sortItemsBy(m, hits, so)

@@ -119,6 +119,7 @@ type Mailbox struct {
 	idx   uint32
 
 	mu      sync.RWMutex
+	idxMu   sync.Mutex // extended property indexes built under a read lock
 	inited  bool
 	next    uint64 // last object number handed out
 	folders map[uint64]*folder

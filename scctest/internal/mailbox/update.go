@@ -146,7 +146,10 @@ func (it *item) setFieldVer(p string, v uint32) {
 func (m *Mailbox) replaceData(it *item, d Item, size int) {
 	it.folder.size += int64(size - it.size)
 	m.bytes += int64(size - it.size)
+	m.indexRemove(it)
 	it.data, it.size = d, size
+	it.rekey()
+	m.indexAdd(it)
 }
 
 func (m *Mailbox) applyUpdate(it *item, d *Item, u Update) error {
