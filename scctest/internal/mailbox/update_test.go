@@ -82,7 +82,7 @@ func TestUpdateItemFields(t *testing.T) {
 				}
 			}},
 		{name: "task percent completes", folder: "tasks", item: Item{Kind: Task},
-			ups: []Update{{Op: SetField, Path: Field("task:PercentComplete"), Value: Item{Kind: Task, Task: &TaskFields{PercentComplete: 100}}}},
+			ups:   []Update{{Op: SetField, Path: Field("task:PercentComplete"), Value: Item{Kind: Task, Task: &TaskFields{PercentComplete: 100}}}},
 			check: func(t *testing.T, got Item) { eq(t, "Status", got.Task.Status, "Completed") }},
 		{name: "calendar end before start", folder: "calendar", item: Item{Kind: CalendarItem, Calendar: &CalendarFields{Start: start, End: start.Add(time.Hour)}},
 			ups: []Update{{Op: SetField, Path: Field("calendar:Start"), Value: Item{Kind: CalendarItem, Calendar: &CalendarFields{Start: start.Add(2 * time.Hour)}}}},
@@ -138,7 +138,9 @@ func eq(t *testing.T, what, got, want string) {
 }
 
 func TestConflictResolution(t *testing.T) {
-	subj := func(s string) Update { return Update{Op: SetField, Path: Field("item:Subject"), Value: Item{Subject: s}} }
+	subj := func(s string) Update {
+		return Update{Op: SetField, Path: Field("item:Subject"), Value: Item{Subject: s}}
+	}
 	cats := Update{Op: SetField, Path: Field("item:Categories"), Value: Item{Categories: []string{"x"}}}
 	tests := []struct {
 		name string
