@@ -86,6 +86,15 @@ func (m *Mailbox) logLocked(e entry) {
 	}
 }
 
+// logItemLocked logs a change of an item, plus FreeBusyChanged when the
+// item is a calendar item (its change moves the owner's free/busy).
+func (m *Mailbox) logItemLocked(e entry, it *item) {
+	m.logLocked(e)
+	if it.data.Kind == CalendarItem {
+		m.logLocked(entry{typ: ChangeFreeBusy, num: e.num, parent: e.parent})
+	}
+}
+
 func (m *Mailbox) change(e entry) Change {
 	kind := KindItemID
 	switch {

@@ -275,3 +275,24 @@ func TestConcurrentMailboxes(t *testing.T) {
 		t.Errorf("total items %d, want 400", total)
 	}
 }
+
+func TestCalendarChangesLogFreeBusy(t *testing.T) {
+	m := newMailbox(t)
+	start := d(2024, 6, 3)
+	it := mustItem(t, m, "calendar", Item{Kind: CalendarItem, Calendar: &CalendarFields{Start: start, End: start.Add(3600e9)}})
+	if _, err := m.DeleteItem(it.ID, HardDelete); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.ChangesSince(0, 0)
+	var types []string
+	for _, c := range got {
+		types = append(types, c.Type.String())
+	}
+	if g := strings.Join(types, " "); g != "Created FreeBusyChanged Deleted FreeBusyChanged" {
+		t.Errorf("calendar item changes = %s", g)
+	}
+	ch, _, _, _ := m.ItemChanges("calendar", 0, 0)
+	if len(ch) != 0 {
+		t.Errorf("ItemChanges after create+delete = %+v", ch)
+	}
+}

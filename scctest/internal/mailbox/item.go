@@ -555,7 +555,7 @@ func (m *Mailbox) createItem(folderRef string, src Item, newMail bool) (Item, er
 		return Item{}, err
 	}
 	m.placeItemLocked(si, f)
-	m.logLocked(entry{typ: ChangeCreated, num: si.num, parent: f.num})
+	m.logItemLocked(entry{typ: ChangeCreated, num: si.num, parent: f.num}, si)
 	if newMail {
 		m.logLocked(entry{typ: ChangeNewMail, num: si.num, parent: f.num})
 	}

@@ -127,7 +127,7 @@ func (m *Mailbox) UpdateItem(id, changeKey string, cr ConflictResolution, ups []
 	if readOnly {
 		m.logLocked(entry{typ: ChangeReadFlag, num: it.num, parent: it.folder.num, isRead: it.data.IsRead})
 	} else {
-		m.logLocked(entry{typ: ChangeModified, num: it.num, parent: it.folder.num})
+		m.logItemLocked(entry{typ: ChangeModified, num: it.num, parent: it.folder.num}, it)
 	}
 	return UpdateResult{Item: m.snapshot(it), Conflicts: conflicts}, nil
 }
@@ -248,7 +248,7 @@ func (m *Mailbox) moveItemLocked(it *item, to *folder, keepKey bool) *item {
 	for _, a := range it.atts {
 		m.attach[a.num] = it.num
 	}
-	m.logLocked(entry{typ: ChangeMoved, num: it.num, parent: to.num, oldNum: old, oldParent: from.num})
+	m.logItemLocked(entry{typ: ChangeMoved, num: it.num, parent: to.num, oldNum: old, oldParent: from.num}, it)
 	return it
 }
 
@@ -322,7 +322,7 @@ func (m *Mailbox) DeleteItem(id string, how DeleteType) (string, error) {
 	case HardDelete:
 		f := it.folder
 		m.removeItemLocked(it)
-		m.logLocked(entry{typ: ChangeDeleted, num: it.num, parent: f.num})
+		m.logItemLocked(entry{typ: ChangeDeleted, num: it.num, parent: f.num}, it)
 		return "", nil
 	case SoftDelete:
 		if it.folder == dump {
