@@ -1,0 +1,176 @@
+package mailbox
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func d(y int, mo time.Month, day int) time.Time { return time.Date(y, mo, day, 0, 0, 0, 0, time.UTC) }
+
+func TestRecurrencePatterns(t *testing.T) {
+	tests := []struct {
+		name  string
+		start time.Time // master Start (clock time of every occurrence)
+		rec   Recurrence
+		from  time.Time
+		to    time.Time
+		want  []string
+		err   *Error
+	}{
+		{name: "daily every 2, numbered",
+			start: time.Date(2024, 6, 3, 10, 0, 0, 0, time.UTC),
+			rec:   Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 2}, Range: RecurrenceRange{Kind: Numbered, Count: 5}},
+			from:  d(2024, 6, 1), to: d(2024, 7, 1),
+			want: []string{"06-03", "06-05", "06-07", "06-09", "06-11"}},
+		{name: "weekly mon/wed/fri to an end date",
+			start: time.Date(2024, 6, 5, 9, 0, 0, 0, time.UTC),
+			rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Friday", "Monday", "Wednesday"}},
+				Range: RecurrenceRange{Kind: EndDate, EndDate: d(2024, 6, 14)}},
+			from: d(2024, 6, 1), to: d(2024, 7, 1),
+			want: []string{"06-05", "06-07", "06-10", "06-12", "06-14"}},
+		{name: "every other week, weeks from Monday, no end",
+			start: time.Date(2024, 6, 3, 9, 0, 0, 0, time.UTC),
+			rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 2, DaysOfWeek: []string{"Tuesday"}, FirstDayOfWeek: "Monday"},
+				Range: RecurrenceRange{Kind: NoEnd}},
+			from: d(2024, 6, 1), to: d(2024, 7, 1),
+			want: []string{"06-04", "06-18"}},
+		{name: "absolute monthly on the 31st",
+			start: time.Date(2024, 1, 31, 8, 0, 0, 0, time.UTC),
+			rec:   Recurrence{Pattern: RecurrencePattern{Kind: AbsoluteMonthly, Interval: 1, DayOfMonth: 31}, Range: RecurrenceRange{Kind: Numbered, Count: 4}},
+			from:  d(2024, 1, 1), to: d(2025, 1, 1),
+			want: []string{"01-31", "02-29", "03-31", "04-30"}},
+		{name: "relative monthly second Tuesday",
+			start: time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC),
+			rec: Recurrence{Pattern: RecurrencePattern{Kind: RelativeMonthly, Interval: 1, DaysOfWeek: []string{"Tuesday"}, DayOfWeekIndex: "Second"},
+				Range: RecurrenceRange{Kind: Numbered, Count: 3}},
+			from: d(2024, 1, 1), to: d(2025, 1, 1),
+			want: []string{"06-11", "07-09", "08-13"}},
+		{name: "relative monthly last weekday",
+			start: time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC),
+			rec: Recurrence{Pattern: RecurrencePattern{Kind: RelativeMonthly, Interval: 1, DaysOfWeek: []string{"Weekday"}, DayOfWeekIndex: "Last"},
+				Range: RecurrenceRange{Kind: EndDate, EndDate: d(2024, 8, 31)}},
+			from: d(2024, 1, 1), to: d(2025, 1, 1),
+			want: []string{"06-28", "07-31", "08-30"}},
+		{name: "absolute yearly Feb 29",
+			start: time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC),
+			rec:   Recurrence{Pattern: RecurrencePattern{Kind: AbsoluteYearly, DayOfMonth: 29, Month: time.February}, Range: RecurrenceRange{Kind: Numbered, Count: 3}},
+			from:  d(2024, 1, 1), to: d(2025, 12, 31),
+			want: []string{"02-29", "02-28"}},
+		{name: "relative yearly first Monday of September",
+			start: time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC),
+			rec: Recurrence{Pattern: RecurrencePattern{Kind: RelativeYearly, DaysOfWeek: []string{"Monday"}, DayOfWeekIndex: "First", Month: time.September},
+				Range: RecurrenceRange{Kind: NoEnd}},
+			from: d(2024, 1, 1), to: d(2025, 12, 31),
+			want: []string{"09-02", "09-01"}},
+		{name: "window in the middle of a numbered series",
+			start: time.Date(2024, 6, 3, 10, 0, 0, 0, time.UTC),
+			rec:   Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: Numbered, Count: 10}},
+			from:  d(2024, 6, 10), to: d(2024, 7, 1),
+			want: []string{"06-10", "06-11", "06-12"}},
+		{name: "local time zone keeps the clock",
+			start: time.Date(2024, 6, 3, 23, 30, 0, 0, time.FixedZone("UTC+2", 2*3600)),
+			rec:   Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Monday"}}, Range: RecurrenceRange{Kind: Numbered, Count: 2}},
+			from:  d(2024, 6, 1), to: d(2024, 7, 1),
+			want: []string{"06-03", "06-10"}}, // 21:30Z on the Mondays
+		{name: "interval zero", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
+		{name: "weekly without days", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
+		{name: "bad day name", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Funday"}}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
+		{name: "bad index", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: RelativeMonthly, Interval: 1, DaysOfWeek: []string{"Day"}, DayOfWeekIndex: "Fifth"}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
+		{name: "day 32", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: AbsoluteMonthly, Interval: 1, DayOfMonth: 32}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
+		{name: "no range", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}}, err: ErrCalendarInvalidRecurrence},
+		{name: "end before start", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: EndDate, EndDate: d(2024, 6, 1)}}, err: ErrCalendarInvalidRecurrence},
+		{name: "no occurrence", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Friday"}}, Range: RecurrenceRange{Kind: EndDate, EndDate: d(2024, 6, 4)}}, err: ErrRecurrenceHasNoOccurrence},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMailbox(t)
+			rec := tc.rec
+			it, err := m.CreateItem("calendar", Item{Kind: CalendarItem, Subject: "series",
+				Calendar: &CalendarFields{Start: tc.start, End: tc.start.Add(30 * time.Minute), Recurrence: &rec}})
+			wantErr(t, "CreateItem", err, tc.err)
+			if err != nil {
+				return
+			}
+			occ, more, err := m.CalendarView("calendar", tc.from, tc.to, 0)
+			if err != nil || more {
+				t.Fatalf("CalendarView = %v, more %v", err, more)
+			}
+			var got []string
+			for i, o := range occ {
+				got = append(got, o.Start.Format("01-02"))
+				if o.Type != "Occurrence" || o.Index == 0 || o.End.Sub(o.Start) != 30*time.Minute || o.Item.ID != it.ID {
+					t.Errorf("occurrence %d = %+v", i, o)
+				}
+				h, mi, _ := o.Start.Clock()
+				sh, smi, _ := tc.start.Clock()
+				if h != sh || mi != smi {
+					t.Errorf("occurrence %d at %v, want the series' clock %v", i, o.Start, tc.start)
+				}
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("occurrences (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestCalendarView(t *testing.T) {
+	m := newMailbox(t)
+	at := func(day, h int) time.Time { return time.Date(2024, 6, day, h, 0, 0, 0, time.UTC) }
+	mustItem(t, m, "calendar", Item{Kind: CalendarItem, Subject: "single", Calendar: &CalendarFields{Start: at(5, 9), End: at(5, 10)}})
+	mustItem(t, m, "calendar", Item{Kind: CalendarItem, Subject: "overnight", Calendar: &CalendarFields{Start: at(9, 22), End: at(10, 2)}})
+	series := mustItem(t, m, "calendar", Item{Kind: CalendarItem, Subject: "standup", Calendar: &CalendarFields{
+		Start: at(3, 8), End: at(3, 9),
+		Recurrence:          &Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: Numbered, Count: 5}},
+		DeletedOccurrences:  []time.Time{at(4, 8)},
+		ModifiedOccurrences: []OccurrenceException{{OriginalStart: at(6, 8), Start: at(6, 11), End: at(6, 12), Subject: "late standup"}},
+	}})
+	occ, more, err := m.CalendarView("calendar", at(1, 0), at(30, 0), 0)
+	if err != nil || more {
+		t.Fatal(err, more)
+	}
+	var got []string
+	for _, o := range occ {
+		got = append(got, o.Start.Format("02T15")+" "+o.Item.Subject+" "+o.Type)
+	}
+	want := []string{"03T08 standup Occurrence", "05T08 standup Occurrence", "05T09 single Single", "06T11 late standup Exception", "07T08 standup Occurrence", "09T22 overnight Single"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("CalendarView (-want +got):\n%s", d)
+	}
+	if occ[0].ID == series.ID || occ[0].ID == occ[1].ID {
+		t.Errorf("occurrence ids are not distinct from the master and each other")
+	}
+	// A window starting mid-event still shows it; one ending at an
+	// event's start does not.
+	occ, _, _ = m.CalendarView("calendar", at(10, 1), at(10, 3), 0)
+	if len(occ) != 1 || occ[0].Item.Subject != "overnight" {
+		t.Errorf("window inside the overnight event = %+v", occ)
+	}
+	occ, _, _ = m.CalendarView("calendar", at(5, 0), at(5, 8), 0)
+	if len(occ) != 0 {
+		t.Errorf("window ending at a start = %+v", occ)
+	}
+	occ, more, _ = m.CalendarView("calendar", at(1, 0), at(30, 0), 2)
+	if len(occ) != 2 || !more {
+		t.Errorf("MaxEntriesReturned 2 = %d entries, more %v", len(occ), more)
+	}
+	_, _, err = m.CalendarView("calendar", at(1, 0), at(1, 0).AddDate(2, 0, 1), 0)
+	wantErr(t, "CalendarView over two years", err, ErrCalendarViewRangeTooBig)
+	_, _, err = m.CalendarView("calendar", at(2, 0), at(1, 0), 0)
+	wantErr(t, "CalendarView end before start", err, ErrInvalidRequest)
+	_, _, err = m.CalendarView("inbox", at(1, 0), at(2, 0), 0)
+	wantErr(t, "CalendarView(inbox)", err, ErrCalendarFolderInvalidForVew)
+}
+
+func TestCalendarViewLongSeriesIsBounded(t *testing.T) {
+	m := newMailbox(t)
+	start := time.Date(1900, 1, 1, 8, 0, 0, 0, time.UTC)
+	mustItem(t, m, "calendar", Item{Kind: CalendarItem, Calendar: &CalendarFields{Start: start, End: start.Add(time.Hour),
+		Recurrence: &Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: NoEnd}}}})
+	occ, _, err := m.CalendarView("calendar", d(2024, 1, 1), d(2025, 1, 1), 0)
+	if err != nil || len(occ) != 366 {
+		t.Errorf("a daily series from 1900 over 2024 = %d occurrences, %v; want 366", len(occ), err)
+	}
+}
