@@ -363,7 +363,9 @@ func TestCheckStalledMailbox(t *testing.T) {
 	stalled := users[2].PrimarySMTP
 	f.srv.React("GetFolder", stalled, func(scctest.Call) scctest.Reaction { return scctest.Reaction{Delay: time.Hour} })
 	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(
-		WithRequestTimeout(100*time.Millisecond),
+		// Long enough that the healthy users answer in time on a loaded
+		// machine under -race; the stalled one never answers.
+		WithRequestTimeout(2*time.Second),
 		WithRetryBudget(RetryBudget{MaxAttempts: 2, BaseDelay: time.Millisecond}),
 	)...)
 	if err != nil {

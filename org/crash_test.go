@@ -127,6 +127,8 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		ready := make(chan struct{})
+		first := make(chan struct{}) // closed at the helper's first reported commit
+		var committed sync.Once
 		var mu sync.Mutex
 		reported := last
 		done := make(chan struct{})
@@ -145,6 +147,7 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 					reported = max(reported, n)
 					total++
 					mu.Unlock()
+					committed.Do(func() { close(first) })
 				}
 			}
 			io.Copy(io.Discard, stdout)
@@ -156,7 +159,13 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 			cmd.Wait()
 			t.Fatalf("round %d: helper never became ready; stderr: %s", round, stderr.String())
 		}
-		// Let it write for a random while, then kill it mid-flight.
+		// Let it commit at least once (on a loaded machine the helper may
+		// need a while to get there), then write for a random while, then
+		// kill it mid-flight.
+		select {
+		case <-first:
+		case <-time.After(30 * time.Second):
+		}
 		time.Sleep(time.Duration(rand.IntN(40000)) * time.Microsecond)
 		cmd.Process.Kill()
 		<-done
