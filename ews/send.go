@@ -147,7 +147,7 @@ func (c *Client) logRequest(ctx context.Context, op *operation, o *callOptions, 
 // ErrResponseTooLarge (with the first bytes) when there is more.
 //
 // Memory stays near the body's size: a body with a Content-Length is read
-// into one buffer of that size, and one without it into chunks (16 KiB
+// into one buffer of that size, and one without it into chunks (4 KiB
 // doubling up to 256 KiB) that are joined once at the end, so a body costs
 // at most twice its size while it is read, and one larger than the limit at
 // most the limit, instead of a buffer that doubles past it.
@@ -173,7 +173,7 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	}
 	var chunks [][]byte
 	var total int64
-	size := int64(16 << 10)
+	size := int64(4 << 10)
 	for {
 		c := make([]byte, min(size, limit+1-total))
 		n, err := io.ReadFull(resp.Body, c)
