@@ -2,6 +2,7 @@ package ews
 
 import (
 	"encoding/base64"
+	"errors"
 	"html"
 	"net/url"
 	"regexp"
@@ -167,6 +168,29 @@ func (r *redactor) sawToken(authorization string) {
 	}
 	r.tokens[1] = r.tokens[0]
 	r.tokens[0] = secret(tok)
+}
+
+// redactError returns err, or an error with its message redacted when the
+// message holds a credential; that error does not unwrap to err, whose
+// message would show it.
+func (r *redactor) redactError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if m := r.redact(msg); m != msg {
+		return errors.New(m)
+	}
+	return err
+}
+
+// redactCode redacts a response code the server sent, unless it is one of
+// the schema's (the common case, kept cheap).
+func (r *redactor) redactCode(c ResponseCode) ResponseCode {
+	if c == "" || c.Known() {
+		return c
+	}
+	return ResponseCode(r.redact(string(c)))
 }
 
 func (r *redactor) redactMessageXML(x MessageXML) MessageXML {

@@ -76,6 +76,11 @@ func TestEchoedCredentialsRedacted(t *testing.T) {
 			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 			fmt.Fprint(w, message(echo(r)))
 		}},
+		{"password as fault code", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>Error`+xmlEscape(password)+`</faultcode><faultstring>x</faultstring></s:Fault></s:Body></s:Envelope>`)
+		}},
 		{"401 diagnostics", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", "Basic realm=\"ews\"")
 			w.Header().Set("X-Ms-Diagnostics", echo(r))

@@ -278,6 +278,8 @@ func (r *soapResponse) fault() *etree.Element {
 // servers' shapes still yield what they can.
 func parseFault(f *etree.Element, op string, status int, red *redactor) *FaultError {
 	fe := parseFaultText(f, op, status)
+	fe.FaultCode = red.redact(fe.FaultCode)
+	fe.Code = red.redactCode(fe.Code)
 	fe.FaultString = red.redact(fe.FaultString)
 	fe.Message = red.redact(fe.Message)
 	fe.MessageXML = red.redactMessageXML(fe.MessageXML)
@@ -341,6 +343,7 @@ func (r *soapResponse) responseMessages() []*etree.Element {
 // its text.
 func parseResponseMessage(e *etree.Element, red *redactor) ResponseMessage {
 	m := parseResponseMessageText(e)
+	m.Code = red.redactCode(m.Code)
 	m.MessageText = red.redact(m.MessageText)
 	m.MessageXML = red.redactMessageXML(m.MessageXML)
 	return m

@@ -211,7 +211,10 @@ func (c *Client) interpret(ctx context.Context, op *operation, resp *http.Respon
 		return nil, ae
 	}
 	httpErr := func(reason string, err error) *HTTPError {
-		he := &HTTPError{Operation: op.name, StatusCode: status, ContentType: ct, Reason: reason, Excerpt: excerpt(data, c.cfg.red), Err: err}
+		// The reason and the parse error may quote the body (an element
+		// name, a token the XML decoder choked on).
+		he := &HTTPError{Operation: op.name, StatusCode: status, ContentType: ct, Reason: c.cfg.red.redact(reason),
+			Excerpt: excerpt(data, c.cfg.red), Err: c.cfg.red.redactError(err)}
 		if status >= 300 && status < 400 {
 			he.Location = c.cfg.red.redact(sanitizeLocation(resp.Header.Get("Location")))
 		}
