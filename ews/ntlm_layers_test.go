@@ -127,3 +127,29 @@ func TestNTLMRefusesOpaqueTransport(t *testing.T) {
 		t.Errorf("NewClient(Basic over a wrapping RoundTripper) = %v, want nil", err)
 	}
 }
+
+// TestTransportOptionsValidate: options about the HTTP stack refuse what
+// they cannot honour, in NewClient.
+func TestTransportOptionsValidate(t *testing.T) {
+	const url = "https://mail.contoso.example/EWS/Exchange.asmx"
+	opaque := &http.Client{Transport: countingMiddleware{next: http.DefaultTransport, n: new(atomic.Int64)}}
+	nilMiddleware := ews.WithTransportMiddleware(func(http.RoundTripper) http.RoundTripper { return nil })
+	tests := []struct {
+		name string
+		opts []ews.Option
+		want string
+	}{
+		{"skip verify over an opaque RoundTripper", []ews.Option{ews.WithHTTPClient(opaque), ews.WithInsecureSkipVerify()}, "WithInsecureSkipVerify"},
+		{"nil middleware", []ews.Option{ews.WithTransportMiddleware(nil)}, "middleware is nil"},
+		{"middleware returning nil", []ews.Option{nilMiddleware}, "returned a nil RoundTripper"},
+		{"middleware returning nil, NTLM", []ews.Option{nilMiddleware, ews.WithNTLM(svcLogon, svcPassword)}, "returned a nil RoundTripper"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ews.NewClient(url, tt.opts...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewClient(%s) = %v, want an error containing %q", tt.name, err, tt.want)
+			}
+		})
+	}
+}
