@@ -127,6 +127,10 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		ready := make(chan struct{})
+		// The kill comes after the child's first commit of the round, so
+		// every round proves a write and a kill, however loaded the machine.
+		firstCommit := make(chan struct{})
+		before := total
 		var mu sync.Mutex
 		reported := last
 		done := make(chan struct{})
@@ -144,6 +148,9 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 					mu.Lock()
 					reported = max(reported, n)
 					total++
+					if total == before+1 {
+						close(firstCommit)
+					}
 					mu.Unlock()
 				}
 			}
@@ -155,6 +162,13 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 			cmd.Process.Kill()
 			cmd.Wait()
 			t.Fatalf("round %d: helper never became ready; stderr: %s", round, stderr.String())
+		}
+		select {
+		case <-firstCommit:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("round %d: helper never committed; stderr: %s", round, stderr.String())
 		}
 		// Let it write for a random while, then kill it mid-flight.
 		time.Sleep(time.Duration(rand.IntN(40000)) * time.Microsecond)
