@@ -49,7 +49,10 @@
 // field of a caller's struct, where fmt cannot call their methods (the value
 // sits behind a closure that reflection cannot read), and they are refused
 // when read from JSON. Only [Secret.Reveal] and [FileStoreKey.Encode] return
-// the value.
+// the value. An admin panel that shows a configuration without its secrets
+// and gets it back edited keeps the stored ones with
+// [EmailConfiguration.MergeSecrets], which keeps a secret only while the
+// account and the server it is sent to are unchanged.
 //
 // # Bulk add
 //
