@@ -67,7 +67,11 @@ type FileStoreOptions struct {
 }
 
 // FileStore is the durable [Store]: one JSON file per organization in a
-// directory, secrets encrypted with AES-256-GCM.
+// directory, secrets encrypted with AES-256-GCM, every file authenticated
+// with an HMAC-SHA256 under a key derived from the store key (a file edited
+// outside the store, or holding parts of another, is [ErrCorrupt]; a file
+// replaced by an older version of itself is not detected). The directory
+// must not be writable by other users ([ErrInsecureDir]).
 //
 // Writes are atomic (temporary file in the same directory, fsync, rename,
 // directory fsync), so a crash leaves either the old or the new version,

@@ -423,9 +423,7 @@ func (im *importer) add(line int, u User, value string) {
 		return
 	}
 	// Store the canonical wire form (trimmed, NFC) of the address.
-	if a, err := parseEmailAddress(u.PrimarySMTP, im.idx.cache); err == nil {
-		u.PrimarySMTP = a.String()
-	}
+	u.PrimarySMTP = keys.addrShown
 	u.SID = strings.ToUpper(u.SID)
 
 	idx, exists := im.idx.byAddr[keys.addr]
