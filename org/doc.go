@@ -58,7 +58,11 @@
 //
 // [Organization.AddUsers] and [Organization.ImportCSV] (Get-Mailbox |
 // Export-Csv output, or one address per line) merge duplicates and report
-// what they added, updated, skipped and rejected, with line numbers.
+// what they added, updated, skipped and rejected, with line numbers. They
+// check each row by the rules of Validate, so an import never leaves users
+// that Validate refuses: a row whose UPN or SID belongs to another user is
+// rejected with its line. CSV fields that are not UTF-8 are read as
+// Windows-1252 (Windows PowerShell's default Export-Csv encoding).
 //
 // # Storage
 //
