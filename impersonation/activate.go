@@ -50,7 +50,7 @@ type ActivationReport struct {
 // Exchange Impersonated Access":
 //
 //   - users that pass become Active, with the check time and the email
-//     configuration's Fingerprint (ActivatedAt is set when they were not
+//     configuration's org.ConfigFingerprint (ActivatedAt is set when they were not
 //     active before);
 //   - users that fail become Failed, with the EWS code (or the status when
 //     there is none, e.g. "blocked-by-policy") and the message;
@@ -83,7 +83,7 @@ func Activate(ctx context.Context, store org.Store, orgID string, opts ...Option
 
 // Renew re-checks the users whose activation may no longer hold because
 // the email configuration changed: every Active user whose stored
-// ConfigFingerprint differs from the current configuration's Fingerprint
+// ConfigFingerprint differs from the current configuration's org.ConfigFingerprint
 // (the password, EWS URL, Account Logon, auth method, version, … changed
 // since the user was checked), and every NeedsRenewal user. The outcomes are
 // recorded as by [Activate] (passing users are Renewed and keep their
@@ -94,7 +94,7 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 	if err != nil {
 		return nil, err
 	}
-	fp := o.Email.Fingerprint()
+	fp := org.ConfigFingerprint(store, o.Email)
 	var sel []int
 	for i, u := range o.Users {
 		switch u.Sync.Status {
@@ -154,7 +154,7 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	if rep == nil {
 		return ar, checkErr
 	}
-	fp := o.Email.Fingerprint()
+	fp := org.ConfigFingerprint(store, o.Email)
 	now := s.now().UTC()
 	// A mailbox listed twice has one stored state, that of its first row
 	// (the row the fresh copy's index finds below). Later rows with the

@@ -53,7 +53,7 @@ func TestActivate(t *testing.T) {
 		t.Errorf("Activate() = %+v, want 10 activated, 2 failed, saved", ar)
 	}
 	got, _ := store.Get(context.Background(), o.ID)
-	fp := o.Email.Fingerprint()
+	fp := org.ConfigFingerprint(store, o.Email)
 	for i, u := range got.Users {
 		want := org.SyncState{Status: org.Active, ActivatedAt: t1, CheckedAt: t1, ConfigFingerprint: fp}
 		if i == 3 || i == 7 {
@@ -167,7 +167,7 @@ func TestRenew(t *testing.T) {
 		t.Errorf("Renew() = %+v, want 7 renewed, the failed user skipped", ar)
 	}
 	got, _ := store.Get(ctx, o.ID)
-	fp := got.Email.Fingerprint()
+	fp := org.ConfigFingerprint(store, got.Email)
 	for i, u := range got.Users {
 		if i == 2 {
 			if u.Sync.Status != org.Failed {

@@ -127,8 +127,10 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		ready := make(chan struct{})
-		first := make(chan struct{}) // closed at the helper's first reported commit
-		var committed sync.Once
+		// The kill comes after the child's first commit of the round, so
+		// every round proves a write and a kill, however loaded the machine.
+		firstCommit := make(chan struct{})
+		before := total
 		var mu sync.Mutex
 		reported := last
 		done := make(chan struct{})
@@ -146,8 +148,10 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 					mu.Lock()
 					reported = max(reported, n)
 					total++
+					if total == before+1 {
+						close(firstCommit)
+					}
 					mu.Unlock()
-					committed.Do(func() { close(first) })
 				}
 			}
 			io.Copy(io.Discard, stdout)
@@ -159,13 +163,14 @@ func TestFileStoreSurvivesKill(t *testing.T) {
 			cmd.Wait()
 			t.Fatalf("round %d: helper never became ready; stderr: %s", round, stderr.String())
 		}
-		// Let it commit at least once (on a loaded machine the helper may
-		// need a while to get there), then write for a random while, then
-		// kill it mid-flight.
 		select {
-		case <-first:
+		case <-firstCommit:
 		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("round %d: helper never committed; stderr: %s", round, stderr.String())
 		}
+		// Let it write for a random while, then kill it mid-flight.
 		time.Sleep(time.Duration(rand.IntN(40000)) * time.Microsecond)
 		cmd.Process.Kill()
 		<-done

@@ -11,7 +11,8 @@
 // the Exchange version. Each user records which identity to impersonate with
 // ([User.ImpersonationIdentity]) and its sync state (not activated, active,
 // failed with the EWS code and message, needs renewal), including the
-// [EmailConfiguration.Fingerprint] it was last checked against.
+// [ConfigFingerprint] it was last checked against. Saving a configuration
+// change marks the Active users checked against the old one [NeedsRenewal].
 //
 // # Validation
 //
@@ -48,18 +49,39 @@
 // field of a caller's struct, where fmt cannot call their methods (the value
 // sits behind a closure that reflection cannot read), and they are refused
 // when read from JSON. Only [Secret.Reveal] and [FileStoreKey.Encode] return
-// the value.
+// the value. An admin panel that shows a configuration without its secrets
+// and gets it back edited keeps the stored ones with
+// [EmailConfiguration.MergeSecrets], which keeps a secret only while the
+// account and the server it is sent to are unchanged.
 //
 // # Bulk add
 //
 // [Organization.AddUsers] and [Organization.ImportCSV] (Get-Mailbox |
 // Export-Csv output, or one address per line) merge duplicates and report
-// what they added, updated, skipped and rejected, with line numbers.
+// what they added, updated, skipped and rejected, with line numbers. They
+// check each row by the rules of Validate, so an import never leaves users
+// that Validate refuses: a row whose UPN or SID belongs to another user is
+// rejected with its line. CSV fields that are not UTF-8 are read as
+// Windows-1252 (Windows PowerShell's default Export-Csv encoding).
 //
 // # Storage
 //
 // [Store] is implemented by [MemoryStore] and by [FileStore], the durable
 // default: one JSON file per organization, secrets encrypted with
-// AES-256-GCM, atomic writes, a file lock shared by processes, optimistic
-// concurrency ([ErrConflict]; [Modify] retries). Stores do not validate.
+// AES-256-GCM, every record authenticated with an HMAC-SHA256 (so a record
+// edited outside the store, or with parts copied from another, is refused
+// with [ErrCorrupt]; a whole record replaced by an older copy of itself is
+// not detected), atomic writes, a file lock shared by processes (never
+// followed through a symbolic link), optimistic concurrency ([ErrConflict];
+// [Modify] retries). [FileStore.List] lists the readable organizations and
+// reports the others in a [*ListError]. A store directory writable by other
+// users is refused ([ErrInsecureDir]), not chmodded. Stores of the previous
+// format are upgraded when opened. Stores do not validate.
+//
+// Stores fingerprint configurations with a key of their own
+// ([ConfigFingerprint], [Fingerprinter]): a fingerprint read from a stored
+// record cannot be used to test password guesses without the store's key.
+// And every save marks the Active users whose configuration changed
+// NeedsRenewal, keeping their fingerprint as a record of what they were
+// checked against.
 package org

@@ -128,7 +128,10 @@ const (
 	// Failed: the last check failed; [SyncState] holds the EWS code and message.
 	Failed
 	// NeedsRenewal: was active, but the email configuration changed since
-	// (its fingerprint differs) or a renewal was requested.
+	// (its fingerprint differs) or a renewal was requested. [MemoryStore] and
+	// [FileStore] set it on every save that changes the configuration an
+	// Active user was checked against; impersonation.Renew re-checks these
+	// users.
 	NeedsRenewal
 )
 

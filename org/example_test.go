@@ -151,7 +151,7 @@ func ExampleModify() {
 	o, _ := store.Create(ctx, &org.Organization{Name: "Contoso", Users: []org.User{{PrimarySMTP: "anna@contoso.com"}}})
 
 	// Record a check result; retried automatically if someone saved meanwhile.
-	fp := o.Email.Fingerprint()
+	fp := org.ConfigFingerprint(store, o.Email)
 	saved, err := org.Modify(ctx, store, o.ID, func(o *org.Organization) error {
 		i := o.UserByAddress("anna@contoso.com")
 		if i < 0 {

@@ -6,13 +6,18 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,23 +30,31 @@ var (
 	// ErrWrongKey: the store directory was created with a different key.
 	// Nothing was changed.
 	ErrWrongKey = errors.New("org: the key does not open this store")
-	// ErrCorrupt: a stored file cannot be read back (damaged, tampered with,
-	// or not written by this package).
+	// ErrCorrupt: a stored file cannot be read back (damaged, changed
+	// outside the store, or not written by this package with this key).
 	ErrCorrupt = errors.New("org: stored organization is damaged")
+	// ErrInsecureDir: the store directory can be written by other users,
+	// who could plant, replace or delete organizations. OpenFileStore
+	// refuses it rather than changing its mode behind the admin's back.
+	ErrInsecureDir = errors.New("org: the store directory is writable by other users")
 
 	errNoFlock = errors.New("org: the file store needs flock, which this operating system lacks; use another Store")
 )
 
 const (
-	storeFormat  = "scc-org-store/1"
-	orgFormat    = "scc-org/1"
-	metaFile     = "scc-store.json"
-	lockFile     = ".lock"
-	orgPrefix    = "org-"
-	orgSuffix    = ".json"
-	tmpPrefix    = ".tmp-"
-	sealedPrefix = "aes256gcm:"
-	keyCheckText = "scc org store key check"
+	// storeFormat 2 authenticates every record; a store of format 1 is
+	// upgraded by OpenFileStore.
+	storeFormat   = "scc-org-store/2"
+	storeFormatV1 = "scc-org-store/1"
+	orgFormat     = "scc-org/2"
+	orgFormatV1   = "scc-org/1"
+	metaFile      = "scc-store.json"
+	lockFile      = ".lock"
+	orgPrefix     = "org-"
+	orgSuffix     = ".json"
+	tmpPrefix     = ".tmp-"
+	sealedPrefix  = "aes256gcm:"
+	keyCheckText  = "scc org store key check"
 )
 
 // FileStoreOptions configures [OpenFileStore].
@@ -54,7 +67,11 @@ type FileStoreOptions struct {
 }
 
 // FileStore is the durable [Store]: one JSON file per organization in a
-// directory, secrets encrypted with AES-256-GCM.
+// directory, secrets encrypted with AES-256-GCM, every file authenticated
+// with an HMAC-SHA256 under a key derived from the store key (a file edited
+// outside the store, or holding parts of another, is [ErrCorrupt]; a file
+// replaced by an older version of itself is not detected). The directory
+// must not be writable by other users ([ErrInsecureDir]).
 //
 // Writes are atomic (temporary file in the same directory, fsync, rename,
 // directory fsync), so a crash leaves either the old or the new version,
@@ -67,11 +84,37 @@ type FileStoreOptions struct {
 type FileStore struct {
 	dir  string
 	aead cipher.AEAD
-	sem  chan struct{} // in-process writer exclusion, before the flock
-	now  func() time.Time
+	// recordMAC and fpMAC make HMACs under keys derived from the store key;
+	// the keys live only in these closures.
+	recordMAC func() hash.Hash
+	fpMAC     func() hash.Hash
+	sem       chan struct{} // in-process writer exclusion, before the flock
+	now       func() time.Time
 }
 
-var _ Store = (*FileStore)(nil)
+var (
+	_ Store         = (*FileStore)(nil)
+	_ Fingerprinter = (*FileStore)(nil)
+)
+
+// ConfigFingerprint implements [Fingerprinter]: an HMAC-SHA256 under a key
+// derived from the store's key, so a fingerprint read from a stored record
+// cannot be used to test password guesses without that key.
+func (s *FileStore) ConfigFingerprint(c EmailConfiguration) string {
+	if s == nil || s.fpMAC == nil {
+		return c.Fingerprint()
+	}
+	return keyedFingerprint(s.fpMAC, c)
+}
+
+// derivedMAC returns a maker of HMAC-SHA256 under the key derived from key
+// for purpose.
+func derivedMAC(key []byte, purpose string) func() hash.Hash {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(purpose))
+	derived := m.Sum(nil)
+	return func() hash.Hash { return hmac.New(sha256.New, derived) }
+}
 
 type storeMeta struct {
 	Format   string `json:"format"`
@@ -99,9 +142,19 @@ func OpenFileStore(dir string, opts FileStoreOptions) (*FileStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("org: %w", err)
 	}
-	s := &FileStore{dir: dir, aead: aead, sem: make(chan struct{}, 1), now: utcNow}
+	key := opts.Key.bytes()
+	s := &FileStore{dir: dir, aead: aead, sem: make(chan struct{}, 1), now: utcNow,
+		recordMAC: derivedMAC(key, "scc/org/record-mac/v1"),
+		fpMAC:     derivedMAC(key, "scc/org/fingerprint/v2"),
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("org: create store directory: %w", err)
+	}
+	if err := checkDirMode(dir); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, lockFile)); err == nil && fi.Mode()&fs.ModeType != 0 {
+		return nil, fmt.Errorf("org: the store's lock file %s is not a regular file (a symbolic link?); remove it", filepath.Join(dir, lockFile))
 	}
 	if err := s.checkOrCreateMeta(); err != nil {
 		return nil, err
@@ -155,24 +208,11 @@ func (s *FileStore) checkOrCreateMeta() error {
 				}
 			}
 		}
-		sealed, err := s.seal([]byte(keyCheckText), []byte(storeFormat+"\x00key-check"))
-		if err != nil {
-			return err
-		}
-		data, err = json.Marshal(storeMeta{Format: storeFormat, KeyCheck: sealed})
-		if err != nil {
-			return fmt.Errorf("org: %w", err)
-		}
 		// Create without overwriting: write a temporary file, then link it
 		// into place, which fails when another process got there first.
-		tmp, err := s.writeTemp(func(w io.Writer) error { _, err := w.Write(data); return err })
-		if err != nil {
-			return err
-		}
-		err = os.Link(tmp, path)
-		os.Remove(tmp)
+		err = s.writeMeta(path, false)
 		if err == nil {
-			return syncDir(s.dir)
+			return nil
 		}
 		// ErrExist: another process created it first. ErrNotExist: another
 		// process created it and, opening, swept our temporary file. Either
@@ -186,12 +226,98 @@ func (s *FileStore) checkOrCreateMeta() error {
 
 func (s *FileStore) checkMeta(data []byte) error {
 	var m storeMeta
-	if err := json.Unmarshal(data, &m); err != nil || m.Format != storeFormat {
+	if err := json.Unmarshal(data, &m); err != nil || (m.Format != storeFormat && m.Format != storeFormatV1) {
 		return fmt.Errorf("%w: %s is not a store file of this version", ErrCorrupt, filepath.Join(s.dir, metaFile))
 	}
-	plain, err := s.open(m.KeyCheck, []byte(storeFormat+"\x00key-check"))
+	plain, err := s.open(m.KeyCheck, []byte(m.Format+"\x00key-check"))
 	if err != nil || string(plain) != keyCheckText {
 		return fmt.Errorf("%w in %s: it was created with a different key; open it with that key", ErrWrongKey, s.dir)
+	}
+	if m.Format == storeFormatV1 {
+		return s.upgradeV1()
+	}
+	return nil
+}
+
+// upgradeV1 rewrites every organization of a format 1 store (whose records
+// were not authenticated) as an authenticated record, then marks the store
+// as format 2, holding the lock. A crash part-way leaves the store at
+// format 1 with some records rewritten; the next open finishes the job.
+// The key was checked before.
+func (s *FileStore) upgradeV1() error {
+	return s.locked(context.Background(), func() error {
+		var m storeMeta
+		if data, err := os.ReadFile(filepath.Join(s.dir, metaFile)); err == nil && json.Unmarshal(data, &m) == nil && m.Format == storeFormat {
+			return nil // another process upgraded it meanwhile
+		}
+		entries, err := os.ReadDir(s.dir)
+		if err != nil {
+			return fmt.Errorf("org: %w", err)
+		}
+		for _, e := range entries {
+			id, ok := orgIDFromFile(e.Name())
+			if !ok || checkID(id) != nil {
+				continue
+			}
+			data, err := os.ReadFile(s.path(id))
+			if err != nil {
+				return fmt.Errorf("org: upgrade organization %q: %w", id, err)
+			}
+			o, err := s.decodeOrgFile(data, id, true)
+			if err != nil {
+				return fmt.Errorf("org: upgrade of the store %s stopped: %w", s.dir, err)
+			}
+			markRenewals(o, s.ConfigFingerprint)
+			if err := s.commit(o); err != nil {
+				return err
+			}
+		}
+		return s.writeMeta(filepath.Join(s.dir, metaFile), true)
+	})
+}
+
+// writeMeta writes the store file of the current format; replace says
+// whether an existing one is replaced (upgrade) or must not exist (create:
+// it is linked into place, which fails when another process got there
+// first, with an error matching fs.ErrExist).
+func (s *FileStore) writeMeta(path string, replace bool) error {
+	sealed, err := s.seal([]byte(keyCheckText), []byte(storeFormat+"\x00key-check"))
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(storeMeta{Format: storeFormat, KeyCheck: sealed})
+	if err != nil {
+		return fmt.Errorf("org: %w", err)
+	}
+	tmp, err := s.writeTemp(func(w io.Writer) error { _, err := w.Write(data); return err })
+	if err != nil {
+		return err
+	}
+	if replace {
+		err = os.Rename(tmp, path)
+	} else {
+		err = os.Link(tmp, path)
+	}
+	os.Remove(tmp)
+	if err != nil {
+		return err
+	}
+	return syncDir(s.dir)
+}
+
+// checkDirMode refuses a store directory that users other than its owner
+// can write (mode 0777, 0775, sticky /tmp-like directories): they could
+// plant or swap files, or replace the lock file.
+func checkDirMode(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("org: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("org: the store path %s is not a directory", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("%w: %s has mode %04o; make it private with chmod 700 %s (or use a new directory, which OpenFileStore creates with mode 0700)", ErrInsecureDir, dir, perm, dir)
 	}
 	return nil
 }
@@ -229,10 +355,12 @@ func secretAAD(id, field string) []byte {
 	return []byte(orgFormat + "\x00" + id + "\x00" + field)
 }
 
-// storedFile is the on-disk form of an organization.
+// storedFile is the on-disk form of an organization. MAC authenticates the
+// whole record (see recordMACInput); records of format 1 have none.
 type storedFile struct {
 	Format string    `json:"format"`
 	Org    storedOrg `json:"organization"`
+	MAC    string    `json:"mac,omitempty"`
 }
 
 type storedOrg struct {
@@ -279,10 +407,32 @@ func secretFields(e *EmailConfiguration, se *storedEmail) []struct {
 	}
 }
 
+// A record of format 2 is the JSON object {"format", "organization", "mac"}
+// whose last member, the MAC, is a fixed-length trailer: macPrefix, 64 hex
+// digits, macSuffix. The MAC is HMAC-SHA256, under a key derived from the
+// store key, of recordMACInput: the format, the organization ID (the file
+// name) and every byte of the file before the trailer. Any change to the
+// file, including to fields that are not secret and to ciphertexts moved
+// from another record, fails it.
+const (
+	macPrefix  = `,"mac":"`
+	macSuffix  = "\"}\n"
+	macTrailer = len(macPrefix) + 2*sha256.Size + len(macSuffix)
+)
+
+func (s *FileStore) newRecordMAC(id string) hash.Hash {
+	m := s.recordMAC()
+	writeField(m, orgFormat)
+	writeField(m, id)
+	return m
+}
+
 // writeOrg streams the stored form of o to w: the organization's fields,
 // then its users one at a time, so saving a large organization needs no
-// buffer of the whole file.
-func (s *FileStore) writeOrg(w io.Writer, o *Organization) error {
+// buffer of the whole file; the MAC is computed on the way.
+func (s *FileStore) writeOrg(out io.Writer, o *Organization) error {
+	mac := s.newRecordMAC(o.ID)
+	w := io.MultiWriter(out, mac)
 	e := o.Email
 	head := storedOrg{
 		ID: o.ID, Name: o.Name, Domains: o.Domains, Version: o.Version,
@@ -331,7 +481,10 @@ func (s *FileStore) writeOrg(w io.Writer, o *Organization) error {
 			return fmt.Errorf("org: encode organization %q, user %d: %w", o.ID, i+1, err)
 		}
 	}
-	_, err = io.WriteString(w, "]}}\n")
+	if _, err := io.WriteString(w, "]}"); err != nil {
+		return err
+	}
+	_, err = io.WriteString(out, macPrefix+hex.EncodeToString(mac.Sum(nil))+macSuffix)
 	return err
 }
 
@@ -344,21 +497,48 @@ func (s *FileStore) encode(o *Organization) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// decodeOrgFile parses and decrypts a stored organization; wantID is the ID
-// the file name promises.
-func (s *FileStore) decodeOrgFile(data []byte, wantID string) (*Organization, error) {
+// checkRecordMAC verifies the trailer of a format 2 record.
+func (s *FileStore) checkRecordMAC(data []byte, id string) error {
+	n := len(data)
+	if n < macTrailer || string(data[n-macTrailer:n-macTrailer+len(macPrefix)]) != macPrefix || string(data[n-len(macSuffix):]) != macSuffix {
+		return errors.New("it has no record authentication code (cut short, or not written by this version)")
+	}
+	want, err := hex.DecodeString(string(data[n-macTrailer+len(macPrefix) : n-len(macSuffix)]))
+	if err != nil {
+		return errors.New("its record authentication code is malformed")
+	}
+	mac := s.newRecordMAC(id)
+	mac.Write(data[:n-macTrailer])
+	if !hmac.Equal(mac.Sum(nil), want) {
+		return errors.New("it fails authentication: it was changed outside the store (edited, or parts copied from another record or file) or written with another key; restore it from a backup")
+	}
+	return nil
+}
+
+// decodeOrgFile authenticates, parses and decrypts a stored organization;
+// wantID is the ID the file name promises. Records of format 1 (without
+// authentication) are read only when allowV1 is set, by the upgrade.
+func (s *FileStore) decodeOrgFile(data []byte, wantID string, allowV1 bool) (*Organization, error) {
 	var f storedFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, wantID, err)
 	}
-	if f.Format != orgFormat {
+	switch {
+	case f.Format == orgFormat:
+		if err := s.checkRecordMAC(data, wantID); err != nil {
+			return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, wantID, err)
+		}
+	case f.Format == orgFormatV1 && allowV1:
+	case f.Format == orgFormatV1:
+		return nil, fmt.Errorf("%w: %q: it is an unauthenticated record of format %s in a store whose records are authenticated; restore it from a backup", ErrCorrupt, wantID, f.Format)
+	default:
 		return nil, fmt.Errorf("%w: %q: unknown format %q", ErrCorrupt, wantID, f.Format)
 	}
 	so := f.Org
 	if so.ID != wantID {
 		return nil, fmt.Errorf("%w: %q: the file holds organization %q", ErrCorrupt, wantID, so.ID)
 	}
-	if so.Version < 1 {
+	if so.Version < 1 || so.Version == math.MaxInt64 {
 		return nil, fmt.Errorf("%w: %q: invalid version %d", ErrCorrupt, wantID, so.Version)
 	}
 	o := &Organization{
@@ -409,7 +589,7 @@ func (s *FileStore) load(id string) (*Organization, error) {
 	if err != nil {
 		return nil, fmt.Errorf("org: read organization %q: %w", id, err)
 	}
-	return s.decodeOrgFile(data, id)
+	return s.decodeOrgFile(data, id, false)
 }
 
 // writeTemp writes a new temporary file in the store directory with write
@@ -486,7 +666,7 @@ func (s *FileStore) Create(ctx context.Context, o *Organization) (*Organization,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c, err := prepareCreate(o, s.now())
+	c, err := prepareCreate(o, s.now(), s.ConfigFingerprint)
 	if err != nil {
 		return nil, err
 	}
@@ -528,6 +708,7 @@ func (s *FileStore) List(ctx context.Context) ([]*Organization, error) {
 		return nil, fmt.Errorf("org: %w", err)
 	}
 	var out []*Organization
+	var broken []ListFailure
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -541,12 +722,56 @@ func (s *FileStore) List(ctx context.Context) ([]*Organization, error) {
 			continue // deleted since ReadDir
 		}
 		if err != nil {
-			return nil, err
+			broken = append(broken, ListFailure{ID: id, Err: err})
+			continue
 		}
 		out = append(out, o)
 	}
 	slices.SortFunc(out, func(a, b *Organization) int { return strings.Compare(a.ID, b.ID) })
+	if len(broken) > 0 {
+		return out, &ListError{Failed: broken}
+	}
 	return out, nil
+}
+
+// ListError is returned by [FileStore.List] together with the
+// organizations it could read when some could not be read (damaged, changed
+// outside the store): one broken file does not hide the others. errors.Is
+// matches the failures' errors, usually [ErrCorrupt].
+type ListError struct {
+	Failed []ListFailure // sorted by ID
+}
+
+// ListFailure is one organization [FileStore.List] could not read.
+type ListFailure struct {
+	ID  string
+	Err error
+}
+
+// Error lists the organizations that could not be read.
+func (e *ListError) Error() string {
+	var b strings.Builder
+	if len(e.Failed) == 1 {
+		b.WriteString("org: 1 organization could not be read (the others were listed): ")
+	} else {
+		fmt.Fprintf(&b, "org: %d organizations could not be read (the others were listed): ", len(e.Failed))
+	}
+	for i, f := range e.Failed {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns each failure's error, for errors.Is and errors.As.
+func (e *ListError) Unwrap() []error {
+	errs := make([]error, len(e.Failed))
+	for i, f := range e.Failed {
+		errs[i] = f.Err
+	}
+	return errs
 }
 
 // Update implements [Store].
@@ -583,7 +808,10 @@ func (s *FileStore) save(ctx context.Context, id string, next func(cur *Organiza
 		if err != nil {
 			return err
 		}
-		c := stamp(n, cur, s.now())
+		c, err := stamp(n, cur, s.now(), s.ConfigFingerprint)
+		if err != nil {
+			return err
+		}
 		if err := s.commit(c); err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func FuzzLoadStoredFile(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := s.decodeOrgFile(data, "fuzz")
+		got, err := s.decodeOrgFile(data, "fuzz", false)
 		if err != nil {
 			if got != nil {
 				t.Fatalf("decodeOrgFile returned an organization with error %v", err)
@@ -41,7 +41,7 @@ func FuzzLoadStoredFile(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encode of a loaded organization: %v", err)
 		}
-		back, err := s.decodeOrgFile(again, "fuzz")
+		back, err := s.decodeOrgFile(again, "fuzz", false)
 		if err != nil {
 			t.Fatalf("reload of a re-encoded organization: %v", err)
 		}

@@ -64,8 +64,9 @@ func (r ImportResult) String() string {
 
 // AddUsers adds users to o, merging duplicates (see [ImportResult]). Each
 // user's address, UPN and SID are checked; bad ones are rejected with their
-// 1-based position in users as Line. Fields are trimmed; new users keep
-// their ImpersonateBy and Sync. On a nil o every user is rejected.
+// 1-based position in users as Line. Fields are trimmed and addresses kept
+// in their wire form (see [EmailAddress]); new users keep their
+// ImpersonateBy and Sync. On a nil o every user is rejected.
 func (o *Organization) AddUsers(users []User) ImportResult {
 	if o == nil {
 		var res ImportResult
@@ -423,9 +424,7 @@ func (im *importer) add(line int, u User, value string) {
 		return
 	}
 	// Store the canonical wire form (trimmed, NFC) of the address.
-	if a, err := parseEmailAddress(u.PrimarySMTP, im.idx.cache); err == nil {
-		u.PrimarySMTP = a.String()
-	}
+	u.PrimarySMTP = keys.addrShown
 	u.SID = strings.ToUpper(u.SID)
 
 	idx, exists := im.idx.byAddr[keys.addr]

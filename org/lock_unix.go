@@ -16,9 +16,9 @@ const flockSupported = true
 // lockDir takes an exclusive flock on path, waiting (and honouring ctx)
 // while another process holds it. The returned function releases it.
 func lockDir(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("org: open lock file: %w", err)
+		return nil, err
 	}
 	wait := time.Millisecond
 	for {
@@ -47,7 +47,7 @@ func lockDir(ctx context.Context, path string) (unlock func(), err error) {
 
 // tryLockDir is lockDir without waiting; ok is false when the lock is held.
 func tryLockDir(path string) (unlock func(), ok bool) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLockFile(path)
 	if err != nil {
 		return nil, false
 	}
@@ -59,4 +59,18 @@ func tryLockDir(path string) (unlock func(), ok bool) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, true
+}
+
+// openLockFile opens (creating) the lock file without following a symbolic
+// link: a link planted in the store directory would make the store lock,
+// and create, a file elsewhere.
+func openLockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("org: the store's lock file %s is a symbolic link; remove it", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("org: open lock file: %w", err)
+	}
+	return f, nil
 }

@@ -61,8 +61,8 @@ type SyncState struct {
 	ActivatedAt time.Time `json:"activatedAt,omitzero"`
 	// CheckedAt is when access was last checked.
 	CheckedAt time.Time `json:"checkedAt,omitzero"`
-	// ConfigFingerprint is [EmailConfiguration.Fingerprint] of the
-	// configuration the user was last checked against.
+	// ConfigFingerprint is the [ConfigFingerprint] (in the user's store) of
+	// the configuration the user was last checked against.
 	ConfigFingerprint string `json:"configFingerprint,omitempty"`
 }
 

@@ -78,21 +78,38 @@ func TestEnumsMarshalAsNames(t *testing.T) {
 }
 
 func TestFingerprint(t *testing.T) {
+	file := openFileStore(t, t.TempDir())
+	mem := org.NewMemoryStore()
+	for _, tc := range []struct {
+		name   string
+		fp     func(org.EmailConfiguration) string
+		prefix string
+	}{
+		{"EmailConfiguration.Fingerprint", org.EmailConfiguration.Fingerprint, "v2p:"},
+		{"FileStore", file.ConfigFingerprint, "v2:"},
+		{"MemoryStore", mem.ConfigFingerprint, "v2:"},
+		{"ConfigFingerprint(FileStore)", func(c org.EmailConfiguration) string { return org.ConfigFingerprint(file, c) }, "v2:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testFingerprint(t, tc.fp, tc.prefix, tc.prefix == "v2p:") })
+	}
+}
+
+// testFingerprint checks fingerprint on a base configuration, one that
+// differs in letter case only, and each kind of change (only the password
+// change when short: the store-less recipe is deliberately slow).
+func testFingerprint(t *testing.T, fingerprint func(org.EmailConfiguration) string, prefix string, short bool) {
 	base := validOrg().Email
-	fp := base.Fingerprint()
-	if !strings.HasPrefix(fp, "v1:") || len(fp) != 3+64 {
-		t.Fatalf("Fingerprint() = %q, want v1: and 64 hex digits", fp)
+	fp := fingerprint(base)
+	if !strings.HasPrefix(fp, prefix) || len(fp) != len(prefix)+64 {
+		t.Fatalf("fingerprint = %q, want %s and 64 hex digits", fp, prefix)
 	}
 	assertNoSecret(t, "Fingerprint", fp)
-	if strings.Contains(fp, "pw") {
-		t.Errorf("Fingerprint() = %q contains the password", fp)
-	}
 	same := base
-	same.EWSURL = "HTTPS://MAIL.CONTOSO.COM/ews/exchange.asmx"
+	same.EWSURL = "HTTPS://MAIL.CONTOSO.COM/ews/exchange.ASMX"
 	same.AccountLogon = `contoso\SVC-SYNC`
 	same.AllowInsecureHTTP = true // does not decide access over https
-	if got := same.Fingerprint(); got != fp {
-		t.Errorf("Fingerprint() changed with letter case only: %s != %s", got, fp)
+	if got := fingerprint(same); got != fp {
+		t.Errorf("fingerprint changed with letter case only: %s != %s", got, fp)
 	}
 	changes := map[string]func(c *org.EmailConfiguration){
 		"password":     func(c *org.EmailConfiguration) { c.Password = org.NewSecret("pw2") },
@@ -109,13 +126,47 @@ func TestFingerprint(t *testing.T) {
 	}
 	seen := map[string]string{fp: "base"}
 	for name, change := range changes {
+		if short && name != "password" {
+			continue
+		}
 		c := base
 		change(&c)
-		got := c.Fingerprint()
+		got := fingerprint(c)
 		if prev, dup := seen[got]; dup {
-			t.Errorf("Fingerprint() after changing %s equals the one for %s", name, prev)
+			t.Errorf("fingerprint after changing %s equals the one for %s", name, prev)
 		}
 		seen[got] = name
+	}
+}
+
+// A stored fingerprint must not let its reader test password guesses: the
+// stores key it with a secret of their own, so the same configuration has
+// unrelated fingerprints in stores with different keys, and the same one
+// in a store reopened with its key.
+func TestConfigFingerprintIsKeyedByTheStore(t *testing.T) {
+	c := validOrg().Email
+	dir := t.TempDir()
+	a := openFileStore(t, dir)
+	again := openFileStore(t, dir)
+	other, err := org.OpenFileStore(t.TempDir(), org.FileStoreOptions{Key: testKey(9)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ConfigFingerprint(c) != again.ConfigFingerprint(c) {
+		t.Errorf("ConfigFingerprint differs between two opens of one store")
+	}
+	fps := map[string]string{}
+	for name, fp := range map[string]string{
+		"file store":         a.ConfigFingerprint(c),
+		"other key":          other.ConfigFingerprint(c),
+		"memory store":       org.NewMemoryStore().ConfigFingerprint(c),
+		"other memory store": org.NewMemoryStore().ConfigFingerprint(c),
+		"no store":           c.Fingerprint(),
+	} {
+		if prev, dup := fps[fp]; dup {
+			t.Errorf("ConfigFingerprint of %s equals that of %s", name, prev)
+		}
+		fps[fp] = name
 	}
 }
 

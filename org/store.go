@@ -2,10 +2,14 @@ package org
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"math"
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
@@ -36,7 +40,9 @@ type Store interface {
 	Create(ctx context.Context, o *Organization) (*Organization, error)
 	// Get returns the organization, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id string) (*Organization, error)
-	// List returns all organizations sorted by ID.
+	// List returns all organizations sorted by ID. A store that cannot
+	// read some of them returns the others together with an error naming
+	// those it could not ([*ListError] for FileStore).
 	List(ctx context.Context) ([]*Organization, error)
 	// Update replaces the organization when o.Version equals the stored
 	// version, and returns the stored copy with Version incremented and
@@ -153,7 +159,7 @@ func conflict(id string, stored, yours int64) error {
 }
 
 // prepareCreate checks and completes an organization for Create.
-func prepareCreate(o *Organization, now time.Time) (*Organization, error) {
+func prepareCreate(o *Organization, now time.Time, fp func(EmailConfiguration) string) (*Organization, error) {
 	if o == nil {
 		return nil, errors.New("org: Create needs an organization, got nil")
 	}
@@ -166,6 +172,7 @@ func prepareCreate(o *Organization, now time.Time) (*Organization, error) {
 	}
 	c.Version = 1
 	c.CreatedAt, c.UpdatedAt = now, now
+	markRenewals(c, fp)
 	return c, nil
 }
 
@@ -193,14 +200,21 @@ func applyChange(change func(*Organization) error) func(cur *Organization) (*Org
 }
 
 // stamp returns the copy of next that replaces cur: one version on, cur's
-// creation time, updated now. It copies next, which its maker may still
-// hold.
-func stamp(next, cur *Organization, now time.Time) *Organization {
+// creation time, updated now, users whose configuration changed marked
+// NeedsRenewal ([markRenewals] with the store's fingerprint fp). It copies
+// next, which its maker may still hold. A version that cannot be
+// incremented (a record tampered with, since no store counts that far) is an
+// error, not a wrap to negative.
+func stamp(next, cur *Organization, now time.Time, fp func(EmailConfiguration) string) (*Organization, error) {
+	if cur.Version >= math.MaxInt64 || cur.Version < 1 {
+		return nil, fmt.Errorf("%w: %q has version %d, which cannot be incremented", ErrCorrupt, cur.ID, cur.Version)
+	}
 	c := next.Clone()
 	c.Version = cur.Version + 1
 	c.CreatedAt = cur.CreatedAt
 	c.UpdatedAt = now
-	return c
+	markRenewals(c, fp)
+	return c, nil
 }
 
 func checkUpdateArg(o *Organization) error {
@@ -217,6 +231,9 @@ type MemoryStore struct {
 	mu   sync.Mutex
 	orgs map[string]*Organization
 	now  func() time.Time
+	// fpKey keys the store's configuration fingerprints; made on first
+	// use, so the zero MemoryStore has one too.
+	fpKey func() hash.Hash
 }
 
 // NewMemoryStore returns an empty MemoryStore. The zero MemoryStore is
@@ -239,7 +256,31 @@ func (m *MemoryStore) clock() time.Time {
 	return m.now()
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store         = (*MemoryStore)(nil)
+	_ Fingerprinter = (*MemoryStore)(nil)
+)
+
+// ConfigFingerprint implements [Fingerprinter] with a random key made for
+// this store, so fingerprints differ between MemoryStores.
+func (m *MemoryStore) ConfigFingerprint(c EmailConfiguration) string {
+	if m == nil {
+		return c.Fingerprint()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.fingerprintLocked(c)
+}
+
+// fingerprintLocked is ConfigFingerprint for callers holding mu.
+func (m *MemoryStore) fingerprintLocked(c EmailConfiguration) string {
+	if m.fpKey == nil {
+		var key [32]byte
+		rand.Read(key[:]) // never fails (crypto/rand documents it)
+		m.fpKey = func() hash.Hash { return hmac.New(sha256.New, key[:]) }
+	}
+	return keyedFingerprint(m.fpKey, c)
+}
 
 // Create implements [Store].
 func (m *MemoryStore) Create(ctx context.Context, o *Organization) (*Organization, error) {
@@ -249,12 +290,12 @@ func (m *MemoryStore) Create(ctx context.Context, o *Organization) (*Organizatio
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c, err := prepareCreate(o, m.clock())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, err := prepareCreate(o, m.clock(), m.fingerprintLocked)
 	if err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.orgs == nil { // the zero MemoryStore
 		m.orgs = map[string]*Organization{}
 	}
@@ -331,7 +372,10 @@ func (m *MemoryStore) save(ctx context.Context, id string, next func(cur *Organi
 	if err != nil {
 		return nil, err
 	}
-	c := stamp(n, cur, m.clock())
+	c, err := stamp(n, cur, m.clock(), m.fingerprintLocked)
+	if err != nil {
+		return nil, err
+	}
 	m.orgs[id] = c
 	return c.Clone(), nil
 }

@@ -80,7 +80,7 @@ func TestStoreLifecycle(t *testing.T) {
 
 		upd := again.Clone()
 		upd.Name = "Contoso Ltd"
-		upd.Users[0].Sync = org.SyncState{Status: org.Active, CheckedAt: again.CreatedAt, ConfigFingerprint: upd.Email.Fingerprint()}
+		upd.Users[0].Sync = org.SyncState{Status: org.Active, CheckedAt: again.CreatedAt, ConfigFingerprint: org.ConfigFingerprint(s, upd.Email)}
 		saved, err := s.Update(ctx, upd)
 		if err != nil {
 			t.Fatalf("Update error: %v", err)

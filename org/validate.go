@@ -691,7 +691,7 @@ func checkUsers(ch *checker, users []User, domains map[string]int) {
 		for _, p := range problems {
 			ch.fail(field, p.problem, p.fix, p.err)
 		}
-		for _, p := range idx.duplicates(keys, -1, func(j int) string { return "row " + strconv.Itoa(j+1) }) {
+		for _, p := range idx.duplicates(keys, -1, rowName) {
 			ch.fail(field, p.problem, p.fix, p.err)
 		}
 		idx.add(keys, i)
@@ -712,6 +712,9 @@ func checkUsers(ch *checker, users []User, domains map[string]int) {
 		}
 	}
 }
+
+// rowName names row j (0-based) in Validate's messages.
+func rowName(j int) string { return "row " + strconv.Itoa(j+1) }
 
 // rowProblem is one problem of a user row, worded for Validate's
 // [FieldError] and reused by the bulk add for its [RowError].
