@@ -153,3 +153,49 @@ func describeFrom(res *autodiscover.Result) string {
 	}
 	return s
 }
+
+// recordGrouping fills in each result's GroupingInformation from SOAP
+// Autodiscover ([WithGroupingInformation]). Failures are recorded in
+// Report.Autodiscover; they never stop the check.
+func (r *run) recordGrouping(ctx context.Context) {
+	if len(r.users) == 0 {
+		r.report.Autodiscover = "no users"
+		return
+	}
+	c, err := NewAutodiscoverClient(r.cfg, r.s.groupingOpt...)
+	if err != nil {
+		r.report.Autodiscover = "GroupingInformation not available: " + err.Error()
+		return
+	}
+	defer c.CloseIdleConnections()
+	addrs := make([]string, len(r.users))
+	first := ""
+	for i, u := range r.users {
+		addrs[i] = strings.TrimSpace(u.PrimarySMTP)
+		if first == "" && addrs[i] != "" {
+			first = addrs[i]
+		}
+	}
+	res, err := c.Discover(ctx, first)
+	if err != nil {
+		r.report.Autodiscover = "GroupingInformation not available: " + err.Error()
+		return
+	}
+	if res.Protocol != autodiscover.SOAP {
+		r.report.Autodiscover = fmt.Sprintf("GroupingInformation not available: %s answered over %s, and only SOAP Autodiscover serves many users", res.Endpoint, res.Protocol)
+		return
+	}
+	answers, err := c.GetUserSettings(ctx, res.Endpoint, addrs, autodiscover.SettingExternalEwsURL, autodiscover.SettingGroupingInformation)
+	if err != nil {
+		r.report.Autodiscover = "GroupingInformation not available: " + err.Error()
+		return
+	}
+	n := 0
+	for i, a := range answers {
+		if a.Err == nil && a.Settings.GroupingInformation() != "" {
+			r.report.Results[i].GroupingInformation = a.Settings.GroupingInformation()
+			n++
+		}
+	}
+	r.report.Autodiscover = fmt.Sprintf("GroupingInformation for %d of %d users from %s", n, len(answers), res.Endpoint)
+}

@@ -2,12 +2,14 @@ package impersonation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/ews/autodiscover"
 	"github.com/sccsync/scc/org"
 	"github.com/sccsync/scc/scctest"
@@ -162,5 +164,52 @@ func TestDiagnoseAutodiscover(t *testing.T) {
 	}
 	if dns, _ := d.Step(StepDNS); dns.Status != StepSkipped {
 		t.Errorf("DNS step = %+v, want skipped after the failed discovery", dns)
+	}
+}
+
+// TestCheckRecordsGroupingInformation: with WithGroupingInformation every
+// result carries the user's GroupingInformation, in the JSON too; an
+// Autodiscover failure is recorded and the check goes on.
+func TestCheckRecordsGroupingInformation(t *testing.T) {
+	f := newADFake(t, org.AuthNTLM, scctest.AuthNTLM)
+	if err := f.srv.SetAutodiscoverUser(diagBob, scctest.AutodiscoverUser{GroupingInformation: "PRDGRP02"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.cfg
+	cfg.EWSURL = f.ewsURL
+	hc := &http.Client{Transport: &http.Transport{DialContext: f.hosts.DialContext, TLSClientConfig: f.hosts.TLSConfig()}}
+	users := []org.User{{PrimarySMTP: diagAlice}, {PrimarySMTP: diagBob}}
+	rep, err := CheckUsers(context.Background(), cfg, users, WithEWSOptions(ews.WithHTTPClient(hc)), WithGroupingInformation(f.adOptions()...))
+	if err != nil {
+		t.Fatalf("CheckUsers = %v", err)
+	}
+	want := map[string]string{diagAlice: "PRDGRP01", diagBob: "PRDGRP02"}
+	for _, r := range rep.Results {
+		if r.Status != StatusOK || r.GroupingInformation != want[r.Address] {
+			t.Errorf("result %s = %s, GroupingInformation %q; want ok, %q", r.Address, r.Status, r.GroupingInformation, want[r.Address])
+		}
+	}
+	if !strings.Contains(rep.Autodiscover, "for 2 of 2 users from https://autodiscover.contoso.example/autodiscover/autodiscover.svc") {
+		t.Errorf("Report.Autodiscover = %q", rep.Autodiscover)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"grouping_information":"PRDGRP02"`) || !strings.Contains(string(b), `"autodiscover":"GroupingInformation for 2 of 2`) {
+		t.Errorf("JSON lacks the GroupingInformation: %s", b)
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil || back.Autodiscover != rep.Autodiscover {
+		t.Errorf("round trip: %v, Autodiscover %q", err, back.Autodiscover)
+	}
+
+	f.srv.SetAutodiscoverMisbehaviour(scctest.AutodiscoverMisbehaviour{Malformed: true})
+	rep, err = CheckUsers(context.Background(), cfg, users, WithEWSOptions(ews.WithHTTPClient(hc)), WithGroupingInformation(f.adOptions()...))
+	if err != nil || rep.Counts[StatusOK] != 2 {
+		t.Fatalf("CheckUsers with broken Autodiscover = %v, counts %v; want both users ok", err, rep.Counts)
+	}
+	if !strings.HasPrefix(rep.Autodiscover, "GroupingInformation not available: ") {
+		t.Errorf("Report.Autodiscover = %q, want the failure", rep.Autodiscover)
 	}
 }
