@@ -129,4 +129,11 @@
 // See the examples of [NewClient], [Client.With], [Client.GetFolder],
 // [Client.Items], [IsTransient] and [BackOff], which run against a local
 // server.
+//
+// # Finding the EWS URL
+//
+// The sub-package github.com/sccsync/scc/ews/autodiscover finds the EWS URL
+// and per-mailbox settings (GroupingInformation among them) with SOAP, POX
+// and v2 JSON Autodiscover, and sends credentials only over https to the
+// address's own registered domain and hosts the caller lists.
 package ews

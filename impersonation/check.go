@@ -113,6 +113,9 @@ func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.Use
 	// service running many checks keeps no sockets or goroutines behind.
 	defer client.CloseIdleConnections()
 	r.client = client.With(ews.UseRetryPolicy(ews.NoRetries()))
+	if s.grouping {
+		r.recordGrouping(ctx)
+	}
 	return r.execute(ctx)
 }
 

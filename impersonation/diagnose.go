@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/ews/autodiscover"
 	"github.com/sccsync/scc/org"
 )
 
@@ -24,6 +25,10 @@ const (
 	// StepConfiguration validates the email configuration (org) and the
 	// mailbox, and recognises Exchange Online and its EWS retirement.
 	StepConfiguration StepName = "configuration"
+	// StepAutodiscover finds the EWS URL with Autodiscover and lists each
+	// candidate tried, when the configuration asks for discovery
+	// (DiscoverEWSURL) or [WithAutodiscover] is given; skipped otherwise.
+	StepAutodiscover StepName = "autodiscover"
 	// StepDNS resolves the EWS URL's host name.
 	StepDNS StepName = "dns"
 	// StepTCP opens a TCP connection to the host and port.
@@ -53,7 +58,7 @@ const (
 )
 
 var stepOrder = [...]StepName{
-	StepConfiguration, StepDNS, StepTCP, StepTLS, StepEndpoint, StepAuthSchemes,
+	StepConfiguration, StepAutodiscover, StepDNS, StepTCP, StepTLS, StepEndpoint, StepAuthSchemes,
 	StepLogon, StepServerVersion, StepImpersonation, StepInbox, StepWriteTest,
 }
 
@@ -69,6 +74,8 @@ func (n StepName) Title() string {
 	switch n {
 	case StepConfiguration:
 		return "Configuration"
+	case StepAutodiscover:
+		return "Autodiscover"
 	case StepDNS:
 		return "DNS resolution"
 	case StepTCP:
@@ -263,6 +270,8 @@ type diagnoseSettings struct {
 	ewsOptions         []ews.Option
 	stepTimeout        time.Duration
 	now                func() time.Time
+	autodiscover       bool
+	autodiscoverOpts   []autodiscover.Option
 }
 
 // WithWriteTest adds the write test, as Microsoft's connectivity test
@@ -494,6 +503,7 @@ func (g *diagnoser) run(ctx context.Context) (*Diagnosis, error) {
 		fn   stepFunc
 	}{
 		{StepConfiguration, g.stepConfiguration},
+		{StepAutodiscover, g.stepAutodiscover},
 		{StepDNS, g.stepDNS},
 		{StepTCP, g.stepTCP},
 		{StepTLS, g.stepTLS},

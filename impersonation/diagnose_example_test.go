@@ -57,6 +57,7 @@ func ExampleDiagnose() {
 	// Output:
 	// anna@contoso.example -> warning
 	//   ✓ configuration
+	//   - autodiscover
 	//   ✓ dns
 	//   ✓ tcp
 	//   ✓ tls
@@ -69,6 +70,7 @@ func ExampleDiagnose() {
 	//   - write-test
 	// ben@contoso.example -> fail
 	//   ✓ configuration
+	//   - autodiscover
 	//   ✓ dns
 	//   ✓ tcp
 	//   ✓ tls

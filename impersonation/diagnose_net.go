@@ -40,17 +40,9 @@ func (g *diagnoser) stepConfiguration(context.Context) Step {
 		return stepFail(ErrDirectLogon.Error(),
 			"Choose Microsoft Exchange Impersonation (on-premises) or Exchange Online app-only OAuth as the Mailbox Access Type; the Service Account Access test needs a service account.")
 	}
-	u, err := url.Parse(strings.TrimSpace(cfg.EWSURL))
-	if err != nil {
-		return stepFail("the EWS URL is not a valid URL", "Enter the address of the EWS endpoint, such as https://mail.contoso.com/EWS/Exchange.asmx.")
-	}
-	g.u = u
-	g.host = u.Hostname()
-	g.port = u.Port()
-	if g.port == "" {
-		g.port = "443"
-		if strings.EqualFold(u.Scheme, "http") {
-			g.port = "80"
+	if strings.TrimSpace(cfg.EWSURL) != "" || !cfg.DiscoverEWSURL {
+		if err := g.setEndpoint(cfg.EWSURL); err != nil {
+			return stepFail("the EWS URL is not a valid URL", "Enter the address of the EWS endpoint, such as https://mail.contoso.com/EWS/Exchange.asmx.")
 		}
 	}
 
@@ -94,12 +86,38 @@ func (g *diagnoser) stepConfiguration(context.Context) Step {
 	if g.h.appOnly {
 		method = "OAuth bearer token"
 	}
+	endpoint := g.d.Endpoint
+	if endpoint == "" {
+		endpoint = "the EWS URL (to be found with Autodiscover)"
+	}
 	detail := fmt.Sprintf("%s as %s (%s, %s); mailbox %s impersonated by %s",
-		g.d.Endpoint, g.h.serviceAccount, cfg.AccessType.Title(), method, g.mailbox, g.sid.Kind)
+		endpoint, g.h.serviceAccount, cfg.AccessType.Title(), method, g.mailbox, g.sid.Kind)
 	if len(warnDetail) > 0 {
 		return stepWarn(detail+"; "+strings.Join(warnDetail, "; "), strings.Join(warnFix, " "))
 	}
 	return stepPass(detail)
+}
+
+// setEndpoint makes raw the EWS URL the later steps test.
+func (g *diagnoser) setEndpoint(raw string) error {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return err
+	}
+	g.cfg.EWSURL = strings.TrimSpace(raw)
+	g.u = u
+	g.host = u.Hostname()
+	g.port = u.Port()
+	if g.port == "" {
+		g.port = "443"
+		if strings.EqualFold(u.Scheme, "http") {
+			g.port = "80"
+		}
+	}
+	g.d.Endpoint = redactURL(raw)
+	g.h.exchangeOnline = org.IsExchangeOnline(raw)
+	g.d.ExchangeOnline = g.h.exchangeOnline
+	return nil
 }
 
 // exoRetirementWarning explains Exchange Online's EWS allow list and end

@@ -182,7 +182,7 @@ func TestDiagnoseAllPass(t *testing.T) {
 			}
 			d := f.diagnose(t, diagAlice)
 			want := map[StepName]StepStatus{
-				StepConfiguration: StepPassed, StepDNS: StepPassed, StepTCP: StepPassed, StepTLS: StepPassed,
+				StepConfiguration: StepPassed, StepAutodiscover: StepSkipped, StepDNS: StepPassed, StepTCP: StepPassed, StepTLS: StepPassed,
 				StepEndpoint: StepPassed, StepAuthSchemes: StepPassed, StepLogon: StepPassed,
 				StepServerVersion: StepWarning, // Exchange 2019 is out of support
 				StepImpersonation: StepPassed, StepInbox: StepPassed, StepWriteTest: StepSkipped,
@@ -654,7 +654,7 @@ func TestDiagnoseExchangeOnlineBlocked(t *testing.T) {
 
 	d := mustDiagnose(t, cfg, diagAlice, opts...)
 	want := map[StepName]StepStatus{
-		StepConfiguration: StepWarning, StepDNS: StepPassed, StepTCP: StepPassed, StepTLS: StepWarning,
+		StepConfiguration: StepWarning, StepAutodiscover: StepSkipped, StepDNS: StepPassed, StepTCP: StepPassed, StepTLS: StepWarning,
 		StepEndpoint: StepPassed, StepAuthSchemes: StepPassed, StepLogon: StepPassed, StepServerVersion: StepPassed,
 		StepImpersonation: StepPassed, StepInbox: StepPassed, StepWriteTest: StepSkipped,
 	}

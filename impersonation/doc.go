@@ -32,12 +32,25 @@
 // # Diagnose
 //
 // [Diagnose] runs the Service Account Access test for one mailbox:
-// configuration, DNS, TCP, TLS, EWS endpoint, auth schemes, logon, Exchange
-// version, impersonation, inbox and an optional write test ([WithWriteTest]),
-// each step passed, warned, failed or skipped with what to do. It stops at
-// the first failure.
+// configuration, Autodiscover (when the EWS URL is to be discovered, or
+// with [WithAutodiscover]; it lists every candidate tried), DNS, TCP, TLS,
+// EWS endpoint, auth schemes, logon, Exchange version, impersonation, inbox
+// and an optional write test ([WithWriteTest]), each step passed, warned,
+// failed or skipped with what to do. It stops at the first failure.
 //
 //	go run ./examples/diagnose -demo
+//
+// # Autodiscover
+//
+// An organization's EWS URL may be left empty with
+// org.EmailConfiguration.DiscoverEWSURL: [DiscoverEWSURL] fills it in with
+// the service account's credentials and says where it came from (for the
+// admin panel's field), from the address [DiscoveryAddress] picks; the
+// rules of github.com/sccsync/scc/ews/autodiscover keep the credentials on
+// the email domain and hosts the admin confirmed. [WithGroupingInformation]
+// makes a check record each user's GroupingInformation.
+//
+//	go run ./examples/checkaccess -discover -logon svc-sync@contoso.com -users mailboxes.csv
 //
 // # Exchange Online
 //

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/ews/autodiscover"
 )
 
 // DefaultConcurrency is the number of impersonated requests a check keeps
@@ -107,6 +108,8 @@ type settings struct {
 	ewsOptions  []ews.Option
 	logger      *slog.Logger
 	now         func() time.Time
+	grouping    bool
+	groupingOpt []autodiscover.Option
 }
 
 func newSettings(opts []Option) (*settings, error) {
@@ -130,6 +133,26 @@ func newSettings(opts []Option) (*settings, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	return s, errors.Join(errs...)
+}
+
+// WithGroupingInformation makes the check ask SOAP Autodiscover for every
+// user's GroupingInformation (one Discover for the first user, then
+// GetUserSettings in batches of 100 at the endpoint that answered) and
+// record it in each [Result] and, where it came from, in
+// [Report.Autodiscover]. An Autodiscover failure is recorded there and does
+// not stop the check. opts configure the Autodiscover client (see
+// [NewAutodiscoverClient]).
+func WithGroupingInformation(opts ...autodiscover.Option) Option {
+	return checkOption(func(s *settings) error {
+		for i, o := range opts {
+			if o == nil {
+				return fmt.Errorf("impersonation: WithGroupingInformation: option %d is nil", i)
+			}
+		}
+		s.grouping = true
+		s.groupingOpt = append(s.groupingOpt, opts...)
+		return nil
+	})
 }
 
 // WithConcurrency sets how many impersonated requests are in flight at once

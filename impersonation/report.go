@@ -41,6 +41,11 @@ type Result struct {
 	// CheckedAt is when the check of this user finished; zero when the
 	// user was not checked.
 	CheckedAt time.Time
+	// GroupingInformation is the user's GroupingInformation from SOAP
+	// Autodiscover (with [WithGroupingInformation]): with the EWS URL it
+	// keys the affinity groups of a watcher for many mailboxes. Empty when
+	// not requested or not available.
+	GroupingInformation string
 }
 
 // WriteProbe is the outcome of the optional write probe ([WithWriteProbe]):
@@ -142,6 +147,9 @@ type Report struct {
 	Stopped *Stop
 	// WriteProbe reports whether the write probe was requested.
 	WriteProbe bool
+	// Autodiscover says where GroupingInformation came from, or why it is
+	// missing ([WithGroupingInformation]); empty when not requested.
+	Autodiscover string
 	// Results, one per user, sorted as described above.
 	Results []Result
 }
@@ -199,6 +207,7 @@ type resultJSON struct {
 	DurationMS   float64          `json:"duration_ms"`
 	WriteProbe   WriteProbe       `json:"write_probe,omitempty"`
 	CheckedAt    *time.Time       `json:"checked_at,omitempty"`
+	Grouping     string           `json:"grouping_information,omitempty"`
 }
 
 // MarshalJSON renders the result with its duration in milliseconds.
@@ -207,6 +216,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		Index: r.Index, Address: r.Address, IdentityKind: r.IdentityKind, Identity: r.Identity,
 		Status: r.Status, Code: r.Code, Message: r.Message, Remediation: r.Remediation,
 		Attempts: r.Attempts, DurationMS: ms(r.Duration), WriteProbe: r.WriteProbe,
+		Grouping: r.GroupingInformation,
 	}
 	if !r.CheckedAt.IsZero() {
 		t := r.CheckedAt
@@ -225,7 +235,7 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 		Index: j.Index, Address: j.Address, IdentityKind: j.IdentityKind, Identity: j.Identity,
 		Status: j.Status, Code: j.Code, Message: j.Message, Remediation: j.Remediation,
 		Attempts: j.Attempts, Duration: time.Duration(j.DurationMS * float64(time.Millisecond)),
-		WriteProbe: j.WriteProbe,
+		WriteProbe: j.WriteProbe, GroupingInformation: j.Grouping,
 	}
 	if j.CheckedAt != nil {
 		r.CheckedAt = *j.CheckedAt
@@ -250,6 +260,7 @@ type reportJSON struct {
 	Preflight      *preflightJSON `json:"preflight,omitempty"`
 	Stopped        *stopJSON      `json:"stopped,omitempty"`
 	WriteProbe     bool           `json:"write_probe"`
+	Autodiscover   string         `json:"autodiscover,omitempty"`
 	Results        []Result       `json:"results"`
 }
 
@@ -276,7 +287,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	j := reportJSON{
 		Endpoint: r.Endpoint, ServiceAccount: r.ServiceAccount, ServerVersion: r.ServerVersion,
 		Started: r.Started, Finished: r.Finished, DurationMS: ms(r.Finished.Sub(r.Started)),
-		Total: r.Total, Counts: r.Counts, WriteProbe: r.WriteProbe, Results: r.Results,
+		Total: r.Total, Counts: r.Counts, WriteProbe: r.WriteProbe, Autodiscover: r.Autodiscover, Results: r.Results,
 	}
 	if j.Counts == nil {
 		j.Counts = Counts{}
@@ -304,7 +315,7 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 	*r = Report{
 		Endpoint: j.Endpoint, ServiceAccount: j.ServiceAccount, ServerVersion: j.ServerVersion,
 		Started: j.Started, Finished: j.Finished, Total: j.Total, Counts: j.Counts,
-		WriteProbe: j.WriteProbe, Results: j.Results,
+		WriteProbe: j.WriteProbe, Autodiscover: j.Autodiscover, Results: j.Results,
 	}
 	if p := j.Preflight; p != nil {
 		r.Preflight = &Preflight{Status: p.Status, Code: p.Code, Message: p.Message,

@@ -379,6 +379,7 @@ type storedEmail struct {
 	AccountLogon      string     `json:"accountLogon,omitempty"`
 	Password          string     `json:"password,omitempty"`
 	EWSURL            string     `json:"ewsUrl,omitempty"`
+	DiscoverEWSURL    bool       `json:"discoverEwsUrl,omitempty"`
 	AuthMethod        AuthMethod `json:"authMethod"`
 	ExchangeVersion   string     `json:"exchangeVersion,omitempty"`
 	AllowInsecureHTTP bool       `json:"allowInsecureHttp,omitempty"`
@@ -439,7 +440,7 @@ func (s *FileStore) writeOrg(out io.Writer, o *Organization) error {
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		Email: storedEmail{
 			AccessType: e.AccessType, AccountLogon: e.AccountLogon, EWSURL: e.EWSURL,
-			AuthMethod: e.AuthMethod, ExchangeVersion: e.ExchangeVersion,
+			DiscoverEWSURL: e.DiscoverEWSURL, AuthMethod: e.AuthMethod, ExchangeVersion: e.ExchangeVersion,
 			AllowInsecureHTTP: e.AllowInsecureHTTP, TenantID: e.TenantID, ClientID: e.ClientID,
 			CertificatePEM: e.CertificatePEM,
 		},
@@ -546,7 +547,7 @@ func (s *FileStore) decodeOrgFile(data []byte, wantID string, allowV1 bool) (*Or
 		CreatedAt: so.CreatedAt, UpdatedAt: so.UpdatedAt,
 		Email: EmailConfiguration{
 			AccessType: so.Email.AccessType, AccountLogon: so.Email.AccountLogon, EWSURL: so.Email.EWSURL,
-			AuthMethod: so.Email.AuthMethod, ExchangeVersion: so.Email.ExchangeVersion,
+			DiscoverEWSURL: so.Email.DiscoverEWSURL, AuthMethod: so.Email.AuthMethod, ExchangeVersion: so.Email.ExchangeVersion,
 			AllowInsecureHTTP: so.Email.AllowInsecureHTTP, TenantID: so.Email.TenantID,
 			ClientID: so.Email.ClientID, CertificatePEM: so.Email.CertificatePEM,
 		},

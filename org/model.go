@@ -84,8 +84,13 @@ type EmailConfiguration struct {
 	AccountLogon string `json:"accountLogon,omitempty"`
 	// Password is the service account's password (Impersonation).
 	Password Secret `json:"password,omitzero"`
-	// EWSURL is the endpoint, https://host/EWS/Exchange.asmx.
+	// EWSURL is the endpoint, https://host/EWS/Exchange.asmx. It may be
+	// empty when DiscoverEWSURL is set, until discovery fills it in.
 	EWSURL string `json:"ewsUrl,omitempty"`
+	// DiscoverEWSURL asks for the EWS URL to be found with Autodiscover
+	// (impersonation.DiscoverEWSURL) instead of typed in. Validation then
+	// accepts an empty EWSURL; a URL that is set is checked as usual.
+	DiscoverEWSURL bool `json:"discoverEwsUrl,omitempty"`
 	// AuthMethod is how the service account authenticates (Impersonation,
 	// DirectLogon).
 	AuthMethod AuthMethod `json:"authMethod"`

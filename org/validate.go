@@ -313,7 +313,10 @@ func (c EmailConfiguration) checkEWSURL(ch *checker) (*url.URL, bool) {
 		fix = "Enter " + exchangeOnlineEWSURL + "."
 	}
 	if raw == "" {
-		ch.fail(FieldEWSURL, "is empty.", fix, nil)
+		if c.DiscoverEWSURL {
+			return nil, false // to be found with Autodiscover
+		}
+		ch.fail(FieldEWSURL, "is empty.", fix+" Or let Autodiscover find it (Discover EWS URL).", nil)
 		return nil, false
 	}
 	if !strings.Contains(raw, "://") {

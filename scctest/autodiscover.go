@@ -2,6 +2,7 @@ package scctest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -68,6 +69,10 @@ type AutodiscoverMisbehaviour struct {
 	HugeBytes int64
 	// Malformed answers 200 with a truncated document.
 	Malformed bool
+	// EchoCredentials answers authenticated SOAP and POX requests with an
+	// error whose message holds the request's Authorization header and,
+	// for Basic, the decoded user:password: a client must not repeat it.
+	EchoCredentials bool
 }
 
 // autodiscoverState is the Autodiscover configuration of a server.
@@ -259,6 +264,21 @@ func (s *Server) serveAutodiscover(w http.ResponseWriter, r *http.Request, rec *
 		return
 	}
 	rec.AuthScheme, rec.Principal = p.scheme, p.name
+	if mis.EchoCredentials {
+		echo := r.Header.Get("Authorization")
+		if scheme, cred, ok := strings.Cut(echo, " "); ok && strings.EqualFold(scheme, "Basic") {
+			if b, err := base64.StdEncoding.DecodeString(cred); err == nil {
+				echo += " = " + string(b)
+			}
+		}
+		d, env := adEnvelope(s)
+		resp := env.CreateElement("s:Body").CreateElement("a:GetUserSettingsResponseMessage").CreateElement("a:Response")
+		resp.CreateElement("a:ErrorCode").SetText("InternalServerError")
+		resp.CreateElement("a:ErrorMessage").SetText("you sent: " + echo)
+		resp.CreateElement("a:UserResponses")
+		writeXML(w, http.StatusOK, d)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "405 - HTTP verb used to access this page is not allowed.", http.StatusMethodNotAllowed)

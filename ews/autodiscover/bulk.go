@@ -156,6 +156,10 @@ func (c *Client) GetUserSettings(ctx context.Context, endpoint string, mailboxes
 func (c *Client) batch(ctx context.Context, pol *policy, batch []job, settings []string, out []UserResponse, mu *sync.Mutex) []job {
 	ep := batch[0].endpoint
 	fail := func(err error) []job {
+		if _, ok := err.(*UserError); !ok {
+			// Server text may echo a secret; none of these wrap a cause.
+			err = errors.New(c.scrub(err.Error()))
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, j := range batch {
@@ -184,7 +188,7 @@ func (c *Client) batch(ctx context.Context, pol *policy, batch []job, settings [
 		return fail(fmt.Errorf("autodiscover: GetUserSettings at %s: %v", ep.Redacted(), err))
 	}
 	if ans.code != "NoError" {
-		return fail(&UserError{Mailbox: fmt.Sprintf("%d users", len(batch)), Code: ans.code, Message: ans.message})
+		return fail(&UserError{Mailbox: fmt.Sprintf("%d users", len(batch)), Code: ans.code, Message: c.scrub(ans.message)})
 	}
 	if len(ans.users) > len(batch) {
 		return fail(fmt.Errorf("autodiscover: GetUserSettings at %s answered %d users for %d", ep.Redacted(), len(ans.users), len(batch)))
@@ -219,7 +223,7 @@ func (c *Client) batch(ctx context.Context, pol *policy, batch []job, settings [
 			again = append(again, nj)
 			continue
 		}
-		r.Err = &UserError{Mailbox: j.addr, Code: u.code, Message: u.message}
+		r.Err = &UserError{Mailbox: j.addr, Code: u.code, Message: c.scrub(u.message)}
 	}
 	return again
 }

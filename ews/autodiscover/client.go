@@ -26,6 +26,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	offered map[string]map[string]bool // host -> auth schemes it ever offered (lower case)
+	tokens  []string                   // the last bearer tokens sent, to scrub from server text
 }
 
 // DefaultUserAgent is the User-Agent of every request.
@@ -134,6 +135,7 @@ func (c *Client) send(ctx context.Context, pol *policy, method string, u *url.UR
 			if tok == "" || strings.ContainsAny(tok, "\r\n") {
 				return nil, errors.New("the token source returned an empty or malformed token")
 			}
+			c.noteToken(tok)
 			value = "Bearer " + tok
 		}
 		r, err := c.leg(ctx, c.base, pol, method, u, contentType, body, value)
@@ -143,6 +145,43 @@ func (c *Client) send(ctx context.Context, pol *policy, method string, u *url.UR
 		return r, err
 	}
 	return nil, fmt.Errorf("unknown credentials kind %d", cred.kind)
+}
+
+// noteToken remembers a token sent, so that scrub can remove it from what
+// a server says.
+func (c *Client) noteToken(tok string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.tokens {
+		if t == tok {
+			return
+		}
+	}
+	c.tokens = append(c.tokens, tok)
+	if len(c.tokens) > 8 {
+		c.tokens = c.tokens[1:]
+	}
+}
+
+// scrub removes every secret of the Client (password, the Basic header
+// value, tokens sent) from s, which may hold what a hostile server echoed.
+func (c *Client) scrub(s string) string {
+	cred := c.cfg.cred
+	var secrets []string
+	if cred.secret != nil {
+		if p := cred.secret(); len(p) >= 1 {
+			secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(cred.user+":"+p)), p)
+		}
+	}
+	c.mu.Lock()
+	secrets = append(secrets, c.tokens...)
+	c.mu.Unlock()
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	return s
 }
 
 // schemeAcceptable refuses a scheme the server did not offer, and Basic to a

@@ -92,6 +92,7 @@ func (c *Client) Discover(ctx context.Context, email string) (*Result, error) {
 }
 
 func (r *run) record(a Attempt) {
+	a.Reason, a.URL = r.c.scrub(a.Reason), r.c.scrub(a.URL)
 	r.attempts = append(r.attempts, a)
 	switch a.Outcome {
 	case Refused, NeedsConfirmation:
@@ -102,7 +103,7 @@ func (r *run) record(a Attempt) {
 }
 
 func (r *run) confirm(host, u string, src Source, why string) {
-	r.unconfirmed = append(r.unconfirmed, Unconfirmed{Host: strings.ToLower(host), URL: u, Source: src, Reason: why})
+	r.unconfirmed = append(r.unconfirmed, Unconfirmed{Host: strings.ToLower(host), URL: r.c.scrub(u), Source: src, Reason: r.c.scrub(why)})
 }
 
 // hop counts one redirect; false when the limit is reached.
@@ -318,6 +319,9 @@ func (r *run) endpoint(ctx context.Context, addr string, u *url.URL, p Protocol,
 			address := addr
 			if v := settings[SettingAutoDiscoverSMTPAddress]; v != "" {
 				address = v
+			}
+			for k, v := range settings {
+				settings[k] = r.c.scrub(v)
 			}
 			return &Result{Address: address, EWSURL: eu.String(), Settings: settings, Endpoint: u.Redacted(), Protocol: p, Source: origin, Via: via}, ""
 		}

@@ -58,7 +58,9 @@
 //   - The EWS URL of a result is https and on an allowed host too, since the
 //     service account's credentials go there next.
 //   - Responses are bounded ([WithMaxResponseBytes]), parsed with a depth
-//     limit, and what a server says is shortened before it reaches an error.
+//     limit, and what a server says is shortened before it reaches an error,
+//     an attempt or a result, with the password, the Basic header value and
+//     any token sent replaced by [redacted], also when a server echoes them.
 //
 // # Tests
 //

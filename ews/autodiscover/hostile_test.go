@@ -240,3 +240,35 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestEchoedCredentialsNeverShown: a server that echoes the Authorization
+// header and the decoded password in its error message gets its text
+// reported without them, in attempts, errors and bulk results.
+func TestEchoedCredentialsNeverShown(t *testing.T) {
+	for _, kind := range []string{"Basic", "Bearer"} {
+		t.Run(kind, func(t *testing.T) {
+			h := scctest.NewTestHosts(t)
+			s := fake(t, h, []string{"autodiscover.contoso.example"}, kind)
+			s.SetAutodiscoverMisbehaviour(scctest.AutodiscoverMisbehaviour{EchoCredentials: true})
+			c := client(t, h, kind, autodiscover.WithProtocols(autodiscover.SOAP))
+			_, err := c.Discover(context.Background(), "alice@contoso.example")
+			if err == nil {
+				t.Fatal("Discover succeeded, want an error")
+			}
+			text := err.Error() + attempts(attemptsOf(err))
+			got, gerr := c.GetUserSettings(context.Background(), "https://autodiscover.contoso.example/autodiscover/autodiscover.svc", []string{"alice@contoso.example"})
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			text += got[0].Err.Error()
+			if !strings.Contains(text, "you sent: ") || !strings.Contains(text, "[redacted]") {
+				t.Fatalf("the echo did not come back redacted: %s", text)
+			}
+			for _, secret := range []string{svcPassword, bearerToken} {
+				if strings.Contains(text, secret) {
+					t.Errorf("reported text holds a secret: %s", text)
+				}
+			}
+		})
+	}
+}

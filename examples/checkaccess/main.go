@@ -16,6 +16,13 @@
 // where mailboxes.csv is the output of
 // Get-Mailbox -ResultSize Unlimited | Select-Object PrimarySmtpAddress,UserPrincipalName,Sid | Export-Csv mailboxes.csv.
 //
+// Let Autodiscover find the EWS URL (from -logon when it is user@domain,
+// else from the first user's address), and record each user's
+// GroupingInformation:
+//
+//	SCC_PASSWORD=... go run ./examples/checkaccess -discover \
+//	    -logon svc-sync@contoso.com -users mailboxes.csv
+//
 // Exchange Online with app-only OAuth (an Entra app with full_access_as_app;
 // the secret comes from $SCC_CLIENT_SECRET, or use -cert-file and -key-file):
 //
@@ -36,9 +43,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/ews/autodiscover"
 	"github.com/sccsync/scc/examples/internal/account"
 	"github.com/sccsync/scc/examples/internal/demo"
 	"github.com/sccsync/scc/impersonation"
@@ -54,6 +64,10 @@ type flags struct {
 	writeProbe  bool
 	json, csv   bool
 	verbose     bool
+	allowHosts  string
+	// adOptions and ewsOptions route a test's host names; nil otherwise.
+	adOptions  []autodiscover.Option
+	ewsOptions []ews.Option
 }
 
 func main() {
@@ -67,6 +81,8 @@ func main() {
 	flag.BoolVar(&f.json, "json", false, "print the report as JSON")
 	flag.BoolVar(&f.csv, "csv", false, "print the report as CSV")
 	flag.BoolVar(&f.verbose, "v", false, "log back-offs and stops to stderr")
+	flag.BoolVar(&f.Discover, "discover", false, "find the EWS URL with Autodiscover (from -logon when it is user@domain, else the first user's address); -ews-url may be empty. Also records each user's GroupingInformation")
+	flag.StringVar(&f.allowHosts, "autodiscover-allow", "", "with -discover: hosts outside the email domain that may get the credentials, comma-separated (only after you checked them)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -83,6 +99,9 @@ func main() {
 func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 	if f.json && f.csv {
 		return 2, errors.New("choose one of -json and -csv")
+	}
+	if f.demo && f.Discover {
+		return 2, errors.New("-discover needs a real server: the demo's fake has no Autodiscover host names")
 	}
 	opts := []impersonation.Option{}
 	if f.writeProbe {
@@ -114,6 +133,13 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 			return 2, err
 		}
 		opts = append(opts, extra...)
+		if f.Discover {
+			more, err := discover(ctx, f, o, stderr)
+			if err != nil {
+				return 2, err
+			}
+			opts = append(opts, more...)
+		}
 	}
 
 	if bench {
@@ -187,4 +213,37 @@ func realOrganization(f flags, stderr io.Writer) (*org.Organization, []impersona
 	}
 	fmt.Fprintf(stderr, "%s: %d users\n", f.users, len(o.Users))
 	return o, opts, nil
+}
+
+// discover fills in o's EWS URL with Autodiscover and says from where on
+// stderr; it returns the options that record GroupingInformation.
+func discover(ctx context.Context, f flags, o *org.Organization, stderr io.Writer) ([]impersonation.Option, error) {
+	adOpts := append([]autodiscover.Option(nil), f.adOptions...)
+	if f.allowHosts != "" {
+		adOpts = append(adOpts, autodiscover.WithAllowedHosts(strings.Split(f.allowHosts, ",")...))
+	}
+	var opts []impersonation.Option
+	if len(f.ewsOptions) > 0 {
+		opts = append(opts, impersonation.WithEWSOptions(f.ewsOptions...))
+	}
+	if o.Email.EWSURL != "" {
+		fmt.Fprintf(stderr, "EWS URL: %s (given with -ews-url; Autodiscover only for GroupingInformation)\n", o.Email.EWSURL)
+		return append(opts, impersonation.WithGroupingInformation(adOpts...)), nil
+	}
+	addr, err := impersonation.DiscoveryAddress(o)
+	if err != nil {
+		return nil, err
+	}
+	d, err := impersonation.DiscoverEWSURL(ctx, &o.Email, addr, adOpts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "Autodiscover for %s found no EWS URL. Candidates:\n", addr)
+		if d != nil {
+			for _, a := range d.Attempts {
+				fmt.Fprintf(stderr, "  %s\n", a)
+			}
+		}
+		return nil, fmt.Errorf("%w; give -ews-url, or -autodiscover-allow for a host you trust", err)
+	}
+	fmt.Fprintf(stderr, "EWS URL: %s (from %s)\n", d.EWSURL, d.From)
+	return append(opts, impersonation.WithGroupingInformation(adOpts...)), nil
 }

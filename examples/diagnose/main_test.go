@@ -74,8 +74,8 @@ func TestRunRealServer(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
 	}
-	if got.Verdict != "warning" || len(got.Steps) != 11 || got.Steps[10].Status != "pass" {
-		t.Errorf("verdict %q, %d steps, write test %+v; want warning (http:// and Exchange 2019), 11, pass", got.Verdict, len(got.Steps), got.Steps)
+	if got.Verdict != "warning" || len(got.Steps) != 12 || got.Steps[11].Status != "pass" {
+		t.Errorf("verdict %q, %d steps, write test %+v; want warning (http:// and Exchange 2019), 12, pass", got.Verdict, len(got.Steps), got.Steps)
 	}
 
 	t.Setenv("SCC_PASSWORD", "Wrong-Secret-2")

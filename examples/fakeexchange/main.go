@@ -427,7 +427,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			s.Close()
 			return err
 		}
-		fmt.Fprintf(stdout, "Autodiscover: https://autodiscover.%s/autodiscover/autodiscover.svc at %s (CA in %s)\n", dnsDomain, l.Addr(), o.autodiscoverCA)
 	} else if o.tls {
 		s.StartTLS()
 	} else {
@@ -450,6 +449,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "EWS endpoint: %s\ncontrol API: http://%s/v1/\n", s.EWSURL(), cl.Addr())
 	} else {
 		fmt.Fprintf(stdout, "EWS endpoint: %s\n", s.EWSURL())
+	}
+	if o.autodiscoverCA != "" {
+		fmt.Fprintf(stdout, "Autodiscover: https://autodiscover.%s/autodiscover/autodiscover.svc at %s (CA in %s)\n", dnsDomain, l.Addr(), o.autodiscoverCA)
 	}
 	printUsage(stderr, o, f)
 	<-ctx.Done()

@@ -37,6 +37,9 @@ type Flags struct {
 	Auth            string // ntlm, basic, auto or ""
 	ExchangeVersion string
 	InsecureHTTP    bool
+	// Discover lets EWSURL be empty: the program finds it with
+	// Autodiscover (checkaccess -discover). Not registered by Register.
+	Discover bool
 
 	// Exchange Online app-only OAuth.
 	Tenant, ClientID  string
@@ -82,13 +85,14 @@ func (f *Flags) Configuration(stderr io.Writer) (org.EmailConfiguration, imperso
 		}
 		return cfg, impersonation.WithEWSOptions(ews.WithBearerToken(cc.Token)), nil
 	}
-	if f.EWSURL == "" || f.Logon == "" {
+	if (f.EWSURL == "" && !f.Discover) || f.Logon == "" {
 		return org.EmailConfiguration{}, nil, errors.New("need -ews-url and -logon (or -tenant and -client-id for Exchange Online app-only)")
 	}
 	cfg := org.EmailConfiguration{
 		AccessType:        org.Impersonation,
 		AccountLogon:      f.Logon,
 		EWSURL:            f.EWSURL,
+		DiscoverEWSURL:    f.Discover,
 		ExchangeVersion:   f.ExchangeVersion,
 		AllowInsecureHTTP: f.InsecureHTTP,
 	}
