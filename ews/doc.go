@@ -56,15 +56,40 @@
 // MessageXml) and Err. The error an operation returns is about the request
 // as a whole; per-item errors stay in the results:
 //
-//   - [Client.GetFolder], [Client.FindFolder]
-//   - [Client.FindItem] (paging with [PageView]), [Client.GetItem]
-//   - [Client.CreateItem] (messages; SaveOnly, SendOnly, SendAndSaveCopy)
+//   - [Client.GetFolder], [Client.FindFolder] (with a [Restriction])
+//   - [Client.CreateFolder], [Client.UpdateFolder], [Client.MoveFolder],
+//     [Client.CopyFolder], [Client.DeleteFolder]
+//   - [Client.FindItem] (paging with [PageView], [CalendarView],
+//     [Restriction], [FieldOrder]), [Client.GetItem]
+//   - [Client.CreateItem] (messages, contacts, tasks, calendar items)
+//   - [Client.UpdateItem] ([SetItemField], [AppendToItemField],
+//     [DeleteItemField], [SetExtendedProperty]; [ConflictResolution]),
+//     [Client.MoveItem], [Client.CopyItem]
 //   - [Client.DeleteItem] (HardDelete, SoftDelete, MoveToDeletedItems)
+//   - [Client.CreateAttachment], [Client.GetAttachment],
+//     [Client.DeleteAttachment]
+//   - [Client.GetUserConfiguration], [Client.CreateUserConfiguration],
+//     [Client.UpdateUserConfiguration], [Client.DeleteUserConfiguration]
 //   - [Client.ConvertID], [Client.ResolveNames]
+//
+// # Folders and items
+//
+// [Folder] and [Item] serve both directions: GetItem and FindItem fill
+// them, CreateItem and CreateFolder send the fields that are set. An Item's
+// Kind says which element it is; [Contact], [Task] and [CalendarItem] hold
+// the fields of those kinds. [ExtendedFieldURI] names a MAPI property (a tag,
+// or a named property of a GUID or well-known set); ask for extended
+// properties in a shape, set them in CreateItem and UpdateItem, filter and
+// sort on them. Updates carry exactly the one property their [Path] names,
+// so a property can be set to its zero value. Requests are checked against
+// the schema's rules (element order, dictionary keys, recurrence patterns,
+// property addressing) before they are sent.
 //
 // Single-item conveniences return the item and one error that covers both
 // levels: [Client.Folder], [Client.Item], [Client.CreateMessage],
-// [Client.DeleteItemByID]; [Client.Items] and [Client.FindAllItems] walk all
+// [Client.CreateItemIn], [Client.RenameFolder], [Client.DeleteItemByID];
+// [Client.EnsureCategories] adds categories with a colour to the mailbox's
+// master category list; [Client.Items] and [Client.FindAllItems] walk all
 // pages of a folder.
 //
 // Requests are SOAP 1.1 envelopes built with github.com/beevik/etree, so
@@ -111,8 +136,9 @@
 // BackOffMilliseconds and Retry-After), connections that could not be made,
 // and, for operations that are safe to repeat, dropped connections and
 // transient server errors - all with jitter, bounded by attempts and total
-// wait, and cancelled by the context. CreateItem is never repeated when its
-// outcome is unknown. A back-off longer than the remaining wait budget is
+// wait, and cancelled by the context. CreateItem, CreateFolder, CopyItem,
+// CopyFolder, CreateAttachment, CreateUserConfiguration and an UpdateItem
+// that appends are never repeated when their outcome is unknown. A back-off longer than the remaining wait budget is
 // returned at once as a *ThrottledError: a bulk job that uses [NoRetries]
 // sees every back-off immediately and can pause all its workers (see
 // [BackOff]).
