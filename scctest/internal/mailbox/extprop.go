@@ -446,8 +446,11 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // computedItemValue returns a computed property of a stored item.
 func (m *Mailbox) computedItemValue(it *item, k extKey) ([]string, bool) {
+	if k.tag == 0 {
+		return nil, false
+	}
 	t, ok := computedItemTags[k.tag]
-	if k.tag == 0 || !ok || t != k.typ {
+	if !ok || t != k.typ {
 		return nil, false
 	}
 	d := &it.data
