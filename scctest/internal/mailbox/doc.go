@@ -106,6 +106,13 @@
 //     after the sync point; an object reported in one page may be reported
 //     again (Update, or Delete of one never seen) in the next, nothing is
 //     lost. A folder moved into a synced tree from outside is an Update.
+//   - A comparison (IsNotEqualTo included) or Excludes on a property an
+//     object lacks is false, as a MAPI property restriction is; Exists
+//     tells presence. Strings compare case-insensitively in IsEqualTo and
+//     the relational operators; Contains follows ContainmentComparison.
+//   - A move out of a folder is a Delete in that folder's item sync, also
+//     a move to Deleted Items (FACTS-SYNC §8.3; the docs' deletion article
+//     mentions an Update instead).
 //   - An id of another mailbox is ErrorAccessDenied; a move or copy across
 //     mailboxes is not modelled.
 //   - Size is the model's estimate (a fixed overhead plus the bytes it
