@@ -203,3 +203,22 @@ func TestGetOccurrence(t *testing.T) {
 	_, err := m.GetOccurrence(series.ID)
 	wantErr(t, "GetOccurrence(master id)", err, ErrInvalidIDMalformed)
 }
+
+func TestRecurrenceKeepsLocalTimeAcrossDST(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skipf("no time zone database: %v", err)
+	}
+	m := newMailbox(t)
+	start := time.Date(2024, 3, 25, 9, 0, 0, 0, loc) // a Monday before the change on the 31st
+	mustItem(t, m, "calendar", Item{Kind: CalendarItem, Calendar: &CalendarFields{Start: start, End: start.Add(time.Hour),
+		Recurrence: &Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Monday"}}, Range: RecurrenceRange{Kind: Numbered, Count: 2}}}})
+	occ, _, err := m.CalendarView("calendar", d(2024, 3, 1), d(2024, 5, 1), 0)
+	if err != nil || len(occ) != 2 {
+		t.Fatalf("CalendarView = %d, %v", len(occ), err)
+	}
+	utc := []string{occ[0].Start.UTC().Format("01-02T15"), occ[1].Start.UTC().Format("01-02T15")}
+	if d := cmp.Diff([]string{"03-25T08", "04-01T07"}, utc); d != "" {
+		t.Errorf("occurrences in UTC (-want +got):\n%s", d)
+	}
+}

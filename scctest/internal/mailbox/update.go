@@ -163,6 +163,9 @@ func (m *Mailbox) applyUpdate(it *item, d *Item, u Update) error {
 		}
 		switch u.Op {
 		case DeleteField:
+			if k == keywordsKey {
+				d.Categories = nil
+			}
 			d.Extended = deleteExt(d.Extended, k)
 			return nil
 		case AppendField:
