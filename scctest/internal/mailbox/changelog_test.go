@@ -334,3 +334,36 @@ func TestItemChangesPagingLosesNothing(t *testing.T) {
 		t.Errorf("created %d items across pages, want 2 (x and y)", len(known))
 	}
 }
+
+// A move within one folder is one write touching two items; paging by one
+// must still advance.
+func TestItemChangesPagingAdvancesOverOneWrite(t *testing.T) {
+	m := newMailbox(t)
+	it := mustItem(t, m, "inbox", Item{Subject: "x"})
+	point := m.Seq()
+	if _, err := m.MoveItem(it.ID, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	mustItem(t, m, "inbox", Item{Subject: "y"})
+	var seen []string
+	for i := 0; i < 5; i++ {
+		got, next, more, err := m.ItemChanges("inbox", point, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next <= point && more {
+			t.Fatalf("ItemChanges(%d, 1) does not advance (next %d)", point, next)
+		}
+		for _, c := range got {
+			seen = append(seen, c.Type.String())
+		}
+		point = next
+		if !more {
+			break
+		}
+	}
+	sort.Strings(seen)
+	if d := cmp.Diff([]string{"Create", "Create", "Delete"}, seen); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+}
