@@ -180,7 +180,11 @@ const (
 
 // String returns the EWS element name.
 func (t SyncChangeType) String() string {
-	return [...]string{"", "Create", "Update", "Delete", "ReadFlagChange"}[t]
+	names := [...]string{"", "Create", "Update", "Delete", "ReadFlagChange"}
+	if int(t) < len(names) {
+		return names[t]
+	}
+	return "Unknown"
 }
 
 // ItemChange is a net change of one item in a folder.

@@ -367,3 +367,11 @@ func TestItemChangesPagingAdvancesOverOneWrite(t *testing.T) {
 		t.Errorf("changes (-want +got):\n%s", d)
 	}
 }
+
+func TestStringersOfUnknownValues(t *testing.T) {
+	for _, s := range []string{SyncChangeType(9).String(), UpdateOp(9).String(), CompareOp(99).String(), ChangeType(99).String()} {
+		if s != "Unknown" {
+			t.Errorf("String() of an unknown value = %q, want Unknown", s)
+		}
+	}
+}

@@ -14,7 +14,11 @@ const (
 
 // String returns the EWS element name.
 func (o UpdateOp) String() string {
-	return [...]string{"SetItemField", "AppendToItemField", "DeleteItemField"}[o]
+	names := [...]string{"SetItemField", "AppendToItemField", "DeleteItemField"}
+	if int(o) < len(names) {
+		return names[o]
+	}
+	return "Unknown"
 }
 
 // ConflictResolution is UpdateItem's ConflictResolution.
