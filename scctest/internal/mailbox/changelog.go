@@ -180,7 +180,11 @@ const (
 
 // String returns the EWS element name.
 func (t SyncChangeType) String() string {
-	return [...]string{"", "Create", "Update", "Delete", "ReadFlagChange"}[t]
+	names := [...]string{"", "Create", "Update", "Delete", "ReadFlagChange"}
+	if int(t) < len(names) {
+		return names[t]
+	}
+	return "Unknown"
 }
 
 // ItemChange is a net change of one item in a folder.
@@ -237,7 +241,23 @@ func page(states map[uint64]*netState, since, last uint64, max int) (list []*net
 	if max <= 0 || len(list) <= max {
 		return list, last, false
 	}
-	return list[:max], list[max].first - 1, true
+	// Cut before the first sequence that does not fit whole: one write
+	// (a move within a folder) can touch two objects with one sequence.
+	cut := list[max].first
+	n := max
+	for n > 0 && list[n-1].first == cut {
+		n--
+	}
+	if n == 0 {
+		// One sequence fills the page: take all of it, past max.
+		for n = max; n < len(list) && list[n].first == cut; n++ {
+		}
+		if n == len(list) {
+			return list, last, false
+		}
+		return list[:n], list[n].first - 1, true
+	}
+	return list[:n], cut - 1, true
 }
 
 // ItemChanges returns the net changes of the items of a folder after

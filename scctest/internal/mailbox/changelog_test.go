@@ -296,3 +296,82 @@ func TestCalendarChangesLogFreeBusy(t *testing.T) {
 		t.Errorf("ItemChanges after create+delete = %+v", ch)
 	}
 }
+
+// TestItemChangesPagingLosesNothing: an item changed again after a later
+// item was created is still reported as a Create across pages.
+func TestItemChangesPagingLosesNothing(t *testing.T) {
+	m := newMailbox(t)
+	x := mustItem(t, m, "inbox", Item{Subject: "x"})
+	mustItem(t, m, "inbox", Item{Subject: "y"})
+	if _, err := m.UpdateItem(x.ID, x.ChangeKey, AutoResolve, []Update{{Op: SetField, Path: Field("item:Subject"), Value: Item{Subject: "x2"}}}); err != nil {
+		t.Fatal(err)
+	}
+	gone := mustItem(t, m, "inbox", Item{Subject: "z"})
+	m.DeleteItem(gone.ID, HardDelete)
+	known := map[string]bool{}
+	point := uint64(0)
+	for i := 0; i < 10; i++ {
+		got, next, more, err := m.ItemChanges("inbox", point, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range got {
+			switch c.Type {
+			case SyncCreate:
+				known[c.ID] = true
+			case SyncUpdate:
+				if !known[c.ID] {
+					t.Errorf("Update of %s before its Create", c.Item.Subject)
+				}
+			}
+		}
+		point = next
+		if !more {
+			break
+		}
+	}
+	if len(known) != 2 {
+		t.Errorf("created %d items across pages, want 2 (x and y)", len(known))
+	}
+}
+
+// A move within one folder is one write touching two items; paging by one
+// must still advance.
+func TestItemChangesPagingAdvancesOverOneWrite(t *testing.T) {
+	m := newMailbox(t)
+	it := mustItem(t, m, "inbox", Item{Subject: "x"})
+	point := m.Seq()
+	if _, err := m.MoveItem(it.ID, "inbox"); err != nil {
+		t.Fatal(err)
+	}
+	mustItem(t, m, "inbox", Item{Subject: "y"})
+	var seen []string
+	for i := 0; i < 5; i++ {
+		got, next, more, err := m.ItemChanges("inbox", point, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next <= point && more {
+			t.Fatalf("ItemChanges(%d, 1) does not advance (next %d)", point, next)
+		}
+		for _, c := range got {
+			seen = append(seen, c.Type.String())
+		}
+		point = next
+		if !more {
+			break
+		}
+	}
+	sort.Strings(seen)
+	if d := cmp.Diff([]string{"Create", "Create", "Delete"}, seen); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+}
+
+func TestStringersOfUnknownValues(t *testing.T) {
+	for _, s := range []string{SyncChangeType(9).String(), UpdateOp(9).String(), CompareOp(99).String(), ChangeType(99).String()} {
+		if s != "Unknown" {
+			t.Errorf("String() of an unknown value = %q, want Unknown", s)
+		}
+	}
+}

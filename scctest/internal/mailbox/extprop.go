@@ -446,8 +446,11 @@ func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // computedItemValue returns a computed property of a stored item.
 func (m *Mailbox) computedItemValue(it *item, k extKey) ([]string, bool) {
+	if k.tag == 0 {
+		return nil, false
+	}
 	t, ok := computedItemTags[k.tag]
-	if k.tag == 0 || !ok || t != k.typ {
+	if !ok || t != k.typ {
 		return nil, false
 	}
 	d := &it.data
@@ -563,10 +566,18 @@ func (m *Mailbox) computedFolderValue(f *folder, k extKey) ([]string, bool) {
 	return nil, false
 }
 
+// keywordsKey is PublicStrings "Keywords", the named property
+// item:Categories is stored in: reading or writing it is reading or
+// writing the categories.
+var keywordsKey = extKey{set: distinguishedSets["PublicStrings"], name: "Keywords", typ: PTStringArray}
+
 // itemExt returns a property of a stored item: computed, or stored.
 func (m *Mailbox) itemExt(it *item, k extKey) ([]string, bool) {
 	if v, ok := m.computedItemValue(it, k); ok {
 		return v, true
+	}
+	if k == keywordsKey {
+		return it.data.Categories, len(it.data.Categories) > 0
 	}
 	for i := range it.ekeys {
 		if it.ekeys[i] == k {

@@ -79,7 +79,7 @@ func TestExtendedFieldURIForms(t *testing.T) {
 		{"set+name", crm("CrmRecordId", PTString), crm("CrmRecordId", PTString), nil},
 		{"upper-case set", ExtendedFieldURI{PropertySetID: strings.ToUpper(crmSet), PropertyName: "N", Type: PTString}, crm("N", PTString), nil},
 		{"set+id hex", ExtendedFieldURI{PropertySetID: crmSet, PropertyID: "0x8005", Type: PTString}, ExtendedFieldURI{PropertySetID: crmSet, PropertyID: "32773", Type: PTString}, nil},
-		{"distinguished", ExtendedFieldURI{DistinguishedPropertySetID: "PublicStrings", PropertyName: "Keywords", Type: PTStringArray}, ExtendedFieldURI{DistinguishedPropertySetID: "PublicStrings", PropertyName: "Keywords", Type: PTStringArray}, nil},
+		{"distinguished", ExtendedFieldURI{DistinguishedPropertySetID: "PublicStrings", PropertyName: "CrmTag", Type: PTStringArray}, ExtendedFieldURI{DistinguishedPropertySetID: "PublicStrings", PropertyName: "CrmTag", Type: PTStringArray}, nil},
 		{"no addressing", ExtendedFieldURI{Type: PTString}, ExtendedFieldURI{}, ErrInvalidExtendedProperty},
 		{"tag and set", ExtendedFieldURI{PropertyTag: "0x10f4", PropertySetID: crmSet, Type: PTString}, ExtendedFieldURI{}, ErrInvalidExtendedProperty},
 		{"name and id", ExtendedFieldURI{PropertySetID: crmSet, PropertyName: "a", PropertyID: "1", Type: PTString}, ExtendedFieldURI{}, ErrInvalidExtendedProperty},
@@ -160,5 +160,34 @@ func TestComputedItemProperties(t *testing.T) {
 	eid, _ := m.ItemExtendedProperties(it.ID, []ExtendedFieldURI{tag("0x0FFF", PTBinary), tag("0x3008", PTSystemTime)})
 	if len(eid) != 2 || eid[0].Values[0] == "" {
 		t.Errorf("PR_ENTRYID / PR_LAST_MODIFICATION_TIME = %+v", eid)
+	}
+}
+
+func TestKeywordsAreCategories(t *testing.T) {
+	m := newMailbox(t)
+	kw := ExtendedFieldURI{DistinguishedPropertySetID: "PublicStrings", PropertyName: "Keywords", Type: PTStringArray}
+	it := mustItem(t, m, "inbox", Item{Extended: []ExtendedProperty{{URI: kw, Values: []string{"CRM", "VIP"}}}})
+	if d := cmp.Diff([]string{"CRM", "VIP"}, it.Categories); d != "" || len(it.Extended) != 0 {
+		t.Errorf("Keywords on create: categories %v extended %v", it.Categories, it.Extended)
+	}
+	res, err := m.UpdateItem(it.ID, it.ChangeKey, AutoResolve, []Update{{Op: SetField, Path: Field("item:Categories"), Value: Item{Categories: []string{"Customer"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.ItemExtendedProperties(it.ID, []ExtendedFieldURI{kw})
+	if len(got) != 1 || cmp.Diff([]string{"Customer"}, got[0].Values) != "" {
+		t.Errorf("Keywords after setting categories = %+v", got)
+	}
+	res, err = m.UpdateItem(it.ID, res.Item.ChangeKey, AutoResolve, []Update{{Op: SetField, Path: Extended(kw), Value: Item{Extended: []ExtendedProperty{{URI: kw, Values: []string{"A", "B"}}}}}})
+	if err != nil || cmp.Diff([]string{"A", "B"}, res.Item.Categories) != "" || len(res.Item.Extended) != 0 {
+		t.Errorf("set Keywords = %v %v, %v", res.Item.Categories, res.Item.Extended, err)
+	}
+	found, _ := m.FindItems("inbox", Query{Restriction: Compare{Op: IsEqualTo, Path: Extended(kw), Constant: "b"}})
+	if found.Total != 1 {
+		t.Errorf("IsEqualTo on Keywords found %d", found.Total)
+	}
+	res, _ = m.UpdateItem(it.ID, res.Item.ChangeKey, AutoResolve, []Update{{Op: DeleteField, Path: Extended(kw)}})
+	if len(res.Item.Categories) != 0 {
+		t.Errorf("delete Keywords left categories %v", res.Item.Categories)
 	}
 }

@@ -57,7 +57,11 @@ const (
 )
 
 func (k vkind) String() string {
-	return [...]string{"", "string", "string list", "boolean", "integer", "number", "dateTime"}[k]
+	names := [...]string{"", "string", "string list", "boolean", "integer", "number", "dateTime"}
+	if int(k) < len(names) {
+		return names[k]
+	}
+	return "unknown"
 }
 
 // value is a property value for comparison and sorting.

@@ -226,3 +226,53 @@ func TestFolderIDsOfAnotherMailbox(t *testing.T) {
 	_, _, err = s.Resolve("AAMkbogus")
 	wantErr(t, "Resolve(bogus)", err, ErrInvalidIDMalformed)
 }
+
+func TestUpdateFolder(t *testing.T) {
+	hidden := ExtendedFieldURI{PropertyTag: "0x10F4", Type: PTBoolean}
+	set := func(p Path, f Folder) FolderUpdate { return FolderUpdate{Op: SetField, Path: p, Value: f} }
+	tests := []struct {
+		name  string
+		kind  FolderKind
+		ups   []FolderUpdate
+		check func(t *testing.T, m *Mailbox, f Folder)
+		err   *Error
+	}{
+		{name: "class of a generic folder", ups: []FolderUpdate{set(Field("folder:FolderClass"), Folder{Class: "IPF.Note.Custom"})},
+			check: func(t *testing.T, _ *Mailbox, f Folder) { eq(t, "Class", f.Class, "IPF.Note.Custom") }},
+		{name: "class of a typed folder", kind: TasksFolder, ups: []FolderUpdate{set(Field("folder:FolderClass"), Folder{Class: "IPF.Note"})}, err: ErrNoFolderClassOverride},
+		{name: "extended set then delete", ups: []FolderUpdate{
+			set(Extended(hidden), Folder{Extended: []ExtendedProperty{{URI: hidden, Values: []string{"true"}}}}),
+			set(Extended(crm("Owner", PTString)), Folder{Extended: []ExtendedProperty{{URI: crm("Owner", PTString), Values: []string{"sync"}}}}),
+			{Op: DeleteField, Path: Extended(crm("Owner", PTString))},
+		}, check: func(t *testing.T, m *Mailbox, f Folder) {
+			p, _ := m.FolderExtendedProperties(f.ID, []ExtendedFieldURI{hidden, crm("Owner", PTString)})
+			if len(p) != 1 || p[0].Values[0] != "true" {
+				t.Errorf("extended = %+v, want PR_ATTR_HIDDEN only", p)
+			}
+		}},
+		{name: "computed tag", ups: []FolderUpdate{set(Extended(ExtendedFieldURI{PropertyTag: "0x3602", Type: PTInteger}), Folder{Extended: []ExtendedProperty{{URI: ExtendedFieldURI{PropertyTag: "0x3602", Type: PTInteger}, Values: []string{"5"}}}})}, err: ErrInvalidPropertySet},
+		{name: "read-only count", ups: []FolderUpdate{set(Field("folder:TotalCount"), Folder{TotalCount: 3})}, err: ErrInvalidPropertySet},
+		{name: "item field", ups: []FolderUpdate{set(Field("item:Subject"), Folder{})}, err: ErrInvalidPropertyRequest},
+		{name: "delete name", ups: []FolderUpdate{{Op: DeleteField, Path: Field("folder:DisplayName")}}, err: ErrInvalidPropertyDelete},
+		{name: "all or nothing", ups: []FolderUpdate{set(Field("folder:DisplayName"), Folder{DisplayName: "New"}), set(Field("folder:TotalCount"), Folder{})}, err: ErrInvalidPropertySet},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMailbox(t)
+			f := mustFolder(t, m, "msgfolderroot", NewFolder{DisplayName: "F", Kind: tc.kind})
+			got, err := m.UpdateFolder(f.ID, f.ChangeKey, tc.ups)
+			wantErr(t, "UpdateFolder", err, tc.err)
+			if err != nil {
+				after, _ := m.GetFolder(f.ID)
+				if after.DisplayName != "F" || after.ChangeKey != f.ChangeKey {
+					t.Errorf("a failed UpdateFolder changed the folder: %+v", after)
+				}
+				return
+			}
+			if got.ChangeKey == f.ChangeKey {
+				t.Errorf("UpdateFolder kept the change key")
+			}
+			tc.check(t, m, got)
+		})
+	}
+}

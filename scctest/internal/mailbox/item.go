@@ -319,6 +319,11 @@ func (m *Mailbox) normalizeItem(it *Item) error {
 	if err != nil {
 		return err
 	}
+	if p, ok := findExtIn(ext, keywordsKey); ok {
+		// PublicStrings Keywords is item:Categories.
+		it.Categories = append([]string(nil), p.Values...)
+		ext = deleteExt(ext, keywordsKey)
+	}
 	it.Extended = ext
 	return nil
 }

@@ -380,3 +380,41 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 	}
 	return out
 }
+
+// GetOccurrence returns one instance of a recurring series by the id
+// CalendarView gave it (an OccurrenceItemId). An index past the series'
+// end or a deleted occurrence is [ErrItemNotFound].
+func (m *Mailbox) GetOccurrence(id string) (Occurrence, error) {
+	info, err := m.decode(id, KindOccurrenceID)
+	if err != nil {
+		return Occurrence{}, err
+	}
+	m.rlock()
+	defer m.mu.RUnlock()
+	it := m.items[info.Num]
+	if it == nil || it.data.Calendar == nil || it.data.Calendar.Recurrence == nil || info.Sub == 0 {
+		return Occurrence{}, errf(ErrItemNotFound, "occurrence %q", short(id))
+	}
+	c := it.data.Calendar
+	starts := c.Recurrence.starts(c.Start, time.Time{}, farFuture, int(info.Sub))
+	if len(starts) < int(info.Sub) {
+		return Occurrence{}, errf(ErrItemNotFound, "the series has no occurrence %d", info.Sub)
+	}
+	os := starts[info.Sub-1]
+	for _, o := range m.expandLocked(it, os.Add(-c.End.Sub(c.Start)-time.Second), os.Add(time.Second)) {
+		if o.Index == int(info.Sub) {
+			return o, nil
+		}
+	}
+	// an exception may have moved it anywhere
+	for _, x := range c.ModifiedOccurrences {
+		if x.OriginalStart.Equal(os) {
+			for _, o := range m.expandLocked(it, x.Start.Add(-time.Second), x.End.Add(time.Second)) {
+				if o.Index == int(info.Sub) {
+					return o, nil
+				}
+			}
+		}
+	}
+	return Occurrence{}, errf(ErrItemNotFound, "occurrence %d of the series was deleted", info.Sub)
+}

@@ -174,3 +174,51 @@ func TestCalendarViewLongSeriesIsBounded(t *testing.T) {
 		t.Errorf("a daily series from 1900 over 2024 = %d occurrences, %v; want 366", len(occ), err)
 	}
 }
+
+func TestGetOccurrence(t *testing.T) {
+	m := newMailbox(t)
+	at := func(day, h int) time.Time { return time.Date(2024, 6, day, h, 0, 0, 0, time.UTC) }
+	series := mustItem(t, m, "calendar", Item{Kind: CalendarItem, Subject: "standup", Calendar: &CalendarFields{
+		Start: at(3, 8), End: at(3, 9),
+		Recurrence:          &Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: Numbered, Count: 5}},
+		DeletedOccurrences:  []time.Time{at(4, 8)},
+		ModifiedOccurrences: []OccurrenceException{{OriginalStart: at(6, 8), Start: at(20, 11), End: at(20, 12)}},
+	}})
+	occ, _, _ := m.CalendarView("calendar", at(1, 0), at(30, 0), 0)
+	for _, o := range occ {
+		got, err := m.GetOccurrence(o.ID)
+		if err != nil || got.Start != o.Start || got.Index != o.Index || got.Type != o.Type {
+			t.Errorf("GetOccurrence(%d) = %+v, %v; want %+v", o.Index, got, err, o)
+		}
+	}
+	occID := func(n uint32) string {
+		info, _ := DecodeID(series.ID)
+		info.Kind, info.Sub = KindOccurrenceID, n
+		return EncodeID(info)
+	}
+	for _, n := range []uint32{0, 2, 6} { // none, deleted, past the end
+		_, err := m.GetOccurrence(occID(n))
+		wantErr(t, "GetOccurrence(bad index)", err, ErrItemNotFound)
+	}
+	_, err := m.GetOccurrence(series.ID)
+	wantErr(t, "GetOccurrence(master id)", err, ErrInvalidIDMalformed)
+}
+
+func TestRecurrenceKeepsLocalTimeAcrossDST(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skipf("no time zone database: %v", err)
+	}
+	m := newMailbox(t)
+	start := time.Date(2024, 3, 25, 9, 0, 0, 0, loc) // a Monday before the change on the 31st
+	mustItem(t, m, "calendar", Item{Kind: CalendarItem, Calendar: &CalendarFields{Start: start, End: start.Add(time.Hour),
+		Recurrence: &Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Monday"}}, Range: RecurrenceRange{Kind: Numbered, Count: 2}}}})
+	occ, _, err := m.CalendarView("calendar", d(2024, 3, 1), d(2024, 5, 1), 0)
+	if err != nil || len(occ) != 2 {
+		t.Fatalf("CalendarView = %d, %v", len(occ), err)
+	}
+	utc := []string{occ[0].Start.UTC().Format("01-02T15"), occ[1].Start.UTC().Format("01-02T15")}
+	if d := cmp.Diff([]string{"03-25T08", "04-01T07"}, utc); d != "" {
+		t.Errorf("occurrences in UTC (-want +got):\n%s", d)
+	}
+}

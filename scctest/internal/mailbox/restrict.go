@@ -34,7 +34,11 @@ const (
 
 // String returns the EWS element name.
 func (o CompareOp) String() string {
-	return [...]string{"", "IsEqualTo", "IsNotEqualTo", "IsGreaterThan", "IsGreaterThanOrEqualTo", "IsLessThan", "IsLessThanOrEqualTo"}[o]
+	names := [...]string{"", "IsEqualTo", "IsNotEqualTo", "IsGreaterThan", "IsGreaterThanOrEqualTo", "IsLessThan", "IsLessThanOrEqualTo"}
+	if int(o) < len(names) {
+		return names[o]
+	}
+	return "Unknown"
 }
 
 // Compare compares a property with a constant (Constant) or with another

@@ -14,7 +14,11 @@ const (
 
 // String returns the EWS element name.
 func (o UpdateOp) String() string {
-	return [...]string{"SetItemField", "AppendToItemField", "DeleteItemField"}[o]
+	names := [...]string{"SetItemField", "AppendToItemField", "DeleteItemField"}
+	if int(o) < len(names) {
+		return names[o]
+	}
+	return "Unknown"
 }
 
 // ConflictResolution is UpdateItem's ConflictResolution.
@@ -163,6 +167,9 @@ func (m *Mailbox) applyUpdate(it *item, d *Item, u Update) error {
 		}
 		switch u.Op {
 		case DeleteField:
+			if k == keywordsKey {
+				d.Categories = nil
+			}
 			d.Extended = deleteExt(d.Extended, k)
 			return nil
 		case AppendField:
