@@ -20,6 +20,11 @@ import (
 // account whose impersonated access could be checked in bulk.
 var ErrDirectLogon = errors.New("impersonation: Microsoft Exchange Direct Logon uses each user's own credentials; there is no impersonated access to check in bulk")
 
+// ErrNotAnswering is the cause (errors.Is on the [*StopError]) of a check
+// stopped because Exchange no longer answered: too many requests in a row
+// timed out (see [RetryBudget.MaxConsecutiveTimeouts]).
+var ErrNotAnswering = errors.New("impersonation: Exchange stopped answering")
+
 // errStopped is the cancellation cause when the check stops itself.
 var errStopped = errors.New("impersonation: check stopped")
 
@@ -80,14 +85,16 @@ func Check(ctx context.Context, o *org.Organization, opts ...Option) (*Report, e
 //     inbox, impersonating the user's configured identity
 //     (org.User.ImpersonationIdentity) with X-AnchorMailbox set to the
 //     primary SMTP address. Per-user failures are results; only
-//     ErrorImpersonationDenied (the account may not impersonate anyone) and a
-//     401 stop the run.
+//     ErrorImpersonationDenied (the account may not impersonate anyone), a
+//     401 and a server that stopped answering stop the run.
 //  4. With [WithWriteProbe], a test message created in Drafts and deleted.
 //
 // When Exchange asks the service account to back off, all workers pause
 // together; transient failures are retried within the [RetryBudget]. Each
-// request is bounded by [WithRequestTimeout], so a server that stops
-// answering cannot hold the check. Cancelling ctx returns promptly with the
+// request is bounded by [WithRequestTimeout], and when
+// RetryBudget.MaxConsecutiveTimeouts requests in a row went unanswered the
+// check stops ([ErrNotAnswering]), so a server that stops answering holds
+// it for about two request timeouts, not hours. Cancelling ctx returns promptly with the
 // partial report (with [WithWriteProbe], after deleting any test message
 // in flight, which may take up to 30 seconds).
 func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.User, opts ...Option) (*Report, error) {
@@ -149,6 +156,9 @@ type run struct {
 
 	versionMu sync.Mutex // guards report.ServerVersion while workers run
 
+	timeouts    atomic.Int64 // requests in a row without an answer in time
+	maxTimeouts int          // stop when timeouts reaches it
+
 	progressPanic *progressPanic // set by the collector goroutine, read after it ended
 
 	stopMu    sync.Mutex
@@ -158,7 +168,10 @@ type run struct {
 }
 
 func newRun(s *settings, cfg org.EmailConfiguration, users []org.User) *run {
-	r := &run{s: s, cfg: cfg, users: users}
+	r := &run{s: s, cfg: cfg, users: users, maxTimeouts: s.budget.MaxConsecutiveTimeouts}
+	if r.maxTimeouts == 0 {
+		r.maxTimeouts = max(2*s.concurrency, 2)
+	}
 	r.base = hints{
 		serviceAccount: cfg.AccountLogon,
 		exchangeOnline: org.IsExchangeOnline(cfg.EWSURL),

@@ -58,5 +58,8 @@
 // lowers the concurrency; transient failures are retried within a
 // [RetryBudget]; every request is bounded by [WithRequestTimeout].
 // ErrorImpersonationDenied and HTTP 401 stop the check (every user would
-// fail, and a repeated wrong password locks the account out).
+// fail, and a repeated wrong password locks the account out), and so does a
+// server that stops answering: after RetryBudget.MaxConsecutiveTimeouts
+// requests in a row without an answer (default twice the concurrency) the
+// check stops with [ErrNotAnswering] instead of waiting out every user.
 package impersonation

@@ -44,6 +44,16 @@ type RetryBudget struct {
 	// which the server gave no back-off (default 500ms); it doubles per
 	// attempt, with jitter, up to 30 seconds.
 	BaseDelay time.Duration
+	// MaxConsecutiveTimeouts is the number of requests in a row, across
+	// all workers, that may get no answer within the request timeout
+	// before the check concludes that Exchange stopped answering and stops
+	// (default twice the concurrency, at least 2): the users not yet
+	// checked are then not-checked with that reason, and the StopError
+	// matches [ErrNotAnswering]. Any answer from the server resets the
+	// count. With the defaults a stalled server ends a check after about
+	// two request timeouts instead of users / concurrency × attempts ×
+	// timeout.
+	MaxConsecutiveTimeouts int
 }
 
 // Defaults of RetryBudget.
@@ -187,7 +197,7 @@ func WithProgress(f func(Progress)) Option {
 // WithRetryBudget sets the retry budget; zero fields keep their defaults.
 func WithRetryBudget(b RetryBudget) Option {
 	return checkOption(func(s *settings) error {
-		if b.MaxAttempts < 0 || b.MaxWait < 0 || b.BaseDelay < 0 {
+		if b.MaxAttempts < 0 || b.MaxWait < 0 || b.BaseDelay < 0 || b.MaxConsecutiveTimeouts < 0 {
 			return fmt.Errorf("impersonation: WithRetryBudget: negative value in %+v", b)
 		}
 		s.budget = b.withDefaults()

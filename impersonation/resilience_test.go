@@ -386,6 +386,55 @@ func TestCheckStalledMailbox(t *testing.T) {
 	}
 }
 
+// TestCheckStopsWhenServerStopsAnswering: when Exchange accepts requests but
+// answers none (after the preflight), the check stops once
+// MaxConsecutiveTimeouts requests in a row went unanswered instead of
+// working through every user, with a stop that says so; every other user
+// is not-checked with that reason, and there is exactly one result per
+// user.
+func TestCheckStopsWhenServerStopsAnswering(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 200)
+	f.srv.React("GetFolder", "", func(c scctest.Call) scctest.Reaction {
+		if c.Impersonated {
+			return scctest.Reaction{Delay: time.Hour}
+		}
+		return scctest.Reaction{}
+	})
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(
+		WithConcurrency(4),
+		WithRequestTimeout(20*time.Millisecond),
+		WithRetryBudget(RetryBudget{MaxAttempts: 2, BaseDelay: time.Millisecond}),
+	)...)
+	var se *StopError
+	if !errors.As(err, &se) || !errors.Is(err, ErrNotAnswering) || se.Status != StatusNetworkError {
+		t.Fatalf("CheckUsers() error = %v, want a *StopError matching ErrNotAnswering with status network-error", err)
+	}
+	if !strings.Contains(se.Reason, "stopped answering") || !strings.Contains(se.Reason, "8 requests in a row") {
+		t.Errorf("stop reason = %q, want it to say Exchange stopped answering after 8 requests in a row (2 × concurrency 4)", se.Reason)
+	}
+	assertOneResultPerUser(t, rep, users)
+	notChecked := 0
+	for _, res := range rep.Results {
+		switch res.Status {
+		case StatusNotChecked:
+			notChecked++
+			if res.Message != "not checked: "+se.Reason {
+				t.Errorf("%s: message %q, want %q", res.Address, res.Message, "not checked: "+se.Reason)
+			}
+		case StatusNetworkError:
+		default:
+			t.Errorf("%s: status %s (%s), want not-checked or network-error", res.Address, res.Status, res.Message)
+		}
+	}
+	// At most 8 timed-out requests (plus those in flight when the stop
+	// came) reached users: far fewer than the 200 × 2 the run would
+	// otherwise spend.
+	if notChecked < len(users)-2*4 {
+		t.Errorf("%d users not checked, want at least %d (the stop came after 8 unanswered requests)", notChecked, len(users)-2*4)
+	}
+}
+
 func TestWithRequestTimeoutRejectsNonPositive(t *testing.T) {
 	for _, d := range []time.Duration{0, -time.Second} {
 		if _, err := CheckUsers(context.Background(), org.EmailConfiguration{}, nil, WithRequestTimeout(d)); err == nil || !strings.Contains(err.Error(), "WithRequestTimeout") {
