@@ -111,7 +111,17 @@ func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.Use
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: ErrDirectLogon.Error(),
 			Remediation: "Choose Microsoft Exchange Impersonation (on-premises) or Exchange Online app-only OAuth as the Mailbox Access Type to activate users in bulk."}, ErrDirectLogon)
 	}
-	client, err := newEWSClient(cfg, cfg.AuthMethod, s.ewsOptions)
+	var eo []ews.Option
+	if s.httpClient != nil {
+		eo = append(eo, ews.WithHTTPClient(s.httpClient))
+	}
+	ao, err := s.authOptions(cfg, s.tokenHTTPClient())
+	if err != nil {
+		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: err.Error(),
+			Remediation: "Fix the app-only credentials of the email configuration (Tenant ID, Client ID, secret or certificate) or the authority."}, err)
+	}
+	eo = append(eo, ao...)
+	client, err := newEWSClient(cfg, cfg.AuthMethod, eo)
 	if err != nil {
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: err.Error(),
 			Remediation: "Fix the email configuration or the EWS options."}, err)

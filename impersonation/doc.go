@@ -42,13 +42,21 @@
 // # Exchange Online
 //
 // Microsoft removed ApplicationImpersonation from Exchange Online in 2025:
-// configure app-only OAuth (org.OnlineAppOnly) and pass a token source with
-// [WithEWSOptions] (one option for Check and Diagnose alike);
-// [ClientCredentials] fetches tokens from Microsoft Entra ID by client
-// secret or certificate. Exchange Online blocks EWS for applications that
+// configure app-only OAuth (org.OnlineAppOnly: tenant, client id, client
+// secret or certificate). The configuration alone is enough: Check,
+// Activate, Renew and Diagnose fetch the tokens from Microsoft Entra ID
+// themselves ([ClientCredentials]; [WithAuthority] for sovereign clouds,
+// [WithBearerToken] to supply tokens another way). Exchange Online blocks EWS for applications that
 // are not allow-listed since October 2026 and ends EWS in April 2027; a
 // check reports that as [StatusBlockedByPolicy] with the allow-list
 // commands.
+//
+// # Options
+//
+// One [Option] type serves every entry point. [WithHTTPClient] is the one
+// way to hand the library an HTTP client (EWS requests, token requests and
+// Diagnose's network steps all use it); [WithEWSOptions] adds EWS client
+// options such as a wire trace.
 //
 // # Throttling and failures
 //

@@ -199,6 +199,15 @@ func (r *run) preflight(ctx context.Context) bool {
 		return true
 	}
 	pf.Status, pf.Code, pf.Message = a.status, a.code, a.message
+	var te *ews.TokenError
+	if errors.As(a.err, &te) {
+		// Nothing reached Exchange: Microsoft Entra ID gave no token.
+		pf.Status = StatusAuthFailed
+		r.setStop(Stop{Status: StatusAuthFailed,
+			Reason:      "preflight: could not get an access token for " + r.base.serviceAccount + " from Microsoft Entra ID, so nothing was sent to Exchange: " + strings.TrimPrefix(te.Error(), "ews: "),
+			Remediation: tokenFix}, a.err)
+		return false
+	}
 	st := Stop{Status: a.status, Code: a.code}
 	switch a.status {
 	case StatusAuthFailed:

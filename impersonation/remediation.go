@@ -58,6 +58,10 @@ const (
 	appOnlyPointer      = "Use app-only OAuth instead: register an application in Microsoft Entra ID, grant it the full_access_as_app application permission of Office 365 Exchange Online with admin consent, limit it to the synced mailboxes with RBAC for Applications or an application access policy, and configure the Exchange Online app-only access type (client id, tenant, secret or certificate)."
 )
 
+// tokenFix is what to do when no access token could be had from Microsoft
+// Entra ID for app-only access; Check and Diagnose both give it.
+const tokenFix = "Check the application's Tenant ID, Client ID and client secret or certificate in Microsoft Entra ID (App registrations), that the secret or certificate has not expired, and that this machine reaches the authority (login.microsoftonline.com by default); the token is requested for https://outlook.office365.com/.default with the client-credentials flow."
+
 // remediation is the text for a problem of status st with code.
 func remediation(st Status, code ews.ResponseCode, h hints) string {
 	switch st {

@@ -470,14 +470,14 @@ func TestCheckRecoversAPanic(t *testing.T) {
 		ClientSecret: org.NewSecret("client-secret"),
 	}
 	var calls atomic.Int64
-	token := ews.WithBearerToken(func(context.Context) (string, error) {
+	token := WithBearerToken(func(context.Context) (string, error) {
 		if calls.Add(1) == 3 { // the preflight is call 1
 			panic("token source bug")
 		}
 		return "app-token", nil
 	})
 	rep, err := CheckUsers(context.Background(), cfg, users,
-		WithConcurrency(1), WithEWSOptions(ews.WithHTTPClient(srv.Client()), token))
+		WithConcurrency(1), WithHTTPClient(srv.Client()), token)
 	if err != nil {
 		t.Fatalf("CheckUsers() error = %v", err)
 	}

@@ -67,7 +67,7 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "Organization %q (%s) with %d users saved in %s\n\n", o.Name, o.ID, len(o.Users), dir)
-	opts := []impersonation.Option{impersonation.WithEWSOptions(d.EWSOptions...)}
+	opts := d.Options()
 
 	// 1. Activate: check everyone, record the outcome.
 	ar, err := impersonation.Activate(ctx, store, o.ID, opts...)
