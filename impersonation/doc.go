@@ -25,7 +25,11 @@
 //
 // [Activate] and [Renew] run the check and record the outcomes in an
 // org.Store (Active with the configuration's fingerprint, or Failed with the
-// reason), safely against concurrent edits.
+// reason), safely against concurrent edits. Renew re-checks the users a
+// configuration change may affect (active or failed with another
+// fingerprint, and NeedsRenewal), and a renewal that cannot prove access
+// (a wrong new password stops it at the first 401) marks those users
+// NeedsRenewal with the cause instead of leaving them Active.
 //
 //	go run ./examples/activate -demo
 //
