@@ -443,7 +443,10 @@ func (r *run) end(parent context.Context) (*Report, error) {
 }
 
 // finish fills every result without a status as not checked, then sorts
-// and counts. It returns how many results it filled.
+// and counts. It returns how many results it filled. When the run stopped,
+// the users that a worker marked not checked (their request was in flight
+// when the run ended) get the stop's reason too, so that every unchecked
+// user says the same thing and the stop's remediation covers them all.
 func (r *run) finish() int {
 	filled := 0
 	reason := "not checked"
@@ -454,11 +457,15 @@ func (r *run) finish() int {
 	}
 	for i := range r.report.Results {
 		res := &r.report.Results[i]
-		if res.Status == "" {
+		switch {
+		case res.Status == "":
 			res.Status = StatusNotChecked
 			res.Message = reason
 			res.Remediation = rem
 			filled++
+		case res.Status == StatusNotChecked && r.stop != nil:
+			res.Message = reason
+			res.Remediation = rem
 		}
 	}
 	r.report.Stopped = r.stop

@@ -97,6 +97,55 @@ func TestCheckCancelMidRun(t *testing.T) {
 	}
 }
 
+// TestCheckCancelCountsEveryUnchecked: after a cancel, the users whose
+// requests were in flight and those never started say the same thing, so
+// that the table's "What to do" and the stop cover all of them, not only
+// the few that were in flight.
+func TestCheckCancelCountsEveryUnchecked(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 20)
+	blocked := map[string]bool{}
+	for _, u := range users[10:] {
+		blocked[u.PrimarySMTP] = true
+	}
+	f.srv.React("GetFolder", "", func(c scctest.Call) scctest.Reaction {
+		if c.Impersonated && blocked[c.Mailbox] {
+			return scctest.Reaction{Delay: time.Hour} // until the check gives up the request
+		}
+		return scctest.Reaction{}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep, err := CheckUsers(ctx, f.cfg, users, f.options(WithConcurrency(4), WithProgress(func(p Progress) {
+		if p.Done == 10 {
+			cancel()
+		}
+	}))...)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("CheckUsers() error = %v, want context.Canceled", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusOK] != 10 || rep.Counts[StatusNotChecked] != 10 {
+		t.Fatalf("counts = %v, want 10 ok and 10 not-checked", rep.Counts)
+	}
+	for _, res := range rep.Results {
+		if res.Status != StatusNotChecked {
+			continue
+		}
+		if res.Message != "not checked: "+rep.Stopped.Reason || res.Remediation != rep.Stopped.Remediation {
+			t.Errorf("%s: message %q, remediation %q; want the stop's %q, %q", res.Address, res.Message, res.Remediation,
+				"not checked: "+rep.Stopped.Reason, rep.Stopped.Remediation)
+		}
+	}
+	var out strings.Builder
+	if err := rep.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "[not-checked ×") || !strings.Contains(rep.Stopped.Reason, "10 of 20") {
+		t.Errorf("WriteTable() =\n%s\nwant one stop covering the 10 unchecked users and no per-status not-checked line", out.String())
+	}
+}
+
 // TestCheckBackOffBeyondBudget: a server back-off longer than the wait
 // budget ends as throttled results instead of a hang, and no request is
 // sent before the back-off ends.
