@@ -166,6 +166,7 @@ type run struct {
 
 	versionMu sync.Mutex // guards report.ServerVersion while workers run
 
+	auth        authGate     // closed by the first rejected password
 	timeouts    atomic.Int64 // requests in a row without an answer in time
 	maxTimeouts int          // stop when timeouts reaches it
 
@@ -415,6 +416,14 @@ func copyCounts(c Counts) Counts {
 func (r *run) end(parent context.Context) (*Report, error) {
 	var cause error
 	st := r.stopped()
+	if st == nil && r.auth.closed.Load() {
+		// A request whose 401 no worker turned into the stop (an extra
+		// probe's): the users it held back still get the reason.
+		r.setStop(Stop{Status: StatusAuthFailed,
+			Reason:      "Exchange rejected the service account's credentials (HTTP 401) during the check; stopped so that Active Directory does not lock the account out",
+			Remediation: remediation(StatusAuthFailed, "", r.base)}, errAuthGateClosed)
+		st = r.stopped()
+	}
 	if st == nil && parent.Err() != nil {
 		n := 0
 		for _, res := range r.report.Results {

@@ -74,4 +74,14 @@
 // server that stops answering: after RetryBudget.MaxConsecutiveTimeouts
 // requests in a row without an answer (default twice the concurrency) the
 // check stops with [ErrNotAnswering] instead of waiting out every user.
+//
+// A password changed while a check runs: the first 401 closes a gate that
+// every request of the run passes right before it is written, so no
+// request is sent after it, retries included. Requests already on the wire
+// still fail: with Basic every request carries the password, so up to the
+// concurrency of them can count as failed logons (measured against scctest
+// at concurrency 27: median in the teens, up to 26); NTLM authenticates
+// connections, and connections already authenticated keep working (0 to 1).
+// Keep the concurrency below the lockout threshold, or use NTLM, where a
+// lockout threshold is low.
 package impersonation

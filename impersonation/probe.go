@@ -43,6 +43,11 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 			return a
 		}
 		err, timedOut := r.send(ctx, call)
+		if errors.Is(err, errAuthGateClosed) {
+			// The run is stopping for the 401 another worker got.
+			a.cancelled = true
+			return a
+		}
 		a.attempts++
 		a.maybeSent = maybeSent(err)
 		a.err = err
@@ -90,11 +95,22 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 // timedOut reports that the server did not answer in time (the request
 // timeout, or a network timeout of the transport), while ctx was still
 // alive.
+//
+// Every request passes the run's auth gate: none is written once Exchange
+// rejected the password (errAuthGateClosed).
 func (r *run) send(ctx context.Context, call func(context.Context) error) (err error, timedOut bool) {
 	defer r.limiter.release()
+	if r.auth.closed.Load() {
+		return errAuthGateClosed, false
+	}
 	sctx, cancel := context.WithTimeout(ctx, r.s.reqTimeout)
 	defer cancel()
+	sctx, held := r.auth.guard(sctx, cancel)
 	err = call(sctx)
+	r.auth.sawResult(err)
+	if err != nil && held() {
+		return errAuthGateClosed, false
+	}
 	if err == nil || ctx.Err() != nil {
 		return err, false
 	}
