@@ -335,6 +335,10 @@ func withDiagnoseClock(now func() time.Time) Option {
 //     application is allow-listed, and switched off on 1 April 2027);
 //  2. DNS resolution of the host;
 //  3. a TCP connection to host and port;
+//     (when the EWS requests take an HTTP proxy, as Check's do with
+//     HTTPS_PROXY or the proxy of the [WithHTTPClient] transport, steps 2
+//     and 3 resolve and reach the proxy, and step 4 runs through its
+//     CONNECT tunnel; their details name the proxy)
 //  4. the TLS handshake and certificate (expired or not yet valid, wrong
 //     name, untrusted issuer, each named with its fix); a warning for
 //     http://, which is for test servers only;
@@ -403,6 +407,7 @@ type diagnoser struct {
 	sid      ews.ConnectingSID
 	anchor   string
 	addrs    []string
+	proxy    *url.URL // the HTTP proxy the EWS requests take, or nil
 	conn     net.Conn
 	offered  []string
 	method   org.AuthMethod

@@ -39,7 +39,8 @@
 // configuration, DNS, TCP, TLS, EWS endpoint, auth schemes, logon, Exchange
 // version, impersonation, inbox and an optional write test ([WithWriteTest]),
 // each step passed, warned, failed or skipped with what to do. It stops at
-// the first failure.
+// the first failure. It diagnoses the path Check takes: through the HTTP
+// proxy (HTTPS_PROXY, or the transport's) when there is one.
 //
 //	go run ./examples/diagnose -demo
 //

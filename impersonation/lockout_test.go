@@ -17,14 +17,14 @@ import (
 	"github.com/sccsync/scc/scctest"
 )
 
-// passwordChangedMidRun runs a check of 400 users at concurrency 27 with
+// passwordChangedMidRun runs a check of 200 users at concurrency 27 with
 // method, changes the service account's password on the server after 50
 // results, and returns the failed logons the server counted.
 func passwordChangedMidRun(t *testing.T, method org.AuthMethod) int {
 	t.Helper()
 	f := newFake(t, scctest.ImpersonateAll())
 	f.cfg.AuthMethod = method
-	users := f.addMailboxes(t, 400)
+	users := f.addMailboxes(t, 200)
 	f.srv.SetLatency(2*time.Millisecond, 2*time.Millisecond)
 	changed := false
 	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(MaxConcurrency), WithProgress(func(p Progress) {
