@@ -81,7 +81,7 @@
 // request is sent after it, retries included. Requests already on the wire
 // still fail: with Basic every request carries the password, so up to the
 // concurrency of them can count as failed logons (measured against scctest
-// at concurrency 27 over 15 runs: min 3, median 18, max 26); NTLM
+// at concurrency 27 over 15 runs: min 1, median 10, max 24); NTLM
 // authenticates connections, and connections already authenticated keep
 // working (min 0, median 0, max 1).
 // Keep the concurrency below the lockout threshold, or use NTLM, where a
