@@ -219,7 +219,7 @@ func (g *diagnoser) stepLogon(ctx context.Context) Step {
 			}
 			st := stepFail(detail, authSchemeFix(ae.Scheme, ae.Offered, strings.EqualFold(g.u.Scheme, "https"), g.h.appOnly))
 			if ae.Scheme == "" && g.h.appOnly {
-				st.Fix = "Exchange Online app-only access needs an access token: the token source passed with WithBearerToken returned an empty token; leave it out to have the configuration's Tenant ID, Client ID and secret or certificate used (client-credentials flow with scope https://outlook.office365.com/.default)."
+				st.Fix = "Exchange Online app-only access needs an access token: the program's own token source gave none; let the diagnosis request the tokens itself with the configuration's Tenant ID, Client ID and secret or certificate (client-credentials flow with scope https://outlook.office365.com/.default), or fix that token source."
 			}
 			return st
 		}

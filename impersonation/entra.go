@@ -49,8 +49,9 @@ const tokenRefreshMargin = 2 * time.Minute
 //
 // The application needs the full_access_as_app application permission of
 // Office 365 Exchange Online with admin consent. A ClientCredentials is safe
-// for concurrent use. It is optional: any token source works through
-// ews.WithTokenSource (for example golang.org/x/oauth2/clientcredentials).
+// for concurrent use. Other token sources work too: [WithBearerToken] for
+// the entry points of this package, ews.WithTokenSource for an EWS client
+// (for example golang.org/x/oauth2/clientcredentials).
 //
 // Every rendering of a ClientCredentials (or of the value it points to) is
 // free of the secret, the private key and the cached token: fmt's verbs,

@@ -152,7 +152,7 @@ func authSchemeFix(tried string, offered []string, https, appOnly bool) string {
 	enableNTLM := "enable Windows Authentication (NTLM) on the EWS virtual directory: " + ewsVdirCmd + " -WindowsAuthentication $true; then iisreset"
 	switch {
 	case appOnly && tried == "":
-		return "No access token was sent: the program running the check must supply the application's access tokens (client-credentials flow with scope https://outlook.office365.com/.default, from the Tenant ID, Client ID and secret or certificate)."
+		return "No access token was sent: the program running the check supplied its own token source, which gave none; let the check request the tokens itself with the configuration's Tenant ID, Client ID and secret or certificate (client-credentials flow with scope https://outlook.office365.com/.default), or fix that token source."
 	case appOnly && !bearer:
 		return fmt.Sprintf("The server does not accept OAuth access tokens (it offers %s): app-only OAuth for EWS exists only in Exchange Online. Set the EWS URL to https://outlook.office365.com/EWS/Exchange.asmx, or for an on-premises server choose Microsoft Exchange Impersonation with a service account as the %s.", offeredText(offered), org.FieldAccessType)
 	case appOnly:
