@@ -159,7 +159,7 @@ func startDemo(f flags) (*demo.Demo, int, error) {
 }
 
 // realOrganization builds the organization from the flags, and the options
-// it needs (a token source for Exchange Online app-only access).
+// it needs (the Entra ID authority for Exchange Online app-only access, when not the default).
 func realOrganization(f flags, stderr io.Writer) (*org.Organization, []impersonation.Option, error) {
 	if f.users == "" {
 		return nil, nil, errors.New("need -ews-url, -logon (or -tenant and -client-id) and -users FILE.csv, or -demo; see -help")
