@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/org"
 )
 
@@ -26,14 +27,22 @@ type ActivationReport struct {
 	Renewed int
 	// Failed: users whose sync state became (or changed as) Failed.
 	Failed int
+	// NeedsRenewal: (Renew only) users that were active but whose access
+	// could not be proven with the current configuration: the check
+	// stopped before them (a wrong new password stops it at the first
+	// 401), was cancelled, or failed only temporarily. They are marked
+	// NeedsRenewal with the cause as their Code and Message, keep their
+	// old fingerprint, and the next Renew checks them again.
+	NeedsRenewal int
 	// Unchanged: users whose outcome equals what was stored; only their
 	// check time was updated.
 	Unchanged int
-	// NotChecked: users the check did not reach (stopped, cancelled),
-	// active users with only a temporary failure (throttled, mailbox
-	// unavailable, network), users removed or re-identified by a
+	// NotChecked: users the check did not reach (stopped, cancelled) and,
+	// for Activate, active users with only a temporary failure (throttled,
+	// mailbox unavailable, network), users removed or re-identified by a
 	// concurrent edit during the check, and repeated rows of a mailbox
-	// listed twice. Their stored state is kept.
+	// listed twice. Their stored state is kept. (Renew marks the active
+	// ones among them NeedsRenewal instead.)
 	NotChecked int
 	// Skipped: users Renew did not need to check.
 	Skipped int
@@ -78,17 +87,24 @@ func Activate(ctx context.Context, store org.Store, orgID string, opts ...Option
 	for i := range sel {
 		sel[i] = i
 	}
-	return record(ctx, store, o, sel, opts)
+	return record(ctx, store, o, sel, false, opts)
 }
 
 // Renew re-checks the users whose activation may no longer hold because
 // the email configuration changed: every Active user whose stored
 // ConfigFingerprint differs from the current configuration's org.ConfigFingerprint
 // (the password, EWS URL, Account Logon, auth method, version, … changed
-// since the user was checked), and every NeedsRenewal user. The outcomes are
-// recorded as by [Activate] (passing users are Renewed and keep their
-// ActivatedAt). Users that are not activated, failed, or active with the
-// current fingerprint are not checked and count as Skipped.
+// since the user was checked), every NeedsRenewal user, and every Failed
+// user checked with another configuration (the new one may fix them). The outcomes are recorded as by
+// [Activate] (passing users are Renewed and keep their ActivatedAt), with
+// one difference: a failed renewal always shows. An active user whose
+// access the check could not prove with the new configuration (the check
+// stopped, for example at the first 401 of a wrong new password, or was
+// cancelled, or the user failed only temporarily) becomes NeedsRenewal
+// with the cause as Code and Message and counts in
+// ActivationReport.NeedsRenewal, instead of staying Active with a stale
+// fingerprint. Users that are not activated, or active or failed with the
+// current fingerprint, are not checked and count as Skipped.
 func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (*ActivationReport, error) {
 	o, err := load(ctx, "Renew", store, orgID)
 	if err != nil {
@@ -100,7 +116,7 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 		switch u.Sync.Status {
 		case org.NeedsRenewal:
 			sel = append(sel, i)
-		case org.Active:
+		case org.Active, org.Failed:
 			if u.Sync.ConfigFingerprint != fp {
 				sel = append(sel, i)
 			}
@@ -111,7 +127,7 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 		return &ActivationReport{OrganizationID: o.ID, Skipped: len(o.Users), Version: o.Version,
 			Check: &Report{Endpoint: redactURL(o.Email.EWSURL), Started: now, Finished: now, Counts: Counts{}, Results: []Result{}}}, nil
 	}
-	return record(ctx, store, o, sel, opts)
+	return record(ctx, store, o, sel, true, opts)
 }
 
 // load reads the organization for the exported func fn (Activate, Renew).
@@ -143,7 +159,8 @@ type outcomeOf struct {
 }
 
 // record checks the users of o at indexes sel and saves the outcomes.
-func record(ctx context.Context, store org.Store, o *org.Organization, sel []int, opts []Option) (*ActivationReport, error) {
+// renew marks active users whose access was not proven NeedsRenewal.
+func record(ctx context.Context, store org.Store, o *org.Organization, sel []int, renew bool, opts []Option) (*ActivationReport, error) {
 	s, _ := newSettings(opts) // CheckUsers reports option errors
 	users := make([]org.User, len(sel))
 	for i, j := range sel {
@@ -172,9 +189,17 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	for _, res := range rep.Results {
 		u := users[res.Index]
 		key := org.AddressKey(u.PrimarySMTP)
-		if i, ok := first[key]; !ok || i != res.Index || res.Status == StatusNotChecked {
+		if i, ok := first[key]; !ok || i != res.Index || (res.Status == StatusNotChecked && !renew) {
 			ar.NotChecked++
 			continue
+		}
+		if res.Status == StatusNotChecked && rep.Stopped != nil && rep.Stopped.Status != StatusNotChecked {
+			// Stored as the cause: the stop's code, or its status
+			// (auth-failed for a wrong password).
+			res.Code = rep.Stopped.Code
+			if res.Code == "" {
+				res.Code = ews.ResponseCode(rep.Stopped.Status)
+			}
 		}
 		outcomes = append(outcomes, outcomeOf{key: key, identity: u.ImpersonationIdentity(), res: res})
 	}
@@ -183,7 +208,7 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	}
 	notChecked := ar.NotChecked
 	change := func(fresh *org.Organization) error {
-		ar.Activated, ar.Renewed, ar.Failed, ar.Unchanged, ar.NotChecked = 0, 0, 0, 0, notChecked
+		ar.Activated, ar.Renewed, ar.Failed, ar.NeedsRenewal, ar.Unchanged, ar.NotChecked = 0, 0, 0, 0, 0, notChecked
 		index := make(map[string]int, len(fresh.Users))
 		for i, u := range fresh.Users {
 			if k := org.AddressKey(u.PrimarySMTP); k != "" {
@@ -198,13 +223,15 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 				ar.NotChecked++ // removed or re-identified meanwhile
 				continue
 			}
-			switch applyOutcome(&fresh.Users[i].Sync, oc.res, fp, now) {
+			switch applyOutcome(&fresh.Users[i].Sync, oc.res, fp, now, renew) {
 			case kindActivated:
 				ar.Activated++
 			case kindRenewed:
 				ar.Renewed++
 			case kindFailed:
 				ar.Failed++
+			case kindNeedsRenewal:
+				ar.NeedsRenewal++
 			case kindUnchanged:
 				ar.Unchanged++
 			default:
@@ -225,7 +252,7 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	}
 	ar.Saved, ar.Version = true, saved.Version
 	s.logger.Info("activation saved", "organization", o.ID, "version", saved.Version, "activated", ar.Activated,
-		"renewed", ar.Renewed, "failed", ar.Failed, "unchanged", ar.Unchanged, "notChecked", ar.NotChecked)
+		"renewed", ar.Renewed, "failed", ar.Failed, "needsRenewal", ar.NeedsRenewal, "unchanged", ar.Unchanged, "notChecked", ar.NotChecked)
 	return ar, checkErr
 }
 
@@ -237,6 +264,7 @@ const (
 	kindActivated
 	kindRenewed
 	kindFailed
+	kindNeedsRenewal
 	kindUnchanged
 )
 
@@ -245,10 +273,26 @@ func temporary(s Status) bool {
 	return s == StatusThrottled || s == StatusMailboxUnavailable || s == StatusNetworkError
 }
 
-// applyOutcome updates a user's sync state with one check result.
-func applyOutcome(st *org.SyncState, res Result, fp string, now time.Time) outcomeKind {
+// applyOutcome updates a user's sync state with one check result. With
+// renew, an active user whose access the result does not prove (not
+// checked, or a temporary failure) becomes NeedsRenewal with the cause.
+func applyOutcome(st *org.SyncState, res Result, fp string, now time.Time, renew bool) outcomeKind {
 	wasActive := st.Status == org.Active || st.Status == org.NeedsRenewal
 	switch {
+	case renew && wasActive && (res.Status == StatusNotChecked || temporary(res.Status)):
+		code := string(res.Code)
+		if code == "" {
+			code = string(res.Status)
+		}
+		if st.Status == org.NeedsRenewal && st.Code == code && st.Message == res.Message {
+			st.CheckedAt = now
+			return kindUnchanged
+		}
+		// The fingerprint stays the old one: the access is not proven for
+		// the current configuration.
+		st.Status, st.Code, st.Message = org.NeedsRenewal, code, res.Message
+		st.CheckedAt = now
+		return kindNeedsRenewal
 	case res.Status == StatusNotChecked:
 		return kindNotChecked
 	case res.Status == StatusOK:

@@ -163,23 +163,81 @@ func TestRenew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Renew() error = %v", err)
 	}
-	if ar.Renewed != 7 || ar.Skipped != 1 || ar.Check.Total != 7 || !ar.Saved {
-		t.Errorf("Renew() = %+v, want 7 renewed, the failed user skipped", ar)
+	if ar.Renewed != 7 || ar.Activated != 1 || ar.Skipped != 0 || ar.Check.Total != 8 || !ar.Saved {
+		t.Errorf("Renew() = %+v, want 7 renewed and the failed user re-checked and activated (the new account may impersonate everyone)", ar)
 	}
 	got, _ := store.Get(ctx, o.ID)
 	fp := org.ConfigFingerprint(store, got.Email)
 	for i, u := range got.Users {
-		if i == 2 {
-			if u.Sync.Status != org.Failed {
-				t.Errorf("failed user: %v, want still Failed (not re-checked by Renew)", u.Sync.Status)
-			}
-			continue
-		}
 		if u.Sync.Status != org.Active || u.Sync.ConfigFingerprint != fp {
 			t.Errorf("user %d: %v with fingerprint %q, want Active with the new fingerprint", i, u.Sync.Status, u.Sync.ConfigFingerprint)
 		}
 	}
-	f.srv.AssertNotImpersonated(t, got.Users[2].PrimarySMTP)
+}
+
+// TestRenewWithWrongPassword: a Renew whose new password is wrong stops at
+// the first 401 (one failed logon), and its failure shows: every active
+// user becomes NeedsRenewal with the cause and keeps its old fingerprint,
+// the report counts them, and a Renew with the right password renews them.
+// A failed user that the new configuration fixes is activated by Renew.
+func TestRenewWithWrongPassword(t *testing.T) {
+	f, store, o := activationFixture(t, 5, 4)
+	ctx := context.Background()
+	if _, err := Activate(ctx, store, o.ID, f.options()...); err != nil {
+		t.Fatalf("Activate() error = %v", err)
+	}
+	oldFP := o.Email.Fingerprint()
+	if _, err := org.Modify(ctx, store, o.ID, func(x *org.Organization) error {
+		x.Email.Password = org.NewSecret("Wrong-New-Password-1")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ar, err := Renew(ctx, store, o.ID, f.options()...)
+	var se *StopError
+	if !errors.As(err, &se) || se.Status != StatusAuthFailed {
+		t.Fatalf("Renew() with a wrong password error = %v, want an auth-failed *StopError", err)
+	}
+	if ar.NeedsRenewal != 4 || ar.Renewed != 0 || ar.NotChecked != 1 || !ar.Saved {
+		t.Errorf("Renew() = %+v, want 4 needing renewal, the failed user not checked, saved", ar)
+	}
+	if n := f.srv.Stats().FailedLogons[strings.ToLower(testLogon)]; n != 1 {
+		t.Errorf("failed logons = %d, want 1", n)
+	}
+	got, _ := store.Get(ctx, o.ID)
+	for i, u := range got.Users {
+		if i == 4 {
+			if u.Sync.Status != org.Failed {
+				t.Errorf("user 4: %v, want still Failed", u.Sync.Status)
+			}
+			continue
+		}
+		if u.Sync.Status != org.NeedsRenewal || u.Sync.Code != string(StatusAuthFailed) || !strings.Contains(u.Sync.Message, "401") || u.Sync.ConfigFingerprint != oldFP {
+			t.Errorf("user %d: %+v, want NeedsRenewal with code auth-failed, the 401 in the message and the old fingerprint", i, u.Sync)
+		}
+	}
+
+	// The admin fixes the password and puts user 4 into the scope.
+	if err := f.srv.SetGrant(testLogon, scctest.ImpersonateAll()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := org.Modify(ctx, store, o.ID, func(x *org.Organization) error {
+		x.Email.Password = org.NewSecret(testPassword)
+		x.Email.ExchangeVersion = "Exchange2013_SP1" // a changed configuration
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ar, err = Renew(ctx, store, o.ID, f.options()...)
+	if err != nil || ar.Renewed != 4 || ar.Activated != 1 || ar.NeedsRenewal != 0 {
+		t.Fatalf("Renew() after the fix = %+v, %v; want 4 renewed and user 4 activated", ar, err)
+	}
+	got, _ = store.Get(ctx, o.ID)
+	for i, u := range got.Users {
+		if u.Sync.Status != org.Active || u.Sync.ConfigFingerprint != got.Email.Fingerprint() || u.Sync.Code != "" || u.Sync.Message != "" {
+			t.Errorf("user %d: %+v, want Active with the new fingerprint and no cause", i, u.Sync)
+		}
+	}
 }
 
 // TestActivateStopped: a wrong password stops the check; nothing is

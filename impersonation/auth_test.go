@@ -35,8 +35,8 @@ func TestCheckAppOnly(t *testing.T) {
 		ClientID:     appID,
 		ClientSecret: org.NewSecret("client-secret"),
 	}
-	token := ews.WithBearerToken(func(context.Context) (string, error) { return "app-token", nil })
-	opts := []Option{WithEWSOptions(ews.WithHTTPClient(srv.Client()), token)}
+	token := WithBearerToken(func(context.Context) (string, error) { return "app-token", nil })
+	opts := []Option{WithHTTPClient(srv.Client()), token}
 
 	rep, err := CheckUsers(context.Background(), cfg, users, opts...)
 	if err != nil {
@@ -62,11 +62,76 @@ func TestCheckAppOnly(t *testing.T) {
 	}
 	assertOneResultPerUser(t, rep, users)
 
-	// Without a token source the library says what is missing.
-	rep, err = CheckUsers(context.Background(), cfg, users, WithEWSOptions(ews.WithHTTPClient(srv.Client())))
-	var ae *ews.AuthError
-	if !errors.As(err, &ae) || rep.Counts[StatusNotChecked] != len(users) {
-		t.Errorf("CheckUsers() without a token = %v (counts %v), want an *ews.AuthError stop", err, rep.Counts)
+}
+
+// TestAppOnlyFromConfiguration: the email configuration alone is enough
+// for app-only access: Check, Activate and Renew get their tokens from the
+// (fake, 127.0.0.1) Microsoft Entra ID token endpoint with the
+// configuration's client secret or certificate, and the fake Exchange
+// accepts them. A token endpoint that refuses stops the check before
+// anything reaches Exchange.
+func TestAppOnlyFromConfiguration(t *testing.T) {
+	cert, certPEM, keyPEM := selfSigned(t)
+	for _, tt := range []struct {
+		name, secret string
+		cfg          func(*org.EmailConfiguration)
+	}{
+		{"client secret", "app-secret-8", func(c *org.EmailConfiguration) { c.ClientSecret = org.NewSecret("app-secret-8") }},
+		{"certificate", "", func(c *org.EmailConfiguration) { c.CertificatePEM, c.PrivateKey = certPEM, org.NewSecret(keyPEM) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			entra := newEntraFake(t, tt.secret, cert)
+			srv := scctest.NewTLSServer(t)
+			users := []org.User{{PrimarySMTP: "anna@contoso.example"}, {PrimarySMTP: "ben@contoso.example"}}
+			for _, u := range users {
+				if _, err := srv.AddMailbox(scctest.Mailbox{PrimarySMTP: u.PrimarySMTP}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := srv.AddToken(entra.accessToken, scctest.Token{Kind: scctest.AppOnly, AppID: entraClientID}); err != nil {
+				t.Fatal(err)
+			}
+			cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, EWSURL: srv.EWSURL(),
+				TenantID: "contoso.onmicrosoft.com", ClientID: entraClientID}
+			tt.cfg(&cfg)
+			// Both test servers use httptest's certificate, which
+			// srv.Client() trusts.
+			opts := []Option{WithHTTPClient(srv.Client()), WithAuthority(entra.srv.URL)}
+			rep, err := CheckUsers(context.Background(), cfg, users, opts...)
+			if err != nil || rep.Counts[StatusOK] != len(users) {
+				t.Fatalf("CheckUsers() = %v, %v; want every user ok", rep.Counts, err)
+			}
+			store := org.NewMemoryStore()
+			saved, err := store.Create(context.Background(), &org.Organization{Name: "Contoso", Email: cfg, Users: users})
+			if err != nil {
+				t.Fatal(err)
+			}
+			act, err := Activate(context.Background(), store, saved.ID, opts...)
+			if err != nil || act.Activated != len(users) {
+				t.Fatalf("Activate() = %+v, %v; want every user activated", act, err)
+			}
+			if n := entra.requests.Load(); n < 1 {
+				t.Errorf("the token endpoint saw %d requests, want at least 1", n)
+			}
+			srv.AssertImpersonated(t, "anna@contoso.example")
+		})
+	}
+
+	entra := newEntraFake(t, "right-secret", cert)
+	srv := scctest.NewTLSServer(t)
+	cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, EWSURL: srv.EWSURL(),
+		TenantID: "contoso.onmicrosoft.com", ClientID: entraClientID, ClientSecret: org.NewSecret("wrong-secret-9")}
+	users := []org.User{{PrimarySMTP: "anna@contoso.example"}}
+	rep, err := CheckUsers(context.Background(), cfg, users, WithHTTPClient(srv.Client()), WithAuthority(entra.srv.URL))
+	var te *TokenError
+	if !errors.As(err, &te) || te.Code != "invalid_client" || rep.Counts[StatusNotChecked] != 1 || strings.Contains(err.Error(), "wrong-secret-9") {
+		t.Errorf("CheckUsers() with a wrong client secret = %v (counts %v), want a stop wrapping the *TokenError invalid_client, without the secret", err, rep.Counts)
+	}
+	if err != nil && !strings.Contains(err.Error(), "nothing was sent to Exchange") {
+		t.Errorf("CheckUsers() error = %v, want it to say nothing was sent to Exchange", err)
+	}
+	if n := srv.Stats().Requests; n != 0 {
+		t.Errorf("Exchange saw %d requests, want 0", n)
 	}
 }
 
@@ -169,8 +234,8 @@ func TestCheckDelegatedToken(t *testing.T) {
 	}
 	cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, EWSURL: srv.EWSURL(), TenantID: "contoso.onmicrosoft.com",
 		ClientID: "8f3c2b1a-1111-4222-8333-944455556666", ClientSecret: org.NewSecret("s")}
-	rep, err := CheckUsers(context.Background(), cfg, users, WithConcurrency(1), WithEWSOptions(
-		ews.WithHTTPClient(srv.Client()), ews.WithBearerToken(func(context.Context) (string, error) { return "user-token", nil })))
+	rep, err := CheckUsers(context.Background(), cfg, users, WithConcurrency(1),
+		WithHTTPClient(srv.Client()), WithBearerToken(func(context.Context) (string, error) { return "user-token", nil }))
 	if !errors.Is(err, ews.ErrorInvalidExchangeImpersonationHeaderData) {
 		t.Fatalf("CheckUsers() error = %v, want a stop wrapping ErrorInvalidExchangeImpersonationHeaderData", err)
 	}
@@ -199,7 +264,7 @@ func TestCheckNoAcceptableAuthScheme(t *testing.T) {
 		t.Run(method.String(), func(t *testing.T) {
 			cfg := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: testLogon, Password: org.NewSecret(testPassword),
 				EWSURL: srv.EWSURL(), AuthMethod: method, AllowInsecureHTTP: true}
-			rep, err := CheckUsers(context.Background(), cfg, users, WithEWSOptions(ews.WithHTTPClient(srv.Client())))
+			rep, err := CheckUsers(context.Background(), cfg, users, WithHTTPClient(srv.Client()))
 			var ae *ews.AuthError
 			if !errors.As(err, &ae) || rep.Stopped == nil {
 				t.Fatalf("CheckUsers() = %+v, %v; want a stop wrapping *ews.AuthError", rep.Stopped, err)

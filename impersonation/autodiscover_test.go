@@ -137,7 +137,7 @@ func TestDiscoveryAddress(t *testing.T) {
 func TestDiagnoseAutodiscover(t *testing.T) {
 	f := newADFake(t, org.AuthNTLM, scctest.AuthNTLM)
 	hc := &http.Client{Transport: &http.Transport{DialContext: f.hosts.DialContext, TLSClientConfig: f.hosts.TLSConfig()}}
-	opts := []DiagnoseOption{
+	opts := []Option{
 		WithHTTPClient(hc),
 		WithResolver(fakeResolver{"mail.contoso.example": {"127.0.0.1"}}),
 		WithAutodiscover(f.adOptions()...),

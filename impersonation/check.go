@@ -20,6 +20,11 @@ import (
 // account whose impersonated access could be checked in bulk.
 var ErrDirectLogon = errors.New("impersonation: Microsoft Exchange Direct Logon uses each user's own credentials; there is no impersonated access to check in bulk")
 
+// ErrNotAnswering is the cause (errors.Is on the [*StopError]) of a check
+// stopped because Exchange no longer answered: too many requests in a row
+// timed out (see [RetryBudget.MaxConsecutiveTimeouts]).
+var ErrNotAnswering = errors.New("impersonation: Exchange stopped answering")
+
 // errStopped is the cancellation cause when the check stops itself.
 var errStopped = errors.New("impersonation: check stopped")
 
@@ -80,14 +85,16 @@ func Check(ctx context.Context, o *org.Organization, opts ...Option) (*Report, e
 //     inbox, impersonating the user's configured identity
 //     (org.User.ImpersonationIdentity) with X-AnchorMailbox set to the
 //     primary SMTP address. Per-user failures are results; only
-//     ErrorImpersonationDenied (the account may not impersonate anyone) and a
-//     401 stop the run.
+//     ErrorImpersonationDenied (the account may not impersonate anyone), a
+//     401 and a server that stopped answering stop the run.
 //  4. With [WithWriteProbe], a test message created in Drafts and deleted.
 //
 // When Exchange asks the service account to back off, all workers pause
 // together; transient failures are retried within the [RetryBudget]. Each
-// request is bounded by [WithRequestTimeout], so a server that stops
-// answering cannot hold the check. Cancelling ctx returns promptly with the
+// request is bounded by [WithRequestTimeout], and when
+// RetryBudget.MaxConsecutiveTimeouts requests in a row went unanswered the
+// check stops ([ErrNotAnswering]), so a server that stops answering holds
+// it for about two request timeouts, not hours. Cancelling ctx returns promptly with the
 // partial report (with [WithWriteProbe], after deleting any test message
 // in flight, which may take up to 30 seconds).
 func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.User, opts ...Option) (*Report, error) {
@@ -104,7 +111,17 @@ func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.Use
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: ErrDirectLogon.Error(),
 			Remediation: "Choose Microsoft Exchange Impersonation (on-premises) or Exchange Online app-only OAuth as the Mailbox Access Type to activate users in bulk."}, ErrDirectLogon)
 	}
-	client, err := newEWSClient(cfg, cfg.AuthMethod, s.ewsOptions)
+	var eo []ews.Option
+	if s.httpClient != nil {
+		eo = append(eo, ews.WithHTTPClient(s.httpClient))
+	}
+	ao, err := s.authOptions(cfg, s.tokenHTTPClient())
+	if err != nil {
+		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: err.Error(),
+			Remediation: "Fix the app-only credentials of the email configuration (Tenant ID, Client ID, secret or certificate) or the authority."}, err)
+	}
+	eo = append(eo, ao...)
+	client, err := newEWSClient(cfg, cfg.AuthMethod, eo)
 	if err != nil {
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: err.Error(),
 			Remediation: "Fix the email configuration or the EWS options."}, err)
@@ -152,6 +169,10 @@ type run struct {
 
 	versionMu sync.Mutex // guards report.ServerVersion while workers run
 
+	auth        authGate     // closed by the first rejected password
+	timeouts    atomic.Int64 // requests in a row without an answer in time
+	maxTimeouts int          // stop when timeouts reaches it
+
 	progressPanic *progressPanic // set by the collector goroutine, read after it ended
 
 	stopMu    sync.Mutex
@@ -161,7 +182,10 @@ type run struct {
 }
 
 func newRun(s *settings, cfg org.EmailConfiguration, users []org.User) *run {
-	r := &run{s: s, cfg: cfg, users: users}
+	r := &run{s: s, cfg: cfg, users: users, maxTimeouts: s.budget.MaxConsecutiveTimeouts}
+	if r.maxTimeouts == 0 {
+		r.maxTimeouts = max(2*s.concurrency, 2)
+	}
 	r.base = hints{
 		serviceAccount: cfg.AccountLogon,
 		exchangeOnline: org.IsExchangeOnline(cfg.EWSURL),
@@ -395,6 +419,14 @@ func copyCounts(c Counts) Counts {
 func (r *run) end(parent context.Context) (*Report, error) {
 	var cause error
 	st := r.stopped()
+	if st == nil && r.auth.closed.Load() {
+		// A request whose 401 no worker turned into the stop (an extra
+		// probe's): the users it held back still get the reason.
+		r.setStop(Stop{Status: StatusAuthFailed,
+			Reason:      "Exchange rejected the service account's credentials (HTTP 401) during the check; stopped so that Active Directory does not lock the account out",
+			Remediation: remediation(StatusAuthFailed, "", r.base)}, errAuthGateClosed)
+		st = r.stopped()
+	}
 	if st == nil && parent.Err() != nil {
 		n := 0
 		for _, res := range r.report.Results {
@@ -423,7 +455,10 @@ func (r *run) end(parent context.Context) (*Report, error) {
 }
 
 // finish fills every result without a status as not checked, then sorts
-// and counts. It returns how many results it filled.
+// and counts. It returns how many results it filled. When the run stopped,
+// the users that a worker marked not checked (their request was in flight
+// when the run ended) get the stop's reason too, so that every unchecked
+// user says the same thing and the stop's remediation covers them all.
 func (r *run) finish() int {
 	filled := 0
 	reason := "not checked"
@@ -434,11 +469,15 @@ func (r *run) finish() int {
 	}
 	for i := range r.report.Results {
 		res := &r.report.Results[i]
-		if res.Status == "" {
+		switch {
+		case res.Status == "":
 			res.Status = StatusNotChecked
 			res.Message = reason
 			res.Remediation = rem
 			filled++
+		case res.Status == StatusNotChecked && r.stop != nil:
+			res.Message = reason
+			res.Remediation = rem
 		}
 	}
 	r.report.Stopped = r.stop

@@ -18,8 +18,9 @@ import (
 //     (AuthNegotiate, with ews.WithNegotiatedAuth: NTLM when offered, Basic
 //     when it is the only offer over https://, one anonymous request and
 //     no failed logon to find out).
-//   - Exchange Online app-only OAuth: no credentials are derived; pass a
-//     token source in opts: ews.WithBearerToken(cc.Token) with a
+//   - Exchange Online app-only OAuth: no credentials are derived here
+//     (Check, Activate, Renew and Diagnose do derive them); pass a token
+//     source in opts: ews.WithBearerToken(cc.Token) with a
 //     [ClientCredentials] built from the same configuration (client secret
 //     or certificate), or any other source such as
 //     ews.WithTokenSource(conf.TokenSource(ctx)) with

@@ -248,26 +248,13 @@ type Dialer interface {
 // [WithStepTimeout] says otherwise.
 const DefaultStepTimeout = 30 * time.Second
 
-// DiagnoseOption configures [Diagnose]. Options return an error for
-// unusable values, reported by Diagnose. [WithEWSOptions] is both a
-// DiagnoseOption and an [Option].
-type DiagnoseOption interface {
-	applyDiagnose(*diagnoseSettings) error
-}
-
-// diagnoseOption is a DiagnoseOption that only Diagnose understands.
-type diagnoseOption func(*diagnoseSettings) error
-
-func (f diagnoseOption) applyDiagnose(s *diagnoseSettings) error { return f(s) }
-
 type diagnoseSettings struct {
+	common
 	writeTest          bool
 	resolver           Resolver
 	dialer             Dialer
-	httpClient         *http.Client
 	rootCAs            *x509.CertPool
 	insecureSkipVerify bool
-	ewsOptions         []ews.Option
 	stepTimeout        time.Duration
 	now                func() time.Time
 	autodiscover       bool
@@ -279,88 +266,73 @@ type diagnoseSettings struct {
 // (CreateItem, SaveOnly) and hard-deleted. The message is never left
 // behind knowingly: it is deleted even when ctx ends, and a failed delete
 // fails the step, naming the message's subject.
-func WithWriteTest() DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error { s.writeTest = true; return nil })
+func WithWriteTest() Option {
+	return diagnoseOption{"WithWriteTest", func(s *diagnoseSettings) error { s.writeTest = true; return nil }}
 }
 
 // WithResolver resolves the EWS host with r instead of the system resolver,
 // for the DNS step and for the diagnosis's own HTTP requests (unless
 // [WithHTTPClient] supplies the client).
-func WithResolver(r Resolver) DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error {
+func WithResolver(r Resolver) Option {
+	return diagnoseOption{"WithResolver", func(s *diagnoseSettings) error {
 		if r == nil {
 			return errors.New("impersonation: WithResolver: resolver is nil")
 		}
 		s.resolver = r
 		return nil
-	})
+	}}
 }
 
 // WithDialer opens connections with d, for the TCP and TLS steps and for
 // the diagnosis's own HTTP requests (unless [WithHTTPClient] supplies the
 // client).
-func WithDialer(d Dialer) DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error {
+func WithDialer(d Dialer) Option {
+	return diagnoseOption{"WithDialer", func(s *diagnoseSettings) error {
 		if d == nil {
 			return errors.New("impersonation: WithDialer: dialer is nil")
 		}
 		s.dialer = d
 		return nil
-	})
-}
-
-// WithHTTPClient sends the EWS requests through hc, for example the
-// Client() of a test server, and makes the TLS step trust what hc's
-// *http.Transport trusts (its TLSClientConfig.RootCAs). Prefer it to
-// passing ews.WithHTTPClient through [WithEWSOptions], which the TLS
-// step cannot see.
-func WithHTTPClient(hc *http.Client) DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error {
-		if hc == nil {
-			return errors.New("impersonation: WithHTTPClient: client is nil")
-		}
-		s.httpClient = hc
-		return nil
-	})
+	}}
 }
 
 // WithRootCAs trusts the certificate authorities in pool instead of the
 // system's, for the TLS step and the EWS requests (unless [WithHTTPClient]
 // supplies the client).
-func WithRootCAs(pool *x509.CertPool) DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error {
+func WithRootCAs(pool *x509.CertPool) Option {
+	return diagnoseOption{"WithRootCAs", func(s *diagnoseSettings) error {
 		if pool == nil {
 			return errors.New("impersonation: WithRootCAs: pool is nil")
 		}
 		s.rootCAs = pool
 		return nil
-	})
+	}}
 }
 
 // WithInsecureSkipVerify lets the diagnosis go on past a certificate
 // problem: the TLS step still checks and names every problem, as a warning
 // instead of a failure, and the EWS requests skip verification. For
 // looking behind a broken certificate only; never for production sync.
-func WithInsecureSkipVerify() DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error { s.insecureSkipVerify = true; return nil })
+func WithInsecureSkipVerify() Option {
+	return diagnoseOption{"WithInsecureSkipVerify", func(s *diagnoseSettings) error { s.insecureSkipVerify = true; return nil }}
 }
 
 // WithStepTimeout bounds each network step (default [DefaultStepTimeout]);
 // a step that takes longer fails as a timeout.
-func WithStepTimeout(d time.Duration) DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error {
+func WithStepTimeout(d time.Duration) Option {
+	return diagnoseOption{"WithStepTimeout", func(s *diagnoseSettings) error {
 		if d <= 0 {
 			return fmt.Errorf("impersonation: WithStepTimeout(%s): want a positive duration", d)
 		}
 		s.stepTimeout = d
 		return nil
-	})
+	}}
 }
 
 // withDiagnoseClock replaces time.Now for the dates the diagnosis reasons
 // about (certificate validity, Exchange Online retirement); tests only.
-func withDiagnoseClock(now func() time.Time) DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error { s.now = now; return nil })
+func withDiagnoseClock(now func() time.Time) Option {
+	return diagnoseOption{"withDiagnoseClock", func(s *diagnoseSettings) error { s.now = now; return nil }}
 }
 
 // Diagnose runs Microsoft's "Service Account Access" connectivity test for
@@ -372,6 +344,10 @@ func withDiagnoseClock(now func() time.Time) DiagnoseOption {
 //     application is allow-listed, and switched off on 1 April 2027);
 //  2. DNS resolution of the host;
 //  3. a TCP connection to host and port;
+//     (when the EWS requests take an HTTP proxy, as Check's do with
+//     HTTPS_PROXY or the proxy of the [WithHTTPClient] transport, steps 2
+//     and 3 resolve and reach the proxy, and step 4 runs through its
+//     CONNECT tunnel; their details name the proxy)
 //  4. the TLS handshake and certificate (expired or not yet valid, wrong
 //     name, untrusted issuer, each named with its fix); a warning for
 //     http://, which is for test servers only;
@@ -400,7 +376,7 @@ func withDiagnoseClock(now func() time.Time) DiagnoseOption {
 // errors.Is). Failures are retried
 // only when transient (throttling, a dropped connection), never after a
 // 401.
-func Diagnose(ctx context.Context, cfg org.EmailConfiguration, mailbox string, opts ...DiagnoseOption) (*Diagnosis, error) {
+func Diagnose(ctx context.Context, cfg org.EmailConfiguration, mailbox string, opts ...Option) (*Diagnosis, error) {
 	s := &diagnoseSettings{stepTimeout: DefaultStepTimeout, now: time.Now}
 	var errs []error
 	for i, o := range opts {
@@ -440,6 +416,7 @@ type diagnoser struct {
 	sid      ews.ConnectingSID
 	anchor   string
 	addrs    []string
+	proxy    *url.URL // the HTTP proxy the EWS requests take, or nil
 	conn     net.Conn
 	offered  []string
 	method   org.AuthMethod

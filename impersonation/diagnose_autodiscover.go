@@ -13,8 +13,8 @@ import (
 // (autodiscover.WithAllowedHosts to confirm a host; in tests, the dialer,
 // SRV lookup and TLS configuration). A configuration with DiscoverEWSURL
 // runs the step without this option.
-func WithAutodiscover(opts ...autodiscover.Option) DiagnoseOption {
-	return diagnoseOption(func(s *diagnoseSettings) error {
+func WithAutodiscover(opts ...autodiscover.Option) Option {
+	return diagnoseOption{"WithAutodiscover", func(s *diagnoseSettings) error {
 		for i, o := range opts {
 			if o == nil {
 				return fmt.Errorf("impersonation: WithAutodiscover: option %d is nil", i)
@@ -23,7 +23,7 @@ func WithAutodiscover(opts ...autodiscover.Option) DiagnoseOption {
 		s.autodiscover = true
 		s.autodiscoverOpts = append(s.autodiscoverOpts, opts...)
 		return nil
-	})
+	}}
 }
 
 // stepAutodiscover discovers the EWS URL for the mailbox (or the service

@@ -178,8 +178,11 @@ func (g *diagnoser) stepAuthSchemes(context.Context) Step {
 
 // stepLogon sends one authenticated request without impersonation.
 func (g *diagnoser) stepLogon(ctx context.Context) Step {
-	opts := append(g.baseEWSOptions(), g.s.ewsOptions...)
-	c, err := newEWSClient(g.cfg, g.method, opts)
+	ao, err := g.s.authOptions(g.cfg, g.httpClient()) // resolves, dials and trusts as the steps do
+	if err != nil {
+		return stepFail("cannot prepare the app-only token requests: "+errText(err), tokenFix)
+	}
+	c, err := newEWSClient(g.cfg, g.method, append(g.baseEWSOptions(), ao...))
 	if err != nil {
 		return stepFail("cannot build the EWS client: "+err.Error(), "Correct the email configuration.")
 	}
@@ -216,7 +219,7 @@ func (g *diagnoser) stepLogon(ctx context.Context) Step {
 			}
 			st := stepFail(detail, authSchemeFix(ae.Scheme, ae.Offered, strings.EqualFold(g.u.Scheme, "https"), g.h.appOnly))
 			if ae.Scheme == "" && g.h.appOnly {
-				st.Fix = "Exchange Online app-only access needs an access token: pass a token source for the application (WithEWSOptions(ews.WithTokenSource(...)), client-credentials flow with scope https://outlook.office365.com/.default)."
+				st.Fix = "Exchange Online app-only access needs an access token: the program's own token source gave none; let the diagnosis request the tokens itself with the configuration's Tenant ID, Client ID and secret or certificate (client-credentials flow with scope https://outlook.office365.com/.default), or fix that token source."
 			}
 			return st
 		}
@@ -486,8 +489,7 @@ func (g *diagnoser) failFromError(err error, what string) Step {
 	}
 	var te *ews.TokenError
 	if errors.As(err, &te) {
-		return stepFail("could not get an access token for "+g.h.serviceAccount+": "+errText(te),
-			"Check the application's tenant, client ID and client secret or certificate in Microsoft Entra ID (App registrations), that the secret or certificate has not expired, and that this machine reaches login.microsoftonline.com; the token is requested for https://outlook.office365.com/.default with the client-credentials flow.")
+		return stepFail("could not get an access token for "+g.h.serviceAccount+": "+errText(te), tokenFix)
 	}
 	return g.failOutcome(classify(err), err)
 }

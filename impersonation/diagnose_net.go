@@ -1,9 +1,11 @@
 package impersonation
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -131,34 +133,83 @@ func exoRetirementWarning(now time.Time, clientID, mailbox string) (detail, fix 
 	return detail, exoAllowListFix(clientID, mailbox)
 }
 
-// stepDNS resolves the host.
-func (g *diagnoser) stepDNS(ctx context.Context) Step {
-	if ip := net.ParseIP(g.host); ip != nil {
-		g.addrs = []string{g.host}
-		return stepPass(fmt.Sprintf("%s is an IP address; nothing to resolve", g.host))
+// proxyFor is the HTTP proxy the EWS requests take, as Check's would: the
+// proxy of the caller's *http.Transport ([WithHTTPClient]), or else the
+// environment's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as Go's default
+// transport does; nil for none. A caller's RoundTripper that is not an
+// *http.Transport is taken as direct.
+func (g *diagnoser) proxyFor() (*url.URL, error) {
+	proxy := http.ProxyFromEnvironment
+	if g.s.httpClient != nil {
+		t, ok := g.s.httpClient.Transport.(*http.Transport)
+		switch {
+		case ok:
+			proxy = t.Proxy
+		case g.s.httpClient.Transport != nil:
+			proxy = nil
+		}
 	}
-	addrs, err := g.s.resolver.LookupHost(ctx, g.host)
+	if proxy == nil {
+		return nil, nil
+	}
+	return proxy(&http.Request{Method: http.MethodPost, URL: g.u, Header: http.Header{}})
+}
+
+// dnsHost is the host the network steps reach: the proxy's when there is
+// one, with a note for the step details.
+func (g *diagnoser) dnsHost() (host, port, via string) {
+	if g.proxy == nil {
+		return g.host, g.port, ""
+	}
+	port = g.proxy.Port()
+	if port == "" {
+		port = "80"
+		if g.proxy.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return g.proxy.Hostname(), port, fmt.Sprintf("through the HTTP proxy %s (the path Check takes to %s); ", redactURL(g.proxy.String()), g.u.Host)
+}
+
+// stepDNS resolves the host (the proxy's, when the EWS requests take one).
+func (g *diagnoser) stepDNS(ctx context.Context) Step {
+	proxy, err := g.proxyFor()
+	if err != nil {
+		return stepFail("the proxy setting does not parse: "+err.Error(), "Correct HTTPS_PROXY / HTTP_PROXY (http://proxy.contoso.com:8080) or the proxy of the HTTP client.")
+	}
+	if proxy != nil && proxy.Scheme != "http" && proxy.Scheme != "https" {
+		return stepFail(fmt.Sprintf("the EWS requests take the %s proxy %s, which the diagnosis cannot follow", proxy.Scheme, redactURL(proxy.String())),
+			"Diagnose through an http:// or https:// proxy, or without one (NO_PROXY).")
+	}
+	g.proxy = proxy
+	host, port, via := g.dnsHost()
+	if ip := net.ParseIP(host); ip != nil {
+		g.addrs = []string{host}
+		return stepPass(fmt.Sprintf("%s%s is an IP address; nothing to resolve", via, host))
+	}
+	addrs, err := g.s.resolver.LookupHost(ctx, host)
 	if err == nil && len(addrs) == 0 {
 		err = errors.New("no addresses")
 	}
 	if err != nil {
-		st := stepFail(fmt.Sprintf("cannot resolve %s: %v", g.host, err), networkRemediation(netDNS, g.host, g.port))
+		st := stepFail(fmt.Sprintf("%scannot resolve %s: %v", via, host, err), networkRemediation(netDNS, host, port))
 		var de *net.DNSError
 		if errors.As(err, &de) && de.IsTimeout {
-			st.Fix = fmt.Sprintf("The DNS servers of this machine did not answer for %s in time: check the DNS servers (Get-DnsClientServerAddress) and the network path to them, then run the diagnosis again.", g.host)
+			st.Fix = fmt.Sprintf("The DNS servers of this machine did not answer for %s in time: check the DNS servers (Get-DnsClientServerAddress) and the network path to them, then run the diagnosis again.", host)
 		}
 		return st
 	}
 	g.addrs = addrs
-	return stepPass(fmt.Sprintf("%s resolves to %s", g.host, strings.Join(addrs, ", ")))
+	return stepPass(fmt.Sprintf("%s%s resolves to %s", via, host, strings.Join(addrs, ", ")))
 }
 
 // stepTCP connects to the first address that answers and keeps the
 // connection for the TLS step.
 func (g *diagnoser) stepTCP(ctx context.Context) Step {
+	host, port, via := g.dnsHost()
 	var errs []string
 	for _, a := range g.addrs {
-		addr := net.JoinHostPort(a, g.port)
+		addr := net.JoinHostPort(a, port)
 		c, err := g.s.dialer.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", addr, shortNetErr(err)))
@@ -168,14 +219,14 @@ func (g *diagnoser) stepTCP(ctx context.Context) Step {
 			continue
 		}
 		g.conn = c
-		detail := "connected to " + addr
+		detail := via + "connected to " + addr
 		if len(errs) > 0 {
 			detail += " (after failing: " + strings.Join(errs, "; ") + ")"
 		}
 		return stepPass(detail)
 	}
-	fix := networkRemediation(netConnect, g.host, g.port)
-	return stepFail("no TCP connection to port "+g.port+": "+strings.Join(errs, "; "), fix)
+	fix := networkRemediation(netConnect, host, port)
+	return stepFail(via+"no TCP connection to port "+port+": "+strings.Join(errs, "; "), fix)
 }
 
 // shortNetErr drops the repetition of the address from a dial error.
@@ -196,6 +247,12 @@ func (g *diagnoser) stepTLS(ctx context.Context) Step {
 			fmt.Sprintf("Use https://%s/EWS/Exchange.asmx for a production server.", g.u.Host))
 	}
 	roots, insecure := g.trust()
+	_, _, via := g.dnsHost()
+	if g.proxy != nil {
+		if st, ok := g.connectTunnel(ctx, roots); !ok {
+			return st
+		}
+	}
 	tc := tls.Client(g.conn, &tls.Config{ServerName: g.host, InsecureSkipVerify: true}) // verified below, one problem at a time
 	g.conn = tc
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -207,8 +264,8 @@ func (g *diagnoser) stepTLS(ctx context.Context) Step {
 		return stepFail("the server sent no certificate", networkRemediation(netTLS, g.host, g.port))
 	}
 	leaf := cs.PeerCertificates[0]
-	summary := fmt.Sprintf("%s, certificate for %s issued by %s, valid %s to %s",
-		tls.VersionName(cs.Version), certNames(leaf), issuerName(leaf),
+	summary := fmt.Sprintf("%s%s, certificate for %s issued by %s, valid %s to %s",
+		via, tls.VersionName(cs.Version), certNames(leaf), issuerName(leaf),
 		leaf.NotBefore.UTC().Format(time.DateOnly), leaf.NotAfter.UTC().Format(time.DateOnly))
 
 	now := g.s.now()
@@ -271,6 +328,53 @@ func (g *diagnoser) stepTLS(ctx context.Context) Step {
 		return stepWarn("certificate verification is turned off for this diagnosis, and "+detail, strings.Join(fixes, " "))
 	}
 	return stepFail(detail, strings.Join(fixes, " "))
+}
+
+// connectTunnel asks the proxy on g.conn for a tunnel to the EWS host
+// (HTTP CONNECT, as Go's transport does for https:// URLs), first over TLS
+// when the proxy is https://. ok is false with the failed step.
+func (g *diagnoser) connectTunnel(ctx context.Context, roots *x509.CertPool) (Step, bool) {
+	proxyName := redactURL(g.proxy.String())
+	phost, pport, _ := g.dnsHost()
+	if g.proxy.Scheme == "https" {
+		pc := tls.Client(g.conn, &tls.Config{ServerName: g.proxy.Hostname(), RootCAs: roots})
+		g.conn = pc
+		if err := pc.HandshakeContext(ctx); err != nil {
+			return stepFail(fmt.Sprintf("TLS handshake with the proxy %s failed: %v", proxyName, err), networkRemediation(netTLS, phost, pport)), false
+		}
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		g.conn.SetDeadline(dl)
+		defer g.conn.SetDeadline(time.Time{})
+	}
+	stop := context.AfterFunc(ctx, func() { g.conn.SetDeadline(time.Now()) })
+	defer stop()
+	target := net.JoinHostPort(g.host, g.port)
+	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target, Header: http.Header{}}
+	if u := g.proxy.User; u != nil {
+		pw, _ := u.Password()
+		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)))
+	}
+	if err := req.Write(g.conn); err != nil {
+		return stepFail(fmt.Sprintf("sending CONNECT %s to the proxy %s failed: %v", target, proxyName, err), networkRemediation(netConnect, phost, pport)), false
+	}
+	br := bufio.NewReader(g.conn)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return stepFail(fmt.Sprintf("the proxy %s did not answer CONNECT %s: %v", proxyName, target, err), networkRemediation(netConnect, phost, pport)), false
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fix := fmt.Sprintf("The proxy %s refused to open a tunnel to %s (%s): allow CONNECT to %s on the proxy, add %s to NO_PROXY if it must be reached directly, or correct HTTPS_PROXY.", proxyName, target, resp.Status, target, g.host)
+		if resp.StatusCode == http.StatusProxyAuthRequired {
+			fix = fmt.Sprintf("The proxy %s wants authentication (%s): put the proxy's credentials in the proxy URL (http://user:password@proxy:port) or have the proxy allow this machine.", proxyName, resp.Header.Get("Proxy-Authenticate"))
+		}
+		return stepFail(fmt.Sprintf("the proxy %s answered CONNECT %s with %s", proxyName, target, resp.Status), fix), false
+	}
+	if br.Buffered() > 0 {
+		return stepFail(fmt.Sprintf("the proxy %s sent data after accepting CONNECT %s", proxyName, target), networkRemediation(netTLS, phost, pport)), false
+	}
+	return Step{}, true
 }
 
 func containsString(list []string, s string) bool {
@@ -340,7 +444,7 @@ func (g *diagnoser) httpClient() *http.Client {
 		return g.hc
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = nil // the steps test the direct path
+	t.Proxy = http.ProxyFromEnvironment // the path the steps tested, and Check's
 	roots, _ := g.trust()
 	t.TLSClientConfig = &tls.Config{RootCAs: roots}
 	resolver, dialer := g.s.resolver, g.s.dialer

@@ -45,7 +45,7 @@ const (
 type diagFake struct {
 	srv  *scctest.Server
 	cfg  org.EmailConfiguration
-	opts []DiagnoseOption
+	opts []Option
 }
 
 func newDiagFake(t *testing.T, grant scctest.Grant, method org.AuthMethod, opts ...scctest.Option) *diagFake {
@@ -68,16 +68,16 @@ func newDiagFake(t *testing.T, grant scctest.Grant, method org.AuthMethod, opts 
 			EWSURL:       srv.EWSURL(),
 			AuthMethod:   method,
 		},
-		opts: []DiagnoseOption{WithHTTPClient(srv.Client())},
+		opts: []Option{WithHTTPClient(srv.Client())},
 	}
 }
 
-func (f *diagFake) diagnose(t *testing.T, mailbox string, more ...DiagnoseOption) *Diagnosis {
+func (f *diagFake) diagnose(t *testing.T, mailbox string, more ...Option) *Diagnosis {
 	t.Helper()
-	return mustDiagnose(t, f.cfg, mailbox, append(append([]DiagnoseOption(nil), f.opts...), more...)...)
+	return mustDiagnose(t, f.cfg, mailbox, append(append([]Option(nil), f.opts...), more...)...)
 }
 
-func mustDiagnose(t *testing.T, cfg org.EmailConfiguration, mailbox string, opts ...DiagnoseOption) *Diagnosis {
+func mustDiagnose(t *testing.T, cfg org.EmailConfiguration, mailbox string, opts ...Option) *Diagnosis {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -378,7 +378,7 @@ func TestDiagnoseConfiguration(t *testing.T) {
 		cfg     func(c org.EmailConfiguration) org.EmailConfiguration
 		from    org.EmailConfiguration
 		mailbox string
-		opts    []DiagnoseOption
+		opts    []Option
 		step    StepName
 		fix     []string
 		warnFix []string // the configuration step's warning
@@ -399,12 +399,12 @@ func TestDiagnoseConfiguration(t *testing.T) {
 		{name: "direct logon", from: base,
 			cfg:  func(c org.EmailConfiguration) org.EmailConfiguration { c.AccessType = org.DirectLogon; return c },
 			step: StepConfiguration, fix: []string{"Mailbox Access Type"}},
-		{name: "Exchange Online app-only after October 2026: warning, then DNS", from: appOnly, opts: []DiagnoseOption{noDNS, in2026},
+		{name: "Exchange Online app-only after October 2026: warning, then DNS", from: appOnly, opts: []Option{noDNS, in2026},
 			step: StepDNS, fix: []string{"outlook.office365.com"},
 			warnFix: []string{`Set-OrganizationConfig -EwsEnabled $true -EwsAllowedAppIDs <the IDs already listed>,` + diagAppID, "1 April 2027", "Set-CASMailbox", "Microsoft Graph"}},
-		{name: "Exchange Online after April 2027", from: appOnly, opts: []DiagnoseOption{noDNS, in2027},
+		{name: "Exchange Online after April 2027", from: appOnly, opts: []Option{noDNS, in2027},
 			step: StepConfiguration, fix: []string{"Microsoft Graph"}},
-		{name: "DNS failure", from: base, opts: []DiagnoseOption{noDNS},
+		{name: "DNS failure", from: base, opts: []Option{noDNS},
 			step: StepDNS, fix: []string{"mail.contoso.test", "Resolve-DnsName"}},
 	}
 	for _, tt := range tests {
@@ -563,7 +563,7 @@ func TestDiagnoseTLS(t *testing.T) {
 			_, port, _ := net.SplitHostPort(addr)
 			cfg := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: diagLogon, Password: org.NewSecret(diagPassword),
 				EWSURL: "https://mail.contoso.test:" + port + "/EWS/Exchange.asmx", AuthMethod: org.AuthNTLM}
-			opts := []DiagnoseOption{WithResolver(fakeResolver{"mail.contoso.test": {"127.0.0.1"}}), WithRootCAs(tt.trust)}
+			opts := []Option{WithResolver(fakeResolver{"mail.contoso.test": {"127.0.0.1"}}), WithRootCAs(tt.trust)}
 			if tt.insecure {
 				opts = append(opts, WithInsecureSkipVerify())
 			}
@@ -645,10 +645,10 @@ func TestDiagnoseExchangeOnlineBlocked(t *testing.T) {
 	_, port, _ := net.SplitHostPort(srv.Listener().Addr().String())
 	cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, TenantID: "contoso.onmicrosoft.com", ClientID: diagAppID,
 		ClientSecret: org.NewSecret(diagSecret), EWSURL: "https://outlook.office365.com:" + port + "/EWS/Exchange.asmx"}
-	opts := []DiagnoseOption{
+	opts := []Option{
 		WithResolver(fakeResolver{"outlook.office365.com": {"127.0.0.1"}}),
 		WithInsecureSkipVerify(), // the fake's certificate does not name outlook.office365.com
-		WithEWSOptions(ews.WithBearerToken(func(context.Context) (string, error) { return diagToken, nil })),
+		WithBearerToken(func(context.Context) (string, error) { return diagToken, nil }),
 		withDiagnoseClock(func() time.Time { return time.Date(2026, time.November, 20, 12, 0, 0, 0, time.UTC) }),
 	}
 
@@ -700,7 +700,7 @@ func TestDiagnoseCancelled(t *testing.T) {
 
 func TestDiagnoseOptions(t *testing.T) {
 	cfg := org.EmailConfiguration{}
-	for name, opt := range map[string]DiagnoseOption{
+	for name, opt := range map[string]Option{
 		"nil option":    nil,
 		"nil resolver":  WithResolver(nil),
 		"nil dialer":    WithDialer(nil),
@@ -898,9 +898,9 @@ func TestDiagnoseTokenSourceFails(t *testing.T) {
 	d := mustDiagnose(t, cfg, diagAlice,
 		WithResolver(fakeResolver{"outlook.office365.com": {"127.0.0.1"}}),
 		WithInsecureSkipVerify(),
-		WithEWSOptions(ews.WithBearerToken(func(context.Context) (string, error) {
+		WithBearerToken(func(context.Context) (string, error) {
 			return "", fmt.Errorf("AADSTS7000215: Invalid client secret provided")
-		})),
+		}),
 		withDiagnoseClock(func() time.Time { return time.Date(2026, time.November, 20, 12, 0, 0, 0, time.UTC) }))
 	st := assertFailsAt(t, d, StepLogon, "", "client secret or certificate", "login.microsoftonline.com")
 	if !strings.Contains(st.Detail, "AADSTS7000215") {
@@ -911,20 +911,35 @@ func TestDiagnoseTokenSourceFails(t *testing.T) {
 	}
 }
 
-// TestDiagnoseAppOnlyWithoutToken: app-only access without a token source
-// sends no credentials, so the logon step must not claim a failed logon.
-func TestDiagnoseAppOnlyWithoutToken(t *testing.T) {
+// TestDiagnoseAppOnlyFromConfiguration: the configuration alone is enough
+// for app-only access: Diagnose gets its token from the (fake) Entra ID
+// token endpoint with the configuration's client secret, resolving and
+// trusting as its own steps do, and the fake Exchange accepts it.
+func TestDiagnoseAppOnlyFromConfiguration(t *testing.T) {
 	srv := scctest.NewTLSServer(t, scctest.WithVersion(scctest.ExchangeOnline))
+	if _, err := srv.AddMailbox(scctest.Mailbox{PrimarySMTP: diagAlice}); err != nil {
+		t.Fatal(err)
+	}
+	entra := newEntraFake(t, diagSecret, nil)
+	if err := srv.AddToken(entra.accessToken, scctest.Token{Kind: scctest.AppOnly, AppID: diagAppID}); err != nil {
+		t.Fatal(err)
+	}
+	entra.clientID = diagAppID
 	_, port, _ := net.SplitHostPort(srv.Listener().Addr().String())
 	cfg := org.EmailConfiguration{AccessType: org.OnlineAppOnly, TenantID: "contoso.onmicrosoft.com", ClientID: diagAppID,
 		ClientSecret: org.NewSecret(diagSecret), EWSURL: "https://outlook.office365.com:" + port + "/EWS/Exchange.asmx"}
+	pool := x509.NewCertPool()
+	pool.AddCert(entra.srv.Certificate())
 	d := mustDiagnose(t, cfg, diagAlice,
 		WithResolver(fakeResolver{"outlook.office365.com": {"127.0.0.1"}}),
-		WithInsecureSkipVerify(),
+		WithRootCAs(pool), WithInsecureSkipVerify(), // the fake's certificate does not name outlook.office365.com
+		WithAuthority(entra.srv.URL),
 		withDiagnoseClock(func() time.Time { return time.Date(2026, time.November, 20, 12, 0, 0, 0, time.UTC) }))
-	st := assertFailsAt(t, d, StepLogon, "", "access token")
-	if strings.Contains(st.Detail, "cost the account one failed logon") || !strings.Contains(st.Detail, "no credentials were sent") {
-		t.Errorf("logon detail = %q, want it to say no credentials were sent and claim no failed logon", st.Detail)
+	if st, ok := d.Step(StepImpersonation); !ok || st.Status != StepPassed {
+		t.Errorf("impersonation step = %+v, want it passed with the token from the configuration", st)
+	}
+	if n := entra.requests.Load(); n != 1 {
+		t.Errorf("the token endpoint saw %d requests, want 1", n)
 	}
 }
 
@@ -942,11 +957,11 @@ func TestDiagnoseLeavesNoGoroutines(t *testing.T) {
 }
 
 // TestWithEWSOptionsServesCheckAndDiagnose: one WithEWSOptions value is
-// both an Option and a DiagnoseOption, so a program that checks and
+// both an Option and a Option, so a program that checks and
 // diagnoses the same server configures its EWS client once.
 func TestWithEWSOptionsServesCheckAndDiagnose(t *testing.T) {
 	f := newDiagFake(t, scctest.ImpersonateAll(), org.AuthNTLM)
-	client := WithEWSOptions(ews.WithHTTPClient(f.srv.Client()))
+	client := WithHTTPClient(f.srv.Client())
 	rep, err := CheckUsers(context.Background(), f.cfg, []org.User{{PrimarySMTP: diagAlice}}, client)
 	if err != nil || !rep.OK() {
 		t.Fatalf("CheckUsers(WithEWSOptions) = %v, %v; want every user ok", rep.Counts, err)

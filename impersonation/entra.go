@@ -41,14 +41,17 @@ const tokenRefreshMargin = 2 * time.Minute
 // email configuration of type org.OnlineAppOnly: the application (client)
 // ID, the tenant, and a client secret or a certificate with its RSA private
 // key (sent as a signed client assertion). Tokens are cached until shortly
-// before they expire. Pass it to a check as
+// before they expire. Check, Activate, Renew and Diagnose build one from
+// the configuration themselves ([WithAuthority], [WithHTTPClient]); build
+// one yourself for other EWS clients, e.g.
 //
-//	impersonation.WithEWSOptions(ews.WithBearerToken(cc.Token))
+//	impersonation.NewEWSClient(cfg, ews.WithBearerToken(cc.Token))
 //
 // The application needs the full_access_as_app application permission of
 // Office 365 Exchange Online with admin consent. A ClientCredentials is safe
-// for concurrent use. It is optional: any token source works through
-// ews.WithTokenSource (for example golang.org/x/oauth2/clientcredentials).
+// for concurrent use. Other token sources work too: [WithBearerToken] for
+// the entry points of this package, ews.WithTokenSource for an EWS client
+// (for example golang.org/x/oauth2/clientcredentials).
 //
 // Every rendering of a ClientCredentials (or of the value it points to) is
 // free of the secret, the private key and the cached token: fmt's verbs,
@@ -80,18 +83,13 @@ func NewClientCredentials(cfg org.EmailConfiguration, authority string, hc *http
 	if cfg.AccessType != org.OnlineAppOnly {
 		return nil, fmt.Errorf("impersonation: client credentials need the %s access type, not %s", org.OnlineAppOnly.Title(), cfg.AccessType.Title())
 	}
-	if authority == "" {
-		authority = DefaultAuthority
-	}
-	u, err := url.Parse(authority)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		// Not echoed: an authority with user information or a query may
-		// hold a secret.
-		return nil, fmt.Errorf("impersonation: authority %s: want an https:// URL without user information, query or fragment, such as %s", redactURL(authority), DefaultAuthority)
-	}
 	tenant := strings.TrimSpace(cfg.TenantID)
 	if tenant == "" || strings.ContainsAny(tenant, "/?#") {
 		return nil, fmt.Errorf("impersonation: Tenant ID %q: want the tenant's GUID or domain (contoso.onmicrosoft.com)", tenant)
+	}
+	tokenURL, err := tokenEndpoint(authority, tenant)
+	if err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(cfg.ClientID) == "" {
 		return nil, errors.New("impersonation: Client ID is empty: want the application (client) ID of the app registration")
@@ -101,7 +99,7 @@ func NewClientCredentials(cfg org.EmailConfiguration, authority string, hc *http
 	}
 	hc = noRedirects(hc)
 	cc := &ccState{
-		tokenURL: strings.TrimSuffix(u.String(), "/") + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/token",
+		tokenURL: tokenURL,
 		clientID: strings.TrimSpace(cfg.ClientID),
 		secret:   cfg.ClientSecret,
 		hc:       hc,
@@ -113,6 +111,23 @@ func NewClientCredentials(cfg org.EmailConfiguration, authority string, hc *http
 		}
 	}
 	return &ClientCredentials{c: cc}, nil
+}
+
+// tokenEndpoint is the OAuth 2.0 token endpoint of tenant at authority
+// (empty: [DefaultAuthority]), which must be https:// without user
+// information, query or fragment. Plain http:// is refused: the request
+// carries the client secret or assertion.
+func tokenEndpoint(authority, tenant string) (string, error) {
+	if authority == "" {
+		authority = DefaultAuthority
+	}
+	u, err := url.Parse(authority)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// Not echoed: an authority with user information or a query may
+		// hold a secret.
+		return "", fmt.Errorf("impersonation: authority %s: want an https:// URL without user information, query or fragment, such as %s", redactURL(authority), DefaultAuthority)
+	}
+	return strings.TrimSuffix(u.String(), "/") + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/token", nil
 }
 
 // ErrTokenRedirect is matched (errors.Is) by the error of a token request

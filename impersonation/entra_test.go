@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/org"
 	"github.com/sccsync/scc/scctest"
 )
@@ -35,12 +34,13 @@ type entraFake struct {
 	secret      string
 	cert        *x509.Certificate
 	accessToken string
+	clientID    string
 	requests    atomic.Int64
 }
 
 func newEntraFake(t *testing.T, secret string, cert *x509.Certificate) *entraFake {
 	t.Helper()
-	e := &entraFake{secret: secret, cert: cert, accessToken: "entra-issued-token"}
+	e := &entraFake{secret: secret, cert: cert, accessToken: "entra-issued-token", clientID: entraClientID}
 	e.srv = httptest.NewTLSServer(http.HandlerFunc(e.serve))
 	t.Cleanup(e.srv.Close)
 	return e
@@ -58,7 +58,7 @@ func (e *entraFake) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	if f.Get("grant_type") != "client_credentials" || f.Get("scope") != "https://outlook.office365.com/.default" || f.Get("client_id") != entraClientID {
+	if f.Get("grant_type") != "client_credentials" || f.Get("scope") != "https://outlook.office365.com/.default" || f.Get("client_id") != e.clientID {
 		deny("invalid_request", fmt.Sprintf("bad form %v", f))
 		return
 	}
@@ -102,7 +102,7 @@ func (e *entraFake) verifyAssertion(r *http.Request, typ, jwt string) error {
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		return err
 	}
-	if claims.Iss != entraClientID || claims.Sub != entraClientID || claims.Aud != "https://"+r.Host+r.URL.Path || claims.Exp < time.Now().Unix() {
+	if claims.Iss != e.clientID || claims.Sub != e.clientID || claims.Aud != "https://"+r.Host+r.URL.Path || claims.Exp < time.Now().Unix() {
 		return fmt.Errorf("claims %+v", claims)
 	}
 	return nil
@@ -162,7 +162,7 @@ func TestClientCredentials(t *testing.T) {
 			}
 			users := []org.User{{PrimarySMTP: "anna@contoso.example"}}
 			for range 2 {
-				rep, err := CheckUsers(context.Background(), cfg, users, WithEWSOptions(ews.WithHTTPClient(srv.Client()), ews.WithBearerToken(cc.Token)))
+				rep, err := CheckUsers(context.Background(), cfg, users, WithHTTPClient(srv.Client()), WithBearerToken(cc.Token))
 				if err != nil || rep.Counts[StatusOK] != 1 {
 					t.Fatalf("CheckUsers() = %v, %v; want anna ok", rep.Counts, err)
 				}

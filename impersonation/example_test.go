@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
 	"github.com/sccsync/scc/scctest"
@@ -59,7 +58,7 @@ func ExampleCheck() {
 
 	rep, err := impersonation.Check(context.Background(), organization(srv),
 		// Trust the fake's certificate; against a real server, leave it out.
-		impersonation.WithEWSOptions(ews.WithHTTPClient(srv.Client())))
+		impersonation.WithHTTPClient(srv.Client()))
 	if err != nil {
 		fmt.Println("check stopped:", err)
 	}
@@ -80,7 +79,7 @@ func ExampleReport_WriteCSV() {
 	defer srv.Close()
 
 	rep, _ := impersonation.Check(context.Background(), organization(srv),
-		impersonation.WithEWSOptions(ews.WithHTTPClient(srv.Client())))
+		impersonation.WithHTTPClient(srv.Client()))
 	// One row per user; also WriteTable for a terminal and WriteJSON.
 	var buf bytes.Buffer
 	if err := rep.WriteCSV(&buf); err != nil {
@@ -116,7 +115,7 @@ func ExampleActivate() {
 		panic(err)
 	}
 	ar, err := impersonation.Activate(ctx, store, o.ID,
-		impersonation.WithEWSOptions(ews.WithHTTPClient(srv.Client())))
+		impersonation.WithHTTPClient(srv.Client()))
 	if err != nil {
 		fmt.Println("activation stopped:", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/org"
 	"github.com/sccsync/scc/scctest"
 )
@@ -38,7 +37,7 @@ func newFake(t testing.TB, grant scctest.Grant, opts ...scctest.Option) *fake {
 			EWSURL:       srv.EWSURL(),
 			AuthMethod:   org.AuthBasic,
 		},
-		opts: []Option{WithEWSOptions(ews.WithHTTPClient(srv.Client())), WithRetryBudget(RetryBudget{BaseDelay: 1})},
+		opts: []Option{WithHTTPClient(srv.Client()), WithRetryBudget(RetryBudget{BaseDelay: 1})},
 	}
 }
 

@@ -1,13 +1,16 @@
 package impersonation
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/ews/autodiscover"
+	"github.com/sccsync/scc/org"
 )
 
 // DefaultConcurrency is the number of impersonated requests a check keeps
@@ -45,6 +48,16 @@ type RetryBudget struct {
 	// which the server gave no back-off (default 500ms); it doubles per
 	// attempt, with jitter, up to 30 seconds.
 	BaseDelay time.Duration
+	// MaxConsecutiveTimeouts is the number of requests in a row, across
+	// all workers, that may get no answer within the request timeout
+	// before the check concludes that Exchange stopped answering and stops
+	// (default twice the concurrency, at least 2): the users not yet
+	// checked are then not-checked with that reason, and the StopError
+	// matches [ErrNotAnswering]. Any answer from the server resets the
+	// count. With the defaults a stalled server ends a check after about
+	// two request timeouts instead of users / concurrency × attempts ×
+	// timeout.
+	MaxConsecutiveTimeouts int
 }
 
 // Defaults of RetryBudget.
@@ -86,26 +99,64 @@ type Progress struct {
 	Concurrency int
 }
 
-// Option configures [Check], [CheckUsers], [Activate] and [Renew]. Options
-// return an error for unusable values, reported by the function.
-// [WithEWSOptions] is both an Option and a [DiagnoseOption].
+// Option configures [Check], [CheckUsers], [Activate], [Renew] and
+// [Diagnose]: one option type for every entry point. [WithHTTPClient],
+// [WithEWSOptions], [WithAuthority] and [WithBearerToken] apply to all of
+// them; the others belong to the check (Check, CheckUsers, Activate, Renew)
+// or to Diagnose, and passing one to the other entry point is an error
+// naming the option. Options return an error for unusable values, reported
+// by the function.
 type Option interface {
 	applyCheck(*settings) error
+	applyDiagnose(*diagnoseSettings) error
 }
 
-// checkOption is an Option that only Check understands.
-type checkOption func(*settings) error
+// checkOption is an Option of the check only.
+type checkOption struct {
+	name string
+	f    func(*settings) error
+}
 
-func (f checkOption) applyCheck(s *settings) error { return f(s) }
+func (o checkOption) applyCheck(s *settings) error { return o.f(s) }
+func (o checkOption) applyDiagnose(*diagnoseSettings) error {
+	return fmt.Errorf("impersonation: %s is an option of Check, CheckUsers, Activate and Renew, not of Diagnose", o.name)
+}
+
+// diagnoseOption is an Option of Diagnose only.
+type diagnoseOption struct {
+	name string
+	f    func(*diagnoseSettings) error
+}
+
+func (o diagnoseOption) applyDiagnose(s *diagnoseSettings) error { return o.f(s) }
+func (o diagnoseOption) applyCheck(*settings) error {
+	return fmt.Errorf("impersonation: %s is an option of Diagnose, not of Check, CheckUsers, Activate or Renew", o.name)
+}
+
+// commonOption is an Option of every entry point: it fills the part of
+// the settings they share.
+type commonOption func(*common) error
+
+func (o commonOption) applyCheck(s *settings) error            { return o(&s.common) }
+func (o commonOption) applyDiagnose(s *diagnoseSettings) error { return o(&s.common) }
+
+// common is what every entry point takes: how to reach Exchange and, for
+// app-only access, Microsoft Entra ID.
+type common struct {
+	httpClient *http.Client
+	ewsOptions []ews.Option
+	authority  string
+	tokens     func(context.Context) (string, error)
+}
 
 // settings is what the options fill.
 type settings struct {
+	common
 	concurrency int
 	reqTimeout  time.Duration
 	writeProbe  bool
 	progress    func(Progress)
 	budget      RetryBudget
-	ewsOptions  []ews.Option
 	logger      *slog.Logger
 	now         func() time.Time
 	grouping    bool
@@ -143,7 +194,7 @@ func newSettings(opts []Option) (*settings, error) {
 // not stop the check. opts configure the Autodiscover client (see
 // [NewAutodiscoverClient]).
 func WithGroupingInformation(opts ...autodiscover.Option) Option {
-	return checkOption(func(s *settings) error {
+	return checkOption{"WithGroupingInformation", func(s *settings) error {
 		for i, o := range opts {
 			if o == nil {
 				return fmt.Errorf("impersonation: WithGroupingInformation: option %d is nil", i)
@@ -152,7 +203,7 @@ func WithGroupingInformation(opts ...autodiscover.Option) Option {
 		s.grouping = true
 		s.groupingOpt = append(s.groupingOpt, opts...)
 		return nil
-	})
+	}}
 }
 
 // WithConcurrency sets how many impersonated requests are in flight at once
@@ -160,13 +211,13 @@ func WithGroupingInformation(opts ...autodiscover.Option) Option {
 // [DefaultConcurrency]). The check lowers it by itself if Exchange answers
 // ErrorExceededConnectionCount.
 func WithConcurrency(n int) Option {
-	return checkOption(func(s *settings) error {
+	return checkOption{"WithConcurrency", func(s *settings) error {
 		if n < 1 || n > MaxConcurrency {
 			return fmt.Errorf("impersonation: WithConcurrency(%d): want 1 to %d (Exchange's default EWSMaxConcurrency is %d per account)", n, MaxConcurrency, MaxConcurrency)
 		}
 		s.concurrency = n
 		return nil
-	})
+	}}
 }
 
 // WithRequestTimeout bounds each EWS request (default
@@ -175,13 +226,13 @@ func WithConcurrency(n int) Option {
 // longer fails as a network timeout and is retried within the
 // [RetryBudget].
 func WithRequestTimeout(d time.Duration) Option {
-	return checkOption(func(s *settings) error {
+	return checkOption{"WithRequestTimeout", func(s *settings) error {
 		if d <= 0 {
 			return fmt.Errorf("impersonation: WithRequestTimeout(%s): want a positive duration", d)
 		}
 		s.reqTimeout = d
 		return nil
-	})
+	}}
 }
 
 // WithWriteProbe adds a write probe per user that passed the read probe, as
@@ -190,7 +241,7 @@ func WithRequestTimeout(d time.Duration) Option {
 // never left behind knowingly; if it cannot be deleted, the result says so
 // ([WriteProbeItemLeft]).
 func WithWriteProbe() Option {
-	return checkOption(func(s *settings) error { s.writeProbe = true; return nil })
+	return checkOption{"WithWriteProbe", func(s *settings) error { s.writeProbe = true; return nil }}
 }
 
 // WithProgress calls f after every user's result, and once more at the end
@@ -198,83 +249,143 @@ func WithWriteProbe() Option {
 // time; a slow f slows the check down. If f panics, the check stops and
 // the panic is raised again on the caller's goroutine.
 func WithProgress(f func(Progress)) Option {
-	return checkOption(func(s *settings) error {
+	return checkOption{"WithProgress", func(s *settings) error {
 		if f == nil {
 			return errors.New("impersonation: WithProgress: func is nil")
 		}
 		s.progress = f
 		return nil
-	})
+	}}
 }
 
 // WithRetryBudget sets the retry budget; zero fields keep their defaults.
 func WithRetryBudget(b RetryBudget) Option {
-	return checkOption(func(s *settings) error {
-		if b.MaxAttempts < 0 || b.MaxWait < 0 || b.BaseDelay < 0 {
+	return checkOption{"WithRetryBudget", func(s *settings) error {
+		if b.MaxAttempts < 0 || b.MaxWait < 0 || b.BaseDelay < 0 || b.MaxConsecutiveTimeouts < 0 {
 			return fmt.Errorf("impersonation: WithRetryBudget: negative value in %+v", b)
 		}
 		s.budget = b.withDefaults()
 		return nil
+	}}
+}
+
+// WithEWSOptions adds options for the EWS client that every entry point
+// builds from the email configuration ([NewEWSClient]), applied after the
+// options derived from the configuration: a wire trace (ews.WithWireTrace),
+// a user agent, a response size limit. Not for the HTTP client (use
+// [WithHTTPClient], which Diagnose's TLS step and the token requests see
+// too) nor for credentials: the configuration's are used (Account Logon and
+// Password, or the app-only Tenant ID, Client ID and secret or
+// certificate; see [WithBearerToken] to supply tokens yourself), and an
+// auth option here is an error (two auth methods). Diagnose does not use
+// them for its unauthenticated endpoint probe.
+func WithEWSOptions(opts ...ews.Option) Option {
+	return commonOption(func(c *common) error {
+		for i, opt := range opts {
+			if opt == nil {
+				return fmt.Errorf("impersonation: WithEWSOptions: option %d is nil", i)
+			}
+		}
+		c.ewsOptions = append(c.ewsOptions, opts...)
+		return nil
 	})
 }
 
-// EWSOptions are options for the EWS client that a check or a diagnosis
-// builds from the email configuration ([NewEWSClient]), applied after the
-// options derived from the configuration. Made by [WithEWSOptions], it is
-// both an [Option] and a [DiagnoseOption].
-type EWSOptions []ews.Option
-
-// WithEWSOptions adds options for the EWS client of [Check] (and
-// [CheckUsers], [Activate], [Renew]) or [Diagnose]: for example
-// ews.WithHTTPClient(server.Client()) for a test server's certificate (for
-// Diagnose prefer [WithHTTPClient], which its TLS step also sees), a wire
-// trace, or a bearer token source for Exchange Online app-only access
-// (required there: the configuration's credentials are not turned into
-// tokens; see [ClientCredentials]). For Microsoft Exchange Impersonation the
-// configuration's Account Logon and Password are used, and an auth option
-// here is an error (two auth methods). Diagnose does not use them for its
-// unauthenticated endpoint probe.
-func WithEWSOptions(opts ...ews.Option) EWSOptions { return EWSOptions(opts) }
-
-func (o EWSOptions) check() error {
-	for i, opt := range o {
-		if opt == nil {
-			return fmt.Errorf("impersonation: WithEWSOptions: option %d is nil", i)
+// WithHTTPClient sends every request through hc: the EWS requests of a
+// check or a diagnosis and the token requests to Microsoft Entra ID for
+// app-only access (which never follow a redirect). Diagnose's TLS step
+// trusts what hc's *http.Transport trusts (its TLSClientConfig.RootCAs) and
+// its network steps take hc's proxy. For example the Client() of a test
+// server. It is the one way to hand the library an HTTP client; without it
+// Check uses Go's default transport (which honours HTTPS_PROXY) and
+// Diagnose one that resolves and dials as its own steps do.
+func WithHTTPClient(hc *http.Client) Option {
+	return commonOption(func(c *common) error {
+		if hc == nil {
+			return errors.New("impersonation: WithHTTPClient: client is nil")
 		}
-	}
-	return nil
+		c.httpClient = hc
+		return nil
+	})
 }
 
-func (o EWSOptions) applyCheck(s *settings) error {
-	if err := o.check(); err != nil {
-		return err
-	}
-	s.ewsOptions = append(s.ewsOptions, o...)
-	return nil
+// WithAuthority sets the Microsoft Entra ID authority that app-only
+// access (org.OnlineAppOnly) gets its tokens from (default
+// [DefaultAuthority]; sovereign clouds have their own, such as
+// https://login.microsoftonline.us). It must be https://.
+func WithAuthority(authority string) Option {
+	return commonOption(func(c *common) error {
+		if _, err := tokenEndpoint(authority, "tenant"); err != nil {
+			return fmt.Errorf("impersonation: WithAuthority: %w", err)
+		}
+		c.authority = authority
+		return nil
+	})
 }
 
-func (o EWSOptions) applyDiagnose(s *diagnoseSettings) error {
-	if err := o.check(); err != nil {
-		return err
+// WithBearerToken supplies the access tokens of app-only access yourself
+// (a managed identity, a token broker, golang.org/x/oauth2), instead of
+// the [ClientCredentials] every entry point otherwise builds from the
+// configuration's Tenant ID, Client ID and secret or certificate. token
+// returns the bare access token; it is called for every request and must
+// cache, and be safe for concurrent use.
+func WithBearerToken(token func(ctx context.Context) (string, error)) Option {
+	return commonOption(func(c *common) error {
+		if token == nil {
+			return errors.New("impersonation: WithBearerToken: token function is nil")
+		}
+		c.tokens = token
+		return nil
+	})
+}
+
+// authOptions are the EWS options for cfg after the transport: the
+// app-only token source (the caller's, or client credentials from cfg),
+// then the caller's EWS options.
+// tokenHC is the HTTP client of the token requests (nil: a default one).
+func (c *common) authOptions(cfg org.EmailConfiguration, tokenHC *http.Client) ([]ews.Option, error) {
+	var eo []ews.Option
+	if cfg.AccessType == org.OnlineAppOnly {
+		tokens := c.tokens
+		if tokens == nil {
+			cc, err := NewClientCredentials(cfg, c.authority, tokenHC)
+			if err != nil {
+				return nil, err
+			}
+			tokens = cc.Token
+		}
+		eo = append(eo, ews.WithBearerToken(tokens))
 	}
-	s.ewsOptions = append(s.ewsOptions, o...)
-	return nil
+	return append(eo, c.ewsOptions...), nil
+}
+
+// tokenHTTPClient is the client of the token requests: the caller's, with
+// a timeout when it has none.
+func (c *common) tokenHTTPClient() *http.Client {
+	if c.httpClient == nil {
+		return nil // NewClientCredentials' default
+	}
+	hc := *c.httpClient
+	if hc.Timeout == 0 {
+		hc.Timeout = 30 * time.Second
+	}
+	return &hc
 }
 
 // WithLogger makes the check log to l: the preflight, back-offs, stops and
 // (at debug level) every user's result. Silent by default. No secret is
 // ever logged.
 func WithLogger(l *slog.Logger) Option {
-	return checkOption(func(s *settings) error {
+	return checkOption{"WithLogger", func(s *settings) error {
 		if l == nil {
 			return errors.New("impersonation: WithLogger: logger is nil")
 		}
 		s.logger = l
 		return nil
-	})
+	}}
 }
 
 // withClock replaces time.Now (tests of Activate's timestamps).
 func withClock(now func() time.Time) Option {
-	return checkOption(func(s *settings) error { s.now = now; return nil })
+	return checkOption{"withClock", func(s *settings) error { s.now = now; return nil }}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -41,7 +42,12 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 			a.cancelled = true
 			return a
 		}
-		err := r.send(ctx, call)
+		err, timedOut := r.send(ctx, call)
+		if errors.Is(err, errAuthGateClosed) {
+			// The run is stopping for the 401 another worker got.
+			a.cancelled = true
+			return a
+		}
 		a.attempts++
 		a.maybeSent = maybeSent(err)
 		a.err = err
@@ -50,6 +56,7 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 			return a
 		}
 		a.outcome = classify(err)
+		r.sawAnswer(timedOut, a.status)
 		if a.status == StatusOK || a.stop {
 			return a
 		}
@@ -85,11 +92,53 @@ func (r *run) do(ctx context.Context, maxAttempts int, idempotent bool, call fun
 
 // send makes one request holding a concurrency slot (acquired by the
 // caller, given back even if call panics), bounded by the request timeout.
-func (r *run) send(ctx context.Context, call func(context.Context) error) error {
+// timedOut reports that the server did not answer in time (the request
+// timeout, or a network timeout of the transport), while ctx was still
+// alive.
+//
+// Every request passes the run's auth gate: none is written once Exchange
+// rejected the password (errAuthGateClosed).
+func (r *run) send(ctx context.Context, call func(context.Context) error) (err error, timedOut bool) {
 	defer r.limiter.release()
-	ctx, cancel := context.WithTimeout(ctx, r.s.reqTimeout)
+	if r.auth.closed.Load() {
+		return errAuthGateClosed, false
+	}
+	sctx, cancel := context.WithTimeout(ctx, r.s.reqTimeout)
 	defer cancel()
-	return call(ctx)
+	sctx, held := r.auth.guard(sctx, cancel)
+	err = call(sctx)
+	r.auth.sawResult(err)
+	if err != nil && held() {
+		return errAuthGateClosed, false
+	}
+	if err == nil || ctx.Err() != nil {
+		return err, false
+	}
+	var ne net.Error
+	return err, errors.Is(sctx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// sawAnswer keeps count of requests in a row that the server did not
+// answer in time, across every worker, and stops the run when there are
+// [RetryBudget.MaxConsecutiveTimeouts] of them: a server that accepts
+// connections but no longer answers would otherwise hold the check for
+// about users / concurrency × attempts × request timeout (hours). Any
+// answer, even an error, resets the count; failures that are no answer
+// but no wait either (a refused connection) leave it as it is.
+func (r *run) sawAnswer(timedOut bool, st Status) {
+	switch {
+	case timedOut:
+		n := r.timeouts.Add(1)
+		if n < int64(r.maxTimeouts) {
+			return
+		}
+		r.setStop(Stop{Status: StatusNetworkError,
+			Reason: fmt.Sprintf("Exchange stopped answering: %d requests in a row got no answer within %s (the request timeout); stopped instead of waiting for every user", n, r.s.reqTimeout),
+			Remediation: fmt.Sprintf("Check that the Exchange server %s answers (Test-NetConnection %s -Port %s; the IIS application pool MSExchangeServicesAppPool; the load balancer and proxy in between), then run the check again. If the server is only slow, raise the request timeout.",
+				r.host, r.host, r.port)}, ErrNotAnswering)
+	case st != StatusNetworkError:
+		r.timeouts.Store(0)
+	}
 }
 
 // throttledOverBudget turns a back-off beyond the wait budget into a
@@ -166,6 +215,15 @@ func (r *run) preflight(ctx context.Context) bool {
 		return true
 	}
 	pf.Status, pf.Code, pf.Message = a.status, a.code, a.message
+	var te *ews.TokenError
+	if errors.As(a.err, &te) {
+		// Nothing reached Exchange: Microsoft Entra ID gave no token.
+		pf.Status = StatusAuthFailed
+		r.setStop(Stop{Status: StatusAuthFailed,
+			Reason:      "preflight: could not get an access token for " + r.base.serviceAccount + " from Microsoft Entra ID, so nothing was sent to Exchange: " + strings.TrimPrefix(te.Error(), "ews: "),
+			Remediation: tokenFix}, a.err)
+		return false
+	}
 	st := Stop{Status: a.status, Code: a.code}
 	switch a.status {
 	case StatusAuthFailed:

@@ -58,6 +58,10 @@ const (
 	appOnlyPointer      = "Use app-only OAuth instead: register an application in Microsoft Entra ID, grant it the full_access_as_app application permission of Office 365 Exchange Online with admin consent, limit it to the synced mailboxes with RBAC for Applications or an application access policy, and configure the Exchange Online app-only access type (client id, tenant, secret or certificate)."
 )
 
+// tokenFix is what to do when no access token could be had from Microsoft
+// Entra ID for app-only access; Check and Diagnose both give it.
+const tokenFix = "Check the application's Tenant ID, Client ID and client secret or certificate in Microsoft Entra ID (App registrations), that the secret or certificate has not expired, and that this machine reaches the authority (login.microsoftonline.com by default); the token is requested for https://outlook.office365.com/.default with the client-credentials flow."
+
 // remediation is the text for a problem of status st with code.
 func remediation(st Status, code ews.ResponseCode, h hints) string {
 	switch st {
@@ -148,7 +152,7 @@ func authSchemeFix(tried string, offered []string, https, appOnly bool) string {
 	enableNTLM := "enable Windows Authentication (NTLM) on the EWS virtual directory: " + ewsVdirCmd + " -WindowsAuthentication $true; then iisreset"
 	switch {
 	case appOnly && tried == "":
-		return "No access token was sent: the program running the check must supply the application's access tokens (client-credentials flow with scope https://outlook.office365.com/.default, from the Tenant ID, Client ID and secret or certificate)."
+		return "No access token was sent: the program running the check supplied its own token source, which gave none; let the check request the tokens itself with the configuration's Tenant ID, Client ID and secret or certificate (client-credentials flow with scope https://outlook.office365.com/.default), or fix that token source."
 	case appOnly && !bearer:
 		return fmt.Sprintf("The server does not accept OAuth access tokens (it offers %s): app-only OAuth for EWS exists only in Exchange Online. Set the EWS URL to https://outlook.office365.com/EWS/Exchange.asmx, or for an on-premises server choose Microsoft Exchange Impersonation with a service account as the %s.", offeredText(offered), org.FieldAccessType)
 	case appOnly:

@@ -122,7 +122,8 @@ type Preflight struct {
 // Results holds exactly one [Result] per input user. They are sorted by
 // status severity (the order of [Statuses]: problems first, OK last), then
 // by address (case-insensitively), then by input position, so that the same
-// outcome always renders the same way. Use Result.Index for input order.
+// outcome always renders the same way. [Report.InInputOrder] returns them
+// in input order (by Result.Index).
 type Report struct {
 	// Endpoint is the EWS URL checked (user information, query and
 	// fragment removed: they may carry secrets).
@@ -163,6 +164,15 @@ func (r *Report) Result(index int) (Result, bool) {
 		}
 	}
 	return Result{}, false
+}
+
+// InInputOrder returns the results in the order of the input users
+// (Organization.Users or the users given to CheckUsers): element i is the
+// result of user i. It is a new slice; Results keeps its sorted order.
+func (r *Report) InInputOrder() []Result {
+	out := slices.Clone(r.Results)
+	slices.SortFunc(out, func(a, b Result) int { return a.Index - b.Index })
+	return out
 }
 
 // OK reports whether every user passed.

@@ -2,15 +2,18 @@ package impersonation
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/scctest"
 )
 
 func sampleReport() *Report {
@@ -124,5 +127,63 @@ func TestCSVSafe(t *testing.T) {
 		if got := csvSafe(tt.in); got != tt.want {
 			t.Errorf("csvSafe(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestInInputOrder: whatever order the users finish in (here the reverse
+// of the input, forced by the fake server) and however the report sorts
+// them, InInputOrder gives result i for user i.
+func TestInInputOrder(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 6)
+	// Addresses out of alphabetical order, and one failure, so that the
+	// sorted Results differ from the input order.
+	users[1].PrimarySMTP = "zz-missing@contoso.example"
+	users[0], users[5] = users[5], users[0]
+	// Each existing mailbox waits until the next one in the input has been
+	// answered, so the last input user completes first. (The missing
+	// mailbox fails before the reactor, at once.)
+	var chain []string
+	for i, u := range users {
+		if i != 1 {
+			chain = append(chain, strings.ToLower(u.PrimarySMTP))
+		}
+	}
+	var mu sync.Mutex
+	closed := map[string]bool{}
+	order := map[string]chan struct{}{}
+	next := map[string]string{}
+	for i, a := range chain {
+		order[a] = make(chan struct{})
+		if i+1 < len(chain) {
+			next[a] = chain[i+1]
+		}
+	}
+	f.srv.React("GetFolder", "", func(c scctest.Call) scctest.Reaction {
+		if !c.Impersonated {
+			return scctest.Reaction{}
+		}
+		a := strings.ToLower(c.Mailbox)
+		if n, ok := next[a]; ok {
+			<-order[n] // order is only read once built
+		}
+		mu.Lock()
+		if !closed[a] {
+			closed[a] = true
+			close(order[a])
+		}
+		mu.Unlock()
+		return scctest.Reaction{}
+	})
+	rep, _ := CheckUsers(context.Background(), f.cfg, users, f.options(WithConcurrency(len(users)))...)
+	assertOneResultPerUser(t, rep, users)
+	got := rep.InInputOrder()
+	for i, res := range got {
+		if res.Index != i || res.Address != users[i].PrimarySMTP {
+			t.Errorf("InInputOrder()[%d] = index %d %s, want index %d %s", i, res.Index, res.Address, i, users[i].PrimarySMTP)
+		}
+	}
+	if rep.Results[0].Index == 0 {
+		t.Errorf("Report.Results[0] is input user 0; want the sorted order (problems first) to differ from input order for this test")
 	}
 }

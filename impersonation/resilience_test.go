@@ -97,6 +97,55 @@ func TestCheckCancelMidRun(t *testing.T) {
 	}
 }
 
+// TestCheckCancelCountsEveryUnchecked: after a cancel, the users whose
+// requests were in flight and those never started say the same thing, so
+// that the table's "What to do" and the stop cover all of them, not only
+// the few that were in flight.
+func TestCheckCancelCountsEveryUnchecked(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 20)
+	blocked := map[string]bool{}
+	for _, u := range users[10:] {
+		blocked[u.PrimarySMTP] = true
+	}
+	f.srv.React("GetFolder", "", func(c scctest.Call) scctest.Reaction {
+		if c.Impersonated && blocked[c.Mailbox] {
+			return scctest.Reaction{Delay: time.Hour} // until the check gives up the request
+		}
+		return scctest.Reaction{}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep, err := CheckUsers(ctx, f.cfg, users, f.options(WithConcurrency(4), WithProgress(func(p Progress) {
+		if p.Done == 10 {
+			cancel()
+		}
+	}))...)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("CheckUsers() error = %v, want context.Canceled", err)
+	}
+	assertOneResultPerUser(t, rep, users)
+	if rep.Counts[StatusOK] != 10 || rep.Counts[StatusNotChecked] != 10 {
+		t.Fatalf("counts = %v, want 10 ok and 10 not-checked", rep.Counts)
+	}
+	for _, res := range rep.Results {
+		if res.Status != StatusNotChecked {
+			continue
+		}
+		if res.Message != "not checked: "+rep.Stopped.Reason || res.Remediation != rep.Stopped.Remediation {
+			t.Errorf("%s: message %q, remediation %q; want the stop's %q, %q", res.Address, res.Message, res.Remediation,
+				"not checked: "+rep.Stopped.Reason, rep.Stopped.Remediation)
+		}
+	}
+	var out strings.Builder
+	if err := rep.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "[not-checked ×") || !strings.Contains(rep.Stopped.Reason, "10 of 20") {
+		t.Errorf("WriteTable() =\n%s\nwant one stop covering the 10 unchecked users and no per-status not-checked line", out.String())
+	}
+}
+
 // TestCheckBackOffBeyondBudget: a server back-off longer than the wait
 // budget ends as throttled results instead of a hang, and no request is
 // sent before the back-off ends.
@@ -386,6 +435,55 @@ func TestCheckStalledMailbox(t *testing.T) {
 	}
 }
 
+// TestCheckStopsWhenServerStopsAnswering: when Exchange accepts requests but
+// answers none (after the preflight), the check stops once
+// MaxConsecutiveTimeouts requests in a row went unanswered instead of
+// working through every user, with a stop that says so; every other user
+// is not-checked with that reason, and there is exactly one result per
+// user.
+func TestCheckStopsWhenServerStopsAnswering(t *testing.T) {
+	f := newFake(t, scctest.ImpersonateAll())
+	users := f.addMailboxes(t, 200)
+	f.srv.React("GetFolder", "", func(c scctest.Call) scctest.Reaction {
+		if c.Impersonated {
+			return scctest.Reaction{Delay: time.Hour}
+		}
+		return scctest.Reaction{}
+	})
+	rep, err := CheckUsers(context.Background(), f.cfg, users, f.options(
+		WithConcurrency(4),
+		WithRequestTimeout(20*time.Millisecond),
+		WithRetryBudget(RetryBudget{MaxAttempts: 2, BaseDelay: time.Millisecond}),
+	)...)
+	var se *StopError
+	if !errors.As(err, &se) || !errors.Is(err, ErrNotAnswering) || se.Status != StatusNetworkError {
+		t.Fatalf("CheckUsers() error = %v, want a *StopError matching ErrNotAnswering with status network-error", err)
+	}
+	if !strings.Contains(se.Reason, "stopped answering") || !strings.Contains(se.Reason, "8 requests in a row") {
+		t.Errorf("stop reason = %q, want it to say Exchange stopped answering after 8 requests in a row (2 × concurrency 4)", se.Reason)
+	}
+	assertOneResultPerUser(t, rep, users)
+	notChecked := 0
+	for _, res := range rep.Results {
+		switch res.Status {
+		case StatusNotChecked:
+			notChecked++
+			if res.Message != "not checked: "+se.Reason {
+				t.Errorf("%s: message %q, want %q", res.Address, res.Message, "not checked: "+se.Reason)
+			}
+		case StatusNetworkError:
+		default:
+			t.Errorf("%s: status %s (%s), want not-checked or network-error", res.Address, res.Status, res.Message)
+		}
+	}
+	// At most 8 timed-out requests (plus those in flight when the stop
+	// came) reached users: far fewer than the 200 × 2 the run would
+	// otherwise spend.
+	if notChecked < len(users)-2*4 {
+		t.Errorf("%d users not checked, want at least %d (the stop came after 8 unanswered requests)", notChecked, len(users)-2*4)
+	}
+}
+
 func TestWithRequestTimeoutRejectsNonPositive(t *testing.T) {
 	for _, d := range []time.Duration{0, -time.Second} {
 		if _, err := CheckUsers(context.Background(), org.EmailConfiguration{}, nil, WithRequestTimeout(d)); err == nil || !strings.Contains(err.Error(), "WithRequestTimeout") {
@@ -421,14 +519,14 @@ func TestCheckRecoversAPanic(t *testing.T) {
 		ClientSecret: org.NewSecret("client-secret"),
 	}
 	var calls atomic.Int64
-	token := ews.WithBearerToken(func(context.Context) (string, error) {
+	token := WithBearerToken(func(context.Context) (string, error) {
 		if calls.Add(1) == 3 { // the preflight is call 1
 			panic("token source bug")
 		}
 		return "app-token", nil
 	})
 	rep, err := CheckUsers(context.Background(), cfg, users,
-		WithConcurrency(1), WithEWSOptions(ews.WithHTTPClient(srv.Client()), token))
+		WithConcurrency(1), WithHTTPClient(srv.Client()), token)
 	if err != nil {
 		t.Fatalf("CheckUsers() error = %v", err)
 	}

@@ -67,7 +67,7 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "Organization %q (%s) with %d users saved in %s\n\n", o.Name, o.ID, len(o.Users), dir)
-	opts := []impersonation.Option{impersonation.WithEWSOptions(d.EWSOptions...)}
+	opts := d.Options()
 
 	// 1. Activate: check everyone, record the outcome.
 	ar, err := impersonation.Activate(ctx, store, o.ID, opts...)
@@ -132,8 +132,8 @@ func run(ctx context.Context, dir string, w io.Writer) error {
 }
 
 func summary(ar *impersonation.ActivationReport) string {
-	return fmt.Sprintf("%d activated, %d renewed, %d failed, %d unchanged, %d not checked, %d skipped (version %d, saved %v)",
-		ar.Activated, ar.Renewed, ar.Failed, ar.Unchanged, ar.NotChecked, ar.Skipped, ar.Version, ar.Saved)
+	return fmt.Sprintf("%d activated, %d renewed, %d failed, %d need renewal, %d unchanged, %d not checked, %d skipped (version %d, saved %v)",
+		ar.Activated, ar.Renewed, ar.Failed, ar.NeedsRenewal, ar.Unchanged, ar.NotChecked, ar.Skipped, ar.Version, ar.Saved)
 }
 
 func printUsers(ctx context.Context, w io.Writer, store org.Store, id string) error {

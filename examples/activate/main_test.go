@@ -14,8 +14,8 @@ func TestRunDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Activate: 10 activated, 0 renewed, 3 failed",
-		"Activate again: 0 activated, 0 renewed, 0 failed, 13 unchanged",
-		"Renew: 0 activated, 10 renewed, 0 failed, 0 unchanged, 0 not checked, 3 skipped",
+		"Activate again: 0 activated, 0 renewed, 0 failed, 0 need renewal, 13 unchanged",
+		"Renew: 0 activated, 10 renewed, 3 failed, 0 need renewal, 0 unchanged, 0 not checked, 0 skipped",
 		"10 of 13 users active",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -26,26 +26,52 @@ func benchmark(ctx context.Context, o *org.Organization, f flags, opts []imperso
 	if rep == nil {
 		return 2, err
 	}
-	n := len(o.Users)
-	fmt.Fprintf(w, "users        %d\n", n)
+	st := benchStatsOf(rep, wall, f.latency, f.concurrency)
+	fmt.Fprintf(w, "users        %d\n", rep.Total)
+	if st.checked != rep.Total {
+		reason := ""
+		if rep.Stopped != nil {
+			reason = ": " + rep.Stopped.Reason
+		}
+		fmt.Fprintf(w, "checked      %d (%d not checked%s)\n", st.checked, rep.Total-st.checked, reason)
+	}
 	fmt.Fprintf(w, "concurrency  %d\n", f.concurrency)
 	fmt.Fprintf(w, "latency      %s per request (injected by the fake)\n", f.latency)
 	fmt.Fprintf(w, "wall time    %s\n", wall.Round(time.Millisecond))
-	if f.latency > 0 {
-		ideal := time.Duration(n) * f.latency / time.Duration(f.concurrency)
-		fmt.Fprintf(w, "ideal time   %s (users × latency / concurrency); wall is %+.1f%%\n",
-			ideal.Round(time.Millisecond), 100*(float64(wall)/float64(ideal)-1))
+	if st.ideal > 0 {
+		fmt.Fprintf(w, "ideal time   %s (checked users × latency / concurrency); wall is %+.1f%%\n",
+			st.ideal.Round(time.Millisecond), 100*(float64(wall)/float64(st.ideal)-1))
 	}
-	fmt.Fprintf(w, "throughput   %.0f users/s\n", float64(n)/wall.Seconds())
+	fmt.Fprintf(w, "throughput   %.0f users/s (checked users only)\n", st.throughput)
 	fmt.Fprintf(w, "live heap    %.1f MB before the check (the fake's mailboxes), peak %.1f MB during it (+%.1f MB)\n", mb(before), mb(heapPeak), mb(heapPeak)-mb(before))
 	if rss, ok := maxRSS(); ok {
-		fmt.Fprintf(w, "peak RSS     %.1f MB (whole process: checker and fake server with %d mailboxes)\n", mb(rss), n)
+		fmt.Fprintf(w, "peak RSS     %.1f MB (whole process: checker and fake server with %d mailboxes)\n", mb(rss), rep.Total)
 	}
 	fmt.Fprintf(w, "results      %v\n", rep.Counts)
 	if err != nil {
 		return 1, err
 	}
 	return 0, nil
+}
+
+// benchStats are the figures of a benchmark run, over the users that were
+// checked: users not checked (a cancel, a stop) took no request and must
+// not inflate the throughput or the ideal time.
+type benchStats struct {
+	checked    int
+	throughput float64       // checked users per second of wall time
+	ideal      time.Duration // checked × latency / concurrency; 0 without latency
+}
+
+func benchStatsOf(rep *impersonation.Report, wall, latency time.Duration, concurrency int) benchStats {
+	st := benchStats{checked: rep.Total - rep.Counts[impersonation.StatusNotChecked]}
+	if wall > 0 {
+		st.throughput = float64(st.checked) / wall.Seconds()
+	}
+	if latency > 0 && concurrency > 0 {
+		st.ideal = time.Duration(st.checked) * latency / time.Duration(concurrency)
+	}
+	return st
 }
 
 func mb(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -123,7 +123,7 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 		defer d.Close()
 		bench = n > 0
 		o = d.Org
-		opts = append(opts, impersonation.WithEWSOptions(d.EWSOptions...))
+		opts = append(opts, d.Options()...)
 		if !bench {
 			fmt.Fprintf(stderr, "Demo: fake Exchange at %s, %d users, service account %s\n", d.Server.EWSURL(), len(o.Users), demo.ServiceLogon)
 		}
@@ -185,18 +185,14 @@ func startDemo(f flags) (*demo.Demo, int, error) {
 }
 
 // realOrganization builds the organization from the flags, and the options
-// it needs (a token source for Exchange Online app-only access).
+// it needs (the Entra ID authority for Exchange Online app-only access, when not the default).
 func realOrganization(f flags, stderr io.Writer) (*org.Organization, []impersonation.Option, error) {
 	if f.users == "" {
 		return nil, nil, errors.New("need -ews-url, -logon (or -tenant and -client-id) and -users FILE.csv, or -demo; see -help")
 	}
-	cfg, ewsOpts, err := f.Configuration(stderr)
+	cfg, opts, err := f.Configuration(stderr)
 	if err != nil {
 		return nil, nil, err
-	}
-	var opts []impersonation.Option
-	if ewsOpts != nil {
-		opts = append(opts, ewsOpts)
 	}
 	o := &org.Organization{Name: "checkaccess", Email: cfg}
 	file, err := os.Open(f.users)

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sccsync/scc/examples/internal/account"
 	"github.com/sccsync/scc/impersonation"
@@ -80,5 +82,43 @@ func TestRunRealServer(t *testing.T) {
 	errOut.Reset()
 	if code, _ := run(context.Background(), f, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "WARNING") {
 		t.Errorf("run(-password) = %d, stderr %q; want the check to run with a warning", code, errOut.String())
+	}
+}
+
+// TestBenchmarkCountsOnlyCheckedUsers: a benchmark run cancelled after 100
+// of 1,000 users reports the throughput and the ideal time of the users it
+// checked, and says how many were not checked, instead of dividing all
+// 1,000 by the short wall time.
+func TestBenchmarkCountsOnlyCheckedUsers(t *testing.T) {
+	f := flags{demo: true, users: "1000", concurrency: 4}
+	d, _, err := startDemo(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := append(d.Options(), impersonation.WithConcurrency(4), impersonation.WithProgress(func(p impersonation.Progress) {
+		if p.Done == 100 {
+			cancel()
+		}
+	}))
+	var out bytes.Buffer
+	if _, err := benchmark(ctx, d.Org, f, opts, &out); err == nil {
+		t.Fatalf("benchmark() after a cancel = nil error, want the stop")
+	}
+	var checked, notChecked int
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "checked") {
+			fmt.Sscanf(line, "checked %d (%d not checked", &checked, &notChecked)
+		}
+	}
+	if checked < 100 || checked >= 1000 || checked+notChecked != 1000 {
+		t.Fatalf("benchmark output =\n%s\nwant a checked line with at least 100 of 1000 users and the rest not checked", out.String())
+	}
+	rep := &impersonation.Report{Total: 1000, Counts: impersonation.Counts{impersonation.StatusOK: checked, impersonation.StatusNotChecked: notChecked}}
+	st := benchStatsOf(rep, 2*time.Second, 10*time.Millisecond, 4)
+	if st.checked != checked || st.throughput != float64(checked)/2 || st.ideal != time.Duration(checked)*10*time.Millisecond/4 {
+		t.Errorf("benchStatsOf(%d of 1000 checked, 2s, 10ms, 4) = %+v, want throughput and ideal of the checked users", checked, st)
 	}
 }

@@ -84,7 +84,7 @@ func main() {
 // run returns the exit code: 0 no step failed, 1 a step failed, 2 usage
 // or setup error.
 func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
-	var opts []impersonation.DiagnoseOption
+	var opts []impersonation.Option
 	if f.writeTest {
 		opts = append(opts, impersonation.WithWriteTest())
 	}
@@ -103,20 +103,18 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 			return 2, err
 		}
 		cfg = d.Org.Email
-		opts = append(opts, impersonation.WithHTTPClient(d.Server.Client()))
+		opts = append(opts, d.Options()...)
 		fmt.Fprintf(stderr, "Demo: fake Exchange at %s, service account %s; try -demo-mailbox out-of-scope, no-mailbox or proxy-address\n", d.Server.EWSURL(), demo.ServiceLogon)
 	} else {
 		if f.mailbox == "" {
 			return 2, errors.New("need -ews-url, -logon and -mailbox (or -tenant, -client-id and -mailbox for Exchange Online app-only, or -demo); see -help")
 		}
-		var ewsOpts impersonation.EWSOptions
+		var more []impersonation.Option
 		var err error
-		if cfg, ewsOpts, err = f.Configuration(stderr); err != nil {
+		if cfg, more, err = f.Configuration(stderr); err != nil {
 			return 2, err
 		}
-		if ewsOpts != nil {
-			opts = append(opts, ewsOpts)
-		}
+		opts = append(opts, more...)
 		mailbox = f.mailbox
 		if f.caFile != "" {
 			pem, err := os.ReadFile(f.caFile)

@@ -13,7 +13,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
 )
@@ -70,20 +69,20 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 func (f *Flags) AppOnly() bool { return f.Tenant != "" || f.ClientID != "" }
 
 // Configuration returns the email configuration the flags describe, and
-// the EWS options it needs: for app-only access, bearer tokens from
-// Microsoft Entra ID (impersonation.ClientCredentials). It warns on stderr
-// when the password came from -password.
-func (f *Flags) Configuration(stderr io.Writer) (org.EmailConfiguration, impersonation.EWSOptions, error) {
+// the options it needs: for app-only access, the Microsoft Entra ID
+// authority when it is not the default (the library gets the tokens from
+// the configuration itself). It warns on stderr when the password came
+// from -password.
+func (f *Flags) Configuration(stderr io.Writer) (org.EmailConfiguration, []impersonation.Option, error) {
 	if f.AppOnly() {
 		cfg, err := f.appOnly()
 		if err != nil {
 			return cfg, nil, err
 		}
-		cc, err := impersonation.NewClientCredentials(cfg, f.Authority, nil)
-		if err != nil {
-			return cfg, nil, err
+		if f.Authority == "" || f.Authority == impersonation.DefaultAuthority {
+			return cfg, nil, nil
 		}
-		return cfg, impersonation.WithEWSOptions(ews.WithBearerToken(cc.Token)), nil
+		return cfg, []impersonation.Option{impersonation.WithAuthority(f.Authority)}, nil
 	}
 	if (f.EWSURL == "" && !f.Discover) || f.Logon == "" {
 		return org.EmailConfiguration{}, nil, errors.New("need -ews-url and -logon (or -tenant and -client-id for Exchange Online app-only)")

@@ -9,9 +9,10 @@ package demo
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
-	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
 	"github.com/sccsync/scc/scctest"
 )
@@ -54,8 +55,9 @@ type Demo struct {
 	// Org is the organization: users and an email configuration pointing at
 	// Server.
 	Org *org.Organization
-	// EWSOptions make an EWS client trust the fake's certificate.
-	EWSOptions []ews.Option
+	// HTTPClient trusts the fake's certificate; [Demo.Options] hands it
+	// to the library.
+	HTTPClient *http.Client
 	// OutOfScope are the addresses outside the service account's scope.
 	OutOfScope []string
 }
@@ -154,9 +156,15 @@ func Start(o Options) (*Demo, error) {
 	}
 	// The fake's client trusts its certificate and keeps an idle
 	// connection per worker.
-	d.EWSOptions = []ews.Option{ews.WithHTTPClient(srv.Client())}
+	d.HTTPClient = srv.Client()
 	ok = true
 	return d, nil
+}
+
+// Options are the options that point Check, Activate, Renew and Diagnose
+// at the fake: its HTTP client.
+func (d *Demo) Options() []impersonation.Option {
+	return []impersonation.Option{impersonation.WithHTTPClient(d.HTTPClient)}
 }
 
 // Close stops the fake server.
