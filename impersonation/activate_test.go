@@ -186,7 +186,7 @@ func TestRenewWithWrongPassword(t *testing.T) {
 	if _, err := Activate(ctx, store, o.ID, f.options()...); err != nil {
 		t.Fatalf("Activate() error = %v", err)
 	}
-	oldFP := o.Email.Fingerprint()
+	oldFP := org.ConfigFingerprint(store, o.Email)
 	if _, err := org.Modify(ctx, store, o.ID, func(x *org.Organization) error {
 		x.Email.Password = org.NewSecret("Wrong-New-Password-1")
 		return nil
@@ -234,7 +234,7 @@ func TestRenewWithWrongPassword(t *testing.T) {
 	}
 	got, _ = store.Get(ctx, o.ID)
 	for i, u := range got.Users {
-		if u.Sync.Status != org.Active || u.Sync.ConfigFingerprint != got.Email.Fingerprint() || u.Sync.Code != "" || u.Sync.Message != "" {
+		if u.Sync.Status != org.Active || u.Sync.ConfigFingerprint != org.ConfigFingerprint(store, got.Email) || u.Sync.Code != "" || u.Sync.Message != "" {
 			t.Errorf("user %d: %+v, want Active with the new fingerprint and no cause", i, u.Sync)
 		}
 	}
