@@ -136,3 +136,21 @@ func xmlEscape(s string) string {
 	}
 	return b.String()
 }
+
+// FuzzRedact: whatever the text and secret, Redact returns, and a secret of
+// three bytes or more never survives (outside the [REDACTED] markers
+// themselves, which contain short strings such as "ED]").
+func FuzzRedact(f *testing.F) {
+	f.Add("you sent Authorization: Basic dXNlcjpwYXNz", "Sup3r&Secret!")
+	f.Add("<t:Password>x</t:Password> Bearer eyJ0eXAi.eyJzdWIi.c2ln", "x")
+	f.Add("password=Sup3r%26Secret%21;", "Sup3r&Secret!")
+	f.Fuzz(func(t *testing.T, text, secret string) {
+		out := ews.Redact(text, secret)
+		if len(secret) < 3 || strings.Contains(secret, "\x00") || !strings.Contains(text, secret) {
+			return
+		}
+		if rest := strings.ReplaceAll(out, "[REDACTED]", "\x00"); strings.Contains(rest, secret) {
+			t.Errorf("Redact(%q, %q) = %q, still shows the secret", text, secret, out)
+		}
+	})
+}
