@@ -380,3 +380,27 @@ func TestImportCSVClipsHugeFields(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAddUsers asserts the import invariant for AddUsers too: whatever the
+// rows, the users it leaves pass ValidateUsers.
+func FuzzAddUsers(f *testing.F) {
+	f.Add("a@contoso.com", "a@corp.contoso.com", "S-1-5-21-1", 0, 0, "b@contoso.com", "a@corp.contoso.com", "S-1-5-21-2", 3, 1)
+	f.Add("a@bücher.example", "", "S-1-5-21-1", 0, 0, "A@xn--bcher-kva.example", "x@y.example", "s-1-5-21-1", 9, 7)
+	f.Add("a@con\u200btoso.com", "", "", 0, 0, "a@contoso.com", "", "", 0, 0)
+	f.Fuzz(func(t *testing.T, addr1, upn1, sid1 string, kind1, status1 int, addr2, upn2, sid2 string, kind2, status2 int) {
+		o := &org.Organization{Users: []org.User{{PrimarySMTP: "seed@contoso.com", UPN: "seed@corp.contoso.com", SID: "S-1-5-21-1-2-3-4"}}}
+		rows := []org.User{
+			{PrimarySMTP: addr1, UPN: upn1, SID: sid1, ImpersonateBy: org.IdentityKind(kind1), Sync: org.SyncState{Status: org.SyncStatus(status1)}},
+			{PrimarySMTP: addr2, UPN: upn2, SID: sid2, ImpersonateBy: org.IdentityKind(kind2), Sync: org.SyncState{Status: org.SyncStatus(status2)}},
+			{PrimarySMTP: addr1, UPN: upn2, SID: sid2},
+			{PrimarySMTP: addr2, UPN: upn1, SID: sid1},
+		}
+		res := o.AddUsers(rows)
+		if n := len(res.Added) + len(res.Updated) + len(res.Skipped) + len(res.Rejected); n != len(rows) {
+			t.Fatalf("AddUsers accounted for %d of %d rows: %v", n, len(rows), res)
+		}
+		if err := org.ValidateUsers(o.Users); err != nil {
+			t.Fatalf("ValidateUsers after AddUsers (%v): %v", res, err)
+		}
+	})
+}
