@@ -108,6 +108,22 @@ func BenchmarkDirectoryMemory(b *testing.B) {
 	b.ReportMetric(mb, "MB-live-heap")
 }
 
+// BenchmarkMailboxesMemory100k adds 100,000 mailboxes without items (the
+// directory of examples/checkaccess -demo -users 100000) and reports the
+// live heap they take after GC.
+func BenchmarkMailboxesMemory100k(b *testing.B) {
+	var mb float64
+	for range b.N {
+		before := heapAfterGC()
+		s := loadDirectory(b, 100000, 0)
+		after := heapAfterGC()
+		mb = float64(after-before) / (1 << 20)
+		runtime.KeepAlive(s)
+		s.Close()
+	}
+	b.ReportMetric(mb, "MB-live-heap")
+}
+
 // TestDirectoryMemory logs (does not assert) the same number once.
 func TestDirectoryMemory(t *testing.T) {
 	if testing.Short() {

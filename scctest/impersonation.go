@@ -86,7 +86,7 @@ func (x *exchange) impersonate() *soapFault {
 		if !strings.Contains(value, "@") {
 			return newFault(ews.ErrorInvalidUserPrincipalName, "")
 		}
-		mb = s.dir.byUPN[addrKey(value)]
+		mb = s.dir.lookupUPN(value)
 		if mb == nil {
 			return newFault(ews.ErrorNonExistentMailbox, "The user principal name has no mailbox associated with it.")
 		}
@@ -94,7 +94,7 @@ func (x *exchange) impersonate() *soapFault {
 		if !validSID(value) {
 			return newFault(ews.ErrorInvalidSid, "")
 		}
-		mb = s.dir.bySID[strings.ToUpper(value)]
+		mb = s.dir.lookupSID(value)
 		if mb == nil {
 			return newFault(ews.ErrorNonExistentMailbox, "The SID has no mailbox associated with it.")
 		}

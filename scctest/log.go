@@ -3,6 +3,7 @@ package scctest
 import (
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,10 +160,110 @@ func entrySize(r *Request) int64 {
 	return int64(n)
 }
 
+// requestLog is a ring of the newest entries, bounded by count and by
+// estimated bytes. A ring (rather than a slice trimmed at the front) keeps
+// one array of at most the entry bound, without the copies and growth
+// garbage of re-slicing.
+type requestLog struct {
+	buf   []Request
+	start int   // index of the oldest entry
+	n     int   // number of entries
+	bytes int64 // estimated size of the entries
+}
+
+// push appends e, dropping the oldest entries to stay within maxEntries and
+// maxBytes.
+func (l *requestLog) push(e Request, maxEntries int, maxBytes int64) {
+	if l.n == len(l.buf) {
+		if len(l.buf) < maxEntries {
+			grown := make([]Request, min(max(2*len(l.buf), 64), maxEntries))
+			l.n = l.copyTo(grown)
+			l.buf, l.start = grown, 0
+		} else {
+			l.dropOldest()
+		}
+	}
+	l.buf[(l.start+l.n)%len(l.buf)] = e
+	l.n++
+	l.bytes += entrySize(&e)
+	for l.n > 0 && l.bytes > maxBytes {
+		l.dropOldest()
+	}
+}
+
+func (l *requestLog) dropOldest() {
+	old := &l.buf[l.start]
+	l.bytes -= entrySize(old)
+	*old = Request{}
+	l.start = (l.start + 1) % len(l.buf)
+	l.n--
+}
+
+// copyTo copies the entries, oldest first, into dst and returns how many.
+func (l *requestLog) copyTo(dst []Request) int {
+	if l.n == 0 {
+		return 0
+	}
+	end := l.start + l.n
+	if end <= len(l.buf) {
+		return copy(dst, l.buf[l.start:end])
+	}
+	k := copy(dst, l.buf[l.start:])
+	return k + copy(dst[k:], l.buf[:end-len(l.buf)])
+}
+
+// list returns a copy of the entries, oldest first.
+func (l *requestLog) list() []Request {
+	out := make([]Request, l.n)
+	l.copyTo(out)
+	return out
+}
+
+// requestVersionList is every t:ExchangeVersionType value, for fromList.
+const requestVersionList = " Exchange2007 Exchange2007_SP1 Exchange2009 Exchange2010 Exchange2010_SP1 Exchange2010_SP2 Exchange2012 Exchange2013 Exchange2013_SP1 Exchange2015 Exchange2016 V2015_10_05 V2016_01_06 V2016_04_13 V2016_07_13 V2016_10_10 V2017_01_07 V2017_04_14 V2017_07_11 V2017_10_09 V2018_01_08 "
+
+// fromList returns v as a substring of list (words between single spaces,
+// with a space at each end) when it is one of its words, else v: log
+// entries then share the constant instead of keeping the request's copy.
+func fromList(v, list string) string {
+	if v == "" || strings.IndexByte(v, ' ') >= 0 {
+		return v
+	}
+	if i := strings.Index(list, " "+v+" "); i >= 0 {
+		return list[i+1 : i+1+len(v)]
+	}
+	return v
+}
+
+// share returns the first of known equal to v, else v.
+func share(v string, known ...string) string {
+	for _, k := range known {
+		if v == k {
+			return k
+		}
+	}
+	return v
+}
+
+// compact makes a log entry share the strings the server holds anyway
+// (constants, the principal's and the mailbox's names) instead of keeping
+// each request's copies; values stay as sent.
+func compact(e *Request) {
+	e.Method = share(e.Method, http.MethodPost, http.MethodGet)
+	e.Path = share(e.Path, EWSPath)
+	e.Operation = fromList(e.Operation, schemaOperations)
+	e.ConnectingSIDKind = ConnectingSIDKind(share(string(e.ConnectingSIDKind),
+		string(ByPrimarySmtpAddress), string(BySmtpAddress), string(ByPrincipalName), string(BySID)))
+	e.ConnectingSID = share(e.ConnectingSID, e.Impersonated, e.Principal)
+	e.AnchorMailbox = share(e.AnchorMailbox, e.Impersonated, e.Principal)
+	e.RequestServerVersion = fromList(e.RequestServerVersion, requestVersionList)
+}
+
 // record appends a log entry and updates counters.
 func (s *Server) record(r *Request) {
 	n := s.cfg.logValue
 	e := *r
+	compact(&e)
 	e.Method, e.Path, e.Operation = clip(e.Method, n), clip(e.Path, n), clip(e.Operation, n)
 	e.Principal, e.Impersonated = clip(e.Principal, n), clip(e.Impersonated, n)
 	e.ConnectingSIDKind = ConnectingSIDKind(clip(string(e.ConnectingSIDKind), n))
@@ -170,17 +271,7 @@ func (s *Server) record(r *Request) {
 	e.RequestServerVersion = clip(e.RequestServerVersion, n)
 	e.ResponseCodes = slices.Clip(e.ResponseCodes)
 	s.lmu.Lock()
-	s.log = append(s.log, e)
-	s.logSize += entrySize(&e)
-	for s.logHead < len(s.log) && (s.logSize > s.cfg.logBytes || len(s.log)-s.logHead > DefaultLogEntries) {
-		s.logSize -= entrySize(&s.log[s.logHead])
-		s.log[s.logHead] = Request{}
-		s.logHead++
-	}
-	if s.logHead > 1024 && s.logHead > len(s.log)/2 {
-		s.log = append([]Request(nil), s.log[s.logHead:]...)
-		s.logHead = 0
-	}
+	s.log.push(e, DefaultLogEntries, s.cfg.logBytes)
 	st := &s.stats
 	st.Requests++
 	if r.Operation != "" {
@@ -221,8 +312,7 @@ func (s *Server) countFailedLogon(name string) {
 func (s *Server) Requests() []Request {
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
-	out := make([]Request, len(s.log)-s.logHead)
-	copy(out, s.log[s.logHead:])
+	out := s.log.list()
 	for i := range out {
 		out[i].ResponseCodes = append([]ews.ResponseCode(nil), out[i].ResponseCodes...)
 	}
@@ -233,7 +323,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) ResetRequests() {
 	s.lmu.Lock()
 	defer s.lmu.Unlock()
-	s.log, s.logHead, s.logSize = nil, 0, 0
+	s.log = requestLog{}
 	s.stats = newStats()
 }
 

@@ -122,3 +122,27 @@ func TestFailedLogonLookups(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestLogRing: the ring keeps the newest entries in order across
+// growth and wrap-around.
+func TestRequestLogRing(t *testing.T) {
+	var l requestLog
+	for i := range 200 {
+		l.push(Request{StatusCode: i}, 100, 1<<30)
+		if i == 70 || i == 199 {
+			got := l.list()
+			first := max(0, i-99)
+			if len(got) != i-first+1 {
+				t.Fatalf("after %d pushes: %d entries, want %d", i+1, len(got), i-first+1)
+			}
+			for j, e := range got {
+				if e.StatusCode != first+j {
+					t.Fatalf("after %d pushes: entry %d = %d, want %d", i+1, j, e.StatusCode, first+j)
+				}
+			}
+		}
+	}
+	if len(l.buf) != 100 {
+		t.Errorf("ring capacity = %d, want the bound 100", len(l.buf))
+	}
+}

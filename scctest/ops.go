@@ -224,9 +224,9 @@ func writeFolder(parent *elem, t target, sh shape) {
 	if sh.want("folder:DisplayName", true, true) {
 		f.CreateElement("t:DisplayName").SetText(spec.displayName)
 	}
-	fo := &t.mb.folders[t.k]
+	items := t.mb.folderItems(t.k)
 	if sh.want("folder:TotalCount", true, true) {
-		f.CreateElement("t:TotalCount").SetText(itoa(len(fo.items)))
+		f.CreateElement("t:TotalCount").SetText(itoa(len(items)))
 	}
 	if sh.want("folder:ChildFolderCount", true, true) {
 		f.CreateElement("t:ChildFolderCount").SetText(itoa(len(t.k.children())))
@@ -239,7 +239,7 @@ func writeFolder(parent *elem, t target, sh shape) {
 	}
 	if spec.element == "Folder" || spec.element == "TasksFolder" {
 		if sh.want("folder:UnreadCount", true, true) {
-			f.CreateElement("t:UnreadCount").SetText(itoa(fo.unread()))
+			f.CreateElement("t:UnreadCount").SetText(itoa(unread(items)))
 		}
 	}
 }

@@ -240,7 +240,7 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 		}
 		var items []*item
 		if trav == "Shallow" {
-			items = append(items, t.mb.folders[t.k].items...)
+			items = append(items, t.mb.folderItems(t.k)...)
 			sortItems(items, x.body)
 		}
 		resp.messages = append(resp.messages, success(func(m *elem) {
@@ -478,7 +478,7 @@ func (x *exchange) deleteItem() (*opResponse, *soapFault) {
 				dest = fRecoverableItemsDeletions
 			}
 		}
-		mb.folders[it.folder].remove(it)
+		mb.unfile(it)
 		if dest == fRecoverableItemsPurges {
 			// A hard-deleted item is gone for EWS clients; the fake
 			// drops it rather than keeping it in Purges.
@@ -486,7 +486,7 @@ func (x *exchange) deleteItem() (*opResponse, *soapFault) {
 		} else {
 			it.folder = dest
 			it.changeKey++
-			mb.folders[dest].items = append(mb.folders[dest].items, it)
+			mb.file(it)
 		}
 		resp.messages = append(resp.messages, success(nil))
 	}

@@ -145,7 +145,7 @@ func (x *exchange) resolveNames() (*opResponse, *soapFault) {
 	var found []*mailbox
 	if mb := x.s.dir.lookupAddr(q); mb != nil {
 		found = []*mailbox{mb}
-	} else if mb := x.s.dir.byUPN[addrKey(q)]; mb != nil {
+	} else if mb := x.s.dir.lookupUPN(q); mb != nil {
 		found = []*mailbox{mb}
 	} else {
 		for _, mb := range x.s.dir.mailboxes {

@@ -199,11 +199,9 @@ type Server struct {
 	fmu    sync.Mutex // guards fault injection state
 	faults faultState
 
-	lmu     sync.Mutex // guards the request log and counters
-	log     []Request  // entries before logHead are trimmed
-	logHead int
-	logSize int64 // estimated bytes of log[logHead:]
-	stats   Stats
+	lmu   sync.Mutex // guards the request log and counters
+	log   requestLog
+	stats Stats
 
 	connMu      sync.Mutex // guards conns and connsClosed
 	conns       map[net.Conn]http.ConnState
@@ -247,6 +245,7 @@ func New(opts ...Option) (*Server, error) {
 	for i := range s.domainSID {
 		s.domainSID[i] = binary.BigEndian.Uint32(h[4*i:]) % 4000000000
 	}
+	s.dir.sidPrefix = fmt.Sprintf("S-1-5-21-%d-%d-%d-", s.domainSID[0], s.domainSID[1], s.domainSID[2])
 	s.faults.rng = rand.New(rand.NewPCG(cfg.seed, 0x5cc7e57))
 	s.faults.inflight = map[string]int{}
 	s.faults.closing = make(chan struct{})

@@ -126,13 +126,44 @@ type item struct {
 	size      int
 }
 
-// mailbox is the state of one mailbox.
+// mailbox is the state of one mailbox. Its standard folders exist from the
+// start for EWS (ids, names, counts come from folderKind and the mailbox
+// index), but their item lists are only allocated when the mailbox first
+// holds an item: a directory of 100,000 mailboxes that a check only reads
+// does not pay for 19 empty folders each.
 type mailbox struct {
 	idx     uint32
 	info    Mailbox
-	folders [numFolders]folder
-	items   map[uint64]*item
+	folders *[numFolders]folder // nil until the first item
+	items   map[uint64]*item    // by item number; nil until the first item
 	ewsOff  bool
+}
+
+// folderItems returns the items of folder k, oldest first (nil while the
+// mailbox has never held an item). Callers must not modify the slice.
+func (m *mailbox) folderItems(k folderKind) []*item {
+	if m.folders == nil {
+		return nil
+	}
+	return m.folders[k].items
+}
+
+// file stores it in its folder it.folder.
+func (m *mailbox) file(it *item) {
+	if m.folders == nil {
+		m.folders = new([numFolders]folder)
+		m.items = map[uint64]*item{}
+	}
+	m.items[it.num] = it
+	f := &m.folders[it.folder]
+	f.items = append(f.items, it)
+}
+
+// unfile takes it out of its folder (it stays in m.items).
+func (m *mailbox) unfile(it *item) {
+	if m.folders != nil {
+		m.folders[it.folder].remove(it)
+	}
 }
 
 // addresses returns every SMTP address of the mailbox, primary first.
@@ -181,10 +212,10 @@ func (m *mailbox) itemID(it *item) ItemID {
 	return ItemID{ID: encodeID(idItem, m.idx, it.num), ChangeKey: changeKey(idItem, it.changeKey)}
 }
 
-// unread counts unread items of a folder.
-func (f *folder) unread() int {
+// unread counts unread items.
+func unread(items []*item) int {
 	n := 0
-	for _, it := range f.items {
+	for _, it := range items {
 		if !it.msg.IsRead {
 			n++
 		}
