@@ -287,8 +287,8 @@ func (s *Server) AddMailbox(m Mailbox) (Mailbox, error) {
 	}
 	// The common cases cost no map entry: a UPN equal to the primary
 	// address is found through byAddr, a generated SID from its RID.
-	if addrKey(m.UPN) != addrKey(m.PrimarySMTP) {
-		d.byUPN[addrKey(m.UPN)] = mb
+	if upnKey := addrKey(m.UPN); upnKey != addrKey(m.PrimarySMTP) {
+		d.byUPN[upnKey] = mb
 	}
 	if d.generatedSID(m.SID) != mb {
 		d.bySID[strings.ToUpper(m.SID)] = mb
@@ -328,8 +328,8 @@ func (d *directory) lookupAddr(a string) *mailbox {
 	return d.byAddr[addrKey(a)]
 }
 
-// lookupUPN finds a mailbox by its UPN, in any spelling addrKey treats
-// as the same. Callers hold mu.
+// lookupUPN finds a mailbox by its UPN (compared by addrKey). Callers hold
+// mu.
 func (d *directory) lookupUPN(upn string) *mailbox {
 	k := addrKey(upn)
 	if mb := d.byUPN[k]; mb != nil {
