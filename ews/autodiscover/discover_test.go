@@ -255,3 +255,32 @@ func hasReason(as []autodiscover.Attempt, o autodiscover.Outcome, substr string)
 	}
 	return false
 }
+
+// TestDiscoverHTTPStatusRedirect follows a 302 from an Autodiscover request
+// to another host of the domain, for every protocol, without credentials on
+// the redirect answer and with them at the target.
+func TestDiscoverHTTPStatusRedirect(t *testing.T) {
+	for _, proto := range []autodiscover.Protocol{autodiscover.SOAP, autodiscover.POX, autodiscover.JSON} {
+		t.Run(string(proto), func(t *testing.T) {
+			h := scctest.NewTestHosts(t)
+			front := fake(t, h, []string{"autodiscover.contoso.example"}, "NTLM")
+			target := "https://ad2.contoso.example" + path(proto)
+			if proto == autodiscover.JSON {
+				target = "https://ad2.contoso.example/autodiscover/autodiscover.json/v1.0/alice@contoso.example?Protocol=EWS"
+			}
+			front.SetAutodiscoverMisbehaviour(scctest.AutodiscoverMisbehaviour{RedirectTo: target})
+			fake(t, h, []string{"ad2.contoso.example"}, "NTLM")
+			res, err := client(t, h, "NTLM", autodiscover.WithProtocols(proto)).Discover(context.Background(), "alice@contoso.example")
+			if err != nil {
+				t.Fatalf("Discover = %v%s", err, attempts(attemptsOf(err)))
+			}
+			if res.Endpoint != target || res.EWSURL != mailEWS {
+				t.Errorf("Endpoint, EWSURL = %q, %q; want %q, %q", res.Endpoint, res.EWSURL, target, mailEWS)
+			}
+			if len(res.Via) != 1 || !strings.HasPrefix(res.Via[0], "https://autodiscover.contoso.example/") {
+				t.Errorf("Via = %v, want the redirecting endpoint", res.Via)
+			}
+			noCredentials(t, "the redirecting front end", front)
+		})
+	}
+}

@@ -49,3 +49,42 @@ func ExampleClient_Discover() {
 	// failed https://contoso.example/autodiscover/autodiscover.json/v1.0/alice@contoso.example?Protocol=EWS
 	// answered https://autodiscover.contoso.example/autodiscover/autodiscover.svc
 }
+
+// Ask one SOAP Autodiscover endpoint for the settings of many mailboxes:
+// 100 users per request, one answer per mailbox, in order.
+func ExampleClient_GetUserSettings() {
+	hosts, _ := scctest.NewHosts()
+	fake, _ := scctest.New(scctest.WithAuth(scctest.AuthNTLM))
+	defer fake.Close()
+	_ = fake.AddServiceAccount(`CONTOSO\svc-sync`, "Passw0rd!", scctest.ImpersonateAll())
+	for _, m := range []string{"alice@contoso.example", "bob@contoso.example"} {
+		_, _ = fake.AddMailbox(scctest.Mailbox{PrimarySMTP: m})
+	}
+	_ = fake.SetAutodiscoverUser("bob@contoso.example", scctest.AutodiscoverUser{GroupingInformation: "PRDGRP02"})
+	fake.SetAutodiscoverEWSURL("https://mail.contoso.example/EWS/Exchange.asmx", "")
+	_ = hosts.StartTLS(fake, "autodiscover.contoso.example")
+
+	c, _ := autodiscover.New(
+		autodiscover.WithCredentials(autodiscover.NTLM(`CONTOSO\svc-sync`, "Passw0rd!")),
+		autodiscover.WithDialer(hosts.DialContext), autodiscover.WithTLSConfig(hosts.TLSConfig()), // tests only
+	)
+	answers, err := c.GetUserSettings(context.Background(),
+		"https://autodiscover.contoso.example/autodiscover/autodiscover.svc",
+		[]string{"alice@contoso.example", "bob@contoso.example", "nobody@contoso.example"},
+		autodiscover.SettingExternalEwsURL, autodiscover.SettingGroupingInformation)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, a := range answers {
+		if a.Err != nil {
+			fmt.Println(a.Mailbox, "error:", a.Err)
+			continue
+		}
+		fmt.Println(a.Mailbox, a.Settings.EWSURL(), a.Settings.GroupingInformation())
+	}
+	// Output:
+	// alice@contoso.example https://mail.contoso.example/EWS/Exchange.asmx SCCGRP0
+	// bob@contoso.example https://mail.contoso.example/EWS/Exchange.asmx PRDGRP02
+	// nobody@contoso.example error: autodiscover: GetUserSettings for nobody@contoso.example: InvalidUser: Invalid user: 'nobody@contoso.example'
+}
