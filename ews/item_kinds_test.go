@@ -177,6 +177,8 @@ func TestItemRequestsRefused(t *testing.T) {
 	}{
 		{"email key", create(ews.Item{Contact: &ews.Contact{EmailAddresses: []ews.EmailAddressEntry{{Key: "EmailAddress4", Address: "x@y.example"}}}}), `key "EmailAddress4"`},
 		{"duplicate key", create(ews.Item{Contact: &ews.Contact{PhoneNumbers: []ews.PhoneNumberEntry{{Key: "MobilePhone", Number: "1"}, {Key: "MobilePhone", Number: "2"}}}}), "MobilePhone twice"},
+		{"empty phone", create(ews.Item{Contact: &ews.Contact{PhoneNumbers: []ews.PhoneNumberEntry{{Key: "MobilePhone"}}}}), "PhoneNumbers[MobilePhone] is empty"},
+		{"empty email", create(ews.Item{Contact: &ews.Contact{EmailAddresses: []ews.EmailAddressEntry{{Key: "EmailAddress1"}}}}), "EmailAddresses[EmailAddress1] is empty"},
 		{"address key", create(ews.Item{Contact: &ews.Contact{PhysicalAddresses: []ews.PhysicalAddressEntry{{Key: "Work", City: "x"}}}}), `key "Work"`},
 		{"kind mismatch", create(ews.Item{Kind: ews.KindTask, Contact: &ews.Contact{GivenName: "x"}}), "fields of another kind"},
 		{"unknown kind", create(ews.Item{Kind: "Note"}), `Kind "Note"`},
