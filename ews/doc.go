@@ -88,6 +88,7 @@
 // Single-item conveniences return the item and one error that covers both
 // levels: [Client.Folder], [Client.Item], [Client.CreateMessage],
 // [Client.CreateItemIn], [Client.RenameFolder], [Client.DeleteItemByID];
+// [Client.EnsureFolder] finds or creates a folder by name;
 // [Client.EnsureCategories] adds categories with a colour to the mailbox's
 // master category list; [Client.Items] and [Client.FindAllItems] walk all
 // pages of a folder.

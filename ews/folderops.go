@@ -2,6 +2,7 @@ package ews
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/beevik/etree"
@@ -350,4 +351,63 @@ func (c *Client) DeleteFolder(ctx context.Context, req *DeleteFolderRequest, opt
 		return nil, err
 	}
 	return parseStatus(soap, op, len(req.FolderIDs))
+}
+
+// EnsureFolder returns the child of parent whose display name is f's
+// (compared as Exchange compares names, without regard to case), creating it
+// when there is none; created says which happened. When another writer
+// creates the folder between the look-up and the creation
+// (ErrorFolderExists), it looks again instead of failing. The folder found
+// may be of another Kind than f; check Kind or FolderClass when that
+// matters. Name lookups break when a user renames the folder: tag folders
+// with an extended property and find them by it to be safe.
+func (c *Client) EnsureFolder(ctx context.Context, parent FolderID, f Folder, opts ...CallOption) (folder Folder, created bool, err error) {
+	if f.DisplayName == "" {
+		return Folder{}, false, invalidf("CreateFolder: the folder has no DisplayName")
+	}
+	find := func() (Folder, bool, error) {
+		resp, err := c.FindFolder(ctx, &FindFolderRequest{
+			ParentFolderIDs:      []FolderID{parent},
+			AdditionalProperties: []FieldURI{FieldFolderDisplayName, FieldFolderClass},
+			Restriction:          Equal(FieldFolderDisplayName, f.DisplayName),
+			Page:                 &PageView{MaxEntries: 1},
+		}, opts...)
+		if err != nil {
+			return Folder{}, false, err
+		}
+		r := resp.Results[0]
+		if r.Err != nil {
+			return Folder{}, false, r.Err
+		}
+		if len(r.Folders) == 0 {
+			return Folder{}, false, nil
+		}
+		return r.Folders[0], true, nil
+	}
+	if got, ok, err := find(); err != nil || ok {
+		return got, false, err
+	}
+	resp, err := c.CreateFolder(ctx, &CreateFolderRequest{ParentFolderID: parent, Folders: []Folder{f}}, opts...)
+	if err != nil {
+		return Folder{}, false, err
+	}
+	r := resp.Results[0]
+	switch {
+	case r.Err == nil:
+		out := f
+		out.FolderID, out.ParentFolderID = r.Folder.FolderID, parent
+		if r.Folder.Kind != "" {
+			out.Kind = r.Folder.Kind
+		}
+		return out, true, nil
+	case errors.Is(r.Err, ErrorFolderExists):
+		got, ok, err := find()
+		if err != nil {
+			return Folder{}, false, err
+		}
+		if ok {
+			return got, false, nil
+		}
+	}
+	return Folder{}, false, r.Err
 }

@@ -210,3 +210,41 @@ func TestExtendedFieldURISame(t *testing.T) {
 		}
 	}
 }
+
+func TestEnsureFolder(t *testing.T) {
+	ctx := context.Background()
+	root := ews.DistinguishedFolder(ews.FolderMsgFolderRoot)
+	want := ews.Folder{Kind: ews.FolderKindContactsFolder, DisplayName: "CRM Contacts"}
+	for _, tt := range []struct {
+		name    string
+		replies []string
+		created bool
+		id      string
+	}{
+		{"exists", []string{"findfolder-restricted.xml"}, false, "AAMkFcon="},
+		{"created", []string{"findfolder-empty.xml", "createfolder-one.xml"}, true, "AAMkFcon="},
+		{"lost the race", []string{"findfolder-empty.xml", "createfolder-ErrorFolderExists.xml", "findfolder-restricted.xml"}, false, "AAMkFcon="},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeEWS(t, sequence(t, tt.replies...))
+			got, created, err := newClient(t, f).EnsureFolder(ctx, root, want)
+			if err != nil || created != tt.created || got.FolderID.ID != tt.id || got.Kind != ews.FolderKindContactsFolder {
+				t.Fatalf("EnsureFolder = %+v, %v, %v; want %s created=%v", got, created, err, tt.id, tt.created)
+			}
+			reqs := f.Requests()
+			if len(reqs) != len(tt.replies) {
+				t.Errorf("EnsureFolder sent %d requests, want %d", len(reqs), len(tt.replies))
+			}
+			if !containsBytes(reqs[0].Body, `<t:IsEqualTo><t:FieldURI FieldURI="folder:DisplayName"/><t:FieldURIOrConstant><t:Constant Value="CRM Contacts"/>`) {
+				t.Errorf("EnsureFolder's FindFolder has no DisplayName restriction:\n%s", reqs[0].Body)
+			}
+		})
+	}
+	t.Run("race without a folder", func(t *testing.T) {
+		f := newFakeEWS(t, sequence(t, "findfolder-empty.xml", "createfolder-ErrorFolderExists.xml", "findfolder-empty.xml"))
+		_, _, err := newClient(t, f).EnsureFolder(ctx, root, want)
+		if !errors.Is(err, ews.ErrorFolderExists) {
+			t.Errorf("EnsureFolder = %v, want ErrorFolderExists", err)
+		}
+	})
+}

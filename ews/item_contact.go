@@ -191,6 +191,10 @@ func (c *Contact) write(w *itemWriter, e *etree.Element) {
 			if !checkKey(w, "EmailAddresses", a.Key, EmailAddressKeys, seen) || !w.indexed(FieldContactEmailAddress, a.Key, true) {
 				continue
 			}
+			if a.Address == "" {
+				w.fail(invalidf("%s: %s.EmailAddresses[%s] is empty; remove an entry with DeleteItemField", w.op, w.where, a.Key))
+				return
+			}
 			if err := checkText(w.op, w.where+".EmailAddresses", a.Address+a.Name+a.RoutingType+a.MailboxType); err != nil {
 				w.fail(err)
 				return
@@ -251,6 +255,10 @@ func (c *Contact) write(w *itemWriter, e *etree.Element) {
 			if !checkKey(w, "PhoneNumbers", p.Key, PhoneNumberKeys, seen) || !w.indexed(FieldContactPhoneNumber, p.Key, true) {
 				continue
 			}
+			if p.Number == "" {
+				w.fail(invalidf("%s: %s.PhoneNumbers[%s] is empty; remove an entry with DeleteItemField", w.op, w.where, p.Key))
+				return
+			}
 			if err := checkText(w.op, w.where+".PhoneNumbers", p.Number); err != nil {
 				w.fail(err)
 				return
@@ -274,6 +282,10 @@ func (c *Contact) write(w *itemWriter, e *etree.Element) {
 		for _, a := range c.ImAddresses {
 			if !checkKey(w, "ImAddresses", a.Key, ImAddressKeys, seen) || !w.indexed(FieldContactImAddress, a.Key, true) {
 				continue
+			}
+			if a.Address == "" {
+				w.fail(invalidf("%s: %s.ImAddresses[%s] is empty; remove an entry with DeleteItemField", w.op, w.where, a.Key))
+				return
 			}
 			if err := checkText(w.op, w.where+".ImAddresses", a.Address); err != nil {
 				w.fail(err)

@@ -177,6 +177,8 @@ func TestItemRequestsRefused(t *testing.T) {
 	}{
 		{"email key", create(ews.Item{Contact: &ews.Contact{EmailAddresses: []ews.EmailAddressEntry{{Key: "EmailAddress4", Address: "x@y.example"}}}}), `key "EmailAddress4"`},
 		{"duplicate key", create(ews.Item{Contact: &ews.Contact{PhoneNumbers: []ews.PhoneNumberEntry{{Key: "MobilePhone", Number: "1"}, {Key: "MobilePhone", Number: "2"}}}}), "MobilePhone twice"},
+		{"empty phone", create(ews.Item{Contact: &ews.Contact{PhoneNumbers: []ews.PhoneNumberEntry{{Key: "MobilePhone"}}}}), "PhoneNumbers[MobilePhone] is empty"},
+		{"empty email", create(ews.Item{Contact: &ews.Contact{EmailAddresses: []ews.EmailAddressEntry{{Key: "EmailAddress1"}}}}), "EmailAddresses[EmailAddress1] is empty"},
 		{"address key", create(ews.Item{Contact: &ews.Contact{PhysicalAddresses: []ews.PhysicalAddressEntry{{Key: "Work", City: "x"}}}}), `key "Work"`},
 		{"kind mismatch", create(ews.Item{Kind: ews.KindTask, Contact: &ews.Contact{GivenName: "x"}}), "fields of another kind"},
 		{"unknown kind", create(ews.Item{Kind: "Note"}), `Kind "Note"`},
@@ -220,5 +222,51 @@ func TestItemRequestsRefused(t *testing.T) {
 				t.Errorf("%s sent %d requests, want 0", tt.name, n)
 			}
 		})
+	}
+}
+
+// everyFieldCases records requests that set every writable field of a
+// contact and every recurrence pattern and range, so that the schema check of
+// the golden files covers the element order of all of them.
+func everyFieldCases() []opCase {
+	start := date("2024-06-03T09:00:00Z")
+	rec := func(r ews.Recurrence) ews.Item {
+		r.StartDate = date("2024-06-03")
+		return ews.Item{Subject: string(r.Pattern), Calendar: &ews.CalendarItem{Start: start, End: start.Add(30 * time.Minute), IsAllDayEvent: true, Recurrence: &r}}
+	}
+	full := ews.Item{
+		ItemClass: "IPM.Contact", Subject: "Full", Sensitivity: ews.SensitivityPrivate, Body: ews.Body{Content: "notes"},
+		Categories: []string{"A"}, Importance: ews.ImportanceHigh,
+		Contact: &ews.Contact{
+			FileAs: "F", DisplayName: "D", GivenName: "G", Initials: "I", MiddleName: "M", Nickname: "N", CompanyName: "C",
+			EmailAddresses:    []ews.EmailAddressEntry{{Key: "EmailAddress3", Address: "x@y.example", Name: "X", RoutingType: "SMTP", MailboxType: "OneOff"}},
+			PhysicalAddresses: []ews.PhysicalAddressEntry{{Key: "Home", City: "H"}, {Key: "Other", Street: "S", PostalCode: "P"}},
+			PhoneNumbers:      []ews.PhoneNumberEntry{{Key: "Msn", Number: "1"}},
+			AssistantName:     "AN", Birthday: date("1985-12-10T00:00:00Z"), BusinessHomePage: "https://fabrikam.example", Department: "Dep",
+			Generation: "Jr.", ImAddresses: []ews.ImAddressEntry{{Key: "ImAddress1", Address: "im:x"}}, JobTitle: "J", Manager: "Mgr",
+			OfficeLocation: "O", PostalAddressIndex: "Home", Profession: "P", SpouseName: "SN", Surname: "S",
+			WeddingAnniversary: date("2010-05-01T00:00:00Z"),
+		},
+	}
+	return []opCase{
+		{"createitem-every-field", "createitem-eight.xml", func(t *testing.T, ctx context.Context, c *ews.Client) {
+			resp, err := c.CreateItem(ctx, &ews.CreateItemRequest{SendMeetingInvitations: "SendOnlyToAll", Items: []ews.Item{
+				full,
+				rec(ews.Recurrence{Pattern: ews.RecurDaily, Interval: 2}),
+				rec(ews.Recurrence{Pattern: ews.RecurWeekly, Interval: 1, DaysOfWeek: []string{"Tuesday", "Friday"}, FirstDayOfWeek: "Monday", NumberOfOccurrences: 5}),
+				rec(ews.Recurrence{Pattern: ews.RecurAbsoluteMonthly, Interval: 3, DayOfMonth: 15, EndDate: date("2025-06-03")}),
+				rec(ews.Recurrence{Pattern: ews.RecurRelativeMonthly, Interval: 1, DaysOfWeek: []string{"Weekday"}, DayOfWeekIndex: "First"}),
+				rec(ews.Recurrence{Pattern: ews.RecurAbsoluteYearly, DayOfMonth: 29, Month: "February"}),
+				rec(ews.Recurrence{Pattern: ews.RecurRelativeYearly, DaysOfWeek: []string{"Thursday"}, DayOfWeekIndex: "Fourth", Month: "November"}),
+				{Kind: ews.KindMessage, Subject: "m", Sensitivity: ews.SensitivityPersonal,
+					ToRecipients: []ews.Mailbox{{Name: "A", EmailAddress: "a@contoso.example"}}, CcRecipients: []ews.Mailbox{{EmailAddress: "c@contoso.example", MailboxType: "Mailbox"}},
+					BccRecipients: []ews.Mailbox{{Name: "B", EmailAddress: "b@contoso.example", RoutingType: "SMTP"}},
+					From:          ews.Mailbox{EmailAddress: "alice@contoso.example"}, InternetMessageID: "<m1@contoso.example>", IsRead: true},
+			}})
+			must(t, err)
+			if len(resp.Results) != 8 || resp.Results[7].ItemID.ID != "AAMkIcal8=" {
+				t.Errorf("CreateItem results = %+v", resp.Results)
+			}
+		}},
 	}
 }
