@@ -53,3 +53,28 @@ func TestLookupUPNAndSID(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyFolders: a mailbox whose folders are not allocated yet answers
+// like one whose folders are: same folder ids before and after its first
+// item, empty folders until then.
+func TestLazyFolders(t *testing.T) {
+	s := newTestServer(t)
+	before, err := s.FolderID(bob, "inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items, err := s.Items(bob, "deleteditems"); err != nil || len(items) != 0 {
+		t.Errorf("Items(bob, deleteditems) of an untouched mailbox = %v, %v; want none", items, err)
+	}
+	check(t, do(t, s, nil, svcReq(imp(bob), getInbox)), ok1())
+	if _, err := s.AddItem(bob, "inbox", Message{Subject: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.FolderID(bob, "inbox")
+	if err != nil || after != before {
+		t.Errorf("FolderID(bob, inbox) = %q, %v after the first item, want %q as before", after, err, before)
+	}
+	if items, err := s.Items(bob, "inbox"); err != nil || len(items) != 1 {
+		t.Errorf("Items(bob, inbox) = %d items, %v; want 1", len(items), err)
+	}
+}
