@@ -10,6 +10,10 @@ import (
 	"github.com/sccsync/scc/org"
 )
 
+// ErrEWSURLNotDiscovered is returned (wrapped in a StopError by Check) for
+// a configuration that asks for discovery but has no EWS URL yet.
+var ErrEWSURLNotDiscovered = errors.New("impersonation: the EWS URL is to be found with Autodiscover and is still empty: run DiscoverEWSURL and save the organization first")
+
 // exchangeOnlineEWSURL is Exchange Online's one EWS endpoint.
 const exchangeOnlineEWSURL = "https://outlook.office365.com/EWS/Exchange.asmx"
 
