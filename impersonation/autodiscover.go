@@ -64,7 +64,9 @@ func DiscoveryAddress(o *org.Organization) (string, error) {
 
 // NewAutodiscoverClient returns an Autodiscover client with cfg's service
 // account: NTLM for Microsoft Exchange Impersonation (Basic when the auth
-// method is Basic). opts follow (tests route host names with
+// method is Basic; Autodiscover sends Basic only to a host that offers
+// nothing stronger, so choose NTLM or Negotiate for servers that offer NTLM
+// too). opts follow (tests route host names with
 // autodiscover.WithDialer; an admin confirms a host with
 // autodiscover.WithAllowedHosts).
 func NewAutodiscoverClient(cfg org.EmailConfiguration, opts ...autodiscover.Option) (*autodiscover.Client, error) {
