@@ -10,6 +10,10 @@ import (
 	"github.com/sccsync/scc/org"
 )
 
+// ErrEWSURLNotDiscovered is returned (wrapped in a StopError by Check) for
+// a configuration that asks for discovery but has no EWS URL yet.
+var ErrEWSURLNotDiscovered = errors.New("impersonation: the EWS URL is to be found with Autodiscover and is still empty: run DiscoverEWSURL and save the organization first")
+
 // exchangeOnlineEWSURL is Exchange Online's one EWS endpoint.
 const exchangeOnlineEWSURL = "https://outlook.office365.com/EWS/Exchange.asmx"
 
@@ -60,7 +64,9 @@ func DiscoveryAddress(o *org.Organization) (string, error) {
 
 // NewAutodiscoverClient returns an Autodiscover client with cfg's service
 // account: NTLM for Microsoft Exchange Impersonation (Basic when the auth
-// method is Basic). opts follow (tests route host names with
+// method is Basic; Autodiscover sends Basic only to a host that offers
+// nothing stronger, so choose NTLM or Negotiate for servers that offer NTLM
+// too). opts follow (tests route host names with
 // autodiscover.WithDialer; an admin confirms a host with
 // autodiscover.WithAllowedHosts).
 func NewAutodiscoverClient(cfg org.EmailConfiguration, opts ...autodiscover.Option) (*autodiscover.Client, error) {

@@ -213,3 +213,17 @@ func TestCheckRecordsGroupingInformation(t *testing.T) {
 		t.Errorf("Report.Autodiscover = %q, want the failure", rep.Autodiscover)
 	}
 }
+
+// TestCheckBeforeDiscovery: a configuration that waits for discovery stops
+// the check with a reason that says to discover first.
+func TestCheckBeforeDiscovery(t *testing.T) {
+	cfg := org.EmailConfiguration{AccessType: org.Impersonation, AccountLogon: diagLogon, Password: org.NewSecret(diagPassword),
+		AuthMethod: org.AuthNTLM, DiscoverEWSURL: true}
+	rep, err := CheckUsers(context.Background(), cfg, []org.User{{PrimarySMTP: diagAlice}})
+	if !errors.Is(err, ErrEWSURLNotDiscovered) {
+		t.Fatalf("CheckUsers = %v, want ErrEWSURLNotDiscovered", err)
+	}
+	if rep.Stopped == nil || !strings.Contains(rep.Stopped.Reason, "DiscoverEWSURL") {
+		t.Errorf("Stopped = %+v, want a reason naming DiscoverEWSURL", rep.Stopped)
+	}
+}

@@ -35,6 +35,9 @@ func NewEWSClient(cfg org.EmailConfiguration, opts ...ews.Option) (*ews.Client, 
 }
 
 func newEWSClient(cfg org.EmailConfiguration, method org.AuthMethod, opts []ews.Option) (*ews.Client, error) {
+	if strings.TrimSpace(cfg.EWSURL) == "" && cfg.DiscoverEWSURL {
+		return nil, ErrEWSURLNotDiscovered
+	}
 	var eo []ews.Option
 	if cfg.AllowInsecureHTTP {
 		eo = append(eo, ews.WithInsecureHTTP())

@@ -125,9 +125,14 @@ func (s *Server) SetAutodiscoverMisbehaviour(m AutodiscoverMisbehaviour) {
 	s.ad.misbehave = m
 }
 
+// maxAuthorizations is how many Authorization values the server keeps (it
+// keeps up to twice as many between trims).
+const maxAuthorizations = 100000
+
 // Authorizations returns every Authorization header value the server has
-// received, on any path, in order: hostile-server tests assert that no
-// credential ever reached a server it should not.
+// received, on any path, in order (the newest 100,000 at least, in a
+// long-running fake): hostile-server tests assert that no credential ever
+// reached a server it should not.
 func (s *Server) Authorizations() []string {
 	s.ad.mu.Lock()
 	defer s.ad.mu.Unlock()
@@ -142,6 +147,10 @@ func (s *Server) noteAuthorization(r *http.Request) {
 	}
 	s.ad.mu.Lock()
 	s.ad.authz = append(s.ad.authz, v...)
+	if len(s.ad.authz) > 2*maxAuthorizations {
+		// Bounded like the request log: keep the newest.
+		s.ad.authz = append([]string(nil), s.ad.authz[len(s.ad.authz)-maxAuthorizations:]...)
+	}
 	s.ad.mu.Unlock()
 }
 

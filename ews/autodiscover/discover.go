@@ -314,7 +314,11 @@ func (r *run) endpoint(ctx context.Context, addr string, u *url.URL, p Protocol,
 			a.Outcome, a.Reason = NeedsConfirmation, why
 			r.confirm(eu.Hostname(), eu.Redacted(), src, why)
 		default:
-			a.Outcome, a.Reason = Answered, "EWS URL "+eu.Redacted()
+			why := "the email's registered domain " + r.pol.registered
+			if r.pol.classify(eu.Hostname()) == hostListed {
+				why = "a host listed with WithAllowedHosts"
+			}
+			a.Outcome, a.Reason = Answered, "EWS URL "+eu.Redacted()+", accepted: https on "+why
 			r.record(a)
 			address := addr
 			if v := settings[SettingAutoDiscoverSMTPAddress]; v != "" {

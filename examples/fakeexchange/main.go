@@ -396,8 +396,12 @@ func printUsage(w io.Writer, o options, f *fakeSetup) {
 	} else {
 		fmt.Fprintf(&b, "  denied:       none (every mailbox may be impersonated)\n")
 	}
-	if o.tls {
+	if o.tls && o.autodiscoverCA == "" {
 		fmt.Fprintf(&b, "  tls:          self-signed certificate; let your client skip verification\n")
+	}
+	if o.autodiscoverCA != "" {
+		fmt.Fprintf(&b, "  autodiscover: SOAP, POX and JSON for %s, autodiscover.%s and mail.%s (port 443): point those names at this\n", dnsDomain, dnsDomain, dnsDomain)
+		fmt.Fprintf(&b, "                server and trust the CA in %s\n", o.autodiscoverCA)
 	}
 	b.WriteString("Ctrl-C to stop.\n")
 	_, _ = io.WriteString(w, b.String())
