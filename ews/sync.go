@@ -190,9 +190,9 @@ func writeSyncState(op string, parent *etree.Element, state string) error {
 	return nil
 }
 
-// syncMessage returns the one response message of a sync operation, or the
+// singleMessage returns the one response message of a sync operation, or the
 // error it reports.
-func syncMessage(soap *soapResponse, op *operation) (*etree.Element, ResponseMessage, error) {
+func singleMessage(soap *soapResponse, op *operation) (*etree.Element, ResponseMessage, error) {
 	msgs, err := soap.messages(op, 1)
 	if err != nil {
 		return nil, ResponseMessage{}, err
@@ -205,7 +205,7 @@ func syncMessage(soap *soapResponse, op *operation) (*etree.Element, ResponseMes
 }
 
 func parseSyncFolderItems(soap *soapResponse) (*SyncFolderItemsResponse, error) {
-	e, m, err := syncMessage(soap, opSyncFolderItems)
+	e, m, err := singleMessage(soap, opSyncFolderItems)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (c *Client) SyncFolderHierarchy(ctx context.Context, req *SyncFolderHierarc
 }
 
 func parseSyncFolderHierarchy(soap *soapResponse) (*SyncFolderHierarchyResponse, error) {
-	e, m, err := syncMessage(soap, opSyncFolderHierarchy)
+	e, m, err := singleMessage(soap, opSyncFolderHierarchy)
 	if err != nil {
 		return nil, err
 	}
