@@ -173,6 +173,9 @@ func (c *Client) GetStreamingEvents(ctx context.Context, req *GetStreamingEvents
 	if err != nil {
 		return nil, err
 	}
+	if err := o.checkAffinity(op); err != nil {
+		return nil, err
+	}
 	h := envelopeHeader{version: c.cfg.version, timeZone: c.cfg.timeZone}
 	if o.impersonate {
 		h.sid = &o.sid
@@ -258,7 +261,7 @@ func (c *Client) openStream(ctx context.Context, op *operation, o *callOptions, 
 	// ConnectionTimeout, bounded by the timers above.
 	hc := *c.http
 	hc.Timeout = 0
-	resp, err := hc.Do(req)
+	resp, err := o.do(&hc, req)
 	if err != nil {
 		c.logRequest(ctx, op, o, 1, 0, start, err)
 		if cause := context.Cause(sctx); errors.Is(cause, ErrStreamIdle) && ctx.Err() == nil {
