@@ -14,6 +14,7 @@ type callOptions struct {
 	anchor      string
 	anchorSet   bool
 	affinity    bool
+	group       *AffinityGroup
 	retry       *RetryPolicy
 	err         error
 }

@@ -93,6 +93,36 @@
 // master category list; [Client.Items] and [Client.FindAllItems] walk all
 // pages of a folder.
 //
+// # Incremental sync
+//
+// [Client.SyncFolderItems] and [Client.SyncFolderHierarchy] run one sync
+// call; [Client.SyncItems] and [Client.SyncFolders] loop until the folder
+// (or tree) is in sync, yielding each [SyncPage]: its typed changes
+// ([ItemSyncChange]: Create, Update, Delete, ReadFlagChange;
+// [FolderSyncChange]) and the opaque SyncState to persist once they are
+// applied. A sync resumed from a stored state continues after the last
+// page handled. errors.Is(err, ErrorInvalidSyncStateData) means the state
+// must be dropped and the folder synced from scratch.
+//
+// # Notifications
+//
+// [Client.SubscribePull], [Client.SubscribePush] and
+// [Client.SubscribeStreaming] create subscriptions to folders or to all
+// folders of a mailbox, for any [EventType]; [Client.GetEvents] and
+// [Client.Events] fetch pull events by watermark; [Client.Unsubscribe] ends
+// one. [Client.GetStreamingEvents] opens one connection for up to 200
+// streaming subscriptions and returns an [EventStream] whose Next hands out
+// each envelope as it arrives: keep-alives, [Notification]s, the
+// per-subscription [SubscriptionError]s (ErrorSubscriptionNotFound,
+// ErrorMissedNotificationEvents, ErrorInvalidWatermark, ...) and, after
+// ConnectionStatus Closed, io.EOF. A connection cut at any byte or silent
+// past its idle timeout ends with a transient error, never a partial
+// message. [PushHandler] is the http.Handler for push subscriptions; its
+// [PushFunc] answers OK or Unsubscribe. An [AffinityGroup] passed with
+// [Affinity] keeps a group's notification traffic on one backend
+// (X-AnchorMailbox, X-PreferServerAffinity and the X-BackEndOverrideCookie
+// the server issues).
+//
 // Requests are SOAP 1.1 envelopes built with github.com/beevik/etree, so
 // every user value is escaped; header elements are in the types namespace,
 // t:RequestServerVersion is always present, t:TimeZoneContext only on
@@ -154,7 +184,8 @@
 // at the same place.
 //
 // See the examples of [NewClient], [Client.With], [Client.GetFolder],
-// [Client.Items], [IsTransient] and [BackOff], which run against a local
+// [Client.Items], [Client.SyncItems], [Client.GetStreamingEvents],
+// [NewPushHandler], [IsTransient] and [BackOff], which run against a local
 // server.
 //
 // # Finding the EWS URL

@@ -31,6 +31,9 @@ func (c *Client) call(ctx context.Context, op *operation, opts []CallOption, bod
 	if err != nil {
 		return nil, err
 	}
+	if err := o.checkAffinity(op); err != nil {
+		return nil, err
+	}
 	h := envelopeHeader{version: c.cfg.version, timeZone: c.cfg.timeZone}
 	if o.impersonate {
 		h.sid = &o.sid
@@ -102,7 +105,7 @@ func (c *Client) attempt(ctx context.Context, op *operation, o *callOptions, pay
 	}
 	req.Header = hdr
 
-	resp, err := c.http.Do(req)
+	resp, err := o.do(c.http, req)
 	if err != nil {
 		c.logRequest(ctx, op, o, n, 0, start, err)
 		maybeSent := !dialFailed(err)

@@ -79,7 +79,8 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Read the response body (bounded) and hand the caller an equivalent
 	// one; anything past the bound is passed through unread.
 	var respBody []byte
-	if resp.Body != nil {
+	// A GetStreamingEvents body lasts for minutes: trace its headers only.
+	if resp.Body != nil && !isStreaming(req.Context()) {
 		respBody, _ = io.ReadAll(io.LimitReader(resp.Body, t.maxBytes))
 		resp.Body = struct {
 			io.Reader
