@@ -235,6 +235,9 @@ type FindItemRequest struct {
 	// Shape is the base shape; the zero value means ShapeIDOnly.
 	Shape                BaseShape
 	AdditionalProperties []FieldURI
+	// IndexedProperties adds dictionary entries to the shape, e.g. a
+	// contact's EmailAddress1.
+	IndexedProperties []IndexedFieldURI
 	// ExtendedProperties adds extended properties to the shape.
 	ExtendedProperties []ExtendedFieldURI
 	// Page, when set, requests one page (t:IndexedPageItemView). Without
@@ -321,7 +324,7 @@ func (c *Client) FindItem(ctx context.Context, req *FindItemRequest, opts ...Cal
 	soap, err := c.call(ctx, op, opts, func(b *etree.Element) error {
 		e := b.CreateElement("m:FindItem")
 		e.CreateAttr("Traversal", string(traversal))
-		if err := writeShapeExt(op.name, e, "ItemShape", req.Shape, req.AdditionalProperties, req.ExtendedProperties); err != nil {
+		if err := writeItemShape(op.name, e, req.Shape, false, "", req.AdditionalProperties, req.IndexedProperties, req.ExtendedProperties); err != nil {
 			return err
 		}
 		if req.Page != nil && req.CalendarView != nil {

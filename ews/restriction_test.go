@@ -15,6 +15,7 @@ func restrictionCases() []opCase {
 			resp, err := c.FindItem(ctx, &ews.FindItemRequest{
 				ParentFolderIDs:    []ews.FolderID{{ID: "AAMkFcon="}},
 				ExtendedProperties: []ews.ExtendedFieldURI{crmRecordID},
+				IndexedProperties:  []ews.IndexedFieldURI{{FieldURI: ews.FieldContactEmailAddress, FieldIndex: "EmailAddress1"}},
 				Page:               &ews.PageView{MaxEntries: 100},
 				Restriction: ews.And(
 					ews.GreaterOrEqual(ews.FieldItemLastModifiedTime, date("2024-06-01T00:00:00Z")),
