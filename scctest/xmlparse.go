@@ -39,7 +39,7 @@ type xmlParser struct {
 	counted   int // bytes up to here have been counted for lines
 	ns        []nsBinding
 	nsTop     map[string]int // prefix -> index in ns of its binding in scope
-	docStart  int // offset after the byte order mark, where <?xml may be
+	docStart  int            // offset after the byte order mark, where <?xml may be
 }
 
 func (p *xmlParser) pos(off int) (line, col int) {
