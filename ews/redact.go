@@ -6,8 +6,10 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 const redacted = "[redacted]"
@@ -38,8 +40,10 @@ var (
 // of a quoted Authorization header ("Authorization: Basic …") and of
 // "Basic …", "Bearer …", "NTLM …" or "Negotiate …", JSON Web Tokens, the
 // content of password-, secret- and token-like XML elements and key=value
-// pairs, and every occurrence of the given secret values (as they are, and
-// HTML-, XML- and URL-escaped; values shorter than 3 bytes are ignored).
+// pairs, and every occurrence of the given secret values, as they are and
+// escaped in any mix of HTML and XML entities (named, decimal,
+// hexadecimal), percent-encoding (either case) and JSON escapes; values
+// shorter than 3 bytes are ignored.
 //
 // The Client applies it, with its own password and tokens, to every piece
 // of server text it shows: the Excerpt, Message, MessageXML and Diagnostics
@@ -57,17 +61,39 @@ func redactText(s string, secrets []string) string {
 	for _, sec := range secrets {
 		s = redactValue(s, sec)
 	}
-	s = authHeader.ReplaceAllString(s, "${1}${2}"+redacted)
-	s = schemeToken.ReplaceAllStringFunc(s, func(m string) string {
-		sub := schemeToken.FindStringSubmatch(m)
-		if !looksLikeToken(sub[3]) {
-			return m
+	// The patterns are slow on long text (milliseconds for a 10 KB
+	// body); each runs only if its keyword occurs.
+	lower := asciiLower(s)
+	if strings.Contains(lower, "authorization") {
+		s = authHeader.ReplaceAllString(s, "${1}${2}"+redacted)
+	}
+	if containsAny(lower, "basic", "bearer", "ntlm", "negotiate") {
+		s = schemeToken.ReplaceAllStringFunc(s, func(m string) string {
+			sub := schemeToken.FindStringSubmatch(m)
+			if !looksLikeToken(sub[3]) {
+				return m
+			}
+			return sub[1] + sub[2] + redacted
+		})
+	}
+	if strings.Contains(s, "eyJ") {
+		s = jwt.ReplaceAllString(s, redacted)
+	}
+	if containsAny(lower, "passw", "pwd", "secret", "token", "credential") {
+		s = secretElement.ReplaceAllString(s, "${1}"+redacted)
+		s = secretPair.ReplaceAllString(s, "${1}"+redacted)
+	}
+	return s
+}
+
+// containsAny reports whether s contains one of words.
+func containsAny(s string, words ...string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
 		}
-		return sub[1] + sub[2] + redacted
-	})
-	s = jwt.ReplaceAllString(s, redacted)
-	s = secretElement.ReplaceAllString(s, "${1}"+redacted)
-	return secretPair.ReplaceAllString(s, "${1}"+redacted)
+	}
+	return false
 }
 
 // looksLikeToken tells a credential ("dXNlcjpwYXNz", "TlRMTVNTUAAB…")
@@ -90,7 +116,9 @@ func looksLikeToken(s string) bool {
 	return false
 }
 
-// redactValue replaces sec in s, as it is and escaped as servers quote it.
+// redactValue replaces sec in s, as it is and escaped as servers quote it:
+// HTML and XML entities (named, decimal or hexadecimal), percent-encoding
+// (either case of hex digit, "+" for a space) and JSON escapes, in any mix.
 func redactValue(s, sec string) string {
 	if len(sec) < 3 {
 		return s
@@ -104,7 +132,116 @@ func redactValue(s, sec string) string {
 			s = strings.ReplaceAll(s, f, redacted)
 		}
 	}
-	return s
+	// Every escape starts with one of these; without them only the
+	// literal forms above can occur.
+	if !strings.ContainsAny(s, escapeStarts) {
+		return s
+	}
+	return redactEscaped(s, sec)
+}
+
+// escapeStarts are the bytes an escaped character starts with.
+const escapeStarts = `%&\+`
+
+// redactEscaped replaces every piece of s that decodes to sec, each byte
+// as it is or escaped as servers quote text: HTML and XML entities (named,
+// decimal, hexadecimal), percent-encoding (either case of hex digit, "+"
+// for a space) and JSON escapes, in any mix.
+func redactEscaped(s, sec string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != sec[0] && strings.IndexByte(escapeStarts, s[i]) < 0 {
+			continue
+		}
+		budget := 8 * len(sec) // bounds the retries of ambiguous text
+		if end, ok := matchEscaped(s, i, sec, &budget); ok {
+			b.WriteString(s[last:i])
+			b.WriteString(redacted)
+			last, i = end, end-1
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// matchEscaped reports where the text from s[i] that decodes to sec ends.
+func matchEscaped(s string, i int, sec string, budget *int) (int, bool) {
+	if sec == "" {
+		return i, true
+	}
+	if i >= len(s) || *budget <= 0 {
+		return 0, false
+	}
+	*budget--
+	if val, n := decodeEscape(s[i:]); n > 0 && strings.HasPrefix(sec, val) {
+		if end, ok := matchEscaped(s, i+n, sec[len(val):], budget); ok {
+			return end, true
+		}
+	}
+	if s[i] == sec[0] {
+		return matchEscaped(s, i+1, sec[1:], budget)
+	}
+	return 0, false
+}
+
+// decodeEscape decodes the escape s starts with, returning what it stands
+// for and its length, or n == 0 if s starts with none.
+func decodeEscape(s string) (val string, n int) {
+	switch s[0] {
+	case '+':
+		return " ", 1
+	case '%':
+		if len(s) >= 3 {
+			if v, err := strconv.ParseUint(s[1:3], 16, 8); err == nil {
+				return string([]byte{byte(v)}), 3
+			}
+		}
+	case '\\':
+		if len(s) >= 2 && strings.IndexByte(`"\\/`, s[1]) >= 0 {
+			return s[1:2], 2
+		}
+		if len(s) >= 6 && s[1] == 'u' {
+			if v, err := strconv.ParseUint(s[2:6], 16, 16); err == nil {
+				return string(rune(v)), 6
+			}
+		}
+	case '&':
+		end := strings.IndexByte(s, ';')
+		if end < 2 || end > 12 {
+			return "", 0
+		}
+		name := s[1:end]
+		switch name {
+		case "quot":
+			return `"`, end + 1
+		case "amp":
+			return "&", end + 1
+		case "apos":
+			return "'", end + 1
+		case "lt":
+			return "<", end + 1
+		case "gt":
+			return ">", end + 1
+		}
+		var v uint64
+		var err error
+		switch {
+		case len(name) > 2 && (name[:2] == "#x" || name[:2] == "#X"):
+			v, err = strconv.ParseUint(name[2:], 16, 32)
+		case len(name) > 1 && name[0] == '#':
+			v, err = strconv.ParseUint(name[1:], 10, 32)
+		default:
+			return "", 0
+		}
+		if err == nil && v <= utf8.MaxRune {
+			return string(rune(v)), end + 1
+		}
+	}
+	return "", 0
 }
 
 // redactor knows the secrets of one Client: the password of the auth

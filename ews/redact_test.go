@@ -30,6 +30,10 @@ func TestRedact(t *testing.T) {
 		{"?p=Sup3r%26Secret%21", []string{"Sup3r&Secret!"}, "?p=[redacted]"},
 		{"password=hunter2 and <t:Password>x</t:Password>", nil, "password=[redacted] and <t:Password>[redacted]</t:Password>"},
 		{"ab and ab", []string{"ab"}, "ab and ab"},
+		{"<p>Sup3r&amp;Secret&#33;</p>", []string{"Sup3r&Secret!"}, "<p>[redacted]</p>"},
+		{`say &quot;hi&quot; &apos;there&apos;`, []string{`"hi" 'there'`}, "say [redacted]"},
+		{"p=Sup3r%26secret%2f+x", []string{"Sup3r&secret/ x"}, "p=[redacted]"},
+		{`{"m":"Sup3r\u0026Secret\/x"}`, []string{"Sup3r&Secret/x"}, `{"m":"[redacted]"}`},
 	}
 	for _, tt := range tests {
 		if got := ews.Redact(tt.in, tt.secrets...); got != tt.want {

@@ -219,7 +219,9 @@ func (c *Client) interpret(ctx context.Context, op *operation, resp *http.Respon
 		he := &HTTPError{Operation: op.name, StatusCode: status, ContentType: ct, Reason: c.cfg.red.redact(reason),
 			Excerpt: excerpt(data, c.cfg.red), Err: c.cfg.red.redactError(err)}
 		if status >= 300 && status < 400 {
-			he.Location = c.cfg.red.redact(sanitizeLocation(resp.Header.Get("Location")))
+			// Redacted before and after: parsing cuts the text at a "#" or "?"
+			// that may stand inside an escaped credential.
+			he.Location = c.cfg.red.redact(sanitizeLocation(c.cfg.red.redact(resp.Header.Get("Location"))))
 		}
 		return he
 	}
@@ -381,18 +383,36 @@ func sanitizeLocation(loc string) string {
 
 const excerptMax = 200
 
+// excerptScan is how much of a body excerpt looks at, and excerptSlack
+// how much more it redacts so that a credential across that cut is seen.
+const (
+	excerptScan  = 8192
+	excerptSlack = 4096
+)
+
 // excerpt returns the start of a body for an error message: for HTML the
 // title and text without markup, control characters removed, whitespace
 // collapsed, password-like values redacted, at most excerptMax bytes.
 func excerpt(data []byte, red *redactor) string {
-	if len(data) > 8192 {
-		data = data[:8192]
+	// Redact before cutting, so that a secret across the cut is found
+	// whole; the window past the cut holds the longest escaped form.
+	cut := len(data) > excerptScan
+	if len(data) > excerptScan+excerptSlack {
+		data = data[:excerptScan+excerptSlack]
 	}
 	s := string(data)
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "?")
 	}
 	s = red.redact(s)
+	if cut && len(s) > excerptScan {
+		// Drop the word the cut falls in: it may begin a credential
+		// that redaction of the shortened text no longer sees whole.
+		s = s[:excerptScan]
+		if i := strings.LastIndexAny(s, " \t\r\n<>"); i >= 0 {
+			s = s[:i]
+		}
+	}
 	s = stripMarkup(s)
 	s = excerptText(s)
 	if len(s) > excerptMax {

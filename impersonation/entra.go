@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/org"
 )
 
@@ -197,7 +198,8 @@ func parseCertificate(certPEM, keyPEM string) ([]byte, *rsa.PrivateKey, error) {
 type TokenError struct {
 	// StatusCode is the HTTP status of the token endpoint's answer.
 	StatusCode int
-	// Code and Description are the OAuth error and error_description,
+	// Code and Description are the OAuth error and error_description
+	// (with the client secret or assertion redacted if the endpoint quoted it),
 	// e.g. "invalid_client" and "AADSTS7000215: Invalid client secret…".
 	Code, Description string
 }
@@ -240,13 +242,16 @@ func (c *ccState) fetch(ctx context.Context) (string, error) {
 		"scope":      {exchangeOnlineScope},
 		"grant_type": {"client_credentials"},
 	}
+	var sent string // the credential, for redacting it from an echo
 	if !c.secret.IsZero() {
-		form.Set("client_secret", c.secret.Reveal())
+		sent = c.secret.Reveal()
+		form.Set("client_secret", sent)
 	} else {
 		assertion, err := c.assertion()
 		if err != nil {
 			return "", err
 		}
+		sent = assertion
 		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
 		form.Set("client_assertion", assertion)
 	}
@@ -277,7 +282,8 @@ func (c *ccState) fetch(ctx context.Context) (string, error) {
 		Description string      `json:"error_description"`
 	}
 	if err := json.Unmarshal(body, &tr); err != nil || resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
-		return "", &TokenError{StatusCode: resp.StatusCode, Code: tr.Error, Description: tr.Description}
+		// A token endpoint may quote the request, secret included.
+		return "", &TokenError{StatusCode: resp.StatusCode, Code: ews.Redact(tr.Error, sent), Description: ews.Redact(tr.Description, sent)}
 	}
 	if !strings.EqualFold(tr.TokenType, "Bearer") {
 		return "", fmt.Errorf("impersonation: the token endpoint returned a %q token, want Bearer", tr.TokenType)

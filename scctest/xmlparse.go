@@ -24,7 +24,12 @@ func parseXML(body []byte) (*node, *xmlError) {
 	return p.parse()
 }
 
-type nsBinding struct{ prefix, uri string }
+// nsBinding is one namespace declaration in scope; prev is the index of
+// the binding of the same prefix it hides (-1 for none).
+type nsBinding struct {
+	prefix, uri string
+	prev        int
+}
 
 type xmlParser struct {
 	b         []byte
@@ -33,7 +38,8 @@ type xmlParser struct {
 	lineStart int
 	counted   int // bytes up to here have been counted for lines
 	ns        []nsBinding
-	docStart  int // offset after the byte order mark, where <?xml may be
+	nsTop     map[string]int // prefix -> index in ns of its binding in scope
+	docStart  int            // offset after the byte order mark, where <?xml may be
 }
 
 func (p *xmlParser) pos(off int) (line, col int) {
@@ -258,7 +264,9 @@ func (p *xmlParser) parse() (*node, *xmlError) {
 	if p.i >= len(p.b) {
 		return nil, p.fail(p.i, "root element is missing")
 	}
-	p.ns = append(p.ns[:0], nsBinding{"xml", nsXML}, nsBinding{"xmlns", "http://www.w3.org/2000/xmlns/"})
+	p.ns, p.nsTop = p.ns[:0], map[string]int{}
+	p.bind("xml", nsXML)
+	p.bind("xmlns", "http://www.w3.org/2000/xmlns/")
 	root, err := p.element(0)
 	if err != nil {
 		return nil, err
@@ -273,12 +281,34 @@ func (p *xmlParser) parse() (*node, *xmlError) {
 }
 
 func (p *xmlParser) lookup(prefix string) (string, bool) {
-	for k := len(p.ns) - 1; k >= 0; k-- {
-		if p.ns[k].prefix == prefix {
-			return p.ns[k].uri, true
-		}
+	if k, ok := p.nsTop[prefix]; ok {
+		return p.ns[k].uri, true
 	}
 	return "", prefix == ""
+}
+
+// bind declares prefix for uri in the current element's scope. Lookups
+// are a map access, so that many declarations in scope cost no more per
+// name (a scan of them made a 1.4 MB request take 20 s).
+func (p *xmlParser) bind(prefix, uri string) {
+	prev, ok := p.nsTop[prefix]
+	if !ok {
+		prev = -1
+	}
+	p.nsTop[prefix] = len(p.ns)
+	p.ns = append(p.ns, nsBinding{prefix, uri, prev})
+}
+
+// unbind ends the scope of the declarations from mark on.
+func (p *xmlParser) unbind(mark int) {
+	for k := len(p.ns) - 1; k >= mark; k-- {
+		if b := p.ns[k]; b.prev >= 0 {
+			p.nsTop[b.prefix] = b.prev
+		} else {
+			delete(p.nsTop, b.prefix)
+		}
+	}
+	p.ns = p.ns[:mark]
 }
 
 // element parses one element starting at '<'.
@@ -351,12 +381,12 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 		}
 		switch {
 		case an == "xmlns":
-			p.ns = append(p.ns, nsBinding{"", v})
+			p.bind("", v)
 		case strings.HasPrefix(an, "xmlns:"):
 			if v == "" {
 				return nil, p.fail(aoff, "empty namespace for prefix "+an[6:])
 			}
-			p.ns = append(p.ns, nsBinding{an[6:], v})
+			p.bind(an[6:], v)
 		}
 		raw = append(raw, rawAttr{an, v, aoff})
 	}
@@ -388,7 +418,7 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 		}
 	}
 	if selfClosing {
-		p.ns = p.ns[:nsMark]
+		p.unbind(nsMark)
 		return n, nil
 	}
 	// Content.
@@ -432,7 +462,7 @@ func (p *xmlParser) element(depth int) (*node, *xmlError) {
 			if len(n.kids) == 0 {
 				n.text = string(text)
 			}
-			p.ns = p.ns[:nsMark]
+			p.unbind(nsMark)
 			return n, nil
 		case bytes.HasPrefix(rest, []byte("<!--")):
 			end := bytes.Index(rest[4:], []byte("-->"))
