@@ -173,10 +173,19 @@ func (c *Client) Endpoint() string { return c.endpoint.String() }
 //     whose legs take two connections is a failed logon even with the right
 //     password. For logging, tracing or metrics, pass the *http.Transport
 //     here and the wrapping RoundTripper with [WithTransportMiddleware].
+//
+// Giving WithHTTPClient twice is an error rather than "the last one wins",
+// so that a client passed through another library's options is never
+// silently replaced.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *clientConfig) error {
 		if hc == nil {
 			return errors.New("ews: WithHTTPClient: client is nil")
+		}
+		if c.httpClient != nil {
+			// Two clients would leave one silently unused: the transport,
+			// proxy and TLS settings a caller chose must not be ignored.
+			return errors.New("ews: WithHTTPClient given twice; pass one http.Client (a library that builds the ews client, such as impersonation, passes the one given to its own WithHTTPClient)")
 		}
 		c.httpClient = hc
 		return nil

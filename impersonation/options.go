@@ -277,8 +277,10 @@ func WithRetryBudget(b RetryBudget) Option {
 // too) nor for credentials: the configuration's are used (Account Logon and
 // Password, or the app-only Tenant ID, Client ID and secret or
 // certificate; see [WithBearerToken] to supply tokens yourself), and an
-// auth option here is an error (two auth methods). Diagnose does not use
-// them for its unauthenticated endpoint probe.
+// auth option here is an error (two auth methods), and so is an
+// ews.WithHTTPClient when [WithHTTPClient] is given too, or in Diagnose,
+// which always hands the EWS client its own (two HTTP clients). Diagnose
+// does not use them for its unauthenticated endpoint probe.
 func WithEWSOptions(opts ...ews.Option) Option {
 	return commonOption(func(c *common) error {
 		for i, opt := range opts {
