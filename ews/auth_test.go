@@ -55,6 +55,9 @@ type authServer struct {
 	// "Connection: close", so that the handshake's AUTHENTICATE leg finds
 	// its connection gone.
 	closeChallenges int
+	// closeServed is how many answers to authenticated requests go out
+	// with "Connection: close", ending the authenticated connection.
+	closeServed int
 
 	mu         sync.Mutex
 	challenges int   // NTLM challenge legs
@@ -96,6 +99,12 @@ func withNTLMServerTB(t testing.TB) serverOpt {
 // handshake may.
 func withClosingChallenges(n int) serverOpt {
 	return func(s *authServer) { s.closeChallenges = n }
+}
+
+// withClosingServed makes the server close the connection after each of its
+// first n answers to authenticated requests.
+func withClosingServed(n int) serverOpt {
+	return func(s *authServer) { s.closeServed = n }
 }
 
 // isNTLMNegotiate reports whether an Authorization value carries an NTLM
@@ -173,6 +182,10 @@ func (s *authServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = io.Copy(io.Discard, r.Body)
 	s.mu.Lock()
+	if s.closeServed > 0 {
+		s.closeServed--
+		w.Header().Set("Connection", "close")
+	}
 	s.served++
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
@@ -728,6 +741,41 @@ func TestNTLMConnectionClosedBetweenLegs(t *testing.T) {
 				t.Errorf("server stats = %+v, want %+v (%d handshakes, then give up)", st, want, ntlmHandshakes)
 			}
 		})
+	}
+}
+
+// TestNTLMAuthenticatedConnectionClosed: when the server has closed the
+// authenticated connection, the next request handshakes on a new connection
+// at once, without first collecting a 401 there.
+func TestNTLMAuthenticatedConnectionClosed(t *testing.T) {
+	s := newAuthServer(t, false, withNTLMServer(t), withClosingServed(1))
+	c := s.client(t, WithNTLM(`CONTOSO\svc-sync`, testPassword))
+	for i := range 3 {
+		if err := getInbox(context.Background(), c); err != nil {
+			t.Fatalf("GetFolder #%d = %v", i+1, err)
+		}
+	}
+	s.mu.Lock()
+	var legs []string
+	for _, a := range s.authz {
+		switch {
+		case a == "":
+			legs = append(legs, "none")
+		case isNTLMNegotiate(a):
+			legs = append(legs, "NEGOTIATE")
+		default:
+			legs = append(legs, "AUTHENTICATE")
+		}
+	}
+	s.mu.Unlock()
+	// The first request learns the schemes; the second finds its
+	// connection closed and handshakes; the third reuses that connection.
+	want := []string{"none", "NEGOTIATE", "AUTHENTICATE", "NEGOTIATE", "AUTHENTICATE", "none"}
+	if diff := cmp.Diff(want, legs); diff != "" {
+		t.Errorf("Authorization of each request (-want +got):\n%s", diff)
+	}
+	if got, want := s.stats(), (authStats{Challenges: 2, Logons: 2, Served: 3, Conns: 2}); got != want {
+		t.Errorf("server stats = %+v, want %+v", got, want)
 	}
 }
 
