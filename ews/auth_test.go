@@ -3,6 +3,7 @@ package ews
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,13 @@ type authServer struct {
 	ntlm   *ntlmserver.Server
 	basic  bool
 	bearer func(token string) bool // nil: Bearer off
+	// closeChallenges is how many NTLM challenges go out with
+	// "Connection: close", so that the handshake's AUTHENTICATE leg finds
+	// its connection gone.
+	closeChallenges int
+	// closeServed is how many answers to authenticated requests go out
+	// with "Connection: close", ending the authenticated connection.
+	closeServed int
 
 	mu         sync.Mutex
 	challenges int   // NTLM challenge legs
@@ -84,6 +92,27 @@ func withNTLMServerTB(t testing.TB) serverOpt {
 		}
 		s.ntlm = ns
 	}
+}
+
+// withClosingChallenges makes the server close the connection after each of
+// its first n NTLM challenges, as a server or a proxy between the legs of a
+// handshake may.
+func withClosingChallenges(n int) serverOpt {
+	return func(s *authServer) { s.closeChallenges = n }
+}
+
+// withClosingServed makes the server close the connection after each of its
+// first n answers to authenticated requests.
+func withClosingServed(n int) serverOpt {
+	return func(s *authServer) { s.closeServed = n }
+}
+
+// isNTLMNegotiate reports whether an Authorization value carries an NTLM
+// NEGOTIATE message (the first leg of a handshake).
+func isNTLMNegotiate(authz string) bool {
+	_, tok, _ := strings.Cut(authz, " ")
+	msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(tok))
+	return err == nil && len(msg) >= 12 && string(msg[:8]) == "NTLMSSP\x00" && msg[8] == 1
 }
 
 func withBasicServer() serverOpt { return func(s *authServer) { s.basic = true } }
@@ -122,6 +151,12 @@ func (s *authServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Ms-Diagnostics", `2000008;reason="The token has expired.";error_category="invalid_token"`)
 		}
 	case s.ntlm != nil:
+		s.mu.Lock()
+		if s.closeChallenges > 0 && isNTLMNegotiate(authz) {
+			s.closeChallenges--
+			w.Header().Set("Connection", "close")
+		}
+		s.mu.Unlock()
 		res := s.ntlm.Authenticate(w, r)
 		s.mu.Lock()
 		switch res.Status {
@@ -147,6 +182,10 @@ func (s *authServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = io.Copy(io.Discard, r.Body)
 	s.mu.Lock()
+	if s.closeServed > 0 {
+		s.closeServed--
+		w.Header().Set("Connection", "close")
+	}
 	s.served++
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
@@ -654,6 +693,88 @@ func TestNTLMReauthAfterConnectionLoss(t *testing.T) {
 		t.Fatalf("GetFolder after the server closed the connection = %v", err)
 	}
 	if got, want := s.stats(), (authStats{Challenges: 2, Logons: 2, Served: 2, Conns: 2}); got != want {
+		t.Errorf("server stats = %+v, want %+v", got, want)
+	}
+}
+
+// TestNTLMConnectionClosedBetweenLegs: when the connection that carried the
+// challenge is gone before the AUTHENTICATE message goes out (the server or
+// a proxy closed it, or net/http would not reuse it), the client runs a new
+// handshake on a new connection. The AUTHENTICATE message never goes over a
+// connection that was not challenged: the server would refuse it, and a
+// domain controller may count it against the account's lockout threshold.
+func TestNTLMConnectionClosedBetweenLegs(t *testing.T) {
+	tests := []struct {
+		name   string
+		closes int // challenges the server closes the connection after
+		wantOK bool
+	}{
+		{"once", 1, true},
+		{"twice", 2, true},
+		{"always", 1000, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newAuthServer(t, false, withNTLMServer(t), withClosingChallenges(tt.closes))
+			c := s.client(t, WithNTLM(`CONTOSO\svc-sync`, testPassword))
+			err := getInbox(context.Background(), c)
+			st := s.stats()
+			s.mu.Lock()
+			failures := s.failures
+			s.mu.Unlock()
+			if len(failures) != 0 {
+				t.Errorf("server refused NTLM messages %v, want none (no AUTHENTICATE on an unchallenged connection)", failures)
+			}
+			if tt.wantOK {
+				if err != nil {
+					t.Fatalf("GetFolder with %d connections closed after the challenge = %v, want success", tt.closes, err)
+				}
+				if want := (authStats{Challenges: tt.closes + 1, Logons: 1, Served: 1, Conns: tt.closes + 1}); st != want {
+					t.Errorf("server stats = %+v, want %+v", st, want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "closed the connection") {
+				t.Fatalf("GetFolder with every connection closed after the challenge = %v, want an error saying the server closed the connection", err)
+			}
+			if want := (authStats{Challenges: ntlmHandshakes, Conns: ntlmHandshakes}); st != want {
+				t.Errorf("server stats = %+v, want %+v (%d handshakes, then give up)", st, want, ntlmHandshakes)
+			}
+		})
+	}
+}
+
+// TestNTLMAuthenticatedConnectionClosed: when the server has closed the
+// authenticated connection, the next request handshakes on a new connection
+// at once, without first collecting a 401 there.
+func TestNTLMAuthenticatedConnectionClosed(t *testing.T) {
+	s := newAuthServer(t, false, withNTLMServer(t), withClosingServed(1))
+	c := s.client(t, WithNTLM(`CONTOSO\svc-sync`, testPassword))
+	for i := range 3 {
+		if err := getInbox(context.Background(), c); err != nil {
+			t.Fatalf("GetFolder #%d = %v", i+1, err)
+		}
+	}
+	s.mu.Lock()
+	var legs []string
+	for _, a := range s.authz {
+		switch {
+		case a == "":
+			legs = append(legs, "none")
+		case isNTLMNegotiate(a):
+			legs = append(legs, "NEGOTIATE")
+		default:
+			legs = append(legs, "AUTHENTICATE")
+		}
+	}
+	s.mu.Unlock()
+	// The first request learns the schemes; the second finds its
+	// connection closed and handshakes; the third reuses that connection.
+	want := []string{"none", "NEGOTIATE", "AUTHENTICATE", "NEGOTIATE", "AUTHENTICATE", "none"}
+	if diff := cmp.Diff(want, legs); diff != "" {
+		t.Errorf("Authorization of each request (-want +got):\n%s", diff)
+	}
+	if got, want := s.stats(), (authStats{Challenges: 2, Logons: 2, Served: 3, Conns: 2}); got != want {
 		t.Errorf("server stats = %+v, want %+v", got, want)
 	}
 }

@@ -23,7 +23,8 @@
 // each handshake on a connection of its own, built from that
 // *http.Transport with the trace and middleware around it: every layer sees
 // every leg and none can move a leg to another connection, whatever the
-// concurrency. A Transport of another type hides its connections, and
+// concurrency. When the connection closes between the legs, the handshake
+// starts over on a new one. A Transport of another type hides its connections, and
 // NewClient refuses it with NTLM (Basic and bearer tokens accept any
 // RoundTripper).
 //

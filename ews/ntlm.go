@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 )
@@ -30,7 +33,13 @@ import (
 //     meanwhile, even under heavy concurrency;
 //   - handshakes once per kept-alive connection: later requests on an
 //     authenticated connection go out without Authorization and are
-//     accepted as they are, and only a 401 starts a new handshake;
+//     accepted as they are, and only a 401 starts a new handshake (or the
+//     connection being gone, which starts one on a new connection at once);
+//   - never sends the AUTHENTICATE message over a connection other than
+//     the one that carried the challenge (the server would refuse it, and
+//     a domain controller may count it towards a lockout): when that
+//     connection is closed between the legs, the handshake starts over on
+//     a new one, up to 3 times;
 //   - keeps up to 100 idle connections (or the http.Transport's
 //     MaxIdleConnsPerHost, when set) so that bursts do not pay for new
 //     handshakes, and honours MaxConnsPerHost.
@@ -180,6 +189,30 @@ type ntlmSlot struct {
 	conns  *http.Transport   // holds the slot's one connection
 	rt     http.RoundTripper // conns with the layers around it
 	authed net.Conn          // connection the last handshake authenticated
+
+	// pinned makes the slot's dialer refuse new connections while a
+	// request must go over the slot's current one (the AUTHENTICATE leg,
+	// or a request on an authenticated connection); refused records that
+	// it did. The dialer runs on net/http's goroutines, hence atomics.
+	pinned  atomic.Bool
+	refused atomic.Bool
+}
+
+// errNTLMConnGone is what a pinned slot's dialer returns: the connection the
+// request had to go over is gone, and a new one would not be authenticated
+// (or challenged). Callers see it only wrapped.
+var errNTLMConnGone = errors.New("no new connection for a leg that must go over the challenged one")
+
+// dialer wraps the transport's dial function so that a pinned slot refuses
+// to open a connection.
+func (s *ntlmSlot) dialer(next func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if s.pinned.Load() {
+			s.refused.Store(true)
+			return nil, errNTLMConnGone
+		}
+		return next(ctx, network, addr)
+	}
 }
 
 func (t *ntlmTransport) getSlot(ctx context.Context) (*ntlmSlot, error) {
@@ -198,17 +231,33 @@ func (t *ntlmTransport) getSlot(ctx context.Context) (*ntlmSlot, error) {
 		return s, nil
 	}
 	t.mu.Unlock()
-	conns := t.template.Clone()
-	conns.MaxConnsPerHost = 1
-	conns.MaxIdleConnsPerHost = 1
-	rt, err := t.wrap(conns)
+	s := &ntlmSlot{conns: t.template.Clone()}
+	s.conns.MaxConnsPerHost = 1
+	s.conns.MaxIdleConnsPerHost = 1
+	// Every connection of the slot is opened through its dialer, which
+	// a pinned slot refuses: plain connections, TLS ones (net/http runs
+	// TLS over DialContext unless DialTLSContext is set) and those
+	// through a proxy.
+	dial := s.conns.DialContext
+	if d := s.conns.Dial; dial == nil && d != nil { //nolint:staticcheck // honour the deprecated field a caller set
+		dial = func(_ context.Context, network, addr string) (net.Conn, error) { return d(network, addr) }
+	}
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	s.conns.DialContext = s.dialer(dial)
+	if s.conns.DialTLSContext != nil {
+		s.conns.DialTLSContext = s.dialer(s.conns.DialTLSContext)
+	}
+	rt, err := t.wrap(s.conns)
 	if err != nil {
 		if t.sem != nil {
 			<-t.sem
 		}
 		return nil, err
 	}
-	return &ntlmSlot{conns: conns, rt: rt}, nil
+	s.rt = rt
+	return s, nil
 }
 
 func (t *ntlmTransport) putSlot(s *ntlmSlot) {
@@ -278,37 +327,63 @@ func replayable(req *http.Request) error {
 	return nil
 }
 
-func (t *ntlmTransport) roundTrip(s *ntlmSlot, req *http.Request) (*http.Response, error) {
-	t.mu.Lock()
-	scheme := t.scheme
-	t.mu.Unlock()
+// ntlmHandshakes bounds the handshakes one request runs when the server
+// keeps closing the connection between a handshake's legs.
+const ntlmHandshakes = 3
 
+func (t *ntlmTransport) roundTrip(s *ntlmSlot, req *http.Request) (*http.Response, error) {
+	scheme := t.knownScheme()
 	if s.authed != nil || scheme == "" {
 		// The slot's connection was authenticated (or we do not know
-		// the server's schemes yet): send as is.
-		resp, _, err := s.send(req, "")
-		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		// the server's schemes yet): send as is. On an authenticated
+		// slot the request must go over that connection: if it is
+		// gone, a new one needs a handshake, so go straight to it
+		// rather than collect a 401 first.
+		resp, _, err := s.send(req, "", s.authed != nil)
+		switch {
+		case err != nil && s.refused.Load():
+			s.authed = nil // nothing was sent: handshake below
+		case err != nil || resp.StatusCode != http.StatusUnauthorized:
+			return resp, err
+		default:
+			s.authed = nil
+			sch := ntlmSchemeOffered(resp.Header.Values("WWW-Authenticate"))
+			if sch == "" {
+				return resp, nil // no NTLM offered: the caller sees the 401
+			}
+			drain(resp)
+			scheme = sch
+			t.mu.Lock()
+			t.scheme = sch
+			t.mu.Unlock()
+		}
+	}
+	for n := 1; ; n++ {
+		resp, err := t.handshake(s, req, scheme)
+		if err == nil || !s.refused.Load() {
 			return resp, err
 		}
-		s.authed = nil
-		sch := ntlmSchemeOffered(resp.Header.Values("WWW-Authenticate"))
-		if sch == "" {
-			return resp, nil // no NTLM offered: the caller sees the 401
+		// The connection that carried the challenge was gone before
+		// the AUTHENTICATE message went out, which did not go out:
+		// start over on a new connection.
+		if n == ntlmHandshakes {
+			return nil, fmt.Errorf("ews: NTLM: the server closed the connection between the challenge and the AUTHENTICATE message, %d times in a row; "+
+				"NTLM needs both on one kept-alive connection: check that no proxy or load balancer in front of Exchange closes connections: %w", n, err)
 		}
-		drain(resp)
-		scheme = sch
-		t.mu.Lock()
-		t.scheme = sch
-		t.mu.Unlock()
 	}
+}
 
+// handshake runs the NEGOTIATE and AUTHENTICATE legs over the slot's
+// connection. When the connection is gone before the AUTHENTICATE leg, it
+// returns an error and sets s.refused, having sent nothing more.
+func (t *ntlmTransport) handshake(s *ntlmSlot, req *http.Request, scheme string) (*http.Response, error) {
 	// Leg 1: NEGOTIATE. The body goes with every leg, so a server that
 	// accepts a leg early has the whole request.
 	neg, err := ntlmssp.NewNegotiateMessage("", "")
 	if err != nil {
 		return nil, fmt.Errorf("ews: NTLM: building the NEGOTIATE message: %w", err)
 	}
-	resp, conn1, err := s.send(req, scheme+" "+base64.StdEncoding.EncodeToString(neg))
+	resp, conn1, err := s.send(req, scheme+" "+base64.StdEncoding.EncodeToString(neg), false)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -318,12 +393,17 @@ func (t *ntlmTransport) roundTrip(s *ntlmSlot, req *http.Request) (*http.Respons
 	}
 	drain(resp)
 
-	// Leg 2: AUTHENTICATE, on the same connection (the slot has only one).
+	// Leg 2: AUTHENTICATE, on the connection that carried the challenge
+	// and no other: on a new connection the server has no handshake to
+	// finish, refuses the message, and may count a failed logon. The slot
+	// is pinned so that net/http cannot open one; if the connection is
+	// gone (the server closed it, or net/http would not reuse it, as it
+	// does when its writer reports late under load), send fails unsent.
 	auth, err := ntlmssp.NewAuthenticateMessage(challenge, t.auth.logon, t.auth.password(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("ews: NTLM: answering the server's challenge: %w", err)
 	}
-	resp, conn2, err := s.send(req, scheme+" "+base64.StdEncoding.EncodeToString(auth))
+	resp, conn2, err := s.send(req, scheme+" "+base64.StdEncoding.EncodeToString(auth), true)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +415,9 @@ func (t *ntlmTransport) roundTrip(s *ntlmSlot, req *http.Request) (*http.Respons
 
 // send sends a copy of req with a fresh body and the given Authorization
 // (none when empty) through the slot, and reports the connection used.
-func (s *ntlmSlot) send(req *http.Request, authorization string) (*http.Response, net.Conn, error) {
+// With pin, the request may only go over the slot's current connection;
+// when that is gone, send fails and sets s.refused.
+func (s *ntlmSlot) send(req *http.Request, authorization string, pin bool) (*http.Response, net.Conn, error) {
 	var conn net.Conn
 	ctx := httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		GotConn: func(i httptrace.GotConnInfo) { conn = i.Conn },
@@ -354,7 +436,10 @@ func (s *ntlmSlot) send(req *http.Request, authorization string) (*http.Response
 	} else {
 		r.Header.Set("Authorization", authorization)
 	}
+	s.refused.Store(false)
+	s.pinned.Store(pin)
 	resp, err := s.rt.RoundTrip(r)
+	s.pinned.Store(false)
 	return resp, conn, err
 }
 
