@@ -460,3 +460,26 @@ func TestGetStreamingEventsWireTrace(t *testing.T) {
 		t.Errorf("trace = %q, want the request but not the streamed body", got)
 	}
 }
+
+// TestGetStreamingEventsErrorCodes: every per-subscription code the docs
+// name for streams arrives as a *SubscriptionError with that code.
+func TestGetStreamingEventsErrorCodes(t *testing.T) {
+	for _, code := range []ews.ResponseCode{
+		ews.ErrorSubscriptionNotFound, ews.ErrorMissedNotificationEvents, ews.ErrorInvalidWatermark,
+		ews.ErrorExceededConnectionCount, ews.ErrorExpiredSubscription, ews.ErrorInvalidSubscription,
+		ews.ErrorNewEventStreamConnectionOpened, ews.ErrorProxiedSubscriptionCallFailure,
+	} {
+		t.Run(string(code), func(t *testing.T) {
+			env := strings.Replace(string(readTestdata(t, "responses/getstreamingevents-ErrorSubscriptionNotFound.xml")), "ErrorSubscriptionNotFound", string(code), 1)
+			f := streamServer(t, [][]byte{mForm([]byte(env))}, nil)
+			m := streamOne(t, newClient(t, f), []string{"JgBibjFwcjA0"})
+			var se *ews.SubscriptionError
+			if !errors.As(m.Err, &se) || !errors.Is(m.Err, code) || se.Err.Code != code || !cmp.Equal(se.SubscriptionIDs, []string{"JgBibjFwcjA0"}) {
+				t.Errorf("Err = %v, want *SubscriptionError %s for JgBibjFwcjA0", m.Err, code)
+			}
+			if got, want := se.KeepsSubscription(), code == ews.ErrorMissedNotificationEvents; got != want {
+				t.Errorf("KeepsSubscription() = %v, want %v", got, want)
+			}
+		})
+	}
+}
