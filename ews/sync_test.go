@@ -98,6 +98,9 @@ func TestSyncFolderItemsChanges(t *testing.T) {
 	if diff := cmp.Diff(want, resp.Changes, opt); diff != "" {
 		t.Errorf("SyncFolderItems changes (-want +got):\n%s", diff)
 	}
+	if p, ok := resp.Changes[0].Item.ExtendedProperty(crmRecordID); !ok || p.Value != "contact-000007" {
+		t.Errorf("Create change's CrmRecordId = %+v, %v; want contact-000007 (the extended property the shape asked for)", p, ok)
+	}
 	if resp.ServerVersion == nil || resp.ServerVersion.MajorVersion != 15 || resp.Code != ews.NoError {
 		t.Errorf("SyncFolderItems = version %+v, code %s; want 15.x, NoError", resp.ServerVersion, resp.Code)
 	}
