@@ -34,6 +34,14 @@ func operations(name string) (opSpec, bool) {
 		return opSpec{write: true, run: (*exchange).createItem, batch: []string{"Items"}}, true
 	case "DeleteItem":
 		return opSpec{write: true, run: (*exchange).deleteItem, batch: []string{"ItemIds"}}, true
+	case "CreateFolder":
+		return opSpec{write: true, run: (*exchange).createFolder, batch: []string{"Folders"}}, true
+	case "UpdateFolder":
+		return opSpec{write: true, run: (*exchange).updateFolder, batch: []string{"FolderChanges"}}, true
+	case "MoveFolder", "CopyFolder":
+		return opSpec{write: true, run: (*exchange).moveFolder, batch: []string{"FolderIds"}}, true
+	case "DeleteFolder":
+		return opSpec{write: true, run: (*exchange).deleteFolder, batch: []string{"FolderIds"}}, true
 	case "ConvertId":
 		return opSpec{run: (*exchange).convertID, batch: []string{"SourceIds"}}, true
 	case "ResolveNames":
@@ -92,6 +100,10 @@ func (x *exchange) run() (*opResponse, *document, *soapFault) {
 type shape struct {
 	base   string
 	fields map[string]bool
+	// ext are the ExtendedFieldURIs of AdditionalProperties.
+	ext []mbx.ExtendedFieldURI
+	// indexed are the IndexedFieldURIs, as "FieldURI/FieldIndex".
+	indexed map[string]bool
 }
 
 // parseShape reads m:FolderShape or m:ItemShape (required).
@@ -112,8 +124,20 @@ func parseShape(op *node, name string) (shape, *soapFault) {
 	}
 	if ap := sh.child(nsTypes, "AdditionalProperties"); ap != nil {
 		for _, f := range ap.kids {
-			if f.is(nsTypes, "FieldURI") {
+			switch {
+			case f.is(nsTypes, "FieldURI"):
 				out.fields[f.attrOr("FieldURI", "")] = true
+			case f.is(nsTypes, "IndexedFieldURI"):
+				if out.indexed == nil {
+					out.indexed = map[string]bool{}
+				}
+				out.indexed[f.attrOr("FieldURI", "")+"/"+f.attrOr("FieldIndex", "")] = true
+			case f.is(nsTypes, "ExtendedFieldURI"):
+				u, fault := parseExtURI(f)
+				if fault != nil {
+					return shape{}, fault
+				}
+				out.ext = append(out.ext, u)
 			}
 		}
 	}
@@ -231,41 +255,6 @@ func (x *exchange) folderList(op *node, name string) ([]*node, *soapFault) {
 	return c.kids, nil
 }
 
-// writeFolder appends the folder element with the properties of the shape.
-func writeFolder(parent *elem, f mbx.Folder, sh shape) {
-	e := parent.CreateElement("t:" + f.Kind.String())
-	fid := e.CreateElement("t:FolderId")
-	fid.CreateAttr("Id", f.ID)
-	fid.CreateAttr("ChangeKey", f.ChangeKey)
-	if f.ParentID != "" && sh.want("folder:ParentFolderId", false, true) {
-		p := e.CreateElement("t:ParentFolderId")
-		p.CreateAttr("Id", f.ParentID)
-	}
-	if f.Class != "" && sh.want("folder:FolderClass", false, true) {
-		e.CreateElement("t:FolderClass").SetText(f.Class)
-	}
-	if sh.want("folder:DisplayName", true, true) {
-		e.CreateElement("t:DisplayName").SetText(f.DisplayName)
-	}
-	if sh.want("folder:TotalCount", true, true) {
-		e.CreateElement("t:TotalCount").SetText(itoa(f.TotalCount))
-	}
-	if sh.want("folder:ChildFolderCount", true, true) {
-		e.CreateElement("t:ChildFolderCount").SetText(itoa(f.ChildCount))
-	}
-	if sh.want("folder:EffectiveRights", false, true) {
-		er := e.CreateElement("t:EffectiveRights")
-		for _, r := range []string{"CreateAssociated", "CreateContents", "CreateHierarchy", "Delete", "Modify", "Read", "ViewPrivateItems"} {
-			er.CreateElement("t:" + r).SetText("true")
-		}
-	}
-	if f.Kind == mbx.GenericFolder || f.Kind == mbx.TasksFolder {
-		if sh.want("folder:UnreadCount", true, true) {
-			e.CreateElement("t:UnreadCount").SetText(itoa(f.UnreadCount))
-		}
-	}
-}
-
 // getFolder implements GetFolder.
 func (x *exchange) getFolder() (*opResponse, *soapFault) {
 	sh, f := parseShape(x.body, "FolderShape")
@@ -291,9 +280,12 @@ func (x *exchange) getFolder() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, modelFailure(err))
 			continue
 		}
-		resp.messages = append(resp.messages, success(func(m *elem) {
-			writeFolder(m.CreateElement("m:Folders"), fo, sh)
-		}))
+		w, rm := x.folderWriter(t, fo, sh)
+		if rm != nil {
+			resp.messages = append(resp.messages, *rm)
+			continue
+		}
+		resp.messages = append(resp.messages, success(func(m *elem) { w(m.CreateElement("m:Folders")) }))
 	}
 	return resp, nil
 }
@@ -466,13 +458,26 @@ func (x *exchange) findFolder() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, modelFailure(err))
 			continue
 		}
+		start, end := view.window(len(found))
+		var ws []func(*elem)
+		var rm *responseMessage
+		for _, fo := range found[start:end] {
+			var w func(*elem)
+			if w, rm = x.folderWriter(t, fo, sh); rm != nil {
+				break
+			}
+			ws = append(ws, w)
+		}
+		if rm != nil {
+			resp.messages = append(resp.messages, *rm)
+			continue
+		}
 		resp.messages = append(resp.messages, success(func(m *elem) {
 			rf := m.CreateElement("m:RootFolder")
-			start, end := view.window(len(found))
 			view.pagingAttrs(rf, start, end, len(found))
 			fs := rf.CreateElement("t:Folders")
-			for _, fo := range found[start:end] {
-				writeFolder(fs, fo, sh)
+			for _, w := range ws {
+				w(fs)
 			}
 		}))
 	}

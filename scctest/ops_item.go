@@ -548,19 +548,9 @@ func (x *exchange) deliver(m mbx.Item) {
 
 // deleteItem implements DeleteItem.
 func (x *exchange) deleteItem() (*opResponse, *soapFault) {
-	dt, ok := x.body.attr("DeleteType")
-	if !ok {
-		return nil, schemaFault(x.body, "The required attribute 'DeleteType' is missing.")
-	}
-	how := mbx.HardDelete
-	switch dt {
-	case "HardDelete":
-	case "SoftDelete":
-		how = mbx.SoftDelete
-	case "MoveToDeletedItems":
-		how = mbx.MoveToDeletedItems
-	default:
-		return nil, schemaFault(x.body, "The 'DeleteType' attribute is invalid - The value '"+dt+"' is invalid according to its datatype 'DisposalType'.")
+	how, f := x.deleteType()
+	if f != nil {
+		return nil, f
 	}
 	ids, f := x.folderList(x.body, "ItemIds")
 	if f != nil {
