@@ -104,6 +104,10 @@ type shape struct {
 	ext []mbx.ExtendedFieldURI
 	// indexed are the IndexedFieldURIs, as "FieldURI/FieldIndex".
 	indexed map[string]bool
+	// bodyType is ItemShape/BodyType ("" or Best: as stored).
+	bodyType string
+	// mime is ItemShape/IncludeMimeContent.
+	mime bool
 }
 
 // parseShape reads m:FolderShape or m:ItemShape (required).
@@ -121,6 +125,16 @@ func parseShape(op *node, name string) (shape, *soapFault) {
 	case "IdOnly", "Default", "AllProperties":
 	default:
 		return shape{}, schemaFault(bs, "The value '"+out.base+"' is invalid according to its datatype 'DefaultShapeNamesType' - The Enumeration constraint failed.")
+	}
+	if bt := sh.child(nsTypes, "BodyType"); bt != nil {
+		switch out.bodyType = bt.trimmed(); out.bodyType {
+		case "Best", "Text", "HTML":
+		default:
+			return shape{}, schemaFault(bt, "The value '"+out.bodyType+"' is invalid according to its datatype 'BodyTypeResponseType'.")
+		}
+	}
+	if im := sh.child(nsTypes, "IncludeMimeContent"); im != nil {
+		out.mime = im.trimmed() == "true" || im.trimmed() == "1"
 	}
 	if ap := sh.child(nsTypes, "AdditionalProperties"); ap != nil {
 		for _, f := range ap.kids {

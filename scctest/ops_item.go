@@ -29,120 +29,6 @@ func findItemForbidden(field string) bool {
 	return false
 }
 
-// writeItem appends a t:Message with the properties of the shape, in schema
-// order.
-func (x *exchange) writeItem(parent *elem, mb *mailbox, it mbx.Item, sh shape, ctx itemContext) {
-	get := ctx == inGetItem
-	e := parent.CreateElement("t:Message")
-	ie := e.CreateElement("t:ItemId")
-	ie.CreateAttr("Id", it.ID)
-	ie.CreateAttr("ChangeKey", it.ChangeKey)
-	if sh.want("item:ParentFolderId", true, true) {
-		e.CreateElement("t:ParentFolderId").CreateAttr("Id", it.ParentFolderID)
-	}
-	if sh.want("item:ItemClass", true, true) {
-		e.CreateElement("t:ItemClass").SetText(it.ItemClass)
-	}
-	if sh.want("item:Subject", true, true) {
-		e.CreateElement("t:Subject").SetText(it.Subject)
-	}
-	if sh.want("item:Sensitivity", true, true) {
-		e.CreateElement("t:Sensitivity").SetText(it.Sensitivity)
-	}
-	if get && sh.want("item:Body", true, true) {
-		b := e.CreateElement("t:Body")
-		b.CreateAttr("BodyType", string(it.Body.Type))
-		b.SetText(it.Body.Content)
-	}
-	if sh.want("item:DateTimeReceived", true, true) {
-		e.CreateElement("t:DateTimeReceived").SetText(ewsTime(it.Received))
-	}
-	if sh.want("item:Size", true, true) {
-		e.CreateElement("t:Size").SetText(itoa(it.Size))
-	}
-	if sh.want("item:Importance", true, true) {
-		e.CreateElement("t:Importance").SetText(it.Importance)
-	}
-	if sh.want("item:IsSubmitted", true, true) {
-		e.CreateElement("t:IsSubmitted").SetText("false")
-	}
-	if sh.want("item:IsDraft", true, true) {
-		e.CreateElement("t:IsDraft").SetText(boolStr(it.IsDraft))
-	}
-	fromMe := it.From != nil && strings.EqualFold(it.From.Email, mb.info.PrimarySMTP)
-	if sh.want("item:IsFromMe", true, true) {
-		e.CreateElement("t:IsFromMe").SetText(boolStr(fromMe))
-	}
-	if sh.want("item:IsResend", true, true) {
-		e.CreateElement("t:IsResend").SetText("false")
-	}
-	if sh.want("item:IsUnmodified", true, true) {
-		e.CreateElement("t:IsUnmodified").SetText(boolStr(!it.IsDraft))
-	}
-	if sh.want("item:DateTimeSent", true, true) && !it.Sent.IsZero() {
-		e.CreateElement("t:DateTimeSent").SetText(ewsTime(it.Sent))
-	}
-	if sh.want("item:DateTimeCreated", true, true) {
-		e.CreateElement("t:DateTimeCreated").SetText(ewsTime(it.Created))
-	}
-	if sh.want("item:ReminderIsSet", true, true) {
-		e.CreateElement("t:ReminderIsSet").SetText("false")
-	}
-	if sh.want("item:DisplayCc", true, true) {
-		e.CreateElement("t:DisplayCc").SetText(x.displayList(it.Cc))
-	}
-	if sh.want("item:DisplayTo", true, true) {
-		e.CreateElement("t:DisplayTo").SetText(x.displayList(it.To))
-	}
-	if sh.want("item:HasAttachments", true, true) {
-		e.CreateElement("t:HasAttachments").SetText(boolStr(it.HasAttachments))
-	}
-	if sh.want("item:Culture", false, true) {
-		e.CreateElement("t:Culture").SetText("en-US")
-	}
-	if sh.want("item:LastModifiedTime", false, true) {
-		e.CreateElement("t:LastModifiedTime").SetText(ewsTime(it.Modified))
-	}
-	if sh.want("item:IsAssociated", false, true) {
-		e.CreateElement("t:IsAssociated").SetText(boolStr(it.IsAssociated))
-	}
-	if it.Sender != nil && sh.want("message:Sender", true, true) {
-		x.writeMailbox(e.CreateElement("t:Sender"), *it.Sender)
-	} else if it.From != nil && sh.want("message:Sender", true, true) {
-		x.writeMailbox(e.CreateElement("t:Sender"), *it.From)
-	}
-	if get && len(it.To) > 0 && sh.want("message:ToRecipients", true, true) {
-		tr := e.CreateElement("t:ToRecipients")
-		for _, a := range it.To {
-			x.writeMailbox(tr, a)
-		}
-	}
-	if get && len(it.Cc) > 0 && sh.want("message:CcRecipients", true, true) {
-		cr := e.CreateElement("t:CcRecipients")
-		for _, a := range it.Cc {
-			x.writeMailbox(cr, a)
-		}
-	}
-	if sh.want("message:IsReadReceiptRequested", true, true) {
-		e.CreateElement("t:IsReadReceiptRequested").SetText("false")
-	}
-	if sh.want("message:IsDeliveryReceiptRequested", true, true) {
-		e.CreateElement("t:IsDeliveryReceiptRequested").SetText("false")
-	}
-	if sh.want("message:ConversationTopic", false, true) {
-		e.CreateElement("t:ConversationTopic").SetText(it.Subject)
-	}
-	if it.From != nil && sh.want("message:From", true, true) {
-		x.writeMailbox(e.CreateElement("t:From"), *it.From)
-	}
-	if it.InternetMessageID != "" && sh.want("message:InternetMessageId", false, true) {
-		e.CreateElement("t:InternetMessageId").SetText(it.InternetMessageID)
-	}
-	if sh.want("message:IsRead", true, true) {
-		e.CreateElement("t:IsRead").SetText(boolStr(it.IsRead))
-	}
-}
-
 // writeMailbox writes a t:Mailbox (EmailAddressType) for an address; a
 // directory mailbox gets its display name.
 func (x *exchange) writeMailbox(parent *elem, a mbx.Address) {
@@ -263,19 +149,14 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 			unsupported = name
 		}
 	}
-	badField := ""
-	for fld := range sh.fields {
-		if findItemForbidden(fld) {
-			badField = fld
-		}
-	}
+	bad := checkItemShape(sh, true)
 	for _, id := range ids {
 		switch {
 		case unsupported != "":
 			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorUnsupportedQueryFilter, text: "scctest does not evaluate " + unsupported + " in FindItem."})
 			continue
-		case badField != "":
-			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorInvalidPropertyRequest, text: "The property " + badField + " is not valid for this operation.", values: []nameValue{{"FieldURI", badField}}})
+		case bad != nil:
+			resp.messages = append(resp.messages, *bad)
 			continue
 		}
 		t, code, f := x.resolveFolder(id)
@@ -389,13 +270,18 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 		return nil, f
 	}
 	resp := &opResponse{op: x.op}
+	bad := checkItemShape(sh, false)
 	for _, id := range ids {
 		mb, iid, code, f := x.resolveItem(id)
 		if f != nil {
 			return nil, f
 		}
-		if code != "" {
+		switch {
+		case code != "":
 			resp.messages = append(resp.messages, failure(code))
+			continue
+		case bad != nil:
+			resp.messages = append(resp.messages, *bad)
 			continue
 		}
 		it, err := x.s.box(mb).GetItem(iid)
@@ -424,8 +310,11 @@ func recipients(n *node) []mbx.Address {
 	return out
 }
 
-// createItem implements CreateItem for t:Message with SaveOnly, SendOnly
-// and SendAndSaveCopy.
+// createItem implements CreateItem: t:Message with SaveOnly, SendOnly and
+// SendAndSaveCopy; t:CalendarItem, t:Contact and t:Task saved (in
+// SavedItemFolderId or the kind's default folder). Every property the
+// client sets is stored: the ones the model understands in its fields,
+// extended properties, and any other schema element verbatim.
 func (x *exchange) createItem() (*opResponse, *soapFault) {
 	items, f := x.folderList(x.body, "Items")
 	if f != nil {
@@ -438,70 +327,69 @@ func (x *exchange) createItem() (*opResponse, *soapFault) {
 		return nil, schemaFault(x.body, "The 'MessageDisposition' attribute is invalid - The value '"+disp+"' is invalid according to its datatype 'MessageDispositionType'.")
 	}
 	resp := &opResponse{op: x.op}
-	// Where a saved copy goes.
+	// Where a saved item goes: SavedItemFolderId, else the default.
 	var saveTo target
 	var saveCode ews.ResponseCode
+	explicit := false
 	if sf := x.body.child(nsMessages, "SavedItemFolderId"); sf != nil && len(sf.kids) == 1 {
 		var f *soapFault
 		saveTo, saveCode, f = x.resolveFolder(sf.kids[0])
 		if f != nil {
 			return nil, f
 		}
+		explicit = true
 	} else if x.acting == nil {
 		saveCode = ews.ErrorMissingEmailAddress
-	} else {
-		saveTo = target{x.acting, "drafts"}
-		if disp == "SendAndSaveCopy" {
-			saveTo.ref = "sentitems"
-		}
 	}
 	for _, in := range items {
-		if !in.is(nsTypes, "Message") {
-			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorInvalidOperation, text: "scctest can create t:Message items only, not " + in.name.Local + "."})
+		m, rm, f := parseItem(in)
+		if f != nil {
+			return nil, f
+		}
+		if rm != nil {
+			resp.messages = append(resp.messages, *rm)
 			continue
 		}
-		if !hasDisp {
+		isMsg := m.Kind == mbx.Message
+		if isMsg && !hasDisp {
 			resp.messages = append(resp.messages, failure(ews.ErrorMessageDispositionRequired))
 			continue
 		}
-		if saveCode != "" && disp != "SendOnly" {
+		if saveCode != "" && !(isMsg && disp == "SendOnly") {
 			resp.messages = append(resp.messages, failure(saveCode))
 			continue
 		}
-		m := mbx.Item{
-			Kind:    mbx.Message,
-			Subject: in.child(nsTypes, "Subject").text,
-			To:      recipients(in.child(nsTypes, "ToRecipients")),
-			Cc:      recipients(in.child(nsTypes, "CcRecipients")),
-			Bcc:     recipients(in.child(nsTypes, "BccRecipients")),
-			IsRead:  true,
-		}
-		if b := in.child(nsTypes, "Body"); b != nil {
-			m.Body = mbx.Body{Type: mbx.BodyText, Content: b.text}
-			if b.attrOr("BodyType", "Text") == "HTML" {
-				m.Body.Type = mbx.BodyHTML
+		to := saveTo
+		if !explicit {
+			to = target{x.acting, map[mbx.ItemKind]string{mbx.Message: "drafts", mbx.CalendarItem: "calendar", mbx.Contact: "contacts", mbx.Task: "tasks"}[m.Kind]}
+			if isMsg && disp == "SendAndSaveCopy" {
+				to.ref = "sentitems"
 			}
-		}
-		if r := in.child(nsTypes, "IsRead"); r != nil {
-			m.IsRead = r.trimmed() == "true" || r.trimmed() == "1"
 		}
 		if x.acting != nil {
-			m.From = &mbx.Address{Email: x.acting.info.PrimarySMTP}
-		}
-		if fr := in.child(nsTypes, "From"); fr != nil {
-			if a := fr.path(nsTypes, "Mailbox", "EmailAddress").trimmed(); a != "" {
-				m.From = &mbx.Address{Email: a}
+			switch {
+			case isMsg && m.From == nil:
+				m.From = &mbx.Address{Email: x.acting.info.PrimarySMTP}
+			case m.Kind == mbx.CalendarItem:
+				m.Calendar.Organizer = &mbx.Address{Email: x.acting.info.PrimarySMTP}
 			}
 		}
-		m.InternetMessageID = x.s.newMessageID()
-		if disp == "SaveOnly" {
-			m.IsDraft = true
-			it, err := x.box(saveTo).CreateItem(saveTo.ref, m)
+		if isMsg {
+			if in.child(nsTypes, "IsRead") == nil {
+				m.IsRead = true
+			}
+			if len(m.MIME) == 0 {
+				m.InternetMessageID = x.s.newMessageID()
+			}
+		}
+		if !isMsg || disp == "SaveOnly" {
+			m.IsDraft = isMsg
+			it, err := x.box(to).CreateItem(to.ref, m)
 			if err != nil {
 				resp.messages = append(resp.messages, modelFailure(err))
 				continue
 			}
-			mb := saveTo.mb
+			mb := to.mb
 			resp.messages = append(resp.messages, success(func(e *elem) {
 				x.writeItem(e.CreateElement("m:Items"), mb, it, shape{base: "IdOnly"}, inGetItem)
 			}))
@@ -516,7 +404,7 @@ func (x *exchange) createItem() (*opResponse, *soapFault) {
 			continue
 		}
 		if disp == "SendAndSaveCopy" {
-			if _, err := x.box(saveTo).CreateItem(saveTo.ref, m); err != nil {
+			if _, err := x.box(to).CreateItem(to.ref, m); err != nil {
 				resp.messages = append(resp.messages, modelFailure(err))
 				continue
 			}
