@@ -42,6 +42,10 @@ func operations(name string) (opSpec, bool) {
 		return opSpec{write: true, run: (*exchange).moveFolder, batch: []string{"FolderIds"}}, true
 	case "DeleteFolder":
 		return opSpec{write: true, run: (*exchange).deleteFolder, batch: []string{"FolderIds"}}, true
+	case "UpdateItem":
+		return opSpec{write: true, run: (*exchange).updateItem, batch: []string{"ItemChanges"}}, true
+	case "MoveItem", "CopyItem":
+		return opSpec{write: true, run: (*exchange).moveItem, batch: []string{"ItemIds"}}, true
 	case "ConvertId":
 		return opSpec{run: (*exchange).convertID, batch: []string{"SourceIds"}}, true
 	case "ResolveNames":
