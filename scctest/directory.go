@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sccsync/scc/internal/mailaddr"
+	mbx "github.com/sccsync/scc/scctest/internal/mailbox"
 )
 
 // Mailbox is a user mailbox in the fake directory.
@@ -370,30 +372,36 @@ const firstRID = 1100
 
 // AddItem stores a message in a folder of a mailbox (named by any of its
 // addresses) and returns its id and change key. folder is a
-// DistinguishedFolderId such as "inbox" or "drafts".
+// DistinguishedFolderId such as "inbox" or "drafts", or a folder id.
 func (s *Server) AddItem(mailboxAddr, folderName string, m Message) (ItemID, error) {
-	k, ok := folderByName(folderName)
-	if !ok {
-		return ItemID{}, fmt.Errorf("%w: AddItem: folder %q (use a DistinguishedFolderId such as \"inbox\")", ErrNotFound, folderName)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	mb := s.dir.lookupAddr(mailboxAddr)
 	if mb == nil {
 		return ItemID{}, fmt.Errorf("%w: AddItem: mailbox %q", ErrNotFound, mailboxAddr)
 	}
-	it := s.newItemLocked(mb, k, m, false)
-	return mb.itemID(it), nil
+	it, err := s.box(mb).CreateItem(folderName, s.modelMessage(m))
+	if err != nil {
+		return ItemID{}, seedErr("AddItem", folderName, err)
+	}
+	return ItemID{ID: it.ID, ChangeKey: it.ChangeKey}, nil
 }
 
-// newItemLocked stores a message. Callers hold mu for writing.
-func (s *Server) newItemLocked(mb *mailbox, k folderKind, m Message, draft bool) *item {
-	now := s.now()
-	if m.BodyType == "" {
-		m.BodyType = BodyText
+// seedErr wraps a model error of a seeding method in the package's
+// sentinels.
+func seedErr(method, folder string, err error) error {
+	switch {
+	case errors.Is(err, mbx.ErrFolderNotFound), errors.Is(err, mbx.ErrItemNotFound):
+		return fmt.Errorf("%w: %s: folder %q (use a DistinguishedFolderId such as \"inbox\" or a folder id): %v", ErrNotFound, method, folder, err)
 	}
+	return fmt.Errorf("%w: %s: %v", ErrInvalid, method, err)
+}
+
+// modelMessage is the model item of a seeded message: Received and Sent
+// default to Created, Created to the server clock.
+func (s *Server) modelMessage(m Message) mbx.Item {
 	if m.Created.IsZero() {
-		m.Created = now
+		m.Created = s.now()
 	}
 	if m.Received.IsZero() {
 		m.Received = m.Created
@@ -401,42 +409,81 @@ func (s *Server) newItemLocked(mb *mailbox, k folderKind, m Message, draft bool)
 	if m.Sent.IsZero() {
 		m.Sent = m.Created
 	}
-	m.To = append([]string(nil), m.To...)
-	m.Cc = append([]string(nil), m.Cc...)
-	s.nextItem++
-	it := &item{num: s.nextItem, folder: k, changeKey: 1, msg: m, draft: draft}
-	it.size = 512 + len(m.Subject) + len(m.Body)
-	mb.file(it)
+	it := mbx.Item{
+		Kind: mbx.Message, Subject: m.Subject, Body: mbx.Body{Type: mbx.BodyText, Content: m.Body},
+		IsRead: m.IsRead, Created: m.Created, Received: m.Received, Sent: m.Sent,
+		To: modelAddrs(m.To), Cc: modelAddrs(m.Cc),
+	}
+	if m.BodyType == BodyHTML {
+		it.Body.Type = mbx.BodyHTML
+	}
+	if m.From != "" {
+		it.From = &mbx.Address{Email: m.From}
+	}
+	it.InternetMessageID = s.newMessageID()
 	return it
 }
 
-// Items returns the items of a folder of a mailbox, oldest first.
-func (s *Server) Items(mailboxAddr, folderName string) ([]Item, error) {
-	k, ok := folderByName(folderName)
-	if !ok {
-		return nil, fmt.Errorf("%w: Items: folder %q", ErrNotFound, folderName)
+func modelAddrs(as []string) []mbx.Address {
+	if len(as) == 0 {
+		return nil
 	}
+	out := make([]mbx.Address, len(as))
+	for i, a := range as {
+		out[i] = mbx.Address{Email: a}
+	}
+	return out
+}
+
+func emails(as []mbx.Address) []string {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Email
+	}
+	return out
+}
+
+// seedMessage is the Message view of a model item.
+func seedMessage(it mbx.Item) Message {
+	m := Message{
+		Subject: it.Subject, Body: it.Body.Content, BodyType: BodyText, To: emails(it.To), Cc: emails(it.Cc),
+		IsRead: it.IsRead, Received: it.Received, Sent: it.Sent, Created: it.Created,
+	}
+	if it.Body.Type == mbx.BodyHTML {
+		m.BodyType = BodyHTML
+	}
+	if it.From != nil {
+		m.From = it.From.Email
+	}
+	return m
+}
+
+// Items returns the items of a folder of a mailbox, oldest first. folder
+// is a DistinguishedFolderId or a folder id.
+func (s *Server) Items(mailboxAddr, folderName string) ([]Item, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	mb := s.dir.lookupAddr(mailboxAddr)
 	if mb == nil {
 		return nil, fmt.Errorf("%w: Items: mailbox %q", ErrNotFound, mailboxAddr)
 	}
-	items := mb.folderItems(k)
+	items, err := s.box(mb).Items(folderName)
+	if err != nil {
+		return nil, seedErr("Items", folderName, err)
+	}
 	out := make([]Item, 0, len(items))
 	for _, it := range items {
-		m := it.msg
-		m.To = append([]string(nil), m.To...)
-		m.Cc = append([]string(nil), m.Cc...)
-		out = append(out, Item{ItemID: mb.itemID(it), Folder: folderName, Message: m})
+		out = append(out, Item{ItemID: ItemID{ID: it.ID, ChangeKey: it.ChangeKey}, Folder: folderName, Message: seedMessage(it)})
 	}
 	return out, nil
 }
 
 // FolderID returns the EWS folder id of a standard folder of a mailbox.
 func (s *Server) FolderID(mailboxAddr, folderName string) (string, error) {
-	k, ok := folderByName(folderName)
-	if !ok {
+	if !slices.Contains(mbx.DistinguishedFolderNames(), folderName) {
 		return "", fmt.Errorf("%w: FolderID: folder %q", ErrNotFound, folderName)
 	}
 	s.mu.RLock()
@@ -445,7 +492,11 @@ func (s *Server) FolderID(mailboxAddr, folderName string) (string, error) {
 	if mb == nil {
 		return "", fmt.Errorf("%w: FolderID: mailbox %q", ErrNotFound, mailboxAddr)
 	}
-	return mb.folderID(k), nil
+	id, err := s.box(mb).FolderID(folderName)
+	if err != nil {
+		return "", seedErr("FolderID", folderName, err)
+	}
+	return id, nil
 }
 
 // logonKeys normalises a logon name (DOMAIN\user, user@domain or user) into

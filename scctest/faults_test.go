@@ -255,7 +255,7 @@ func TestParallelServersAreIndependent(t *testing.T) {
 				t.Errorf("TotalCount = %s, want %d", n, i)
 			}
 			// Deterministic ids per server.
-			if id, _ := s.FolderID(alice, "inbox"); id != "RgEAAAAAAAAAAAAAAAAC" {
+			if id, _ := s.FolderID(alice, "inbox"); id != "AAMkRgEAAAAAAAAAAAAAAAMAAAAAVbaOwQ==" {
 				t.Errorf("FolderID = %s, want the same on every server", id)
 			}
 		})

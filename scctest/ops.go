@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sccsync/scc/ews"
+	mbx "github.com/sccsync/scc/scctest/internal/mailbox"
 )
 
 // opSpec is one implemented operation. run executes under the server lock
@@ -33,6 +34,18 @@ func operations(name string) (opSpec, bool) {
 		return opSpec{write: true, run: (*exchange).createItem, batch: []string{"Items"}}, true
 	case "DeleteItem":
 		return opSpec{write: true, run: (*exchange).deleteItem, batch: []string{"ItemIds"}}, true
+	case "CreateFolder":
+		return opSpec{write: true, run: (*exchange).createFolder, batch: []string{"Folders"}}, true
+	case "UpdateFolder":
+		return opSpec{write: true, run: (*exchange).updateFolder, batch: []string{"FolderChanges"}}, true
+	case "MoveFolder", "CopyFolder":
+		return opSpec{write: true, run: (*exchange).moveFolder, batch: []string{"FolderIds"}}, true
+	case "DeleteFolder":
+		return opSpec{write: true, run: (*exchange).deleteFolder, batch: []string{"FolderIds"}}, true
+	case "UpdateItem":
+		return opSpec{write: true, run: (*exchange).updateItem, batch: []string{"ItemChanges"}}, true
+	case "MoveItem", "CopyItem":
+		return opSpec{write: true, run: (*exchange).moveItem, batch: []string{"ItemIds"}}, true
 	case "ConvertId":
 		return opSpec{run: (*exchange).convertID, batch: []string{"SourceIds"}}, true
 	case "ResolveNames":
@@ -91,6 +104,14 @@ func (x *exchange) run() (*opResponse, *document, *soapFault) {
 type shape struct {
 	base   string
 	fields map[string]bool
+	// ext are the ExtendedFieldURIs of AdditionalProperties.
+	ext []mbx.ExtendedFieldURI
+	// indexed are the IndexedFieldURIs, as "FieldURI/FieldIndex".
+	indexed map[string]bool
+	// bodyType is ItemShape/BodyType ("" or Best: as stored).
+	bodyType string
+	// mime is ItemShape/IncludeMimeContent.
+	mime bool
 }
 
 // parseShape reads m:FolderShape or m:ItemShape (required).
@@ -109,10 +130,32 @@ func parseShape(op *node, name string) (shape, *soapFault) {
 	default:
 		return shape{}, schemaFault(bs, "The value '"+out.base+"' is invalid according to its datatype 'DefaultShapeNamesType' - The Enumeration constraint failed.")
 	}
+	if bt := sh.child(nsTypes, "BodyType"); bt != nil {
+		switch out.bodyType = bt.trimmed(); out.bodyType {
+		case "Best", "Text", "HTML":
+		default:
+			return shape{}, schemaFault(bt, "The value '"+out.bodyType+"' is invalid according to its datatype 'BodyTypeResponseType'.")
+		}
+	}
+	if im := sh.child(nsTypes, "IncludeMimeContent"); im != nil {
+		out.mime = im.trimmed() == "true" || im.trimmed() == "1"
+	}
 	if ap := sh.child(nsTypes, "AdditionalProperties"); ap != nil {
 		for _, f := range ap.kids {
-			if f.is(nsTypes, "FieldURI") {
+			switch {
+			case f.is(nsTypes, "FieldURI"):
 				out.fields[f.attrOr("FieldURI", "")] = true
+			case f.is(nsTypes, "IndexedFieldURI"):
+				if out.indexed == nil {
+					out.indexed = map[string]bool{}
+				}
+				out.indexed[f.attrOr("FieldURI", "")+"/"+f.attrOr("FieldIndex", "")] = true
+			case f.is(nsTypes, "ExtendedFieldURI"):
+				u, fault := parseExtURI(f)
+				if fault != nil {
+					return shape{}, fault
+				}
+				out.ext = append(out.ext, u)
 			}
 		}
 	}
@@ -134,14 +177,19 @@ func (sh shape) want(field string, inDefault, inAll bool) bool {
 	return false
 }
 
-// target is a resolved folder reference.
+// target is a resolved folder reference: the mailbox and the folder as
+// the model names it (a distinguished name or a folder id).
 type target struct {
-	mb *mailbox
-	k  folderKind
+	mb  *mailbox
+	ref string
 }
 
-// resolveFolder resolves a t:DistinguishedFolderId or t:FolderId. A
-// response-message error comes back as code; a schema problem as fault.
+// box returns the model of the target's mailbox.
+func (x *exchange) box(t target) *mbx.Mailbox { return x.s.box(t.mb) }
+
+// resolveFolder resolves a t:DistinguishedFolderId or t:FolderId to its
+// mailbox. A response-message error comes back as code; a schema problem
+// as fault. Whether the folder exists is the model's answer.
 func (x *exchange) resolveFolder(n *node) (target, ews.ResponseCode, *soapFault) {
 	s := x.s
 	switch {
@@ -168,11 +216,12 @@ func (x *exchange) resolveFolder(n *node) (target, ews.ResponseCode, *soapFault)
 		if mb == nil {
 			return target{}, ews.ErrorMissingEmailAddress, nil
 		}
-		k, modelled := folderByName(name)
-		if !modelled {
+		if !slices.Contains(mbx.DistinguishedFolderNames(), name) {
+			// A schema name the model has no folder for (archive
+			// folders of a mailbox without archive, ...).
 			return target{}, ews.ErrorFolderNotFound, nil
 		}
-		return target{mb, k}, "", nil
+		return target{mb, name}, "", nil
 	case n.is(nsTypes, "FolderId"):
 		id, ok := n.attr("Id")
 		if !ok {
@@ -181,20 +230,38 @@ func (x *exchange) resolveFolder(n *node) (target, ews.ResponseCode, *soapFault)
 		if strings.TrimSpace(id) == "" {
 			return target{}, ews.ErrorInvalidIdEmpty, nil
 		}
-		kind, mbx, num, ok := decodeID(id)
-		if !ok || kind != idFolder {
+		info, err := mbx.DecodeID(id)
+		if err != nil || info.Kind != mbx.KindFolderID {
 			return target{}, ews.ErrorInvalidIdMalformed, nil
 		}
-		if int(mbx) >= len(s.dir.mailboxes) || num >= uint64(numFolders) {
+		if int(info.Mailbox) >= len(s.dir.mailboxes) {
 			return target{}, ews.ErrorFolderNotFound, nil
 		}
-		mb := s.dir.mailboxes[mbx]
-		if mb != x.acting {
-			return target{}, ews.ErrorAccessDenied, nil
+		mb, code := x.idMailbox(id)
+		if code != "" {
+			return target{}, code, nil
 		}
-		return target{mb, folderKind(num)}, "", nil
+		return target{mb, id}, "", nil
 	}
 	return target{}, "", schemaFault(n, "The element '"+n.name.Local+"' is not a folder id.")
+}
+
+// idMailbox returns the mailbox a well-formed id belongs to, refusing ids
+// of mailboxes the request does not act as (no delegate access is
+// modelled).
+func (x *exchange) idMailbox(id string) (*mailbox, ews.ResponseCode) {
+	b, _, err := x.s.store.Resolve(id)
+	if err != nil {
+		return nil, modelFailure(err).code
+	}
+	mb := x.s.owner(b)
+	if mb == nil {
+		return nil, ews.ErrorItemNotFound
+	}
+	if mb != x.acting {
+		return nil, ews.ErrorAccessDenied
+	}
+	return mb, ""
 }
 
 // folderIDs resolves the children of a FolderIds-like element.
@@ -204,44 +271,6 @@ func (x *exchange) folderList(op *node, name string) ([]*node, *soapFault) {
 		return nil, schemaFault(op, "The element '"+op.name.Local+"' has incomplete content. List of possible elements expected: '"+name+"'.")
 	}
 	return c.kids, nil
-}
-
-// writeFolder appends the folder element with the properties of the shape.
-func writeFolder(parent *elem, t target, sh shape) {
-	spec := t.k.spec()
-	f := parent.CreateElement("t:" + spec.element)
-	fid := f.CreateElement("t:FolderId")
-	fid.CreateAttr("Id", t.mb.folderID(t.k))
-	fid.CreateAttr("ChangeKey", changeKey(idFolder, 1))
-	if t.k != fRoot && sh.want("folder:ParentFolderId", false, true) {
-		p := f.CreateElement("t:ParentFolderId")
-		p.CreateAttr("Id", t.mb.folderID(spec.parent))
-		p.CreateAttr("ChangeKey", changeKey(idFolder, 1))
-	}
-	if spec.class != "" && sh.want("folder:FolderClass", false, true) {
-		f.CreateElement("t:FolderClass").SetText(spec.class)
-	}
-	if sh.want("folder:DisplayName", true, true) {
-		f.CreateElement("t:DisplayName").SetText(spec.displayName)
-	}
-	items := t.mb.folderItems(t.k)
-	if sh.want("folder:TotalCount", true, true) {
-		f.CreateElement("t:TotalCount").SetText(itoa(len(items)))
-	}
-	if sh.want("folder:ChildFolderCount", true, true) {
-		f.CreateElement("t:ChildFolderCount").SetText(itoa(len(t.k.children())))
-	}
-	if sh.want("folder:EffectiveRights", false, true) {
-		er := f.CreateElement("t:EffectiveRights")
-		for _, r := range []string{"CreateAssociated", "CreateContents", "CreateHierarchy", "Delete", "Modify", "Read", "ViewPrivateItems"} {
-			er.CreateElement("t:" + r).SetText("true")
-		}
-	}
-	if spec.element == "Folder" || spec.element == "TasksFolder" {
-		if sh.want("folder:UnreadCount", true, true) {
-			f.CreateElement("t:UnreadCount").SetText(itoa(unread(items)))
-		}
-	}
 }
 
 // getFolder implements GetFolder.
@@ -264,9 +293,17 @@ func (x *exchange) getFolder() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(code))
 			continue
 		}
-		resp.messages = append(resp.messages, success(func(m *elem) {
-			writeFolder(m.CreateElement("m:Folders"), t, sh)
-		}))
+		fo, err := x.box(t).GetFolder(t.ref)
+		if err != nil {
+			resp.messages = append(resp.messages, modelFailure(err))
+			continue
+		}
+		w, rm := x.folderWriter(t, fo, sh)
+		if rm != nil {
+			resp.messages = append(resp.messages, *rm)
+			continue
+		}
+		resp.messages = append(resp.messages, success(func(m *elem) { w(m.CreateElement("m:Folders")) }))
 	}
 	return resp, nil
 }
@@ -427,27 +464,38 @@ func (x *exchange) findFolder() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(code))
 			continue
 		}
-		var found []folderKind
+		tr := mbx.Shallow
 		switch trav {
-		case "Shallow":
-			found = t.k.children()
 		case "Deep":
-			var walk func(k folderKind)
-			walk = func(k folderKind) {
-				for _, c := range k.children() {
-					found = append(found, c)
-					walk(c)
-				}
+			tr = mbx.Deep
+		case "SoftDeleted":
+			tr = mbx.SoftDeleted
+		}
+		found, err := x.box(t).FindFolders(t.ref, tr)
+		if err != nil {
+			resp.messages = append(resp.messages, modelFailure(err))
+			continue
+		}
+		start, end := view.window(len(found))
+		var ws []func(*elem)
+		var rm *responseMessage
+		for _, fo := range found[start:end] {
+			var w func(*elem)
+			if w, rm = x.folderWriter(t, fo, sh); rm != nil {
+				break
 			}
-			walk(t.k)
+			ws = append(ws, w)
+		}
+		if rm != nil {
+			resp.messages = append(resp.messages, *rm)
+			continue
 		}
 		resp.messages = append(resp.messages, success(func(m *elem) {
 			rf := m.CreateElement("m:RootFolder")
-			start, end := view.window(len(found))
 			view.pagingAttrs(rf, start, end, len(found))
 			fs := rf.CreateElement("t:Folders")
-			for _, k := range found[start:end] {
-				writeFolder(fs, target{t.mb, k}, sh)
+			for _, w := range ws {
+				w(fs)
 			}
 		}))
 	}

@@ -1,11 +1,12 @@
 package scctest
 
 import (
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sccsync/scc/ews"
+	mbx "github.com/sccsync/scc/scctest/internal/mailbox"
 )
 
 // itemContext says where item properties are written: FindItem cannot
@@ -28,183 +29,116 @@ func findItemForbidden(field string) bool {
 	return false
 }
 
-// writeItem appends a t:Message with the properties of the shape, in schema
-// order.
-func (x *exchange) writeItem(parent *elem, mb *mailbox, it *item, sh shape, ctx itemContext) {
-	get := ctx == inGetItem
-	msg := &it.msg
-	e := parent.CreateElement("t:Message")
-	id := mb.itemID(it)
-	ie := e.CreateElement("t:ItemId")
-	ie.CreateAttr("Id", id.ID)
-	ie.CreateAttr("ChangeKey", id.ChangeKey)
-	if sh.want("item:ParentFolderId", true, true) {
-		p := e.CreateElement("t:ParentFolderId")
-		p.CreateAttr("Id", mb.folderID(it.folder))
-		p.CreateAttr("ChangeKey", changeKey(idFolder, 1))
-	}
-	if sh.want("item:ItemClass", true, true) {
-		e.CreateElement("t:ItemClass").SetText("IPM.Note")
-	}
-	if sh.want("item:Subject", true, true) {
-		e.CreateElement("t:Subject").SetText(msg.Subject)
-	}
-	if sh.want("item:Sensitivity", true, true) {
-		e.CreateElement("t:Sensitivity").SetText("Normal")
-	}
-	if get && sh.want("item:Body", true, true) {
-		b := e.CreateElement("t:Body")
-		b.CreateAttr("BodyType", string(msg.BodyType))
-		b.SetText(msg.Body)
-	}
-	if sh.want("item:DateTimeReceived", true, true) {
-		e.CreateElement("t:DateTimeReceived").SetText(ewsTime(msg.Received))
-	}
-	if sh.want("item:Size", true, true) {
-		e.CreateElement("t:Size").SetText(itoa(it.size))
-	}
-	if sh.want("item:Importance", true, true) {
-		e.CreateElement("t:Importance").SetText("Normal")
-	}
-	if sh.want("item:IsSubmitted", true, true) {
-		e.CreateElement("t:IsSubmitted").SetText("false")
-	}
-	if sh.want("item:IsDraft", true, true) {
-		e.CreateElement("t:IsDraft").SetText(boolStr(it.draft))
-	}
-	fromMe := strings.EqualFold(msg.From, mb.info.PrimarySMTP)
-	if sh.want("item:IsFromMe", true, true) {
-		e.CreateElement("t:IsFromMe").SetText(boolStr(fromMe))
-	}
-	if sh.want("item:IsResend", true, true) {
-		e.CreateElement("t:IsResend").SetText("false")
-	}
-	if sh.want("item:IsUnmodified", true, true) {
-		e.CreateElement("t:IsUnmodified").SetText(boolStr(!it.draft))
-	}
-	if sh.want("item:DateTimeSent", true, true) && !it.draft {
-		e.CreateElement("t:DateTimeSent").SetText(ewsTime(msg.Sent))
-	}
-	if sh.want("item:DateTimeCreated", true, true) {
-		e.CreateElement("t:DateTimeCreated").SetText(ewsTime(msg.Created))
-	}
-	if sh.want("item:ReminderIsSet", true, true) {
-		e.CreateElement("t:ReminderIsSet").SetText("false")
-	}
-	if sh.want("item:DisplayCc", true, true) {
-		e.CreateElement("t:DisplayCc").SetText(x.displayList(msg.Cc))
-	}
-	if sh.want("item:DisplayTo", true, true) {
-		e.CreateElement("t:DisplayTo").SetText(x.displayList(msg.To))
-	}
-	if sh.want("item:HasAttachments", true, true) {
-		e.CreateElement("t:HasAttachments").SetText("false")
-	}
-	if sh.want("item:Culture", false, true) {
-		e.CreateElement("t:Culture").SetText("en-US")
-	}
-	if sh.want("item:LastModifiedTime", false, true) {
-		e.CreateElement("t:LastModifiedTime").SetText(ewsTime(msg.Created))
-	}
-	if sh.want("item:IsAssociated", false, true) {
-		e.CreateElement("t:IsAssociated").SetText("false")
-	}
-	if msg.From != "" && sh.want("message:Sender", true, true) {
-		x.writeMailbox(e.CreateElement("t:Sender"), msg.From)
-	}
-	if get && len(msg.To) > 0 && sh.want("message:ToRecipients", true, true) {
-		tr := e.CreateElement("t:ToRecipients")
-		for _, a := range msg.To {
-			x.writeMailbox(tr, a)
-		}
-	}
-	if get && len(msg.Cc) > 0 && sh.want("message:CcRecipients", true, true) {
-		cr := e.CreateElement("t:CcRecipients")
-		for _, a := range msg.Cc {
-			x.writeMailbox(cr, a)
-		}
-	}
-	if sh.want("message:IsReadReceiptRequested", true, true) {
-		e.CreateElement("t:IsReadReceiptRequested").SetText("false")
-	}
-	if sh.want("message:IsDeliveryReceiptRequested", true, true) {
-		e.CreateElement("t:IsDeliveryReceiptRequested").SetText("false")
-	}
-	if sh.want("message:ConversationTopic", false, true) {
-		e.CreateElement("t:ConversationTopic").SetText(msg.Subject)
-	}
-	if msg.From != "" && sh.want("message:From", true, true) {
-		x.writeMailbox(e.CreateElement("t:From"), msg.From)
-	}
-	if sh.want("message:InternetMessageId", false, true) {
-		e.CreateElement("t:InternetMessageId").SetText("<" + itoa(int(it.num)) + "." + itoa(int(mb.idx)) + "@scctest.invalid>")
-	}
-	if sh.want("message:IsRead", true, true) {
-		e.CreateElement("t:IsRead").SetText(boolStr(msg.IsRead))
-	}
-}
-
-// writeMailbox writes a t:Mailbox (EmailAddressType) for an address.
-func (x *exchange) writeMailbox(parent *elem, addr string) {
+// writeMailbox writes a t:Mailbox (EmailAddressType) for an address; a
+// directory mailbox gets its display name.
+func (x *exchange) writeMailbox(parent *elem, a mbx.Address) {
 	m := parent.CreateElement("t:Mailbox")
-	name, kind := addr, "OneOff"
-	if mb := x.s.dir.lookupAddr(addr); mb != nil {
-		name, kind = mb.info.DisplayName, "Mailbox"
+	name, kind := a.Name, "OneOff"
+	if mb := x.s.dir.lookupAddr(a.Email); mb != nil {
+		kind = "Mailbox"
+		if name == "" {
+			name = mb.info.DisplayName
+		}
+	}
+	if name == "" {
+		name = a.Email
 	}
 	m.CreateElement("t:Name").SetText(name)
-	m.CreateElement("t:EmailAddress").SetText(addr)
+	m.CreateElement("t:EmailAddress").SetText(a.Email)
 	m.CreateElement("t:RoutingType").SetText("SMTP")
 	m.CreateElement("t:MailboxType").SetText(kind)
 }
 
 // displayList is DisplayTo/DisplayCc: display names joined by "; ".
-func (x *exchange) displayList(addrs []string) string {
+func (x *exchange) displayList(addrs []mbx.Address) string {
 	names := make([]string, 0, len(addrs))
 	for _, a := range addrs {
-		if mb := x.s.dir.lookupAddr(a); mb != nil {
+		switch mb := x.s.dir.lookupAddr(a.Email); {
+		case a.Name != "":
+			names = append(names, a.Name)
+		case mb != nil:
 			names = append(names, mb.info.DisplayName)
-		} else {
-			names = append(names, a)
+		default:
+			names = append(names, a.Email)
 		}
 	}
 	return strings.Join(names, "; ")
 }
 
-// sortItems orders items as SortOrder asks; default newest received first.
-func sortItems(items []*item, op *node) {
-	field, asc := "item:DateTimeReceived", false
-	if so := op.child(nsMessages, "SortOrder"); so != nil && len(so.kids) > 0 {
-		fo := so.kids[0]
-		asc = fo.attrOr("Order", "Ascending") == "Ascending"
-		if fu := fo.child(nsTypes, "FieldURI"); fu != nil {
-			field = fu.attrOr("FieldURI", field)
-		}
+// parseSortOrder reads m:SortOrder into the model's sort keys.
+func parseSortOrder(op *node) ([]mbx.SortKey, *soapFault) {
+	so := op.child(nsMessages, "SortOrder")
+	if so == nil {
+		return nil, nil
 	}
-	key := func(it *item) (time.Time, string) {
-		switch field {
-		case "item:Subject":
-			return time.Time{}, it.msg.Subject
-		case "item:DateTimeCreated":
-			return it.msg.Created, ""
-		case "item:DateTimeSent":
-			return it.msg.Sent, ""
+	var keys []mbx.SortKey
+	for _, fo := range so.kids {
+		order := fo.attrOr("Order", "Ascending")
+		if order != "Ascending" && order != "Descending" {
+			return nil, schemaFault(fo, "The 'Order' attribute is invalid - The value '"+order+"' is invalid according to its datatype 'SortDirectionType'.")
 		}
-		return it.msg.Received, ""
+		if len(fo.kids) != 1 {
+			return nil, schemaFault(fo, "The element 'FieldOrder' must hold one property path.")
+		}
+		p, f := parsePath(fo.kids[0])
+		if f != nil {
+			return nil, f
+		}
+		keys = append(keys, mbx.SortKey{Path: p, Descending: order == "Descending"})
 	}
-	sort.SliceStable(items, func(i, j int) bool {
-		ti, si := key(items[i])
-		tj, sj := key(items[j])
-		less := ti.Before(tj) || (ti.Equal(tj) && si < sj) || (ti.Equal(tj) && si == sj && items[i].num < items[j].num)
-		if asc {
-			return less
+	return keys, nil
+}
+
+// parsePath reads a t:FieldURI, t:IndexedFieldURI or t:ExtendedFieldURI.
+func parsePath(n *node) (mbx.Path, *soapFault) {
+	switch {
+	case n.is(nsTypes, "FieldURI"):
+		u, ok := n.attr("FieldURI")
+		if !ok {
+			return mbx.Path{}, schemaFault(n, "The required attribute 'FieldURI' is missing.")
 		}
-		return !less && !(ti.Equal(tj) && si == sj && items[i].num == items[j].num)
-	})
+		return mbx.Field(u), nil
+	case n.is(nsTypes, "IndexedFieldURI"):
+		u, ok1 := n.attr("FieldURI")
+		i, ok2 := n.attr("FieldIndex")
+		if !ok1 || !ok2 {
+			return mbx.Path{}, schemaFault(n, "The required attributes 'FieldURI' and 'FieldIndex' must be present.")
+		}
+		return mbx.Indexed(u, i), nil
+	case n.is(nsTypes, "ExtendedFieldURI"):
+		u, f := parseExtURI(n)
+		if f != nil {
+			return mbx.Path{}, f
+		}
+		return mbx.Extended(u), nil
+	}
+	return mbx.Path{}, schemaFault(n, "The element '"+n.name.Local+"' is not a property path.")
+}
+
+// parseExtURI reads the attributes of a t:ExtendedFieldURI; the model
+// checks their combination.
+func parseExtURI(n *node) (mbx.ExtendedFieldURI, *soapFault) {
+	var u mbx.ExtendedFieldURI
+	u.PropertyTag = n.attrOr("PropertyTag", "")
+	u.DistinguishedPropertySetID = n.attrOr("DistinguishedPropertySetId", "")
+	u.PropertySetID = n.attrOr("PropertySetId", "")
+	u.PropertyName = n.attrOr("PropertyName", "")
+	u.PropertyID = n.attrOr("PropertyId", "")
+	t, ok := n.attr("PropertyType")
+	if !ok {
+		return u, schemaFault(n, "The required attribute 'PropertyType' is missing.")
+	}
+	u.Type = mbx.PropType(t)
+	return u, nil
 }
 
 // findItem implements FindItem with indexed or fractional paging.
 func (x *exchange) findItem() (*opResponse, *soapFault) {
 	trav, sh, view, ids, f := x.parseFind("ItemQueryTraversalType", []string{"Shallow", "SoftDeleted", "Associated"}, "Item")
+	if f != nil {
+		return nil, f
+	}
+	sortKeys, f := parseSortOrder(x.body)
 	if f != nil {
 		return nil, f
 	}
@@ -215,19 +149,14 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 			unsupported = name
 		}
 	}
-	badField := ""
-	for fld := range sh.fields {
-		if findItemForbidden(fld) {
-			badField = fld
-		}
-	}
+	bad := checkItemShape(sh, true)
 	for _, id := range ids {
 		switch {
 		case unsupported != "":
 			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorUnsupportedQueryFilter, text: "scctest does not evaluate " + unsupported + " in FindItem."})
 			continue
-		case badField != "":
-			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorInvalidPropertyRequest, text: "The property " + badField + " is not valid for this operation.", values: []nameValue{{"FieldURI", badField}}})
+		case bad != nil:
+			resp.messages = append(resp.messages, *bad)
 			continue
 		}
 		t, code, f := x.resolveFolder(id)
@@ -238,17 +167,16 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(code))
 			continue
 		}
-		var items []*item
-		if trav == "Shallow" {
-			items = append(items, t.mb.folderItems(t.k)...)
-			sortItems(items, x.body)
+		res, start, end, err := x.findPage(t, trav, mbx.Query{Sort: sortKeys}, view)
+		if err != nil {
+			resp.messages = append(resp.messages, modelFailure(err))
+			continue
 		}
 		resp.messages = append(resp.messages, success(func(m *elem) {
 			rf := m.CreateElement("m:RootFolder")
-			start, end := view.window(len(items))
-			view.pagingAttrs(rf, start, end, len(items))
+			view.pagingAttrs(rf, start, end, res.Total)
 			is := rf.CreateElement("t:Items")
-			for _, it := range items[start:end] {
+			for _, it := range res.Items {
 				x.writeItem(is, t.mb, it, sh, inFindItem)
 			}
 		}))
@@ -256,40 +184,79 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 	return resp, nil
 }
 
-// resolveItem resolves a t:ItemId to a stored item the caller may access.
-func (x *exchange) resolveItem(n *node) (*mailbox, *item, ews.ResponseCode, *soapFault) {
+// findPage runs q over the folder and returns the page the view asks for
+// as [start, end) of all matches. Only a Shallow traversal has items: the
+// associated items are user configurations, soft-deleted items are not
+// kept in their folder.
+func (x *exchange) findPage(t target, trav string, q mbx.Query, view pageView) (mbx.FindResult, int, int, error) {
+	b := x.box(t)
+	if trav != "Shallow" {
+		if _, err := b.GetFolder(t.ref); err != nil {
+			return mbx.FindResult{}, 0, 0, err
+		}
+		return mbx.FindResult{}, 0, 0, nil
+	}
+	if !view.fractional && !view.fromEnd {
+		// The window is known without the total.
+		q.Offset = view.offset
+		q.Max = min(maxFindCount, max(view.max, 0))
+		if q.Max == 0 {
+			q.Max = maxFindCount
+		}
+		res, err := b.FindItems(t.ref, q)
+		if err != nil {
+			return res, 0, 0, err
+		}
+		start, end := view.window(res.Total)
+		return res, start, end, nil
+	}
+	q.Max = 1
+	res, err := b.FindItems(t.ref, q)
+	if err != nil {
+		return res, 0, 0, err
+	}
+	start, end := view.window(res.Total)
+	if start == end {
+		res.Items = nil
+		return res, start, end, nil
+	}
+	q.Offset, q.Max = start, end-start
+	res, err = b.FindItems(t.ref, q)
+	return res, start, end, err
+}
+
+// resolveItem resolves a t:ItemId to the mailbox of an item the caller
+// may access and the item's id; whether it exists is the model's answer.
+func (x *exchange) resolveItem(n *node) (*mailbox, string, ews.ResponseCode, *soapFault) {
 	if !n.is(nsTypes, "ItemId") {
 		if n.name.Space == nsTypes && (n.name.Local == "OccurrenceItemId" || n.name.Local == "RecurringMasterItemId" || n.name.Local == "RootItemId") {
-			return nil, nil, ews.ErrorItemNotFound, nil
+			return nil, "", ews.ErrorItemNotFound, nil
 		}
-		return nil, nil, "", schemaFault(n, "The element '"+n.name.Local+"' is not an item id.")
+		return nil, "", "", schemaFault(n, "The element '"+n.name.Local+"' is not an item id.")
 	}
 	id, ok := n.attr("Id")
 	if !ok {
-		return nil, nil, "", schemaFault(n, "The required attribute 'Id' is missing.")
+		return nil, "", "", schemaFault(n, "The required attribute 'Id' is missing.")
 	}
 	if strings.TrimSpace(id) == "" {
-		return nil, nil, ews.ErrorInvalidIdEmpty, nil
+		return nil, "", ews.ErrorInvalidIdEmpty, nil
 	}
-	kind, mbx, num, ok := decodeID(id)
-	if !ok {
-		return nil, nil, ews.ErrorInvalidIdMalformed, nil
+	info, err := mbx.DecodeID(id)
+	if err != nil {
+		return nil, "", ews.ErrorInvalidIdMalformed, nil
 	}
-	if kind == idFolder {
-		return nil, nil, ews.ErrorCannotUseFolderIdForItemId, nil
+	switch info.Kind {
+	case mbx.KindFolderID:
+		return nil, "", ews.ErrorCannotUseFolderIdForItemId, nil
+	case mbx.KindItemID:
+	default:
+		return nil, "", ews.ErrorInvalidIdMalformed, nil
 	}
-	if int(mbx) >= len(x.s.dir.mailboxes) {
-		return nil, nil, ews.ErrorItemNotFound, nil
+	mb, code := x.idMailbox(id)
+	if code != "" {
+		return nil, "", code, nil
 	}
-	mb := x.s.dir.mailboxes[mbx]
-	if mb != x.acting {
-		return nil, nil, ews.ErrorAccessDenied, nil
-	}
-	it := mb.items[num]
-	if it == nil {
-		return nil, nil, ews.ErrorItemNotFound, nil
-	}
-	return mb, it, "", nil
+	return mb, id, "", nil
 }
 
 // getItem implements GetItem.
@@ -303,13 +270,23 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 		return nil, f
 	}
 	resp := &opResponse{op: x.op}
+	bad := checkItemShape(sh, false)
 	for _, id := range ids {
-		mb, it, code, f := x.resolveItem(id)
+		mb, iid, code, f := x.resolveItem(id)
 		if f != nil {
 			return nil, f
 		}
-		if code != "" {
+		switch {
+		case code != "":
 			resp.messages = append(resp.messages, failure(code))
+			continue
+		case bad != nil:
+			resp.messages = append(resp.messages, *bad)
+			continue
+		}
+		it, err := x.s.box(mb).GetItem(iid)
+		if err != nil {
+			resp.messages = append(resp.messages, modelFailure(err))
 			continue
 		}
 		resp.messages = append(resp.messages, success(func(m *elem) {
@@ -319,22 +296,25 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 	return resp, nil
 }
 
-// recipients reads t:Mailbox/t:EmailAddress children.
-func recipients(n *node) []string {
-	var out []string
+// recipients reads t:Mailbox children.
+func recipients(n *node) []mbx.Address {
+	var out []mbx.Address
 	if n == nil {
 		return nil
 	}
 	for _, m := range n.kids {
 		if a := m.child(nsTypes, "EmailAddress").trimmed(); a != "" {
-			out = append(out, a)
+			out = append(out, mbx.Address{Name: m.child(nsTypes, "Name").trimmed(), Email: a})
 		}
 	}
 	return out
 }
 
-// createItem implements CreateItem for t:Message with SaveOnly, SendOnly
-// and SendAndSaveCopy.
+// createItem implements CreateItem: t:Message with SaveOnly, SendOnly and
+// SendAndSaveCopy; t:CalendarItem, t:Contact and t:Task saved (in
+// SavedItemFolderId or the kind's default folder). Every property the
+// client sets is stored: the ones the model understands in its fields,
+// extended properties, and any other schema element verbatim.
 func (x *exchange) createItem() (*opResponse, *soapFault) {
 	items, f := x.folderList(x.body, "Items")
 	if f != nil {
@@ -347,63 +327,69 @@ func (x *exchange) createItem() (*opResponse, *soapFault) {
 		return nil, schemaFault(x.body, "The 'MessageDisposition' attribute is invalid - The value '"+disp+"' is invalid according to its datatype 'MessageDispositionType'.")
 	}
 	resp := &opResponse{op: x.op}
-	// Where a saved copy goes.
+	// Where a saved item goes: SavedItemFolderId, else the default.
 	var saveTo target
 	var saveCode ews.ResponseCode
+	explicit := false
 	if sf := x.body.child(nsMessages, "SavedItemFolderId"); sf != nil && len(sf.kids) == 1 {
 		var f *soapFault
 		saveTo, saveCode, f = x.resolveFolder(sf.kids[0])
 		if f != nil {
 			return nil, f
 		}
+		explicit = true
 	} else if x.acting == nil {
 		saveCode = ews.ErrorMissingEmailAddress
-	} else {
-		saveTo = target{x.acting, fDrafts}
-		if disp == "SendAndSaveCopy" {
-			saveTo.k = fSentItems
-		}
 	}
 	for _, in := range items {
-		if !in.is(nsTypes, "Message") {
-			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorInvalidOperation, text: "scctest can create t:Message items only, not " + in.name.Local + "."})
+		m, rm, f := parseItem(in)
+		if f != nil {
+			return nil, f
+		}
+		if rm != nil {
+			resp.messages = append(resp.messages, *rm)
 			continue
 		}
-		if !hasDisp {
+		isMsg := m.Kind == mbx.Message
+		if isMsg && !hasDisp {
 			resp.messages = append(resp.messages, failure(ews.ErrorMessageDispositionRequired))
 			continue
 		}
-		if saveCode != "" && disp != "SendOnly" {
+		if saveCode != "" && !(isMsg && disp == "SendOnly") {
 			resp.messages = append(resp.messages, failure(saveCode))
 			continue
 		}
-		m := Message{
-			Subject: in.child(nsTypes, "Subject").text,
-			To:      recipients(in.child(nsTypes, "ToRecipients")),
-			Cc:      recipients(in.child(nsTypes, "CcRecipients")),
-			IsRead:  true,
-		}
-		if b := in.child(nsTypes, "Body"); b != nil {
-			m.Body = b.text
-			m.BodyType = BodyType(b.attrOr("BodyType", "Text"))
-			if m.BodyType != BodyHTML {
-				m.BodyType = BodyText
+		to := saveTo
+		if !explicit {
+			to = target{x.acting, map[mbx.ItemKind]string{mbx.Message: "drafts", mbx.CalendarItem: "calendar", mbx.Contact: "contacts", mbx.Task: "tasks"}[m.Kind]}
+			if isMsg && disp == "SendAndSaveCopy" {
+				to.ref = "sentitems"
 			}
-		}
-		if r := in.child(nsTypes, "IsRead"); r != nil {
-			m.IsRead = r.trimmed() == "true" || r.trimmed() == "1"
 		}
 		if x.acting != nil {
-			m.From = x.acting.info.PrimarySMTP
-		}
-		if fr := in.child(nsTypes, "From"); fr != nil {
-			if a := fr.path(nsTypes, "Mailbox", "EmailAddress").trimmed(); a != "" {
-				m.From = a
+			switch {
+			case isMsg && m.From == nil:
+				m.From = &mbx.Address{Email: x.acting.info.PrimarySMTP}
+			case m.Kind == mbx.CalendarItem:
+				m.Calendar.Organizer = &mbx.Address{Email: x.acting.info.PrimarySMTP}
 			}
 		}
-		if disp == "SaveOnly" {
-			it := x.s.newItemLocked(saveTo.mb, saveTo.k, m, true)
-			mb := saveTo.mb
+		if isMsg {
+			if in.child(nsTypes, "IsRead") == nil {
+				m.IsRead = true
+			}
+			if len(m.MIME) == 0 {
+				m.InternetMessageID = x.s.newMessageID()
+			}
+		}
+		if !isMsg || disp == "SaveOnly" {
+			m.IsDraft = isMsg
+			it, err := x.box(to).CreateItem(to.ref, m)
+			if err != nil {
+				resp.messages = append(resp.messages, modelFailure(err))
+				continue
+			}
+			mb := to.mb
 			resp.messages = append(resp.messages, success(func(e *elem) {
 				x.writeItem(e.CreateElement("m:Items"), mb, it, shape{base: "IdOnly"}, inGetItem)
 			}))
@@ -413,46 +399,46 @@ func (x *exchange) createItem() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(ews.ErrorMissingEmailAddress))
 			continue
 		}
-		if len(m.To)+len(m.Cc)+len(recipients(in.child(nsTypes, "BccRecipients"))) == 0 {
+		if len(m.To)+len(m.Cc)+len(m.Bcc) == 0 {
 			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorInvalidRecipients, text: "At least one recipient is required."})
 			continue
 		}
-		x.deliver(m, in)
 		if disp == "SendAndSaveCopy" {
-			x.s.newItemLocked(saveTo.mb, saveTo.k, m, false)
+			if _, err := x.box(to).CreateItem(to.ref, m); err != nil {
+				resp.messages = append(resp.messages, modelFailure(err))
+				continue
+			}
 		}
+		x.deliver(m)
 		resp.messages = append(resp.messages, success(func(e *elem) { e.CreateElement("m:Items") }))
 	}
 	return resp, nil
 }
 
 // deliver puts a sent message into the inbox of every local recipient.
-func (x *exchange) deliver(m Message, in *node) {
+// Bcc recipients get it without the Bcc list.
+func (x *exchange) deliver(m mbx.Item) {
 	seen := map[*mailbox]bool{}
-	all := append(append(append([]string(nil), m.To...), m.Cc...), recipients(in.child(nsTypes, "BccRecipients"))...)
-	for _, a := range all {
-		mb := x.s.dir.lookupAddr(a)
+	for _, a := range slices.Concat(m.To, m.Cc, m.Bcc) {
+		mb := x.s.dir.lookupAddr(a.Email)
 		if mb == nil || seen[mb] {
 			continue
 		}
 		seen[mb] = true
 		c := m
-		c.IsRead = false
-		c.Received = time.Time{}
-		x.s.newItemLocked(mb, fInbox, c, false)
+		c.IsRead, c.Bcc = false, nil
+		c.Received, c.Sent = time.Time{}, time.Time{}
+		// A failed delivery (quota) is not the sender's error; Exchange
+		// sends an NDR, which the fake does not model.
+		_, _ = x.s.box(mb).Deliver("inbox", c)
 	}
 }
 
 // deleteItem implements DeleteItem.
 func (x *exchange) deleteItem() (*opResponse, *soapFault) {
-	dt, ok := x.body.attr("DeleteType")
-	if !ok {
-		return nil, schemaFault(x.body, "The required attribute 'DeleteType' is missing.")
-	}
-	switch dt {
-	case "HardDelete", "SoftDelete", "MoveToDeletedItems":
-	default:
-		return nil, schemaFault(x.body, "The 'DeleteType' attribute is invalid - The value '"+dt+"' is invalid according to its datatype 'DisposalType'.")
+	how, f := x.deleteType()
+	if f != nil {
+		return nil, f
 	}
 	ids, f := x.folderList(x.body, "ItemIds")
 	if f != nil {
@@ -460,7 +446,7 @@ func (x *exchange) deleteItem() (*opResponse, *soapFault) {
 	}
 	resp := &opResponse{op: x.op}
 	for _, id := range ids {
-		mb, it, code, f := x.resolveItem(id)
+		mb, iid, code, f := x.resolveItem(id)
 		if f != nil {
 			return nil, f
 		}
@@ -468,25 +454,9 @@ func (x *exchange) deleteItem() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(code))
 			continue
 		}
-		dest := fRecoverableItemsPurges
-		switch dt {
-		case "SoftDelete":
-			dest = fRecoverableItemsDeletions
-		case "MoveToDeletedItems":
-			dest = fDeletedItems
-			if it.folder == fDeletedItems {
-				dest = fRecoverableItemsDeletions
-			}
-		}
-		mb.unfile(it)
-		if dest == fRecoverableItemsPurges {
-			// A hard-deleted item is gone for EWS clients; the fake
-			// drops it rather than keeping it in Purges.
-			delete(mb.items, it.num)
-		} else {
-			it.folder = dest
-			it.changeKey++
-			mb.file(it)
+		if _, err := x.s.box(mb).DeleteItem(iid, how); err != nil {
+			resp.messages = append(resp.messages, modelFailure(err))
+			continue
 		}
 		resp.messages = append(resp.messages, success(nil))
 	}

@@ -7,9 +7,10 @@ import (
 	"strings"
 
 	"github.com/sccsync/scc/ews"
+	mbx "github.com/sccsync/scc/scctest/internal/mailbox"
 )
 
-// Id formats of ConvertId. Every format carries the same 15-byte record as
+// Id formats of ConvertId. Every format carries the same record as
 // an EwsId, so conversions are lossless in all directions.
 func encodeAltID(format string, raw []byte) string {
 	switch format {
@@ -57,7 +58,7 @@ func decodeAltID(format, id string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if _, _, _, ok := decodeID(base64.StdEncoding.EncodeToString(b)); !ok {
+	if _, err := mbx.DecodeID(base64.StdEncoding.EncodeToString(b)); err != nil {
 		return nil, false
 	}
 	return b, true

@@ -14,8 +14,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	mbx "github.com/sccsync/scc/scctest/internal/mailbox"
 )
 
 // EWSPath is the path of the EWS endpoint on the fake server, as on Exchange.
@@ -193,7 +196,8 @@ type Server struct {
 
 	mu        sync.RWMutex // guards the directory and mailbox contents
 	dir       directory
-	nextItem  uint64
+	store     *mbx.Store // the mailbox model: folders, items, change log
+	msgIDs    atomic.Uint64
 	domainSID [3]uint32
 
 	fmu    sync.Mutex // guards fault injection state
@@ -241,6 +245,11 @@ func New(opts ...Option) (*Server, error) {
 	vi, _ := cfg.version.info()
 	s := &Server{cfg: cfg, vi: vi}
 	s.dir.init()
+	store, err := mbx.NewStore(mbx.Options{Now: cfg.now})
+	if err != nil {
+		return nil, fmt.Errorf("scctest: %w", err)
+	}
+	s.store = store
 	h := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("scctest-domain-sid"), cfg.seed))
 	for i := range s.domainSID {
 		s.domainSID[i] = binary.BigEndian.Uint32(h[4*i:]) % 4000000000

@@ -217,7 +217,7 @@ func (r *opResponse) document(vi versionInfo) *document {
 		switch {
 		case rm.payload != nil:
 			rm.payload(m)
-		case r.op == "GetItem" || r.op == "CreateItem":
+		case r.op == "GetItem" || r.op == "CreateItem" || r.op == "UpdateItem" || r.op == "MoveItem" || r.op == "CopyItem":
 			// ItemInfoResponseMessageType requires Items, also on errors.
 			m.CreateElement("m:Items")
 		}

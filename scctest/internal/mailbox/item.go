@@ -86,7 +86,10 @@ type Item struct {
 	Size                          int
 	HasAttachments                bool
 	Attachments                   []AttachmentInfo
-	Created, Modified             time.Time
+	// Created and Modified are set by the model; a Created given on create
+	// is kept (seeding old mail directly; the SOAP layer never passes one,
+	// DateTimeCreated is read-only) and is then also Modified.
+	Created, Modified time.Time
 
 	Kind         ItemKind
 	ItemClass    string // "" means the kind's default
@@ -539,7 +542,10 @@ func (m *Mailbox) createItem(folderRef string, src Item, newMail bool) (Item, er
 		return Item{}, errf(ErrCannotCreateCalendar, "folder %q is a %s", f.name, f.kind)
 	}
 	now := m.now()
-	it.Created, it.Modified = now, now
+	if it.Created.IsZero() {
+		it.Created = now
+	}
+	it.Modified = it.Created
 	if it.Kind == Message {
 		if it.Received.IsZero() {
 			it.Received = now
