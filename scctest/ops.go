@@ -449,11 +449,9 @@ func (x *exchange) findFolder() (*opResponse, *soapFault) {
 		return nil, f
 	}
 	resp := &opResponse{op: x.op}
-	if x.body.child(nsMessages, "Restriction") != nil {
-		for range ids {
-			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorUnsupportedQueryFilter, text: "scctest does not evaluate Restriction in FindFolder."})
-		}
-		return resp, nil
+	restr, f := parseRestriction(x.body)
+	if f != nil {
+		return nil, f
 	}
 	for _, id := range ids {
 		t, code, f := x.resolveFolder(id)
@@ -471,7 +469,8 @@ func (x *exchange) findFolder() (*opResponse, *soapFault) {
 		case "SoftDeleted":
 			tr = mbx.SoftDeleted
 		}
-		found, err := x.box(t).FindFolders(t.ref, tr)
+		res, err := x.box(t).FindFoldersQuery(t.ref, tr, mbx.Query{Restriction: restr})
+		found := res.Folders
 		if err != nil {
 			resp.messages = append(resp.messages, modelFailure(err))
 			continue

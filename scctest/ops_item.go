@@ -142,14 +142,25 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 	if f != nil {
 		return nil, f
 	}
+	restr, f := parseRestriction(x.body)
+	if f != nil {
+		return nil, f
+	}
 	resp := &opResponse{op: x.op}
 	var unsupported string
-	for _, name := range []string{"SeekToConditionPageItemView", "CalendarView", "ContactsView", "GroupBy", "DistinguishedGroupBy", "Restriction", "QueryString"} {
+	for _, name := range []string{"SeekToConditionPageItemView", "ContactsView", "GroupBy", "DistinguishedGroupBy", "QueryString"} {
 		if x.body.child(nsMessages, name) != nil {
 			unsupported = name
 		}
 	}
 	bad := checkItemShape(sh, true)
+	cv, f := parseCalendarView(x.body)
+	if f != nil {
+		return nil, f
+	}
+	if cv != nil && (restr != nil || sortKeys != nil) && bad == nil {
+		bad = &responseMessage{code: ews.ErrorInvalidRequest, text: "scctest does not combine CalendarView with Restriction or SortOrder (exchangelib: EWS does not allow it); filter and sort the expanded entries in the client."}
+	}
 	for _, id := range ids {
 		switch {
 		case unsupported != "":
@@ -167,7 +178,11 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(code))
 			continue
 		}
-		res, start, end, err := x.findPage(t, trav, mbx.Query{Sort: sortKeys}, view)
+		if cv != nil {
+			resp.messages = append(resp.messages, x.calendarView(t, cv, sh))
+			continue
+		}
+		res, start, end, err := x.findPage(t, trav, mbx.Query{Restriction: restr, Sort: sortKeys}, view)
 		if err != nil {
 			resp.messages = append(resp.messages, modelFailure(err))
 			continue
@@ -182,6 +197,66 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 		}))
 	}
 	return resp, nil
+}
+
+// calView is a parsed m:CalendarView.
+type calView struct {
+	start, end time.Time
+	max        int
+}
+
+// parseCalendarView reads m:CalendarView (nil when absent).
+func parseCalendarView(op *node) (*calView, *soapFault) {
+	n := op.child(nsMessages, "CalendarView")
+	if n == nil {
+		return nil, nil
+	}
+	var cv calView
+	for _, a := range []struct {
+		name string
+		t    *time.Time
+	}{{"StartDate", &cv.start}, {"EndDate", &cv.end}} {
+		v, ok := n.attr(a.name)
+		if !ok {
+			return nil, schemaFault(n, "The required attribute '"+a.name+"' is missing.")
+		}
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
+		if err != nil {
+			return nil, schemaFault(n, "The '"+a.name+"' attribute is invalid - The value '"+v+"' is invalid according to its datatype 'xs:dateTime'.")
+		}
+		*a.t = t
+	}
+	if me, ok := n.attr("MaxEntriesReturned"); ok {
+		var bad bool
+		if cv.max, bad = atoiNonNeg(me); bad || cv.max == 0 {
+			return nil, schemaFault(n, "The 'MaxEntriesReturned' attribute is invalid - The value '"+me+"' is invalid.")
+		}
+	}
+	return &cv, nil
+}
+
+// calendarView answers a CalendarView over one folder: singles,
+// occurrences and exceptions overlapping the window, by start.
+func (x *exchange) calendarView(t target, cv *calView, sh shape) responseMessage {
+	max := maxFindCount
+	if cv.max > 0 && cv.max < max {
+		max = cv.max
+	}
+	occ, more, err := x.box(t).CalendarView(t.ref, cv.start, cv.end, max)
+	if err != nil {
+		return modelFailure(err)
+	}
+	return success(func(m *elem) {
+		rf := m.CreateElement("m:RootFolder")
+		rf.CreateAttr("TotalItemsInView", itoa(len(occ)))
+		rf.CreateAttr("IncludesLastItemInRange", boolStr(!more))
+		is := rf.CreateElement("t:Items")
+		for _, o := range occ {
+			it := o.Item
+			it.ID = o.ID
+			x.writeItemAs(is, t.mb, it, sh, inFindItem, o.Type)
+		}
+	})
 }
 
 // findPage runs q over the folder and returns the page the view asks for

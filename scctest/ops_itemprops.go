@@ -17,10 +17,12 @@ import (
 
 // propCtx is what writing a property needs.
 type propCtx struct {
-	x   *exchange
-	mb  *mailbox
-	sh  shape
-	get bool // GetItem (FindItem cannot return bodies and recipient lists)
+	// calType overrides CalendarItemType (CalendarView entries).
+	calType string
+	x       *exchange
+	mb      *mailbox
+	sh      shape
+	get     bool // GetItem (FindItem cannot return bodies and recipient lists)
 }
 
 type itemProp struct {
@@ -341,8 +343,10 @@ var itemProps = map[string]*itemProp{
 	"IsRecurring": {findOK: true, put: func(_ propCtx, e *elem, it *mbx.Item) {
 		e.SetText(boolStr(cal(it).Recurrence != nil))
 	}},
-	"CalendarItemType": {def: true, findOK: true, put: func(_ propCtx, e *elem, it *mbx.Item) {
-		if cal(it).Recurrence != nil {
+	"CalendarItemType": {def: true, findOK: true, put: func(c propCtx, e *elem, it *mbx.Item) {
+		if c.calType != "" {
+			e.SetText(c.calType)
+		} else if cal(it).Recurrence != nil {
 			e.SetText("RecurringMaster")
 		} else {
 			e.SetText("Single")
@@ -498,7 +502,13 @@ func checkItemShape(sh shape, find bool) *responseMessage {
 // in schema order: the modelled ones, extended properties the shape names
 // and, for AllProperties or a FieldURI naming them, those kept verbatim.
 func (x *exchange) writeItem(parent *elem, mb *mailbox, it mbx.Item, sh shape, ctx itemContext) {
-	c := propCtx{x: x, mb: mb, sh: sh, get: ctx == inGetItem}
+	x.writeItemAs(parent, mb, it, sh, ctx, "")
+}
+
+// writeItemAs is writeItem with the CalendarItemType of a CalendarView
+// entry (Single, Occurrence, Exception).
+func (x *exchange) writeItemAs(parent *elem, mb *mailbox, it mbx.Item, sh shape, ctx itemContext, calType string) {
+	c := propCtx{x: x, mb: mb, sh: sh, get: ctx == inGetItem, calType: calType}
 	e := parent.CreateElement("t:" + it.Kind.String())
 	var ext []mbx.ExtendedProperty
 	if len(sh.ext) > 0 {
