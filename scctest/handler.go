@@ -65,6 +65,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.AuthScheme, rec.Principal = p.scheme, p.name
+	if s.serveSchema(sw, r) {
+		return
+	}
 	if !strings.EqualFold(path, EWSPath) {
 		http.NotFound(sw, r)
 		return

@@ -49,6 +49,7 @@ type config struct {
 	timeouts   Timeouts
 	logBytes   int64 // request log bounds, see WithRequestLog
 	logValue   int
+	schema     map[string][]byte // served schema files by lower-cased path, see WithSchemaDir
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
