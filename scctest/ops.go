@@ -52,6 +52,12 @@ func operations(name string) (opSpec, bool) {
 		return opSpec{run: (*exchange).getAttachment, batch: []string{"AttachmentIds"}}, true
 	case "DeleteAttachment":
 		return opSpec{write: true, run: (*exchange).deleteAttachment, batch: []string{"AttachmentIds"}}, true
+	case "GetUserConfiguration":
+		return opSpec{run: (*exchange).getUserConfig}, true
+	case "CreateUserConfiguration", "UpdateUserConfiguration":
+		return opSpec{write: true, run: (*exchange).writeUserConfig}, true
+	case "DeleteUserConfiguration":
+		return opSpec{write: true, run: (*exchange).deleteUserConfig}, true
 	case "ConvertId":
 		return opSpec{run: (*exchange).convertID, batch: []string{"SourceIds"}}, true
 	case "ResolveNames":
