@@ -65,6 +65,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.AuthScheme, rec.Principal = p.scheme, p.name
+	if s.serveSchema(sw, r) {
+		return
+	}
 	if !strings.EqualFold(path, EWSPath) {
 		http.NotFound(sw, r)
 		return
@@ -283,12 +286,14 @@ func (x *exchange) respond(w http.ResponseWriter, resp *opResponse, doc *documen
 	writeXML(w, http.StatusOK, doc)
 }
 
-// schemaFault is an ErrorSchemaValidation fault pointing at n.
+// schemaFault is an ErrorSchemaValidation fault pointing at n: the line
+// and column of its name, just after '<', as the .NET validator Exchange
+// uses reports an element.
 func schemaFault(n *node, violation string) *soapFault {
 	f := newFault(ews.ErrorSchemaValidation, "The request failed schema validation: "+violation)
 	f.violation = violation
-	if n != nil {
-		f.line, f.pos = n.position()
+	if l, c := n.position(); l > 0 {
+		f.line, f.pos = l, c+1
 	}
 	return f
 }
@@ -342,6 +347,9 @@ func (x *exchange) parse(raw []byte) *soapFault {
 				return newFault(ews.ErrorInvalidRequest, "")
 			}
 		}
+	}
+	if f := validateRequest(op); f != nil {
+		return f
 	}
 	if _, ok := operations(x.op); !ok {
 		return newFault(ews.ErrorInvalidOperation, "scctest does not implement the "+x.op+" operation; see the scctest package documentation for the supported ones.")

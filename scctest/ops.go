@@ -46,6 +46,18 @@ func operations(name string) (opSpec, bool) {
 		return opSpec{write: true, run: (*exchange).updateItem, batch: []string{"ItemChanges"}}, true
 	case "MoveItem", "CopyItem":
 		return opSpec{write: true, run: (*exchange).moveItem, batch: []string{"ItemIds"}}, true
+	case "CreateAttachment":
+		return opSpec{write: true, run: (*exchange).createAttachment, batch: []string{"Attachments"}}, true
+	case "GetAttachment":
+		return opSpec{run: (*exchange).getAttachment, batch: []string{"AttachmentIds"}}, true
+	case "DeleteAttachment":
+		return opSpec{write: true, run: (*exchange).deleteAttachment, batch: []string{"AttachmentIds"}}, true
+	case "GetUserConfiguration":
+		return opSpec{run: (*exchange).getUserConfig}, true
+	case "CreateUserConfiguration", "UpdateUserConfiguration":
+		return opSpec{write: true, run: (*exchange).writeUserConfig}, true
+	case "DeleteUserConfiguration":
+		return opSpec{write: true, run: (*exchange).deleteUserConfig}, true
 	case "ConvertId":
 		return opSpec{run: (*exchange).convertID, batch: []string{"SourceIds"}}, true
 	case "ResolveNames":

@@ -104,9 +104,10 @@ func TestItemPropertiesRefusedOrKept(t *testing.T) {
 	// Read-only properties are refused on create, naming them.
 	r := do(t, s, nil, svcReq(imp(alice), `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:Subject>x</t:Subject><t:Size>3</t:Size></t:Message></m:Items></m:CreateItem>`))
 	check(t, r, errOf(ews.ErrorInvalidPropertySet))
-	// A bad value names the property.
+	// A value outside the schema's enumeration fails schema validation
+	// before the operation runs, as on Exchange (validate_req.go).
 	r = do(t, s, nil, svcReq(imp(alice), `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:Importance>Urgent</t:Importance></t:Message></m:Items></m:CreateItem>`))
-	check(t, r, errOf(ews.ErrorInvalidValueForProperty))
+	check(t, r, faultOf(ews.ErrorSchemaValidation))
 	// FindItem cannot return the body.
 	r = do(t, s, nil, svcReq(imp(alice), `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:TextBody"/></t:AdditionalProperties></m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id="drafts"/></m:ParentFolderIds></m:FindItem>`))
 	check(t, r, errOf(ews.ErrorInvalidPropertyRequest))

@@ -100,17 +100,20 @@ func (x *exchange) convertID() (*opResponse, *soapFault) {
 		if !validIDFormat(format) {
 			return nil, schemaFault(src, "The 'Format' attribute is invalid - The value '"+format+"' is invalid according to its datatype 'IdFormatType'.")
 		}
+		// The Mailbox attribute is only format-checked: the id names its
+		// mailbox, and the answer names that owner (convertIDOwner).
 		if !validSMTP(mbx) {
 			resp.messages = append(resp.messages, failure(ews.ErrorInvalidSmtpAddress))
-			continue
-		}
-		if x.s.dir.lookupAddr(mbx) == nil {
-			resp.messages = append(resp.messages, failure(ews.ErrorNonExistentMailbox, nameValue{"SmtpAddress", mbx}))
 			continue
 		}
 		raw, ok := decodeAltID(format, id)
 		if !ok {
 			resp.messages = append(resp.messages, failure(ews.ErrorInvalidIdMalformed))
+			continue
+		}
+		owner := x.convertIDOwner(raw)
+		if owner == "" {
+			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorInvalidIdMalformed, text: defaultMessage(ews.ErrorInvalidIdMalformed) + " (the id names no mailbox of this server)"})
 			continue
 		}
 		out := encodeAltID(dest, raw)
@@ -119,7 +122,7 @@ func (x *exchange) convertID() (*opResponse, *soapFault) {
 			a.CreateAttr("xsi:type", "t:AlternateIdType")
 			a.CreateAttr("Format", dest)
 			a.CreateAttr("Id", out)
-			a.CreateAttr("Mailbox", mbx)
+			a.CreateAttr("Mailbox", owner)
 		}))
 	}
 	return resp, nil

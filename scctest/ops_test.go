@@ -170,8 +170,8 @@ func TestConvertIdRoundTrip(t *testing.T) {
 		r := do(t, s, nil, svcReq("", `<m:ConvertId DestinationFormat="`+to+`"><m:SourceIds><t:AlternateId Format="`+from+`" Id="`+v+`" Mailbox="alice.alias@contoso.example"/></m:SourceIds></m:ConvertId>`))
 		check(t, r, ok1())
 		a := find(t, r.body, "AlternateId")
-		if a.attrOr("Format", "") != to || a.attrOr("Mailbox", "") != "alice.alias@contoso.example" {
-			t.Fatalf("AlternateId = %v, want Format %s", a.attrs, to)
+		if a.attrOr("Format", "") != to || a.attrOr("Mailbox", "") != alice {
+			t.Fatalf("AlternateId = %v, want Format %s and the owner %s", a.attrs, to, alice)
 		}
 		return a.attrOr("Id", "")
 	}

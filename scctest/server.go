@@ -49,6 +49,8 @@ type config struct {
 	timeouts   Timeouts
 	logBytes   int64 // request log bounds, see WithRequestLog
 	logValue   int
+	schema     map[string][]byte // served schema files by lower-cased path, see WithSchemaDir
+	maxAttach  int               // WithMaxAttachmentSize; 0 = the model's default
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -245,7 +247,7 @@ func New(opts ...Option) (*Server, error) {
 	vi, _ := cfg.version.info()
 	s := &Server{cfg: cfg, vi: vi}
 	s.dir.init()
-	store, err := mbx.NewStore(mbx.Options{Now: cfg.now})
+	store, err := mbx.NewStore(cfg.storeOptions())
 	if err != nil {
 		return nil, fmt.Errorf("scctest: %w", err)
 	}

@@ -105,3 +105,12 @@ func (n *node) trimmed() string {
 	}
 	return strings.TrimSpace(n.text)
 }
+
+// value returns the element text as sent, or "" for a missing element
+// (an optional element such as t:Subject may be absent).
+func (n *node) value() string {
+	if n == nil {
+		return ""
+	}
+	return n.text
+}

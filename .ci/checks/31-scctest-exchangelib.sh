@@ -7,6 +7,9 @@
 # running fake through its control API (stdlib urllib, control_check.py):
 # password change, new mailbox, targeted fault, request log.
 set -euo pipefail
+: "${SCC_SHARED:=$(cd .. && pwd)/shared}"
+schema="$SCC_SHARED/ews-schema"
+[ -f "$schema/types.xsd" ] || { echo "missing $schema (set SCC_SHARED)" >&2; exit 1; }
 py=""
 for c in python3 /usr/bin/python3; do
   if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import exchangelib' >/dev/null 2>&1; then py=$c; break; fi
@@ -29,7 +32,7 @@ allowed='alice@contoso.example,bob@contoso.example'
 denied='carol@contoso.example'
 for auth in basic ntlm; do
   "$tmp/fakeexchange" -auth "$auth" -service "$svc" -password "$pw" \
-    -mailboxes "$allowed,$denied" -deny "$denied" -control 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
+    -mailboxes "$allowed,$denied" -deny "$denied" -control 127.0.0.1:0 -schema-dir "$schema" >"$tmp/out" 2>"$tmp/err" &
   pid=$!
   url=""; ctl=""
   for _ in $(seq 1 100); do
@@ -39,6 +42,21 @@ for auth in basic ntlm; do
     sleep 0.1
   done
   [ -n "$url" ] && [ -n "$ctl" ] || { echo "fakeexchange did not print its endpoint and control API"; cat "$tmp/err"; exit 1; }
+  if [ "$auth" = basic ]; then
+    # The schema is served beside Exchange.asmx, byte for byte, to an
+    # authenticated client (scctest.WithSchemaDir).
+    "$py" - "$url" "$svc" "$pw" "$schema" <<'PY'
+import base64, sys, urllib.request
+url, user, pw, schema = sys.argv[1:]
+for name, local in (("Services.wsdl", "services.wsdl"), ("messages.xsd", "messages.xsd"), ("types.xsd", "types.xsd")):
+    req = urllib.request.Request(url.rsplit("/", 1)[0] + "/" + name)
+    req.add_header("Authorization", "Basic " + base64.b64encode((user + ":" + pw).encode()).decode())
+    got = urllib.request.urlopen(req, timeout=30).read()
+    want = open(schema + "/" + local, "rb").read()
+    assert got == want, "GET %s: %d bytes, want %d" % (name, len(got), len(want))
+print("schema files served under /EWS/")
+PY
+  fi
   timeout 300 "$py" scctest/interop/exchangelib_check.py "$url" "$auth" "$svc" "$pw" "$allowed" "$denied"
   timeout 300 "$py" scctest/interop/control_check.py "$url" "$ctl" "$auth" "$svc" "$pw" "${allowed%%,*}"
   kill -TERM "$pid"

@@ -95,6 +95,9 @@ type options struct {
 	// autodiscoverCA, when set, serves HTTPS with a certificate for the
 	// domain's Autodiscover host names, signed by a fresh CA written here.
 	autodiscoverCA string
+	// schemaDir, when set, holds Microsoft's EWS schema files, served
+	// under /EWS/ (scctest.WithSchemaDir).
+	schemaDir string
 	// passwordGiven is set when -password was on the command line: the
 	// password is then the user's and is not echoed.
 	passwordGiven bool
@@ -120,6 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.controlAny, "control-any-address", false, "allow -control on an address that is not loopback (the API has no authentication)")
 	fs.StringVar(&o.autodiscoverCA, "autodiscover-ca", "", "serve HTTPS for "+dnsDomain+", autodiscover."+dnsDomain+" and mail."+dnsDomain+
 		" with a certificate from a fresh CA, write the CA (PEM) to this file, and announce https://mail."+dnsDomain+"/EWS/Exchange.asmx in Autodiscover")
+	fs.StringVar(&o.schemaDir, "schema-dir", "", "serve services.wsdl, messages.xsd and types.xsd from this directory under /EWS/ (e.g. ../shared/ews-schema; scc does not ship them)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -234,9 +238,16 @@ func setup(o options) (*fakeSetup, error) {
 	if ver < 0 {
 		return nil, fmt.Errorf("-version %q: want Exchange2019, Exchange2016, Exchange2013SP1, Exchange2010SP3 or ExchangeOnline", o.version)
 	}
-	s, err := scctest.New(scctest.WithAuth(schemes...), scctest.WithVersion(ver), scctest.WithLockout(o.lockout),
-		scctest.WithDomain(netbiosDomain, dnsDomain))
+	opts := []scctest.Option{scctest.WithAuth(schemes...), scctest.WithVersion(ver), scctest.WithLockout(o.lockout),
+		scctest.WithDomain(netbiosDomain, dnsDomain)}
+	if o.schemaDir != "" {
+		opts = append(opts, scctest.WithSchemaDir(o.schemaDir))
+	}
+	s, err := scctest.New(opts...)
 	if err != nil {
+		if o.schemaDir != "" {
+			return nil, fmt.Errorf("-schema-dir: %w", err)
+		}
 		return nil, err
 	}
 	mailboxes := splitList(o.mailboxes)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -266,6 +267,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"-control", ":0"}, `-control ":0": not a loopback address`},
 		{[]string{"-control", "localhost"}, `-control "localhost": want host:port`},
 		{[]string{"-control-any-address"}, "needs -control"},
+		{[]string{"-schema-dir", "/does/not/exist"}, "-schema-dir: "},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, io.Discard, io.Discard)
@@ -479,5 +481,39 @@ func TestRunControl(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not return after cancel")
+	}
+}
+
+// TestRunSchemaDir: -schema-dir serves Microsoft's schema under /EWS/ to
+// authenticated clients (skipped without ../shared, see SCC_SHARED).
+func TestRunSchemaDir(t *testing.T) {
+	shared := os.Getenv("SCC_SHARED")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "..", "shared")
+	}
+	dir := filepath.Join(shared, "ews-schema")
+	want, err := os.ReadFile(filepath.Join(dir, "services.wsdl"))
+	if err != nil {
+		t.Skipf("no EWS schema under %s (set SCC_SHARED): %v", dir, err)
+	}
+	f := startRun(t, "-auth", "basic", "-password", "pw-schema", "-schema-dir", dir)
+	defer f.stop()
+	u := strings.TrimSuffix(f.url, "Exchange.asmx") + "Services.wsdl"
+	hr, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.SetBasicAuth(`CONTOSO\svc-sync`, "pw-schema")
+	res, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+		t.Errorf("GET %s = %d, %d bytes; want 200 and services.wsdl (%d bytes)", u, res.StatusCode, len(got), len(want))
 	}
 }
