@@ -3,6 +3,7 @@ package ews
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -704,19 +705,43 @@ func TestNTLMReauthAfterConnectionLoss(t *testing.T) {
 // connection that was not challenged: the server would refuse it, and a
 // domain controller may count it against the account's lockout threshold.
 func TestNTLMConnectionClosedBetweenLegs(t *testing.T) {
+	// dialTLS makes the client's transport open TLS connections itself
+	// (DialTLSContext), which net/http then uses instead of DialContext.
+	dialTLS := func(s *authServer) Option {
+		roots := s.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+		return WithHTTPClient(&http.Client{Transport: &http.Transport{
+			DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				d := &tls.Dialer{Config: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
+				return d.DialContext(ctx, network, addr)
+			},
+		}})
+	}
 	tests := []struct {
 		name   string
-		closes int // challenges the server closes the connection after
+		tls    bool
+		client func(*authServer) Option // nil: the default client
+		closes int                      // challenges the server closes the connection after
 		wantOK bool
 	}{
-		{"once", 1, true},
-		{"twice", 2, true},
-		{"always", 1000, false},
+		{"once", false, nil, 1, true},
+		{"twice", false, nil, 2, true},
+		{"always", false, nil, 1000, false},
+		{"TLS, once", true, nil, 1, true},
+		{"TLS, always", true, nil, 1000, false},
+		{"caller's DialTLSContext, once", true, dialTLS, 1, true},
+		{"caller's DialTLSContext, always", true, dialTLS, 1000, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newAuthServer(t, false, withNTLMServer(t), withClosingChallenges(tt.closes))
-			c := s.client(t, WithNTLM(`CONTOSO\svc-sync`, testPassword))
+			s := newAuthServer(t, tt.tls, withNTLMServer(t), withClosingChallenges(tt.closes))
+			ntlm := WithNTLM(`CONTOSO\svc-sync`, testPassword)
+			c := s.client(t, ntlm)
+			if tt.client != nil {
+				var err error
+				if c, err = NewClient(s.URL+"/EWS/Exchange.asmx", WithRetryPolicy(NoRetries()), ntlm, tt.client(s)); err != nil {
+					t.Fatalf("NewClient = %v", err)
+				}
+			}
 			err := getInbox(context.Background(), c)
 			st := s.stats()
 			s.mu.Lock()

@@ -246,8 +246,12 @@ func (t *ntlmTransport) getSlot(ctx context.Context) (*ntlmSlot, error) {
 		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	}
 	s.conns.DialContext = s.dialer(dial)
-	if s.conns.DialTLSContext != nil {
-		s.conns.DialTLSContext = s.dialer(s.conns.DialTLSContext)
+	dialTLS := s.conns.DialTLSContext
+	if d := s.conns.DialTLS; dialTLS == nil && d != nil { //nolint:staticcheck // honour the deprecated field a caller set
+		dialTLS = func(_ context.Context, network, addr string) (net.Conn, error) { return d(network, addr) }
+	}
+	if dialTLS != nil {
+		s.conns.DialTLSContext = s.dialer(dialTLS)
 	}
 	rt, err := t.wrap(s.conns)
 	if err != nil {
