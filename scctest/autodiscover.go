@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sccsync/scc/ews"
 )
@@ -293,11 +295,17 @@ func (s *Server) serveAutodiscover(w http.ResponseWriter, r *http.Request, rec *
 		http.Error(w, "405 - HTTP verb used to access this page is not allowed.", http.StatusMethodNotAllowed)
 		return
 	}
+	// serveHTTP set the deadline of the body (Timeouts.Body).
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
-		http.Error(w, "413 - Request entity too large.", http.StatusRequestEntityTooLarge)
-		return
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, "413 - Request entity too large.", http.StatusRequestEntityTooLarge)
+			return
+		}
+		panic(http.ErrAbortHandler) // too slow, gone, or the server is closing
 	}
+	s.setReadDeadline(w, time.Time{})
 	if path == "/autodiscover/autodiscover.svc" {
 		rec.Operation = "GetUserSettings"
 		s.serveGetUserSettings(w, r, raw, rec)

@@ -101,7 +101,7 @@ func (s *Server) activeConns() int {
 }
 
 // TestTimeoutsCloseSlowConnections: without Close, slow headers, slow
-// bodies and idle connections are closed by the server after their
+// bodies (to EWS and to Autodiscover) and idle connections are closed by the server after their
 // timeouts, and the server keeps serving.
 func TestTimeoutsCloseSlowConnections(t *testing.T) {
 	s := newTestServer(t, WithTimeouts(Timeouts{Header: 50 * time.Millisecond, Body: 50 * time.Millisecond, Idle: 50 * time.Millisecond}))
@@ -109,6 +109,12 @@ func TestTimeoutsCloseSlowConnections(t *testing.T) {
 	conns := dialAll(t, s, 10, halfRequest(body))
 	conns = append(conns, dialAll(t, s, 10, "POST "+EWSPath+" HTTP/1.1\r\nHost: fa")...)
 	conns = append(conns, dialAll(t, s, 10, "")...)
+	// Answered early (401 without credentials, 404): net/http then reads
+	// the rest of the body, which must not take longer either.
+	for _, path := range []string{"/autodiscover/autodiscover.svc", "/autodiscover/autodiscover.xml", EWSPath, "/nowhere"} {
+		half := "POST " + path + " HTTP/1.1\r\nHost: fake\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: 1000\r\n\r\n<a"
+		conns = append(conns, dialAll(t, s, 5, half)...)
+	}
 	for _, c := range conns {
 		waitClosed(t, c)
 	}

@@ -1,8 +1,10 @@
 package scctest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"slices"
 	"sort"
@@ -37,6 +39,31 @@ type Mailbox struct {
 
 // String returns the primary address; it never shows the password.
 func (m Mailbox) String() string { return m.PrimarySMTP }
+
+// GoString is the %#v form, with the password (if any) as [redacted].
+func (m Mailbox) GoString() string {
+	m.Password = redactedPassword(m.Password)
+	type plain Mailbox // without the methods, so that fmt walks the fields
+	return fmt.Sprintf("scctest.Mailbox%+v", plain(m))
+}
+
+// MarshalJSON encodes the fields, with the password (if any) as
+// [redacted].
+func (m Mailbox) MarshalJSON() ([]byte, error) {
+	m.Password = redactedPassword(m.Password)
+	type plain Mailbox
+	return json.Marshal(plain(m))
+}
+
+// LogValue is String, for log/slog.
+func (m Mailbox) LogValue() slog.Value { return slog.StringValue(m.String()) }
+
+func redactedPassword(p string) string {
+	if p == "" {
+		return ""
+	}
+	return "[redacted]"
+}
 
 // BodyType is the format of a message body.
 type BodyType string

@@ -49,6 +49,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	defer s.recoverPanic(sw, rec)
+	// The body, read by a handler or discarded by net/http after an early
+	// answer (401, 404, ...), arrives within Timeouts.Body.
+	s.setReadDeadline(sw, time.Now().Add(s.cfg.timeouts.Body))
 
 	s.noteAuthorization(r)
 	path := r.URL.Path
