@@ -96,7 +96,9 @@ type Call struct {
 }
 
 // Reaction is what a [Reactor] wants: an optional delay, then an optional
-// fault. The zero Reaction serves the request normally.
+// fault. The zero Reaction serves the request normally. A request whose
+// client goes away during the delay is abandoned: the operation does not
+// run and nothing is answered.
 type Reaction struct {
 	Delay time.Duration
 	Fault Fault
@@ -164,8 +166,9 @@ func (s *Server) InjectFraction(p float64, f Fault) {
 	s.faults.fractions = append(s.faults.fractions, fractionFault{p: p, f: f})
 }
 
-// SetLatency delays every authenticated request by fixed plus a uniformly
-// random duration in [0, jitter).
+// SetLatency delays every authenticated request (after its body is read)
+// by fixed plus a uniformly random duration in [0, jitter). A request whose
+// client goes away during the delay is abandoned: it is not served.
 func (s *Server) SetLatency(fixed, jitter time.Duration) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
@@ -240,18 +243,25 @@ func (s *Server) delay() time.Duration {
 	return d
 }
 
-// sleep waits d, or less if the request is cancelled or the server closes.
-func (s *Server) sleep(r *http.Request, d time.Duration) {
+// sleep waits d, or less if the server closes. It reports false when the
+// client went away (the request's context ended) before d passed: the
+// caller must then abandon the request, neither running the operation nor
+// answering, because Exchange had not begun to act on it and an answer
+// written now could still reach a client that is cancelling it (net/http's
+// transport hands over a response that races its own cancellation).
+func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	if d <= 0 {
-		return
+		return true
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-r.Context().Done():
+		return false
 	case <-s.faults.closing:
 	}
+	return true
 }
 
 // acquire counts a request in flight for key; ok is false over the limit.

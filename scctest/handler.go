@@ -91,8 +91,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	release, ok := s.acquire(p.key())
 	defer release()
 
-	s.sleep(r, s.delay())
-
 	s.setReadDeadline(sw, time.Now().Add(s.cfg.timeouts.Body))
 	raw, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, s.cfg.maxReqSize))
 	if err != nil {
@@ -109,6 +107,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// No deadline while the request is served: net/http's background read
 	// would otherwise cancel the request's context when it passes.
 	s.setReadDeadline(sw, time.Time{})
+	// Latency comes after the body, when net/http watches the connection
+	// (its background read ends the request's context if the client goes
+	// away), so that a client giving up during it is noticed.
+	if !s.sleep(r, s.delay()) {
+		abandon()
+	}
 	x := &exchange{s: s, w: w, r: r, rec: rec, p: p}
 	if !ok {
 		x.fault(sw, newFault(ews.ErrorExceededConnectionCount, ""))
@@ -136,13 +140,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		call.Mailbox = x.acting.info.PrimarySMTP
 	}
 	re := s.react(call, x.acting)
-	s.sleep(r, re.Delay)
+	if !s.sleep(r, re.Delay) {
+		abandon()
+	}
 	if !re.Fault.IsZero() {
 		x.inject(sw, re.Fault)
 		return
 	}
 	x.dispatch(sw)
 }
+
+// abandon ends a request whose client went away while an injected delay
+// held it: the operation does not run (a CreateItem creates nothing) and
+// nothing is answered; the connection is closed and the log records status
+// 0. Returning instead would let net/http answer an empty 200.
+func abandon() { panic(http.ErrAbortHandler) }
 
 // recoverPanic turns a panic of the code serving one request (an
 // operation, a reactor, the fake's own bug) into the answer Exchange gives
