@@ -41,6 +41,10 @@ type Result struct {
 	// CheckedAt is when the check of this user finished; zero when the
 	// user was not checked.
 	CheckedAt time.Time
+	// Provision is the outcome of provisioning the mailbox (Activate and
+	// Renew with a provisioning plan, for users that passed); nil
+	// otherwise. Status stays the access check's.
+	Provision *Provision
 	// GroupingInformation is the user's GroupingInformation from SOAP
 	// Autodiscover (with [WithGroupingInformation]): with the EWS URL it
 	// keys the affinity groups of a watcher for many mailboxes. Empty when
@@ -335,4 +339,16 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 		r.Stopped = &Stop{Status: s.Status, Code: s.Code, Reason: s.Reason, Remediation: s.Remediation}
 	}
 	return nil
+}
+
+// Provision is the outcome of provisioning one mailbox during activation.
+type Provision struct {
+	*ProvisionResult
+	// Status, Code, Message and Remediation describe Err as a check
+	// failure is described (StatusOK when Err is nil); a folder conflict
+	// is StatusError with Code "folder-conflict".
+	Status      Status
+	Code        ews.ResponseCode
+	Message     string
+	Remediation string
 }

@@ -60,6 +60,9 @@ type SyncState struct {
 	Code string `json:"code,omitempty"`
 	// Message is the server's message or the checker's explanation.
 	Message string `json:"message,omitempty"`
+	// Remediation is what the admin does about a failed provisioning of
+	// the mailbox (empty otherwise).
+	Remediation string `json:"remediation,omitempty"`
 	// ActivatedAt is when sync last became active.
 	ActivatedAt time.Time `json:"activatedAt,omitzero"`
 	// CheckedAt is when access was last checked.
