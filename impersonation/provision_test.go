@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -427,5 +428,69 @@ func TestProvisionMailboxEnsuresCategories(t *testing.T) {
 	}
 	if counts := opCounts(f.srv); counts["UpdateUserConfiguration"]+counts["CreateUserConfiguration"] != 0 || counts["GetUserConfiguration"] != 1 {
 		t.Errorf("ProvisionMailbox(categories not recorded) sent %v, want one GetUserConfiguration and no write", counts)
+	}
+}
+
+// Provisioning failures are per user, with the cause and a remediation;
+// a back-off asked for during provisioning is waited out at the check's
+// gate and the user is provisioned.
+func TestActivateProvisionFailuresArePerUser(t *testing.T) {
+	ctx := context.Background()
+	f, store, o := activationFixture(t, 4)
+	if err := f.srv.SetGrant(testLogon, scctest.ImpersonateAll()); err != nil {
+		t.Fatal(err)
+	}
+	needFolderOps(t, f, func(addr string) *ews.Client {
+		c, err := NewEWSClient(f.cfg, ews.WithHTTPClient(f.srv.Client()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.With(ews.Impersonate(ews.PrimarySmtpAddress(addr)))
+	})
+	o.Provisioning = folderPlan()
+	o, err := store.Update(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := []struct {
+		fault scctest.Fault
+		when  []scctest.Condition
+	}{
+		{scctest.ServerBusy(time.Millisecond), []scctest.Condition{scctest.ForOperation("CreateFolder"), scctest.ForMailbox(o.Users[0].PrimarySMTP), scctest.OnCall(1)}},
+		{scctest.MessageError(ews.ErrorQuotaExceeded), []scctest.Condition{scctest.ForOperation("CreateFolder"), scctest.ForMailbox(o.Users[1].PrimarySMTP)}},
+		{scctest.MessageError(ews.ErrorAccessDenied), []scctest.Condition{scctest.ForOperation("CreateFolder"), scctest.ForMailbox(o.Users[2].PrimarySMTP)}},
+	}
+	for _, fl := range faults {
+		if err := f.srv.Inject(fl.fault, fl.when...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ar, err := Activate(ctx, store, o.ID, f.options()...)
+	if err != nil {
+		t.Fatalf("Activate() error = %v", err)
+	}
+	if ar.Provisioned != 2 || ar.ProvisionFailed != 2 || ar.Activated != 2 || ar.Failed != 2 {
+		t.Errorf("Activate() = %+v, want users 0 and 3 provisioned, 1 and 2 failed", ar)
+	}
+	got, _ := store.Get(ctx, o.ID)
+	tests := []struct {
+		user   int
+		status org.SyncStatus
+		code   string
+		fix    string
+	}{
+		{0, org.Active, "", ""},
+		{1, org.Failed, string(ews.ErrorQuotaExceeded), "quota"},
+		{2, org.Failed, string(ews.ErrorAccessDenied), "create folders"},
+		{3, org.Active, "", ""},
+	}
+	for _, tt := range tests {
+		st := got.Users[tt.user].Sync
+		if st.Status != tt.status || st.Code != tt.code || !strings.Contains(st.Remediation, tt.fix) {
+			t.Errorf("user %d sync = %s %q %q, want %s %q with a remediation mentioning %q", tt.user, st.Status, st.Code, st.Remediation, tt.status, tt.code, tt.fix)
+		}
+		if tt.status == org.Active && len(st.Folders) != 3 {
+			t.Errorf("user %d folders = %v, want 3", tt.user, st.Folders)
+		}
 	}
 }
