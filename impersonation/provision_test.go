@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,29 +30,7 @@ func provisionFixture(t *testing.T, n int) (*fake, []org.User, func(addr string)
 	view := func(addr string) *ews.Client {
 		return c.With(ews.Impersonate(ews.PrimarySmtpAddress(addr)), ews.AnchorMailbox(addr))
 	}
-	needFolderOps(t, f, view)
 	return f, users, view
-}
-
-// needFolderOps skips the test while the fake does not implement
-// CreateFolder (it arrives with the fake's mailbox model); it probes in a
-// mailbox of its own.
-func needFolderOps(t *testing.T, f *fake, viewOf func(string) *ews.Client) {
-	t.Helper()
-	const probe = "folder-probe@contoso.example"
-	if _, err := f.srv.AddMailbox(scctest.Mailbox{PrimarySMTP: probe}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := viewOf(probe).CreateFolder(context.Background(), &ews.CreateFolderRequest{
-		ParentFolderID: ews.DistinguishedFolder(ews.FolderMsgFolderRoot), Folders: []ews.Folder{{DisplayName: "probe"}}})
-	var fe *ews.FaultError
-	if errors.As(err, &fe) && fe.Code == ews.ErrorInvalidOperation && strings.Contains(fe.Message, "does not implement") {
-		t.Skipf("the fake does not serve CreateFolder yet: %v", err)
-	}
-	if err != nil {
-		t.Fatalf("CreateFolder(probe) error = %v", err)
-	}
-	f.srv.ResetRequests()
 }
 
 // folderPlan is the default plan without its category: the folder tests
@@ -292,23 +271,6 @@ func TestProvisionMailboxRejectsBadInput(t *testing.T) {
 func TestActivateProvisionsAndVerifies(t *testing.T) {
 	ctx := context.Background()
 	f, store, o := activationFixture(t, 5, 4)
-	if err := f.srv.SetGrant(testLogon, scctest.ImpersonateAll()); err != nil {
-		t.Fatal(err)
-	}
-	needFolderOps(t, f, func(addr string) *ews.Client {
-		c, err := NewEWSClient(f.cfg, ews.WithHTTPClient(f.srv.Client()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.With(ews.Impersonate(ews.PrimarySmtpAddress(addr)))
-	})
-	scope := []string{}
-	for _, u := range o.Users[:4] {
-		scope = append(scope, u.PrimarySMTP)
-	}
-	if err := f.srv.SetGrant(testLogon, scctest.ImpersonateScope(scope...)); err != nil {
-		t.Fatal(err)
-	}
 	o.Provisioning = folderPlan()
 	o, err := store.Update(ctx, o)
 	if err != nil {
@@ -437,16 +399,6 @@ func TestProvisionMailboxEnsuresCategories(t *testing.T) {
 func TestActivateProvisionFailuresArePerUser(t *testing.T) {
 	ctx := context.Background()
 	f, store, o := activationFixture(t, 4)
-	if err := f.srv.SetGrant(testLogon, scctest.ImpersonateAll()); err != nil {
-		t.Fatal(err)
-	}
-	needFolderOps(t, f, func(addr string) *ews.Client {
-		c, err := NewEWSClient(f.cfg, ews.WithHTTPClient(f.srv.Client()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.With(ews.Impersonate(ews.PrimarySmtpAddress(addr)))
-	})
 	o.Provisioning = folderPlan()
 	o, err := store.Update(ctx, o)
 	if err != nil {
@@ -492,5 +444,52 @@ func TestActivateProvisionFailuresArePerUser(t *testing.T) {
 		if tt.status == org.Active && len(st.Folders) != 3 {
 			t.Errorf("user %d folders = %v, want 3", tt.user, st.Folders)
 		}
+	}
+}
+
+// Another writer creates the folder between the provisioner's look-up and
+// its CreateFolder: Exchange answers ErrorFolderExists, the provisioner
+// looks again and takes that folder (it carries this organization's
+// marker), making no second copy.
+func TestProvisionMailboxFolderCreatedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	f, users, viewOf := provisionFixture(t, 1)
+	addr := users[0].PrimarySMTP
+	view := viewOf(addr)
+	plan := folderPlan()
+	plan.Folders = plan.Folders[2:] // the mail folder alone
+	var raced atomic.Bool
+	var otherID string
+	var otherErr error
+	f.srv.React("CreateFolder", addr, func(scctest.Call) scctest.Reaction {
+		if raced.CompareAndSwap(false, true) {
+			// The other writer: a second activation of the same organization.
+			resp, err := view.CreateFolder(ctx, &ews.CreateFolderRequest{
+				ParentFolderID: ews.DistinguishedFolder(ews.FolderMsgFolderRoot),
+				Folders: []ews.Folder{{DisplayName: "CRM", FolderClass: "IPF.Note",
+					ExtendedProperties: []ews.ExtendedProperty{{Field: ProvisionMarker(), Value: "contoso"}}}}})
+			if otherErr = err; err == nil {
+				otherErr = resp.Results[0].Err
+				otherID = resp.Results[0].Folder.FolderID.ID
+			}
+		}
+		return scctest.Reaction{}
+	})
+	res, err := ProvisionMailbox(ctx, view, "contoso", plan, org.SyncState{})
+	if otherErr != nil {
+		t.Fatalf("the other writer's CreateFolder error = %v", otherErr)
+	}
+	if err != nil {
+		t.Fatalf("ProvisionMailbox() error = %v", err)
+	}
+	if got := res.FolderIDs()["mail"]; got != otherID || res.Folders[0].Created {
+		t.Errorf("ProvisionMailbox() = %+v, want the other writer's folder %s, not created here", res.Folders, otherID)
+	}
+	if n := len(named(children(t, view, ews.FolderMsgFolderRoot), "CRM")); n != 1 {
+		t.Errorf("msgfolderroot has %d folders CRM, want 1", n)
+	}
+	// Looked up, tried to create, looked up again.
+	if diff := cmp.Diff(map[string]int{"FindFolder": 3, "CreateFolder": 2}, opCounts(f.srv)); diff != "" {
+		t.Errorf("requests mismatch (-want +got; the other writer's CreateFolder and the test's FindFolder included):\n%s", diff)
 	}
 }
