@@ -75,7 +75,15 @@ type ActivationReport struct {
 //     there is none, e.g. "blocked-by-policy") and the message;
 //   - an Active user whose check failed only temporarily (throttled,
 //     mailbox unavailable, network error) keeps its state;
-//   - users the check did not reach keep their state.
+//   - users the check did not reach keep their state;
+//   - with a provisioning plan (org.Organization.Provisioning), each user
+//     that passes is provisioned as [ProvisionMailbox] does, through the
+//     check's back-off gate, concurrency limit and retry budget; the
+//     folder ids are recorded in the user's SyncState.Folders, and a user
+//     whose mailbox cannot be provisioned (a folder in the way, quota,
+//     access denied) becomes Failed with the cause and its remediation
+//     (SyncState.Remediation; counted in ActivationReport.ProvisionFailed).
+//     A provisioned user costs one more request per run (the verification).
 //
 // Activate is idempotent: running it again with the same outcomes changes
 // only the check times. It is safe against concurrent edits: the outcomes

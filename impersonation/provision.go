@@ -146,8 +146,10 @@ type provisioner struct {
 // make a run after a successful one a verification of one request (a
 // GetFolder of the recorded folders and their parents), with no writes.
 //
-// For each folder of the plan without a recorded folder that still
-// carries the marker under the plan's parent, it lists the parent's
+// A recorded folder is still ours while it carries the marker and the
+// plan's class under the plan's parent, also when the user renamed it; one
+// the user deleted (moved to Deleted Items) or moved elsewhere is provided
+// anew. For each folder of the plan without such a recorded folder, it lists the parent's
 // children (one FindFolder for all parents) and takes the folder of the
 // plan's name (names compare without regard to case, as Exchange compares
 // them):

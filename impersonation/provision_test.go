@@ -141,7 +141,7 @@ func TestProvisionMailboxCreatesOnceThenVerifies(t *testing.T) {
 	}
 }
 
-func TestProvisionMailboxRecreatesDeletedFolder(t *testing.T) {
+func TestProvisionMailboxRecreatesDeletedKeepsRenamed(t *testing.T) {
 	ctx := context.Background()
 	_, users, viewOf := provisionFixture(t, 1)
 	view := viewOf(users[0].PrimarySMTP)
@@ -156,6 +156,10 @@ func TestProvisionMailboxRecreatesDeletedFolder(t *testing.T) {
 		ToFolderID: ews.DistinguishedFolder(ews.FolderDeletedItems), FolderIDs: []ews.FolderID{{ID: ids["tasks"]}}}); err != nil {
 		t.Fatalf("MoveFolder: %v", err)
 	}
+	// And renames the contacts folder: still ours, by its marker.
+	if _, err := view.RenameFolder(ctx, ews.Folder{Kind: ews.FolderKindContactsFolder, FolderID: ews.FolderID{ID: ids["contacts"]}}, "My CRM people"); err != nil {
+		t.Fatalf("RenameFolder: %v", err)
+	}
 	again, err := ProvisionMailbox(ctx, view, "contoso", plan, org.SyncState{Folders: ids, Categories: first.Categories})
 	if err != nil {
 		t.Fatalf("ProvisionMailbox(after delete) error = %v", err)
@@ -163,6 +167,9 @@ func TestProvisionMailboxRecreatesDeletedFolder(t *testing.T) {
 	got := again.FolderIDs()
 	if got["tasks"] == ids["tasks"] || got["tasks"] == "" || got["contacts"] != ids["contacts"] || got["mail"] != ids["mail"] {
 		t.Errorf("ProvisionMailbox(after delete) ids = %v, want a new tasks folder and the others kept (%v)", got, ids)
+	}
+	if n := len(named(children(t, view, ews.FolderContacts), "CRM Contacts")); n != 0 {
+		t.Errorf("contacts has %d folders CRM Contacts, want none (the renamed one is kept)", n)
 	}
 	if n := len(named(children(t, view, ews.FolderTasks), "CRM Tasks")); n != 1 {
 		t.Errorf("tasks has %d folders CRM Tasks, want 1", n)
