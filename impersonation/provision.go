@@ -57,12 +57,12 @@ type ProvisionResult struct {
 
 // ProvisionedFolder is one folder of the plan as found in the mailbox.
 type ProvisionedFolder struct {
-	Key         string // the plan entry's Key
-	FolderID    string
-	DisplayName string
-	FolderClass string
+	Key         string `json:"key"` // the plan entry's Key
+	FolderID    string `json:"folder_id"`
+	DisplayName string `json:"display_name"`
+	FolderClass string `json:"folder_class"`
 	// Created: this run created the folder.
-	Created bool
+	Created bool `json:"created,omitempty"`
 }
 
 // FolderIDs returns the folder ids by plan key, as org.SyncState.Folders

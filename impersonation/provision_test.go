@@ -500,3 +500,26 @@ func TestProvisionMailboxFolderCreatedMeanwhile(t *testing.T) {
 		t.Errorf("requests mismatch (-want +got; the other writer's CreateFolder and the test's FindFolder included):\n%s", diff)
 	}
 }
+
+// A JSON report carries each user's provisioning, and reads back.
+func TestReportJSONCarriesProvision(t *testing.T) {
+	in := &Report{Total: 1, Results: []Result{{Index: 0, Address: "a@contoso.example", Status: StatusOK,
+		Provision: &Provision{Status: StatusError, Code: codeFolderConflict, Message: "in the way", Remediation: "rename it",
+			ProvisionResult: &ProvisionResult{Folders: []ProvisionedFolder{{Key: "mail", FolderID: "AAMk", DisplayName: "CRM", FolderClass: "IPF.Note", Created: true}}, Requests: 4, Writes: 3}}}}}
+	b, err := in.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"provision":{"status":"error","code":"folder-conflict"`) {
+		t.Errorf("MarshalJSON() = %s, want the provision", b)
+	}
+	var out Report
+	if err := out.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	got, want := out.Results[0].Provision, in.Results[0].Provision
+	if got == nil || got.Code != want.Code || got.Remediation != want.Remediation || got.Err == nil ||
+		!cmp.Equal(got.Folders, want.Folders) || got.Requests != 4 || got.Writes != 3 {
+		t.Errorf("UnmarshalJSON(MarshalJSON()) provision = %+v, want %+v", got, want)
+	}
+}
