@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +48,14 @@ type ActivationReport struct {
 	NotChecked int
 	// Skipped: users Renew did not need to check.
 	Skipped int
+	// Provisioned: users whose mailbox was provisioned with the
+	// organization's plan (folders found, created or verified; ids
+	// recorded in their sync state). ProvisionFailed: users that passed
+	// the check but whose mailbox could not be provisioned; they are Failed
+	// with the cause and its remediation (they are also in Failed or
+	// Unchanged).
+	Provisioned     int
+	ProvisionFailed int
 	// Saved reports whether the organization was written; Version is its
 	// version afterwards.
 	Saved   bool
@@ -65,7 +75,15 @@ type ActivationReport struct {
 //     there is none, e.g. "blocked-by-policy") and the message;
 //   - an Active user whose check failed only temporarily (throttled,
 //     mailbox unavailable, network error) keeps its state;
-//   - users the check did not reach keep their state.
+//   - users the check did not reach keep their state;
+//   - with a provisioning plan (org.Organization.Provisioning), each user
+//     that passes is provisioned as [ProvisionMailbox] does, through the
+//     check's back-off gate, concurrency limit and retry budget; the
+//     folder ids are recorded in the user's SyncState.Folders, and a user
+//     whose mailbox cannot be provisioned (a folder in the way, quota,
+//     access denied) becomes Failed with the cause and its remediation
+//     (SyncState.Remediation; counted in ActivationReport.ProvisionFailed).
+//     A provisioned user costs one more request per run (the verification).
 //
 // Activate is idempotent: running it again with the same outcomes changes
 // only the check times. It is safe against concurrent edits: the outcomes
@@ -166,6 +184,9 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	for i, j := range sel {
 		users[i] = o.Users[j]
 	}
+	if o.Provisioning != nil {
+		opts = append(slices.Clone(opts), withProvisioning(o.ID, o.Provisioning))
+	}
 	rep, checkErr := CheckUsers(ctx, o.Email, users, opts...)
 	ar := &ActivationReport{OrganizationID: o.ID, Skipped: len(o.Users) - len(sel), Version: o.Version, Check: rep}
 	if rep == nil {
@@ -209,6 +230,7 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	notChecked := ar.NotChecked
 	change := func(fresh *org.Organization) error {
 		ar.Activated, ar.Renewed, ar.Failed, ar.NeedsRenewal, ar.Unchanged, ar.NotChecked = 0, 0, 0, 0, 0, notChecked
+		ar.Provisioned, ar.ProvisionFailed = 0, 0
 		index := make(map[string]int, len(fresh.Users))
 		for i, u := range fresh.Users {
 			if k := org.AddressKey(u.PrimarySMTP); k != "" {
@@ -223,7 +245,15 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 				ar.NotChecked++ // removed or re-identified meanwhile
 				continue
 			}
-			switch applyOutcome(&fresh.Users[i].Sync, oc.res, fp, now, renew) {
+			st := &fresh.Users[i].Sync
+			kind := applyOutcome(st, withProvision(oc.res), fp, now, renew)
+			switch recordProvision(st, oc.res.Provision, kind, now) {
+			case 1:
+				ar.Provisioned++
+			case -1:
+				ar.ProvisionFailed++
+			}
+			switch kind {
 			case kindActivated:
 				ar.Activated++
 			case kindRenewed:
@@ -307,7 +337,7 @@ func applyOutcome(st *org.SyncState, res Result, fp string, now time.Time, renew
 				st.ActivatedAt = now
 			}
 		}
-		st.Status, st.Code, st.Message = org.Active, "", ""
+		st.Status, st.Code, st.Message, st.Remediation = org.Active, "", "", ""
 		st.CheckedAt, st.ConfigFingerprint = now, fp
 		return kind
 	case temporary(res.Status) && wasActive:
@@ -321,9 +351,45 @@ func applyOutcome(st *org.SyncState, res Result, fp string, now time.Time, renew
 	if st.Status == org.Failed && st.Code == code && st.Message == res.Message && st.ConfigFingerprint == fp {
 		kind = kindUnchanged
 	}
-	st.Status, st.Code, st.Message = org.Failed, code, res.Message
+	st.Status, st.Code, st.Message, st.Remediation = org.Failed, code, res.Message, ""
 	st.CheckedAt, st.ConfigFingerprint = now, fp
 	return kind
+}
+
+// withProvision returns res as the outcome to record: a failed
+// provisioning of a user that passed the check is the user's failure.
+func withProvision(res Result) Result {
+	if p := res.Provision; res.Status == StatusOK && p != nil && p.Status != StatusOK {
+		res.Status, res.Code, res.Message, res.Remediation = p.Status, p.Code, p.Message, p.Remediation
+	}
+	return res
+}
+
+// recordProvision stores a provisioning outcome in the user's sync state
+// after applyOutcome: the folder ids and categories found, and the time.
+// Folders found by a provisioning that failed elsewhere are recorded too,
+// so the next run verifies them instead of looking them up. It returns 1
+// for a provisioned user, -1 for a failed one, 0 otherwise.
+func recordProvision(st *org.SyncState, p *Provision, kind outcomeKind, now time.Time) int {
+	if p == nil || p.ProvisionResult == nil || kind == kindNotChecked {
+		return 0
+	}
+	ids := p.FolderIDs()
+	if p.Status == StatusOK {
+		st.Folders, st.Categories, st.ProvisionedAt = ids, slices.Clone(p.Categories), now
+		return 1
+	}
+	if len(ids) > 0 {
+		if st.Folders == nil {
+			st.Folders = make(map[string]string, len(ids))
+		}
+		maps.Copy(st.Folders, ids)
+	}
+	if st.Status == org.Failed {
+		st.Remediation = p.Remediation
+		return -1
+	}
+	return 0
 }
 
 // wrappedError is an error with its own complete message that still

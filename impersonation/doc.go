@@ -33,6 +33,29 @@
 //
 //	go run ./examples/activate -demo
 //
+// # Provisioning
+//
+// With a provisioning plan (org.Organization.Provisioning, e.g.
+// org.DefaultProvisioningPlan("CRM")), Activate and Renew also provision
+// every user that passes the check, through the same back-off gate,
+// concurrency limit and retry budget: the plan's folders (a contacts, a
+// tasks and a mail folder of the other system's own) and categories in the
+// master category list, as [ProvisionMailbox] does for one mailbox. A
+// folder is looked up by name and class under its parent before it is
+// created, and is recognised as ours by a marker property
+// ([ProvisionMarker], value the organization's ID); a same-named folder of
+// another class, made by hand (no marker) or by another organization is a
+// [*FolderConflictError] and fails that user with a remediation, and is
+// never adopted. ErrorFolderExists from a concurrent creator makes it look
+// again, never make a second copy. The folder ids are recorded in the
+// user's org.SyncState.Folders by plan key; the next activation verifies
+// them with one GetFolder per user and writes nothing. Quota, access and
+// other server refusals fail the user with a remediation
+// (ActivationReport.ProvisionFailed); the check's own counts still show
+// the access check's outcome. Taking baseline sync states and starting the
+// watcher (the plan's BaselineFolders and StartWatcher) arrive with
+// incremental sync; activation does not act on them yet.
+//
 // # Diagnose
 //
 // [Diagnose] runs the Service Account Access test for one mailbox:

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/sccsync/scc/ews"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
 	"github.com/sccsync/scc/scctest"
@@ -131,4 +133,31 @@ func ExampleActivate() {
 	// ben@contoso.example Failed ErrorImpersonateUserDenied
 	// carla@contoso.example Active
 	// dave@contoso.example Failed ErrorNonExistentMailbox
+}
+
+// ProvisionMailbox provisions one mailbox; Activate does it for every user
+// of an organization with a plan.
+func ExampleProvisionMailbox() {
+	ctx := context.Background()
+	cfg := org.EmailConfiguration{
+		AccessType: org.Impersonation, AccountLogon: `CONTOSO\svc-sync`, Password: org.NewSecret("…"),
+		EWSURL: "https://mail.contoso.com/EWS/Exchange.asmx",
+	}
+	c, err := impersonation.NewEWSClient(cfg)
+	if err != nil {
+		panic(err)
+	}
+	const addr = "anna@contoso.com"
+	view := c.With(ews.Impersonate(ews.PrimarySmtpAddress(addr)), ews.AnchorMailbox(addr))
+	res, err := impersonation.ProvisionMailbox(ctx, view, "contoso", org.DefaultProvisioningPlan("CRM"), org.SyncState{})
+	var conflict *impersonation.FolderConflictError
+	switch {
+	case errors.As(err, &conflict):
+		fmt.Println(conflict, conflict.Remediation())
+	case err != nil:
+		fmt.Println("provisioning failed:", err)
+	default:
+		// Keep these for the next run: it then only verifies them.
+		fmt.Println(res.FolderIDs(), res.Requests, "requests")
+	}
 }

@@ -161,6 +161,9 @@ type settings struct {
 	now         func() time.Time
 	grouping    bool
 	groupingOpt []autodiscover.Option
+	// plan and orgID: provision the users that pass (Activate, Renew).
+	plan  *org.ProvisioningPlan
+	orgID string
 }
 
 func newSettings(opts []Option) (*settings, error) {
@@ -390,4 +393,10 @@ func WithLogger(l *slog.Logger) Option {
 // withClock replaces time.Now (tests of Activate's timestamps).
 func withClock(now func() time.Time) Option {
 	return checkOption{"withClock", func(s *settings) error { s.now = now; return nil }}
+}
+
+// withProvisioning provisions each user that passes the check with plan,
+// marking the folders with orgID (Activate and Renew pass it).
+func withProvisioning(orgID string, plan *org.ProvisioningPlan) Option {
+	return checkOption{"withProvisioning", func(s *settings) error { s.plan, s.orgID = plan, orgID; return nil }}
 }

@@ -370,6 +370,9 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 	case a.status == StatusOK && r.s.writeProbe:
 		r.writeProbe(ctx, view, &res)
 	}
+	if res.Status == StatusOK && r.s.plan != nil && ctx.Err() == nil {
+		res.Provision = r.provision(ctx, view, u, res.IdentityKind, res.Address)
+	}
 	res.Duration = time.Since(start)
 	res.CheckedAt = r.s.now()
 	if res.Status == StatusNotChecked {

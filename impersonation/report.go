@@ -2,6 +2,7 @@ package impersonation
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,10 @@ type Result struct {
 	// CheckedAt is when the check of this user finished; zero when the
 	// user was not checked.
 	CheckedAt time.Time
+	// Provision is the outcome of provisioning the mailbox (Activate and
+	// Renew with a provisioning plan, for users that passed); nil
+	// otherwise. Status stays the access check's.
+	Provision *Provision
 	// GroupingInformation is the user's GroupingInformation from SOAP
 	// Autodiscover (with [WithGroupingInformation]): with the EWS URL it
 	// keys the affinity groups of a watcher for many mailboxes. Empty when
@@ -218,6 +223,43 @@ type resultJSON struct {
 	WriteProbe   WriteProbe       `json:"write_probe,omitempty"`
 	CheckedAt    *time.Time       `json:"checked_at,omitempty"`
 	Grouping     string           `json:"grouping_information,omitempty"`
+	Provision    *provisionJSON   `json:"provision,omitempty"`
+}
+
+// provisionJSON is a Provision in a JSON report; the error is its Message.
+type provisionJSON struct {
+	Status      Status              `json:"status"`
+	Code        ews.ResponseCode    `json:"code,omitempty"`
+	Message     string              `json:"message,omitempty"`
+	Remediation string              `json:"remediation,omitempty"`
+	Folders     []ProvisionedFolder `json:"folders,omitempty"`
+	Categories  []string            `json:"categories,omitempty"`
+	Added       []string            `json:"added_categories,omitempty"`
+	Verified    bool                `json:"verified,omitempty"`
+	Requests    int                 `json:"requests"`
+	Writes      int                 `json:"writes"`
+}
+
+func (p *Provision) toJSON() *provisionJSON {
+	if p == nil {
+		return nil
+	}
+	j := &provisionJSON{Status: p.Status, Code: p.Code, Message: p.Message, Remediation: p.Remediation}
+	if r := p.ProvisionResult; r != nil {
+		j.Folders, j.Categories, j.Added, j.Verified, j.Requests, j.Writes = r.Folders, r.Categories, r.Added, r.Verified, r.Requests, r.Writes
+	}
+	return j
+}
+
+func (j *provisionJSON) provision() *Provision {
+	if j == nil {
+		return nil
+	}
+	res := &ProvisionResult{Folders: j.Folders, Categories: j.Categories, Added: j.Added, Verified: j.Verified, Requests: j.Requests, Writes: j.Writes}
+	if j.Status != StatusOK && j.Message != "" {
+		res.Err = errors.New(j.Message)
+	}
+	return &Provision{ProvisionResult: res, Status: j.Status, Code: j.Code, Message: j.Message, Remediation: j.Remediation}
 }
 
 // MarshalJSON renders the result with its duration in milliseconds.
@@ -226,7 +268,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		Index: r.Index, Address: r.Address, IdentityKind: r.IdentityKind, Identity: r.Identity,
 		Status: r.Status, Code: r.Code, Message: r.Message, Remediation: r.Remediation,
 		Attempts: r.Attempts, DurationMS: ms(r.Duration), WriteProbe: r.WriteProbe,
-		Grouping: r.GroupingInformation,
+		Grouping: r.GroupingInformation, Provision: r.Provision.toJSON(),
 	}
 	if !r.CheckedAt.IsZero() {
 		t := r.CheckedAt
@@ -245,7 +287,7 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 		Index: j.Index, Address: j.Address, IdentityKind: j.IdentityKind, Identity: j.Identity,
 		Status: j.Status, Code: j.Code, Message: j.Message, Remediation: j.Remediation,
 		Attempts: j.Attempts, Duration: time.Duration(j.DurationMS * float64(time.Millisecond)),
-		WriteProbe: j.WriteProbe, GroupingInformation: j.Grouping,
+		WriteProbe: j.WriteProbe, GroupingInformation: j.Grouping, Provision: j.Provision.provision(),
 	}
 	if j.CheckedAt != nil {
 		r.CheckedAt = *j.CheckedAt
@@ -335,4 +377,16 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 		r.Stopped = &Stop{Status: s.Status, Code: s.Code, Reason: s.Reason, Remediation: s.Remediation}
 	}
 	return nil
+}
+
+// Provision is the outcome of provisioning one mailbox during activation.
+type Provision struct {
+	*ProvisionResult
+	// Status, Code, Message and Remediation describe Err as a check
+	// failure is described (StatusOK when Err is nil); a folder conflict
+	// is StatusError with Code "folder-conflict".
+	Status      Status
+	Code        ews.ResponseCode
+	Message     string
+	Remediation string
 }

@@ -14,11 +14,27 @@
 // [ConfigFingerprint] it was last checked against. Saving a configuration
 // change marks the Active users checked against the old one [NeedsRenewal].
 //
+// # Provisioning plan
+//
+// [Organization.Provisioning] is what activation adds to every mailbox
+// before sync starts ([ProvisioningPlan]): folders of the other system's own
+// (display name, folder class, distinguished parent folder), categories in
+// the master category list, the folders whose baseline sync state to take
+// and whether to start the watcher. [DefaultProvisioningPlan] gives the
+// usual one (a contacts, a tasks and a mail folder named for the other
+// system, and one category). Each user's [SyncState] records the ids of the
+// folders provisioned in the mailbox by plan entry ([SyncState.Folders]).
+// Baseline sync states and the watcher are validated and stored, but taking
+// baselines and starting the watcher arrive with incremental sync; nothing
+// acts on them yet. A nil plan provisions nothing, and records written
+// before plans existed read as having none.
+//
 // # Validation
 //
 // [Organization.Validate] reports every problem at once as
 // [ValidationErrors], each [FieldError] naming the field as the admin sees it
-// ("Account Logon", "EWS URL", "Users row 12") and what to do.
+// ("Account Logon", "EWS URL", "Users row 12", "Provisioning Folders row 2")
+// and what to do.
 //
 // Addresses have one canonical form in every package of this module (org,
 // impersonation and the scctest fake; see [EmailAddress]): what is stored and

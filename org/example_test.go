@@ -194,3 +194,24 @@ func ExampleNewFileStoreKey() {
 	// 44 true
 	// [redacted] {Key:[redacted]}
 }
+
+func ExampleDefaultProvisioningPlan() {
+	o := &org.Organization{Name: "Contoso", Provisioning: org.DefaultProvisioningPlan("CRM")}
+	o.Provisioning.Folders[2].DisplayName = "CRM Mail" // names are the admin's to choose
+	o.Provisioning.Categories = append(o.Provisioning.Categories, org.PlannedCategory{Name: "crm", Color: 99})
+	for _, f := range o.Provisioning.Folders {
+		fmt.Printf("%s: %q (%s) in %s\n", f.Key, f.DisplayName, f.FolderClass, f.Parent)
+	}
+	var problems org.ValidationErrors
+	if errors.As(o.Provisioning.Validate(), &problems) { // o.Validate reports these too
+		for _, p := range problems {
+			fmt.Println(p.Field+":", p.Problem)
+		}
+	}
+	// Output:
+	// contacts: "CRM Contacts" (IPF.Contact) in contacts
+	// tasks: "CRM Tasks" (IPF.Task) in tasks
+	// mail: "CRM Mail" (IPF.Note) in msgfolderroot
+	// Provisioning Categories row 2: is the category "crm" of row 1 (names compare without regard to case).
+	// Provisioning Categories row 2: has the colour 99.
+}

@@ -364,14 +364,16 @@ type storedFile struct {
 }
 
 type storedOrg struct {
-	ID        string      `json:"id"`
-	Name      string      `json:"name"`
-	Domains   []string    `json:"domains,omitempty"`
-	Users     []User      `json:"users,omitempty"`
-	Email     storedEmail `json:"email"`
-	Version   int64       `json:"version"`
-	CreatedAt time.Time   `json:"createdAt"`
-	UpdatedAt time.Time   `json:"updatedAt"`
+	ID      string      `json:"id"`
+	Name    string      `json:"name"`
+	Domains []string    `json:"domains,omitempty"`
+	Users   []User      `json:"users,omitempty"`
+	Email   storedEmail `json:"email"`
+	// Provisioning is absent from records written before plans existed.
+	Provisioning *ProvisioningPlan `json:"provisioning,omitempty"`
+	Version      int64             `json:"version"`
+	CreatedAt    time.Time         `json:"createdAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
 }
 
 type storedEmail struct {
@@ -437,7 +439,7 @@ func (s *FileStore) writeOrg(out io.Writer, o *Organization) error {
 	e := o.Email
 	head := storedOrg{
 		ID: o.ID, Name: o.Name, Domains: o.Domains, Version: o.Version,
-		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Provisioning: o.Provisioning,
 		Email: storedEmail{
 			AccessType: e.AccessType, AccountLogon: e.AccountLogon, EWSURL: e.EWSURL,
 			DiscoverEWSURL: e.DiscoverEWSURL, AuthMethod: e.AuthMethod, ExchangeVersion: e.ExchangeVersion,
@@ -544,7 +546,7 @@ func (s *FileStore) decodeOrgFile(data []byte, wantID string, allowV1 bool) (*Or
 	}
 	o := &Organization{
 		ID: so.ID, Name: so.Name, Domains: so.Domains, Users: so.Users, Version: so.Version,
-		CreatedAt: so.CreatedAt, UpdatedAt: so.UpdatedAt,
+		CreatedAt: so.CreatedAt, UpdatedAt: so.UpdatedAt, Provisioning: so.Provisioning,
 		Email: EmailConfiguration{
 			AccessType: so.Email.AccessType, AccountLogon: so.Email.AccountLogon, EWSURL: so.Email.EWSURL,
 			DiscoverEWSURL: so.Email.DiscoverEWSURL, AuthMethod: so.Email.AuthMethod, ExchangeVersion: so.Email.ExchangeVersion,

@@ -23,6 +23,9 @@ type Organization struct {
 	Users []User `json:"users,omitempty"`
 	// Email is the mailbox access configuration.
 	Email EmailConfiguration `json:"email"`
+	// Provisioning is what activation adds to every mailbox (folders,
+	// categories); nil provisions nothing. See [ProvisioningPlan].
+	Provisioning *ProvisioningPlan `json:"provisioning,omitempty"`
 	// Version is the optimistic-concurrency version: 1 after Create,
 	// incremented by every successful Update.
 	Version int64 `json:"version"`
@@ -57,6 +60,9 @@ type SyncState struct {
 	Code string `json:"code,omitempty"`
 	// Message is the server's message or the checker's explanation.
 	Message string `json:"message,omitempty"`
+	// Remediation is what the admin does about a failed provisioning of
+	// the mailbox (empty otherwise).
+	Remediation string `json:"remediation,omitempty"`
 	// ActivatedAt is when sync last became active.
 	ActivatedAt time.Time `json:"activatedAt,omitzero"`
 	// CheckedAt is when access was last checked.
@@ -64,6 +70,14 @@ type SyncState struct {
 	// ConfigFingerprint is the [ConfigFingerprint] (in the user's store) of
 	// the configuration the user was last checked against.
 	ConfigFingerprint string `json:"configFingerprint,omitempty"`
+	// Folders are the ids of the folders provisioned in the mailbox, by
+	// the Key of their [PlannedFolder].
+	Folders map[string]string `json:"folders,omitempty"`
+	// Categories are the names of the plan's categories the mailbox's
+	// master category list was last found or made to hold.
+	Categories []string `json:"categories,omitempty"`
+	// ProvisionedAt is when the mailbox was last provisioned or verified.
+	ProvisionedAt time.Time `json:"provisionedAt,omitzero"`
 }
 
 // EmailConfiguration is the organization's Email Configuration: how the
@@ -163,6 +177,10 @@ func (o *Organization) Clone() *Organization {
 	c := *o
 	c.Domains = slices.Clone(o.Domains)
 	c.Users = slices.Clone(o.Users)
+	for i := range c.Users {
+		cloneSync(&c.Users[i].Sync)
+	}
+	c.Provisioning = o.Provisioning.Clone()
 	return &c
 }
 

@@ -211,6 +211,7 @@ func (o *Organization) check() *checker {
 		domains[ascii] = i
 	}
 	o.Email.check(c)
+	o.Provisioning.check(c)
 	checkUsers(c, o.Users, domains)
 	return c
 }
