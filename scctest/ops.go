@@ -60,6 +60,8 @@ func operations(name string) (opSpec, bool) {
 		return opSpec{write: true, run: (*exchange).deleteUserConfig}, true
 	case "ConvertId":
 		return opSpec{run: (*exchange).convertID, batch: []string{"SourceIds"}}, true
+	case "SyncFolderItems", "SyncFolderHierarchy":
+		return opSpec{run: (*exchange).syncFolder}, true
 	case "ResolveNames":
 		return opSpec{run: (*exchange).resolveNames}, true
 	}

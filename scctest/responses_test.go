@@ -90,7 +90,7 @@ func TestResponses(t *testing.T) {
 		{name: "empty body", req: svcReq("", ""), want: faultOf(ews.ErrorSchemaValidation)},
 		{name: "unknown operation", req: svcReq("", "<m:FlyToTheMoon/>"), want: faultOf(ews.ErrorInvalidRequest)},
 		{name: "operation in wrong namespace", req: svcReq("", `<t:GetFolder/>`), want: faultOf(ews.ErrorInvalidRequest)},
-		{name: "unimplemented operation", req: svcReq(imp(alice), `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="inbox"/></m:SyncFolderId><m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>`), want: faultOf(ews.ErrorInvalidOperation)},
+		{name: "unimplemented operation", req: svcReq(imp(alice), `<m:GetUserOofSettingsRequest><t:Mailbox><t:Address>alice@contoso.example</t:Address></t:Mailbox></m:GetUserOofSettingsRequest>`), want: faultOf(ews.ErrorInvalidOperation)},
 
 		// RequestServerVersion.
 		{name: "version Exchange2019 unknown to Exchange", req: req{user: testSvc, pass: testPassword, body: envelope(version("Exchange2019")+imp(alice), getInbox)}, want: faultOf(ews.ErrorInvalidRequest)},

@@ -1,6 +1,7 @@
 package scctest
 
 import (
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -201,6 +202,9 @@ type Server struct {
 	store     *mbx.Store // the mailbox model: folders, items, change log
 	msgIDs    atomic.Uint64
 	domainSID [3]uint32
+	// syncKey signs the sync states this server issues (ops_sync.go): random
+	// per server, so a state of another server is refused.
+	syncKey [32]byte
 
 	fmu    sync.Mutex // guards fault injection state
 	faults faultState
@@ -252,6 +256,7 @@ func New(opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("scctest: %w", err)
 	}
 	s.store = store
+	_, _ = crand.Read(s.syncKey[:]) // crypto/rand.Read never fails (Go 1.24+)
 	h := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("scctest-domain-sid"), cfg.seed))
 	for i := range s.domainSID {
 		s.domainSID[i] = binary.BigEndian.Uint32(h[4*i:]) % 4000000000
