@@ -469,8 +469,14 @@ func TestNTLMConcurrent(t *testing.T) {
 	if failed.Load() != 0 || len(failures) != 0 {
 		t.Fatalf("%d calls failed; server refused %v", failed.Load(), failures)
 	}
-	if st.Served != workers*each || st.Logons != st.Conns || st.Challenges != st.Conns || st.Conns > workers {
-		t.Errorf("server stats = %+v, want %d served and exactly one handshake per connection (at most %d connections)", st, workers*each, workers)
+	// One handshake per connection, always. The number of connections is
+	// at most one per worker on an idle machine; under load net/http may
+	// drop a connection whose write it has not seen finish within 50 ms of
+	// the response (maxWriteWaitBeforeConnReuse) and the slot then dials a
+	// new one with a full handshake, so allow a few more, far fewer than a
+	// handshake per request would need.
+	if st.Served != workers*each || st.Logons != st.Conns || st.Challenges != st.Conns || st.Conns > 2*workers {
+		t.Errorf("server stats = %+v, want %d served and exactly one handshake per connection (at most %d connections)", st, workers*each, 2*workers)
 	}
 }
 
