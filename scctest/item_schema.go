@@ -64,7 +64,7 @@ func slotOf(field string) (elemSlot, bool) {
 // computedElems are read-only properties Exchange computes that the fake
 // does not: asking for one is ErrorInvalidPropertyRequest, setting one
 // ErrorInvalidPropertySet.
-var computedElems = setOf("ResponseObjects EffectiveRights ConversationId UniqueBody StoreEntryId InstanceKey NormalizedBody " +
+var computedElems = setOf("StoreEntryId InstanceKey NormalizedBody " +
 	"EntityExtractionResult Preview WebClientReadFormQueryString WebClientEditFormQueryString LastModifiedName ReminderNextTime " +
 	"DisplayBcc RetentionDate PredictedActionReasons IsClutter BlockStatus HasBlockedImages IconIndex SearchKey SortKey " +
 	"MentionedMe MentionsPreview AppliedHashtagsPreview LikesPreview CanDelete ConversationIndex ReceivedBy ReceivedRepresenting " +
@@ -78,7 +78,7 @@ var computedElems = setOf("ResponseObjects EffectiveRights ConversationId Unique
 // model) and refuses to have set.
 var readOnlyElems = setOf("ItemId ParentFolderId Size DateTimeReceived DateTimeSent DateTimeCreated LastModifiedTime IsSubmitted IsFromMe " +
 	"IsResend IsUnmodified DisplayCc DisplayTo HasAttachments IsAssociated TextBody InternetMessageId IsRecurring CalendarItemType " +
-	"Organizer IsComplete Culture ConversationTopic InternetMessageHeaders Attachments")
+	"Organizer IsComplete ConversationTopic ResponseObjects EffectiveRights ConversationId UniqueBody InternetMessageHeaders Attachments")
 
 func setOf(s string) map[string]bool {
 	m := map[string]bool{}

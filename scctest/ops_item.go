@@ -187,6 +187,16 @@ func (x *exchange) findItem() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, modelFailure(err))
 			continue
 		}
+		var rm *responseMessage
+		for _, it := range res.Items {
+			if rm = cannotReturn(sh, it.Kind); rm != nil {
+				break
+			}
+		}
+		if rm != nil {
+			resp.messages = append(resp.messages, *rm)
+			continue
+		}
 		resp.messages = append(resp.messages, success(func(m *elem) {
 			rf := m.CreateElement("m:RootFolder")
 			view.pagingAttrs(rf, start, end, res.Total)
@@ -362,6 +372,10 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 		it, err := x.s.box(mb).GetItem(iid)
 		if err != nil {
 			resp.messages = append(resp.messages, modelFailure(err))
+			continue
+		}
+		if rm := cannotReturn(sh, it.Kind); rm != nil {
+			resp.messages = append(resp.messages, *rm)
 			continue
 		}
 		resp.messages = append(resp.messages, success(func(m *elem) {
