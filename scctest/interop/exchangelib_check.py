@@ -81,6 +81,31 @@ def main():
     except UnauthorizedError as e:
         print(f"ok {auth} wrong password: {type(e).__name__}")
 
+    check_attachments(cfg, auth, allowed.split(",")[0])
+
+
+def check_attachments(cfg, auth, addr):
+    """File attachments (wire2): CreateAttachment on a saved draft,
+    GetAttachment of the content, DeleteAttachment, HasAttachments."""
+    from exchangelib import FileAttachment
+    acc = Account(primary_smtp_address=addr, config=cfg, autodiscover=False, access_type=IMPERSONATION)
+    m = Message(account=acc, folder=acc.drafts, subject="scctest attachments", body="with a file")
+    m.save()
+    content = bytes(range(256)) * 4
+    m.attach(FileAttachment(name="data.bin", content=content, content_type="application/octet-stream"))
+    got = acc.drafts.get(id=m.id)
+    if not got.has_attachments or len(got.attachments) != 1:
+        fail(f"{addr}: after CreateAttachment has_attachments={got.has_attachments} attachments={got.attachments!r}")
+    a = got.attachments[0]
+    if a.name != "data.bin" or a.content != content:
+        fail(f"{addr}: GetAttachment returned {a.name!r}, {len(a.content or b'')} bytes; want data.bin, {len(content)} bytes")
+    got.detach(a)
+    again = acc.drafts.get(id=m.id)
+    if again.has_attachments or again.attachments:
+        fail(f"{addr}: after DeleteAttachment has_attachments={again.has_attachments} attachments={again.attachments!r}")
+    again.delete()
+    print(f"ok {auth} {addr}: CreateAttachment, GetAttachment, DeleteAttachment (FileAttachment)")
+
 
 if __name__ == "__main__":
     main()
