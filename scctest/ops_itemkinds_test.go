@@ -166,3 +166,18 @@ func (n *node) String() string {
 	}
 	return n.name.Local + "(" + n.attrOr("BodyType", "") + "): " + n.text
 }
+
+func TestIndexedContactProperties(t *testing.T) {
+	s := newTestServer(t)
+	id := createOne(t, s, ``, `<t:Contact><t:DisplayName>Ann</t:DisplayName><t:EmailAddresses><t:Entry Key="EmailAddress1">a1@x.example</t:Entry>`+
+		`<t:Entry Key="EmailAddress2">a2@x.example</t:Entry></t:EmailAddresses></t:Contact>`)
+	r := do(t, s, nil, svcReq(imp(alice), `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>`+
+		`<t:IndexedFieldURI FieldURI="contacts:EmailAddress" FieldIndex="EmailAddress2"/></t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="`+id+`"/></m:ItemIds></m:GetItem>`))
+	check(t, r, ok1())
+	if es := findAll(t, r.body, "Entry"); len(es) != 1 || es[0].text != "a2@x.example" {
+		t.Errorf("GetItem(contacts:EmailAddress/EmailAddress2) = %d entries, want a2@x.example alone", len(es))
+	}
+	r = do(t, s, nil, svcReq(imp(alice), `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>`+
+		`<t:IndexedFieldURI FieldURI="item:Subject" FieldIndex="x"/></t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="`+id+`"/></m:ItemIds></m:GetItem>`))
+	check(t, r, want{status: 200, classes: []string{"Error"}, codes: []ews.ResponseCode{ews.ErrorInvalidPropertyRequest}})
+}

@@ -540,12 +540,67 @@ func checkItemShape(sh shape, find bool) *responseMessage {
 			return invalidProperty(f, "is not valid for this operation")
 		}
 	}
-	if len(sh.indexed) > 0 {
-		for f := range sh.indexed {
-			return invalidProperty(strings.SplitN(f, "/", 2)[0], "is not an indexed property scctest can return (request the whole dictionary)")
+	for f := range sh.indexed {
+		if dictOf(strings.SplitN(f, "/", 2)[0]) == "" {
+			return invalidProperty(strings.SplitN(f, "/", 2)[0], "is not an indexed property scctest can return")
 		}
 	}
 	return nil
+}
+
+// dictOf is the contact dictionary element an IndexedFieldURI names.
+func dictOf(field string) string {
+	switch {
+	case field == "contacts:EmailAddress":
+		return "EmailAddresses"
+	case field == "contacts:PhoneNumber":
+		return "PhoneNumbers"
+	case field == "contacts:ImAddress":
+		return "ImAddresses"
+	case strings.HasPrefix(field, "contacts:PhysicalAddress:"):
+		return "PhysicalAddresses"
+	}
+	return ""
+}
+
+// indexedOnly returns a copy of it whose contact dictionary dict holds
+// only the entries the shape's IndexedFieldURIs name, and whether any
+// names that dictionary.
+func indexedOnly(sh shape, it mbx.Item, dict string) (mbx.Item, bool) {
+	keys := map[string]bool{}
+	for f := range sh.indexed {
+		parts := strings.SplitN(f, "/", 2)
+		if len(parts) == 2 && dictOf(parts[0]) == dict {
+			keys[parts[1]] = true
+		}
+	}
+	if len(keys) == 0 || it.Contact == nil {
+		return it, false
+	}
+	c := *it.Contact
+	c.EmailAddresses, c.PhoneNumbers, c.ImAddresses, c.PhysicalAddresses = nil, nil, nil, nil
+	for _, a := range it.Contact.EmailAddresses {
+		if keys[a.Key] {
+			c.EmailAddresses = append(c.EmailAddresses, a)
+		}
+	}
+	for _, a := range it.Contact.PhoneNumbers {
+		if keys[a.Key] {
+			c.PhoneNumbers = append(c.PhoneNumbers, a)
+		}
+	}
+	for _, a := range it.Contact.ImAddresses {
+		if keys[a.Key] {
+			c.ImAddresses = append(c.ImAddresses, a)
+		}
+	}
+	for _, a := range it.Contact.PhysicalAddresses {
+		if keys[a.Key] {
+			c.PhysicalAddresses = append(c.PhysicalAddresses, a)
+		}
+	}
+	it.Contact = &c
+	return it, true
 }
 
 // cannotReturn would refuse a requested property the fake does not
@@ -586,11 +641,18 @@ func (x *exchange) writeItemAs(parent *elem, mb *mailbox, it mbx.Item, sh shape,
 			if slot.name == "MimeContent" && sh.mime {
 				want = true
 			}
+			src := &it
+			if !want && it.Kind == mbx.Contact {
+				var only mbx.Item
+				if only, want = indexedOnly(sh, it, slot.name); want {
+					src = &only
+				}
+			}
 			if !want || (!c.get && !p.findOK) {
 				continue
 			}
 			pe := e.CreateElement("t:" + slot.name)
-			p.put(c, pe, &it)
+			p.put(c, pe, src)
 			if pe.tag == "" {
 				e.kids = e.kids[:len(e.kids)-1]
 			}

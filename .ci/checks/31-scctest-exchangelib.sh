@@ -2,7 +2,10 @@
 # Interop: Debian's python3-exchangelib (an independent EWS client) against
 # the standalone fake (go run ./examples/fakeexchange), with Basic and NTLM:
 # version guessing, impersonated GetFolder/FindItem/CreateItem/DeleteItem,
-# ErrorImpersonateUserDenied outside the scope, UnauthorizedError for a wrong
+# a message, calendar item, contact and task with categories, importance,
+# sensitivity and an extended property created, read back and compared,
+# found by the extended property, updated, moved, copied; a folder created,
+# renamed, moved and deleted; ErrorImpersonateUserDenied outside the scope, UnauthorizedError for a wrong
 # password, and a clean shutdown on SIGTERM. Then a non-Go client drives the
 # running fake through its control API (stdlib urllib, control_check.py):
 # password change, new mailbox, targeted fault, request log.

@@ -11,8 +11,12 @@ import logging
 import os
 import sys
 
-from exchangelib import (BASIC, IMPERSONATION, NTLM, Account, Configuration,
-                         Credentials, Message)
+import datetime
+from decimal import Decimal
+
+from exchangelib import (BASIC, IMPERSONATION, NTLM, UTC, Account,
+                         CalendarItem, Configuration, Contact, Credentials,
+                         EWSDateTime, ExtendedProperty, Folder, Message, Task)
 from exchangelib.errors import (ErrorImpersonateUserDenied,
                                 UnauthorizedError)
 from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
@@ -41,6 +45,83 @@ def config(url, auth, user, password):
     )
 
 
+class Project(ExtendedProperty):
+    property_set_id = "c11ff724-aa03-4555-9952-8fa248a11c3e"
+    property_name = "Project"
+    property_type = "String"
+
+
+def model_checks(acc, auth):
+    """Four item kinds, updates, moves, copies, restrictions and folders."""
+    addr = acc.primary_smtp_address
+    for cls in (Message, CalendarItem, Contact, Task):
+        cls.register("project", Project)
+    try:
+        start = EWSDateTime(2026, 12, 3, 10, 0, tzinfo=UTC)
+        common = dict(categories=["Red", "Work"], importance="High", sensitivity="Private", project="Apollo")
+        made = [
+            (acc.drafts, Message(account=acc, folder=acc.drafts, subject="interop message", body="hello", **common)),
+            (acc.calendar, CalendarItem(account=acc, folder=acc.calendar, subject="interop meeting", start=start,
+                                        end=start + datetime.timedelta(hours=1), location="Room 1", **common)),
+            (acc.contacts, Contact(account=acc, folder=acc.contacts, subject="Ann Lee", display_name="Ann Lee", given_name="Ann",
+                                   surname="Lee", company_name="Fabrikam", **common)),
+            (acc.tasks, Task(account=acc, folder=acc.tasks, subject="interop task", status="InProgress",
+                             percent_complete=Decimal(50), **common)),
+        ]
+        for folder, item in made:
+            item.save()
+            got = folder.get(id=item.id)
+            kind = type(item).__name__
+            for field in ("subject", "categories", "importance", "sensitivity", "project"):
+                if getattr(got, field) != getattr(item, field):
+                    fail(f"{addr}: {kind} {field} = {getattr(got, field)!r}, want {getattr(item, field)!r}")
+        extra = {CalendarItem: ("location", "Room 1"), Contact: ("company_name", "Fabrikam"), Task: ("percent_complete", Decimal(50))}
+        for folder, item in made[1:]:
+            field, want = extra[type(item)]
+            if getattr(folder.get(id=item.id), field) != want:
+                fail(f"{addr}: {type(item).__name__} {field} != {want!r}")
+        msg = made[0][1]
+        # Restrictions: by extended property and by subject.
+        if [i.id for i in acc.drafts.filter(project="Apollo")] != [msg.id]:
+            fail(f"{addr}: FindItem by extended property did not find exactly the message")
+        if acc.drafts.filter(subject__contains="nomatch-xyz").count() != 0:
+            fail(f"{addr}: FindItem Contains matched what it should not")
+        # Update, move, copy.
+        msg.subject = "interop message v2"
+        msg.save(update_fields=["subject"])
+        if acc.drafts.get(id=msg.id).subject != "interop message v2":
+            fail(f"{addr}: UpdateItem did not change the subject")
+        msg.move(acc.inbox)
+        moved = [i for i in acc.inbox.filter(project="Apollo")]
+        if len(moved) != 1 or moved[0].subject != "interop message v2":
+            fail(f"{addr}: MoveItem: inbox holds {moved!r}")
+        moved[0].copy(acc.drafts)
+        if acc.drafts.filter(project="Apollo").count() != 1:
+            fail(f"{addr}: CopyItem did not put a copy into drafts")
+        for folder, item in made[1:]:
+            item.delete()
+        for i in list(acc.inbox.filter(project="Apollo")) + list(acc.drafts.filter(project="Apollo")):
+            i.delete()
+        # Folders: create, rename, move, delete.
+        f = Folder(parent=acc.inbox, name="interop folder")
+        f.save()
+        f.name = "interop renamed"
+        f.save(update_fields=["name"])
+        if [c.name for c in acc.inbox.children] != ["interop renamed"]:
+            fail(f"{addr}: inbox children after rename = {[c.name for c in acc.inbox.children]!r}")
+        f.move(acc.drafts)
+        if [c.name for c in acc.drafts.children] != ["interop renamed"]:
+            fail(f"{addr}: MoveFolder: drafts children = {[c.name for c in acc.drafts.children]!r}")
+        f.delete()
+        if list(acc.drafts.children):
+            fail(f"{addr}: DeleteFolder left {list(acc.drafts.children)!r}")
+        print(f"ok {auth} {addr}: message, calendar item, contact, task with categories/importance/sensitivity/extended "
+              f"property; restriction; update, move, copy; folder create, rename, move, delete")
+    finally:
+        for cls in (Message, CalendarItem, Contact, Task):
+            cls.deregister("project")
+
+
 def main():
     url, auth, user, password, allowed, denied = sys.argv[1:7]
     cfg = config(url, auth, user, password)
@@ -65,6 +146,8 @@ def main():
         if after != before:
             fail(f"{addr}: drafts count after delete = {after}, want {before}")
         print(f"ok {auth} {addr}: version {version.api_version} build {version.build}; inbox, FindItem, CreateItem, DeleteItem")
+        if addr == allowed.split(",")[0]:
+            model_checks(acc, auth)
 
     try:
         acc = Account(primary_smtp_address=denied, config=cfg, autodiscover=False, access_type=IMPERSONATION)
