@@ -88,6 +88,11 @@
 //
 // # What it does not do
 //
+// SyncFolderItems and SyncFolderHierarchy answer net changes from the
+// mailbox model's change log, with signed opaque sync states (a tampered,
+// truncated or foreign state is ErrorInvalidSyncStateData); README.md
+// lists what they support.
+//
 // Operations other than the eight above answer the SOAP fault
 // ErrorInvalidOperation; SOAP bodies that are not EWS operations get
 // ErrorInvalidRequest. Not modelled: folders other than the standard
@@ -96,8 +101,8 @@
 // attachments, extended and indexed properties (ignored in shapes),
 // Restriction, QueryString, grouping, CalendarView and ContactsView
 // (ErrorUnsupportedQueryFilter), delegate folder permissions (another
-// mailbox's folders give ErrorAccessDenied), notifications and sync
-// (Subscribe, SyncFolderItems, ...), Autodiscover, Kerberos (SPNEGO tokens
+// mailbox's folders give ErrorAccessDenied), notifications
+// (Subscribe, GetEvents, ...), Autodiscover, Kerberos (SPNEGO tokens
 // get 401), SOAP 1.2, and token validation beyond lookup of registered
 // tokens.
 package scctest

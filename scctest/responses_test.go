@@ -249,14 +249,16 @@ func TestUnauthorizedChallenges(t *testing.T) {
 // produces (ErrorInternalServerError, ErrorTimeoutExpired).
 func TestInjectedMessageErrorsEveryOperation(t *testing.T) {
 	bodies := map[string]string{
-		"GetFolder":    getInbox,
-		"FindFolder":   `<m:FindFolder Traversal="Shallow"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:ParentFolderIds><t:DistinguishedFolderId Id="root"/></m:ParentFolderIds></m:FindFolder>`,
-		"FindItem":     `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/><m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>`,
-		"GetItem":      `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="AAMkx"/></m:ItemIds></m:GetItem>`,
-		"CreateItem":   `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:Subject>x</t:Subject></t:Message></m:Items></m:CreateItem>`,
-		"DeleteItem":   `<m:DeleteItem DeleteType="HardDelete"><m:ItemIds><t:ItemId Id="AAMkx"/></m:ItemIds></m:DeleteItem>`,
-		"ConvertId":    `<m:ConvertId DestinationFormat="EwsId"><m:SourceIds><t:AlternateId Id="AAMkx" Format="EwsId" Mailbox="alice@contoso.example"/></m:SourceIds></m:ConvertId>`,
-		"ResolveNames": `<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>bob</m:UnresolvedEntry></m:ResolveNames>`,
+		"GetFolder":           getInbox,
+		"FindFolder":          `<m:FindFolder Traversal="Shallow"><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:ParentFolderIds><t:DistinguishedFolderId Id="root"/></m:ParentFolderIds></m:FindFolder>`,
+		"FindItem":            `<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned="10" Offset="0" BasePoint="Beginning"/><m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>`,
+		"GetItem":             `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds><t:ItemId Id="AAMkx"/></m:ItemIds></m:GetItem>`,
+		"CreateItem":          `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:Subject>x</t:Subject></t:Message></m:Items></m:CreateItem>`,
+		"DeleteItem":          `<m:DeleteItem DeleteType="HardDelete"><m:ItemIds><t:ItemId Id="AAMkx"/></m:ItemIds></m:DeleteItem>`,
+		"ConvertId":           `<m:ConvertId DestinationFormat="EwsId"><m:SourceIds><t:AlternateId Id="AAMkx" Format="EwsId" Mailbox="alice@contoso.example"/></m:SourceIds></m:ConvertId>`,
+		"ResolveNames":        `<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>bob</m:UnresolvedEntry></m:ResolveNames>`,
+		"SyncFolderItems":     `<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:SyncFolderId><t:DistinguishedFolderId Id="inbox"/></m:SyncFolderId><m:MaxChangesReturned>10</m:MaxChangesReturned></m:SyncFolderItems>`,
+		"SyncFolderHierarchy": `<m:SyncFolderHierarchy><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape></m:SyncFolderHierarchy>`,
 	}
 	codes := []ews.ResponseCode{ews.ErrorInternalServerError, ews.ErrorTimeoutExpired, ews.ErrorMailboxMoveInProgress}
 	for op, body := range bodies {
