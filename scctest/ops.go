@@ -21,6 +21,9 @@ type opSpec struct {
 
 // operations returns the implementation of an operation.
 func operations(name string) (opSpec, bool) {
+	if spec, ok := notifyOperations(name); ok {
+		return spec, true
+	}
 	switch name {
 	case "GetFolder":
 		return opSpec{run: (*exchange).getFolder, batch: []string{"FolderIds"}}, true
