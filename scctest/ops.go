@@ -85,6 +85,10 @@ func batchSize(op string, body *node) int {
 
 // dispatch runs the operation and writes its answer.
 func (x *exchange) dispatch(w http.ResponseWriter) {
+	if x.op == "GetStreamingEvents" {
+		x.streamEvents(w)
+		return
+	}
 	resp, doc, f := x.run()
 	if f != nil {
 		x.fault(w, f)

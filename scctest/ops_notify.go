@@ -17,6 +17,9 @@ func notifyOperations(name string) (opSpec, bool) {
 		return opSpec{write: true, run: (*exchange).getEvents}, true
 	case "Unsubscribe":
 		return opSpec{write: true, run: (*exchange).unsubscribe}, true
+	case "GetStreamingEvents":
+		// Served by streamEvents outside the operation lock (dispatch).
+		return opSpec{}, true
 	}
 	return opSpec{}, false
 }

@@ -38,21 +38,22 @@ const (
 
 // config is what options set.
 type config struct {
-	version    ServerVersion
-	schemes    []AuthScheme
-	lockout    int
-	seed       uint64
-	now        func() time.Time
-	logger     *slog.Logger
-	netbios    string
-	dnsDomain  string
-	maxReqSize int64
-	timeouts   Timeouts
-	logBytes   int64 // request log bounds, see WithRequestLog
-	logValue   int
-	schema     map[string][]byte // served schema files by lower-cased path, see WithSchemaDir
-	maxAttach  int               // WithMaxAttachmentSize; 0 = the model's default
-	maxSubs    int               // subscriptions per mailbox, see WithSubscriptionLimit
+	version      ServerVersion
+	schemes      []AuthScheme
+	lockout      int
+	seed         uint64
+	now          func() time.Time
+	logger       *slog.Logger
+	netbios      string
+	dnsDomain    string
+	maxReqSize   int64
+	timeouts     Timeouts
+	logBytes     int64 // request log bounds, see WithRequestLog
+	logValue     int
+	schema       map[string][]byte // served schema files by lower-cased path, see WithSchemaDir
+	maxAttach    int               // WithMaxAttachmentSize; 0 = the model's default
+	maxSubs      int               // subscriptions per mailbox, see WithSubscriptionLimit
+	strictStream bool              // see WithSchemaStrictStreaming
 }
 
 // Option configures a Server. Options validate their arguments; a bad one

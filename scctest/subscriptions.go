@@ -64,6 +64,9 @@ type subscriptions struct {
 	next  uint64
 	byID  map[string]*subscription
 	count map[*mailbox]int
+	// minute is the unit of ConnectionTimeout (time.Minute when zero;
+	// tests of this package shorten it).
+	minute time.Duration
 }
 
 func (t *subscriptions) init() {
@@ -137,7 +140,7 @@ func (sub *subscription) pending(from uint64, max int) (out []mbx.Change, end ui
 				end = c.Seq
 				continue
 			}
-			if len(out) == max {
+			if max > 0 && len(out) == max {
 				return out, end, true
 			}
 			out = append(out, c)
