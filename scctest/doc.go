@@ -96,8 +96,8 @@
 // attachments, extended and indexed properties (ignored in shapes),
 // Restriction, QueryString, grouping, CalendarView and ContactsView
 // (ErrorUnsupportedQueryFilter), delegate folder permissions (another
-// mailbox's folders give ErrorAccessDenied), notifications and sync
-// (Subscribe, SyncFolderItems, ...), Autodiscover, Kerberos (SPNEGO tokens
+// mailbox's folders give ErrorAccessDenied), push notifications, sync
+// (SyncFolderItems, ...), Autodiscover, Kerberos (SPNEGO tokens
 // get 401), SOAP 1.2, and token validation beyond lookup of registered
 // tokens.
 package scctest
