@@ -48,19 +48,18 @@
 //     (ErrorInvalidExchangeImpersonationHeaderData "... must be present for
 //     this type of OAuth token.") and X-AnchorMailbox; delegated tokens must
 //     not ("... must not exist for this type of OAuth token.").
-//   - Operations with state: GetFolder, FindFolder (Shallow/Deep, indexed
-//     and fractional paging), FindItem (Shallow, IndexedPageItemView with
-//     Offset/MaxEntriesReturned/BasePoint, FractionalPageItemView, SortOrder
-//     on the date fields and Subject, TotalItemsInView,
-//     IncludesLastItemInRange, at most 1000 per page), GetItem, CreateItem
-//     (t:Message with SaveOnly, SendOnly and SendAndSaveCopy; sent messages
-//     arrive in the inboxes of local recipients), DeleteItem (HardDelete,
-//     SoftDelete to Recoverable Items\Deletions, MoveToDeletedItems),
-//     ConvertId (all six id formats, lossless) and ResolveNames (exact
-//     address/UPN or ambiguous prefix match; Warning
-//     ErrorNameResolutionMultipleResults for several, Error
-//     ErrorNameResolutionNoResults for none). Batches get one response
-//     message per id, in request order, mixing classes.
+//   - Operations with state, all on one mailbox model
+//     (internal/mailbox) whose change log feeds sync and notifications:
+//     GetFolder, FindFolder, CreateFolder, UpdateFolder, MoveFolder,
+//     CopyFolder, DeleteFolder; FindItem (paging, SortOrder, Restriction,
+//     CalendarView), GetItem, CreateItem, UpdateItem, MoveItem, CopyItem,
+//     DeleteItem for messages, calendar items, contacts and tasks, with
+//     extended properties; Create/Get/DeleteAttachment; Get/Create/Update/
+//     DeleteUserConfiguration (the master category list); SyncFolderItems
+//     and SyncFolderHierarchy; Subscribe (pull, streaming), GetEvents,
+//     GetStreamingEvents, Unsubscribe; ConvertId and ResolveNames; SOAP,
+//     POX and v2 JSON Autodiscover. README.md lists every supported
+//     behaviour and error, and what is not modelled.
 //   - Fault injection: [Server.InjectNext], [Server.InjectFraction] (seeded
 //     by [WithSeed]) with [ServerBusy] (BackOffMilliseconds), [SOAPFault],
 //     [MessageError], [HTTPStatus] (e.g. 503) and [DropConnection];
@@ -93,16 +92,12 @@
 // truncated or foreign state is ErrorInvalidSyncStateData); README.md
 // lists what they support.
 //
-// Operations other than the eight above answer the SOAP fault
-// ErrorInvalidOperation; SOAP bodies that are not EWS operations get
-// ErrorInvalidRequest. Not modelled: folders other than the standard
-// distinguished ones (no CreateFolder; archive and other distinguished
-// folders answer ErrorFolderNotFound), item types other than t:Message,
-// attachments, extended and indexed properties (ignored in shapes),
-// Restriction, QueryString, grouping, CalendarView and ContactsView
-// (ErrorUnsupportedQueryFilter), delegate folder permissions (another
-// mailbox's folders give ErrorAccessDenied), notifications
-// (Subscribe, GetEvents, ...), Autodiscover, Kerberos (SPNEGO tokens
-// get 401), SOAP 1.2, and token validation beyond lookup of registered
-// tokens.
+// Other operations answer the SOAP fault ErrorInvalidOperation naming the
+// operation; SOAP bodies that are not EWS operations get
+// ErrorInvalidRequest. Not modelled (README.md has the full list): push
+// notifications, affinity cookies and HangingConnectionLimit, search
+// folders, item types other than the four, recurrences sent through EWS
+// (kept verbatim, not expanded), QueryString, grouping, delegate
+// permissions, Kerberos (SPNEGO tokens get 401), SOAP 1.2, and token
+// validation beyond lookup of registered tokens.
 package scctest

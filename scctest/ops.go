@@ -21,6 +21,9 @@ type opSpec struct {
 
 // operations returns the implementation of an operation.
 func operations(name string) (opSpec, bool) {
+	if spec, ok := notifyOperations(name); ok {
+		return spec, true
+	}
 	switch name {
 	case "GetFolder":
 		return opSpec{run: (*exchange).getFolder, batch: []string{"FolderIds"}}, true
@@ -82,6 +85,10 @@ func batchSize(op string, body *node) int {
 
 // dispatch runs the operation and writes its answer.
 func (x *exchange) dispatch(w http.ResponseWriter) {
+	if x.op == "GetStreamingEvents" {
+		x.streamEvents(w)
+		return
+	}
 	resp, doc, f := x.run()
 	if f != nil {
 		x.fault(w, f)

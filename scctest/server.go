@@ -38,20 +38,22 @@ const (
 
 // config is what options set.
 type config struct {
-	version    ServerVersion
-	schemes    []AuthScheme
-	lockout    int
-	seed       uint64
-	now        func() time.Time
-	logger     *slog.Logger
-	netbios    string
-	dnsDomain  string
-	maxReqSize int64
-	timeouts   Timeouts
-	logBytes   int64 // request log bounds, see WithRequestLog
-	logValue   int
-	schema     map[string][]byte // served schema files by lower-cased path, see WithSchemaDir
-	maxAttach  int               // WithMaxAttachmentSize; 0 = the model's default
+	version      ServerVersion
+	schemes      []AuthScheme
+	lockout      int
+	seed         uint64
+	now          func() time.Time
+	logger       *slog.Logger
+	netbios      string
+	dnsDomain    string
+	maxReqSize   int64
+	timeouts     Timeouts
+	logBytes     int64 // request log bounds, see WithRequestLog
+	logValue     int
+	schema       map[string][]byte // served schema files by lower-cased path, see WithSchemaDir
+	maxAttach    int               // WithMaxAttachmentSize; 0 = the model's default
+	maxSubs      int               // subscriptions per mailbox, see WithSubscriptionLimit
+	strictStream bool              // see WithSchemaStrictStreaming
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -205,6 +207,7 @@ type Server struct {
 	// syncKey signs the sync states this server issues (ops_sync.go): random
 	// per server, so a state of another server is refused.
 	syncKey [32]byte
+	subs    subscriptions // notification subscriptions
 
 	fmu    sync.Mutex // guards fault injection state
 	faults faultState
@@ -239,6 +242,7 @@ func New(opts ...Option) (*Server, error) {
 		timeouts:   Timeouts{Header: DefaultHeaderTimeout, Body: DefaultBodyTimeout, Idle: DefaultIdleTimeout},
 		logBytes:   DefaultLogBytes,
 		logValue:   DefaultLogValueBytes,
+		maxSubs:    DefaultSubscriptionLimit,
 	}
 	for _, o := range opts {
 		if o == nil {
