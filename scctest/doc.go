@@ -85,12 +85,12 @@
 // (checked in CI with ews-validate over responses captured from this
 // package's tests: go test ./scctest -capture DIR).
 //
-// # What it does not do
-//
 // SyncFolderItems and SyncFolderHierarchy answer net changes from the
 // mailbox model's change log, with signed opaque sync states (a tampered,
 // truncated or foreign state is ErrorInvalidSyncStateData); README.md
 // lists what they support.
+//
+// # What it does not do
 //
 // Other operations answer the SOAP fault ErrorInvalidOperation naming the
 // operation; SOAP bodies that are not EWS operations get
