@@ -61,6 +61,11 @@ func TestDelayedRequestAbandonedWhenClientLeaves(t *testing.T) {
 			if tc.name == "reactor delay" {
 				<-reached
 			}
+			// The server has started reading the request: a client that
+			// closes before that leaves a request the server never sees
+			// (its bytes may be discarded with the connection), which is
+			// nothing to abandon.
+			waitActive(t, s)
 			cancel()
 			if err := <-done; !errors.Is(err, context.Canceled) {
 				t.Fatalf("Do() error = %v, want context.Canceled", err)
@@ -94,5 +99,26 @@ func waitLogged(t *testing.T, s *Server) Request {
 			t.Fatalf("the server still holds the request 10 s after its client went away")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitActive waits until net/http has started reading a request on one of
+// the server's connections.
+func waitActive(t *testing.T, s *Server) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s.connMu.Lock()
+		active := false
+		for _, st := range s.conns {
+			active = active || st == http.StateActive
+		}
+		s.connMu.Unlock()
+		if active {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection of the server became active within 10 s")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
