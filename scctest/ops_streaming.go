@@ -113,6 +113,11 @@ func (x *exchange) streamEvents(w http.ResponseWriter) {
 // An answer other than a stream comes back as resp or f.
 func (x *exchange) openStream() (subs []*subscription, minutes int, resp *opResponse, f *soapFault) {
 	s := x.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opHook != nil {
+		s.opHook(x.op)
+	}
 	ids := x.body.child(nsMessages, "SubscriptionIds")
 	to := x.body.child(nsMessages, "ConnectionTimeout")
 	if ids == nil || len(ids.kids) == 0 || to == nil {
@@ -122,8 +127,6 @@ func (x *exchange) openStream() (subs []*subscription, minutes int, resp *opResp
 	if err != nil || minutes < 1 || minutes > 30 {
 		return nil, 0, nil, schemaFault(to, "The 'ConnectionTimeout' element is invalid - The value '"+to.trimmed()+"' is invalid according to its datatype 'http://schemas.microsoft.com/exchange/services/2006/types:StreamingSubscriptionConnectionTimeoutType' - The MaxInclusive or MinInclusive constraint failed.")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var bad []string
 	code := ews.ResponseCode("")
 	for _, n := range ids.kids {
