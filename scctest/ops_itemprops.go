@@ -532,6 +532,11 @@ func checkItemShape(sh shape, find bool) *responseMessage {
 		switch {
 		case !ok && strings.HasPrefix(f, "folder:"):
 			return invalidProperty(f, "is not an item property")
+		case !ok && storedKindPrefix(f):
+			// item:, message:, calendar:, contacts: and task: name
+			// elements of the four stored kinds; one that is none of
+			// them is nothing the fake can return.
+			return invalidProperty(f, "is not a property of the item types scctest stores")
 		case !ok:
 			// A property of an item type the fake does not store
 			// (meetingRequest:, postitem:, …): like Exchange, it is left
@@ -711,4 +716,15 @@ func fieldOf(k mbx.ItemKind, name string) string {
 		}
 	}
 	return name
+}
+
+// storedKindPrefix reports whether a FieldURI belongs to the item types the
+// fake stores (and so must be one of their elements).
+func storedKindPrefix(f string) bool {
+	for _, p := range [...]string{"item:", "message:", "calendar:", "contacts:", "task:"} {
+		if strings.HasPrefix(f, p) {
+			return true
+		}
+	}
+	return false
 }
