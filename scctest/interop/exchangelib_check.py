@@ -165,6 +165,93 @@ def main():
         print(f"ok {auth} wrong password: {type(e).__name__}")
 
     check_attachments(cfg, auth, allowed.split(",")[0])
+    first = allowed.split(",")[0]
+    check_sync(Account(primary_smtp_address=first, config=cfg, autodiscover=False, access_type=IMPERSONATION), first)
+    check_notifications(Account(primary_smtp_address=first, config=cfg, autodiscover=False, access_type=IMPERSONATION), first)
+
+
+def check_sync(acc, addr):
+    """SyncFolderHierarchy and SyncFolderItems over several pages, then net
+    changes since the returned states."""
+    root = acc.msg_folder_root
+    names = set()
+    for change, f in root.sync_hierarchy(only_fields=["name"]):
+        if change != "create":
+            fail(f"{addr}: initial sync_hierarchy change {change!r}, want create")
+        names.add(f.name)
+    if "Inbox" not in names or "Drafts" not in names:
+        fail(f"{addr}: initial sync_hierarchy lacks Inbox or Drafts: {sorted(names)}")
+    hstate = root.folder_sync_state
+    if not hstate:
+        fail(f"{addr}: sync_hierarchy left no state")
+
+    folder = acc.inbox
+    msgs = []
+    for i in range(7):
+        m = Message(account=acc, folder=folder, subject=f"scctest sync {i}", body="sync")
+        m.save()
+        msgs.append(m)
+    created = {}
+    for change, item in folder.sync_items(only_fields=["subject"], max_changes_returned=3):
+        if change != "create":
+            fail(f"{addr}: initial sync_items change {change!r}, want create")
+        created[item.id] = item.subject
+    want = {m.id: m.subject for m in msgs}
+    if any(created.get(k) != v for k, v in want.items()):
+        fail(f"{addr}: initial sync_items (pages of 3) = {created!r}, want to include {want!r}")
+    istate = folder.item_sync_state
+
+    msgs[0].subject = "scctest sync renamed"
+    msgs[0].save(update_fields=["subject"])
+    deleted_id = msgs[1].id  # exchangelib clears the id on delete
+    msgs[1].delete()
+    changes = {}
+    for change, item in folder.sync_items(sync_state=istate, only_fields=["subject"], max_changes_returned=3):
+        changes[item.id] = change
+    wantc = {msgs[0].id: "update", deleted_id: "delete"}
+    if changes != wantc:
+        fail(f"{addr}: sync_items net changes = {changes!r}, want {wantc!r}")
+
+    from exchangelib import Folder
+    probe = Folder(parent=root, name="scctest sync probe")
+    probe.save()
+    hchanges = [(c, getattr(f, "name", None)) for c, f in root.sync_hierarchy(sync_state=hstate, only_fields=["name"])]
+    if hchanges != [("create", "scctest sync probe")]:
+        fail(f"{addr}: sync_hierarchy net changes = {hchanges!r}, want the probe folder's create")
+    probe.delete()
+    for m in msgs[2:]:
+        m.delete()
+    print(f"ok {addr}: sync_hierarchy, sync_items in pages of 3, net update/delete/create")
+
+
+def check_notifications(acc, addr):
+    """A pull and a streaming subscription see a message that another
+    request creates (get_events, get_streaming_events)."""
+    from exchangelib.properties import CreatedEvent
+    sub, watermark = acc.inbox.subscribe_to_pull()
+    m = Message(account=acc, folder=acc.inbox, subject="scctest pull event", body="event")
+    m.save()
+    created = False
+    for notification in acc.inbox.get_events(sub, watermark):
+        for event in notification.events:
+            if isinstance(event, CreatedEvent) and event.item_id is not None and event.item_id.id == m.id:
+                created = True
+    acc.inbox.unsubscribe(sub)
+    if not created:
+        fail(f"{addr}: get_events did not report the CreatedEvent of the new message")
+    stream = acc.inbox.subscribe_to_streaming()
+    m2 = Message(account=acc, folder=acc.inbox, subject="scctest streaming event", body="event")
+    m2.save()
+    seen = False
+    for notification in acc.inbox.get_streaming_events(stream, connection_timeout=1, max_notifications_returned=1):
+        for event in notification.events:
+            if isinstance(event, CreatedEvent) and event.item_id is not None and event.item_id.id == m2.id:
+                seen = True
+    if not seen:
+        fail(f"{addr}: get_streaming_events did not report the CreatedEvent of the new message")
+    m.delete()
+    m2.delete()
+    print(f"ok {addr}: pull subscription get_events and streaming get_streaming_events see a new message")
 
 
 def check_attachments(cfg, auth, addr):
