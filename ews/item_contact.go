@@ -161,6 +161,42 @@ const (
 	FieldContactWeddingAnniversary        FieldURI = "contacts:WeddingAnniversary"
 )
 
+// keyedText is one entry of a contact dictionary whose entries are plain
+// text (PhoneNumbers, ImAddresses).
+type keyedText struct{ key, text string }
+
+// keyedDict writes the dictionary tag (PhoneNumbers, ImAddresses) of the
+// entries the writer asks for (field is their IndexedFieldURI); keys are
+// the schema's keys. It reports false after a failure the caller must stop
+// at (an empty or invalid entry).
+func (w *itemWriter) keyedDict(e *etree.Element, tag string, field FieldURI, keys []string, entries []keyedText) bool {
+	if w.err != nil || !w.any(len(entries) > 0, field) {
+		return true
+	}
+	var dict *etree.Element
+	seen := map[string]bool{}
+	for _, en := range entries {
+		if !checkKey(w, tag, en.key, keys, seen) || !w.indexed(field, en.key, true) {
+			continue
+		}
+		if en.text == "" {
+			w.fail(invalidf("%s: %s.%s[%s] is empty; remove an entry with DeleteItemField", w.op, w.where, tag, en.key))
+			return false
+		}
+		if err := checkText(w.op, w.where+"."+tag, en.text); err != nil {
+			w.fail(err)
+			return false
+		}
+		if dict == nil {
+			dict = e.CreateElement("t:" + tag)
+		}
+		x := dict.CreateElement("t:Entry")
+		x.CreateAttr("Key", en.key)
+		x.SetText(en.text)
+	}
+	return true
+}
+
 func checkKey(w *itemWriter, dict, key string, keys []string, seen map[string]bool) bool {
 	for _, k := range keys {
 		if k == key {
@@ -248,56 +284,24 @@ func (c *Contact) write(w *itemWriter, e *etree.Element) {
 			}
 		}
 	}
-	if w.err == nil && w.any(len(c.PhoneNumbers) > 0, FieldContactPhoneNumber) {
-		var dict *etree.Element
-		seen := map[string]bool{}
-		for _, p := range c.PhoneNumbers {
-			if !checkKey(w, "PhoneNumbers", p.Key, PhoneNumberKeys, seen) || !w.indexed(FieldContactPhoneNumber, p.Key, true) {
-				continue
-			}
-			if p.Number == "" {
-				w.fail(invalidf("%s: %s.PhoneNumbers[%s] is empty; remove an entry with DeleteItemField", w.op, w.where, p.Key))
-				return
-			}
-			if err := checkText(w.op, w.where+".PhoneNumbers", p.Number); err != nil {
-				w.fail(err)
-				return
-			}
-			if dict == nil {
-				dict = e.CreateElement("t:PhoneNumbers")
-			}
-			en := dict.CreateElement("t:Entry")
-			en.CreateAttr("Key", p.Key)
-			en.SetText(p.Number)
-		}
+	phones := make([]keyedText, len(c.PhoneNumbers))
+	for n, p := range c.PhoneNumbers {
+		phones[n] = keyedText{p.Key, p.Number}
+	}
+	if !w.keyedDict(e, "PhoneNumbers", FieldContactPhoneNumber, PhoneNumberKeys, phones) {
+		return
 	}
 	w.text(e, FieldContactAssistantName, "AssistantName", c.AssistantName)
 	w.dateTime(e, FieldContactBirthday, "Birthday", c.Birthday)
 	w.text(e, FieldContactBusinessHomePage, "BusinessHomePage", c.BusinessHomePage)
 	w.text(e, FieldContactDepartment, "Department", c.Department)
 	w.text(e, FieldContactGeneration, "Generation", c.Generation)
-	if w.err == nil && w.any(len(c.ImAddresses) > 0, FieldContactImAddress) {
-		var dict *etree.Element
-		seen := map[string]bool{}
-		for _, a := range c.ImAddresses {
-			if !checkKey(w, "ImAddresses", a.Key, ImAddressKeys, seen) || !w.indexed(FieldContactImAddress, a.Key, true) {
-				continue
-			}
-			if a.Address == "" {
-				w.fail(invalidf("%s: %s.ImAddresses[%s] is empty; remove an entry with DeleteItemField", w.op, w.where, a.Key))
-				return
-			}
-			if err := checkText(w.op, w.where+".ImAddresses", a.Address); err != nil {
-				w.fail(err)
-				return
-			}
-			if dict == nil {
-				dict = e.CreateElement("t:ImAddresses")
-			}
-			en := dict.CreateElement("t:Entry")
-			en.CreateAttr("Key", a.Key)
-			en.SetText(a.Address)
-		}
+	ims := make([]keyedText, len(c.ImAddresses))
+	for n, a := range c.ImAddresses {
+		ims[n] = keyedText{a.Key, a.Address}
+	}
+	if !w.keyedDict(e, "ImAddresses", FieldContactImAddress, ImAddressKeys, ims) {
+		return
 	}
 	w.text(e, FieldContactJobTitle, "JobTitle", c.JobTitle)
 	w.text(e, FieldContactManager, "Manager", c.Manager)
