@@ -78,6 +78,27 @@ type SyncState struct {
 	Categories []string `json:"categories,omitempty"`
 	// ProvisionedAt is when the mailbox was last provisioned or verified.
 	ProvisionedAt time.Time `json:"provisionedAt,omitzero"`
+	// SyncStates are the EWS sync states (SyncFolderItems) of the mailbox's
+	// synced folders, by the Key of their [PlannedFolder] or by
+	// distinguished folder name ("inbox"): the baseline activation took,
+	// advanced by the change watcher as it hands out changes. They are
+	// opaque server data, not secrets.
+	SyncStates map[string]string `json:"syncStates,omitempty"`
+	// Watch is the change watcher's last position in the mailbox's
+	// notifications; nil when no watcher has run for the mailbox.
+	Watch *WatchPosition `json:"watch,omitempty"`
+}
+
+// WatchPosition is where the change watcher stands in one mailbox's
+// notifications, so that a restarted watcher resumes from it.
+type WatchPosition struct {
+	// SubscriptionID is the EWS subscription the watcher holds for the
+	// mailbox.
+	SubscriptionID string `json:"subscriptionId,omitempty"`
+	// Watermark is the watermark of the last event handed to the caller.
+	Watermark string `json:"watermark,omitempty"`
+	// UpdatedAt is when the position was last saved.
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 }
 
 // EmailConfiguration is the organization's Email Configuration: how the

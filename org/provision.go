@@ -285,4 +285,11 @@ func cloneSync(s *SyncState) {
 	if s.Categories != nil {
 		s.Categories = slices.Clone(s.Categories)
 	}
+	if s.SyncStates != nil {
+		s.SyncStates = maps.Clone(s.SyncStates)
+	}
+	if s.Watch != nil {
+		w := *s.Watch
+		s.Watch = &w
+	}
 }
