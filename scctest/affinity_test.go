@@ -1,6 +1,7 @@
 package scctest
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -383,3 +384,57 @@ func TestAffinityStreamSplitsByBackend(t *testing.T) {
 		t.Errorf("ErrorSubscriptionIds (-want +got):\n%s", diff)
 	}
 }
+
+// TestAffinityOwnMailbox: a mailbox owner's client that sends no affinity
+// headers at all (our ews client logged on as alice, no impersonation, so
+// no X-AnchorMailbox) is routed by its own mailbox, wherever that lives,
+// and its subscriptions just work.
+func TestAffinityOwnMailbox(t *testing.T) {
+	ctx := context.Background()
+	for _, backend := range []string{"mbx-a", "mbx-b"} {
+		t.Run(backend, func(t *testing.T) {
+			s := affinityServer(t)
+			if err := s.SetMailboxBackend(alice, backend); err != nil {
+				t.Fatal(err)
+			}
+			var sent []http.Header
+			c, err := ews.NewClient(s.EWSURL(), ews.WithBasicAuth("alice@ad.contoso.example", "alice-pw"), ews.WithInsecureHTTP(),
+				ews.WithTransportMiddleware(func(next http.RoundTripper) http.RoundTripper {
+					return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+						sent = append(sent, r.Header.Clone())
+						return captureTransport{t, next}.RoundTrip(r)
+					})
+				}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			scope := ews.SubscriptionScope{AllFolders: true, EventTypes: []ews.EventType{ews.EventNewMail}}
+			pull, err := c.SubscribePull(ctx, &ews.PullSubscriptionRequest{SubscriptionScope: scope, Timeout: 10 * time.Minute})
+			if err != nil {
+				t.Fatalf("SubscribePull = %v", err)
+			}
+			if _, err := s.DeliverMail(alice, "inbox", Message{Subject: "hi"}); err != nil {
+				t.Fatal(err)
+			}
+			n, err := c.GetEvents(ctx, pull.ID, pull.Watermark)
+			if err != nil {
+				t.Fatalf("GetEvents = %v", err)
+			}
+			if len(n.Events) == 0 || n.Events[0].Type != ews.EventNewMail {
+				t.Errorf("GetEvents events = %+v, want the NewMailEvent", n.Events)
+			}
+			if err := c.Unsubscribe(ctx, pull.ID); err != nil {
+				t.Errorf("Unsubscribe = %v", err)
+			}
+			for _, h := range sent {
+				if h.Get("X-AnchorMailbox") != "" || h.Get("X-PreferServerAffinity") != "" || h.Get("Cookie") != "" {
+					t.Errorf("request headers %v: want no affinity headers from this client", h)
+				}
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
