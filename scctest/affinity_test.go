@@ -276,7 +276,8 @@ func streamCodes(t *testing.T, body []byte) (codes []ews.ResponseCode, bad []str
 // keep affinity. A valid cookie routes whatever the anchor says; a
 // tampered or foreign one is ignored.
 func TestAffinityRouting(t *testing.T) {
-	s := affinityServer(t)
+	// Captured streams are checked against the schema: its t: form.
+	s := affinityServer(t, WithSchemaStrictStreaming())
 	s.subs.minute = time.Millisecond // ConnectionTimeout 1 = 1 ms
 	other := affinityServer(t)       // its cookies are foreign here
 	asAlice := version("Exchange2013_SP1") + impersonate("PrimarySmtpAddress", alice)
@@ -367,7 +368,7 @@ func TestAffinityRouting(t *testing.T) {
 // subscriptions on two backends finds those on the backend it is routed
 // to and names the others in ErrorSubscriptionIds.
 func TestAffinityStreamSplitsByBackend(t *testing.T) {
-	s := affinityServer(t)
+	s := affinityServer(t, WithSchemaStrictStreaming())
 	s.subs.minute = time.Millisecond
 	var ids []string
 	for _, addr := range []string{alice, bob} {
