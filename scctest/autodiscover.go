@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"net/http"
 	"net/url"
@@ -46,8 +45,8 @@ type AutodiscoverUser struct {
 	// InternalEWSURL is the InternalEwsUrl (POX: EXCH EwsUrl); empty means
 	// the server's default.
 	InternalEWSURL string
-	// GroupingInformation; empty means one derived from the address
-	// ("SCCGRP0" ... "SCCGRP3").
+	// GroupingInformation; empty means the name of the mailbox's backend
+	// (see [WithBackends], [Server.SetMailboxBackend]).
 	GroupingInformation string
 	// RedirectAddress makes SOAP answer RedirectAddress and POX
 	// redirectAddr with this address.
@@ -175,6 +174,9 @@ func (s *Server) autodiscoverUser(addr string) adUser {
 	var u adUser
 	if mb != nil {
 		u.found, u.primary, u.displayName = true, mb.info.PrimarySMTP, mb.info.DisplayName
+		u.grouping = s.cfg.backends[s.backendOf(mb)]
+	} else {
+		u.grouping = s.cfg.backends[s.hashBackend(key)]
 	}
 	s.mu.RUnlock()
 	s.ad.mu.Lock()
@@ -190,9 +192,6 @@ func (s *Server) autodiscoverUser(addr string) adUser {
 	if u.internal == "" {
 		u.internal = u.external
 	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(strings.ToLower(u.primary)))
-	u.grouping = "SCCGRP" + itoa(int(h.Sum32()%4))
 	if over {
 		u.found = u.found || o.RedirectAddress != "" || o.RedirectURL != "" || o.EWSURL != ""
 		if o.EWSURL != "" {

@@ -60,6 +60,16 @@
 //     GetStreamingEvents, Unsubscribe; ConvertId and ResolveNames; SOAP,
 //     POX and v2 JSON Autodiscover. README.md lists every supported
 //     behaviour and error, and what is not modelled.
+//   - Affinity: mailboxes live on named backends ([WithBackends], four by
+//     default; [Server.SetMailboxBackend], [Server.MailboxBackend]), whose
+//     names Autodiscover reports as GroupingInformation
+//     ([Server.GroupingInformation]). Notification requests are routed by
+//     a valid X-BackEndOverrideCookie (with X-PreferServerAffinity: true),
+//     else by X-AnchorMailbox, else by the impersonated mailbox; a
+//     subscription exists only on the backend its Subscribe was routed to,
+//     so a client that does not keep affinity gets ErrorSubscriptionNotFound
+//     as on Exchange Online. Requests asking for affinity get the cookie
+//     ([Server.AffinityCookie]).
 //   - Fault injection: [Server.InjectNext], [Server.InjectFraction] (seeded
 //     by [WithSeed]) with [ServerBusy] (BackOffMilliseconds), [SOAPFault],
 //     [MessageError], [HTTPStatus] (e.g. 503) and [DropConnection];
@@ -95,7 +105,7 @@
 // Other operations answer the SOAP fault ErrorInvalidOperation naming the
 // operation; SOAP bodies that are not EWS operations get
 // ErrorInvalidRequest. Not modelled (README.md has the full list): push
-// notifications, affinity cookies and HangingConnectionLimit, search
+// notifications, HangingConnectionLimit, affinity across sites, search
 // folders, item types other than the four, recurrences sent through EWS
 // (kept verbatim, not expanded), QueryString, grouping, delegate
 // permissions, Kerberos (SPNEGO tokens get 401), SOAP 1.2, and token

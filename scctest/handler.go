@@ -27,7 +27,8 @@ type exchange struct {
 	version string
 	// impersonation
 	impersonated bool
-	acting       *mailbox // mailbox the request acts as; nil for a service account
+	acting       *mailbox      // mailbox the request acts as; nil for a service account
+	aff          affinityRoute // backend of a notification request, see affinity.go
 }
 
 // serveHTTP is the server's handler: IIS + EWS front end.

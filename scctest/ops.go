@@ -85,6 +85,7 @@ func batchSize(op string, body *node) int {
 
 // dispatch runs the operation and writes its answer.
 func (x *exchange) dispatch(w http.ResponseWriter) {
+	x.routeAffinity(w)
 	if x.op == "GetStreamingEvents" {
 		x.streamEvents(w)
 		return

@@ -143,6 +143,7 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 	}
 	t.next++
 	sub.id = opaqueToken(tagSubscription, sub.mb.idx, t.next)
+	sub.backend = x.aff.backend
 	t.byID[sub.id] = sub
 	t.count[sub.mb]++
 	return x.one(success(func(m *elem) {
@@ -153,13 +154,14 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 	}))
 }
 
-// lookupSub finds a subscription the caller owns; an expired pull
-// subscription is removed and reported as ErrorSubscriptionNotFound.
+// lookupSub finds a subscription the caller owns on the backend the
+// request was routed to (affinity.go); an expired pull subscription is
+// removed and reported as ErrorSubscriptionNotFound.
 func (x *exchange) lookupSub(id string) (*subscription, ews.ResponseCode) {
 	t := &x.s.subs
 	t.init()
 	sub := t.byID[id]
-	if sub == nil {
+	if sub == nil || !x.onBackend(sub) {
 		return nil, ews.ErrorSubscriptionNotFound
 	}
 	if sub.owner != x.p.key() {

@@ -215,7 +215,9 @@ func TestSubscribeErrors(t *testing.T) {
 	if _, err := c.GetEvents(ctx, "AAAAunknown", bobSub.Watermark); !errors.Is(err, ews.ErrorSubscriptionNotFound) {
 		t.Errorf("GetEvents(unknown id) error = %v, want ErrorSubscriptionNotFound", err)
 	}
-	if _, err := c.GetEvents(ctx, bobSub.ID, "bm90IGEgd2F0ZXJtYXJr"); !errors.Is(err, ews.ErrorInvalidWatermark) {
+	// Asked for as bob: impersonating alice would route the request to
+	// alice's backend, where bob's subscription does not exist (affinity.go).
+	if _, err := notifyClient(t, s, bob).GetEvents(ctx, bobSub.ID, "bm90IGEgd2F0ZXJtYXJr"); !errors.Is(err, ews.ErrorInvalidWatermark) {
 		t.Errorf("GetEvents(bad watermark) error = %v, want ErrorInvalidWatermark", err)
 	}
 }

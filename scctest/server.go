@@ -54,6 +54,7 @@ type config struct {
 	maxAttach    int               // WithMaxAttachmentSize; 0 = the model's default
 	maxSubs      int               // subscriptions per mailbox, see WithSubscriptionLimit
 	strictStream bool              // see WithSchemaStrictStreaming
+	backends     []string          // backend server names, see WithBackends (affinity.go)
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -208,6 +209,7 @@ type Server struct {
 	// per server, so a state of another server is refused.
 	syncKey [32]byte
 	subs    subscriptions // notification subscriptions
+	aff     affinityState // mailboxes placed on backends, see affinity.go
 
 	fmu    sync.Mutex // guards fault injection state
 	faults faultState
@@ -243,6 +245,7 @@ func New(opts ...Option) (*Server, error) {
 		logBytes:   DefaultLogBytes,
 		logValue:   DefaultLogValueBytes,
 		maxSubs:    DefaultSubscriptionLimit,
+		backends:   defaultBackends(),
 	}
 	for _, o := range opts {
 		if o == nil {

@@ -57,6 +57,7 @@ type subscription struct {
 	timeout   time.Duration   // pull: lifetime without GetEvents
 	lastCall  time.Time
 	streaming bool // a GetStreamingEvents connection holds it
+	backend   int  // index of the backend it lives on, see affinity.go
 }
 
 // subscriptions is a server's subscription table. Guarded by Server.mu.

@@ -229,6 +229,11 @@ def check_notifications(acc, addr):
     request creates (get_events, get_streaming_events)."""
     from exchangelib.properties import CreatedEvent
     sub, watermark = acc.inbox.subscribe_to_pull()
+    # exchangelib sends X-PreferServerAffinity on notification requests and
+    # keeps the X-BackEndOverrideCookie the fake issues (affinity.go); its
+    # later GetEvents and GetStreamingEvents send it back as a header.
+    if not acc.affinity_cookie or "~" not in acc.affinity_cookie:
+        fail(f"{addr}: Subscribe left no X-BackEndOverrideCookie (affinity_cookie={acc.affinity_cookie!r})")
     m = Message(account=acc, folder=acc.inbox, subject="scctest pull event", body="event")
     m.save()
     created = False
@@ -251,7 +256,7 @@ def check_notifications(acc, addr):
         fail(f"{addr}: get_streaming_events did not report the CreatedEvent of the new message")
     m.delete()
     m2.delete()
-    print(f"ok {addr}: pull subscription get_events and streaming get_streaming_events see a new message")
+    print(f"ok {addr}: pull subscription get_events and streaming get_streaming_events see a new message (affinity cookie {acc.affinity_cookie.split('~')[0]})")
 
 
 def check_attachments(cfg, auth, addr):
