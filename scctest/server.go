@@ -54,6 +54,7 @@ type config struct {
 	maxAttach    int               // WithMaxAttachmentSize; 0 = the model's default
 	maxSubs      int               // subscriptions per mailbox, see WithSubscriptionLimit
 	strictStream bool              // see WithSchemaStrictStreaming
+	push         pushConfig        // push notification options, see push.go
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -208,6 +209,7 @@ type Server struct {
 	// per server, so a state of another server is refused.
 	syncKey [32]byte
 	subs    subscriptions // notification subscriptions
+	push    pushRunner    // push notification delivery (push.go)
 
 	fmu    sync.Mutex // guards fault injection state
 	faults faultState
@@ -385,6 +387,7 @@ func (s *Server) Close() {
 		close(s.faults.closing)
 	}
 	s.fmu.Unlock()
+	s.stopPush()
 	s.cutReads()
 	s.hs.Close()
 	s.cmu.Lock()
