@@ -10,7 +10,8 @@
 // ones); [NewUnstartedServer] and [New] leave starting to the caller. Like
 // miniredis, state is seeded and inspected directly, without the wire:
 // [Server.AddMailbox], [Server.AddItem], [Server.AddServiceAccount],
-// [Server.SetPassword], [Server.AddToken], [Server.Items],
+// [Server.SetPassword], [Server.AddToken], [Server.Items], [Server.Folders],
+// [Server.UserConfiguration],
 // [Server.Requests], [Server.Stats] and the Assert helpers.
 // Every server has its own state; parallel tests never interfere.
 //
