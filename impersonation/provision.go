@@ -365,8 +365,9 @@ func (p *provisioner) children(ctx context.Context, parents []string) (map[strin
 		err := p.send(ctx, true, false, func(ctx context.Context) error {
 			var err error
 			resp, err = p.view.FindFolder(ctx, &ews.FindFolderRequest{
-				ParentFolderIDs:      ids,
-				AdditionalProperties: []ews.FieldURI{ews.FieldFolderDisplayName, ews.FieldFolderClass},
+				ParentFolderIDs: ids,
+				// The counts tell a deactivation whether a folder is empty.
+				AdditionalProperties: []ews.FieldURI{ews.FieldFolderDisplayName, ews.FieldFolderClass, ews.FieldFolderTotalCount, ews.FieldFolderChildFolderCount},
 				ExtendedProperties:   []ews.ExtendedFieldURI{ProvisionMarker()},
 				Page:                 &ews.PageView{MaxEntries: pageSize, Offset: batch[0].offset},
 			})
@@ -568,34 +569,7 @@ const codeFolderConflict ews.ResponseCode = "folder-conflict"
 func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, identityKind, address string) *Provision {
 	p := &provisioner{view: view, orgID: r.s.orgID, plan: r.s.plan, res: &ProvisionResult{}}
 	var failed *attempt
-	p.send = func(ctx context.Context, idempotent, write bool, call func(context.Context) error) error {
-		a := r.do(ctx, r.s.budget.MaxAttempts, idempotent, call)
-		p.res.Requests += a.attempts
-		if write {
-			p.res.Writes += a.attempts
-		}
-		switch {
-		case a.cancelled:
-			if err := context.Cause(ctx); err != nil {
-				return err
-			}
-			return context.Canceled
-		case a.status == StatusOK:
-			return nil
-		}
-		if failed == nil {
-			failed = &a
-		}
-		if a.status == StatusAuthFailed || a.stop {
-			r.setStop(Stop{Status: a.status, Code: a.code,
-				Reason:      fmt.Sprintf("Exchange answered %s while provisioning %s: every user would fail the same way: %s", a.code, address, a.message),
-				Remediation: r.remediationFor(a, identityKind, address)}, a.cause())
-		}
-		if a.err != nil {
-			return a.err
-		}
-		return errors.New(a.message)
-	}
+	p.send = r.sender("provisioning", identityKind, address, &p.res.Requests, &p.res.Writes, &failed)
 	p.run(ctx, u.Sync)
 	pr := &Provision{ProvisionResult: p.res, Status: StatusOK}
 	if p.res.Err == nil {
@@ -626,6 +600,43 @@ func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, ident
 		pr.Remediation = "Run the activation again to finish provisioning."
 	}
 	return pr
+}
+
+// sender returns the send function of a provisioner or deprovisioner of
+// one mailbox (verb says which, for the stop's reason): each request goes
+// through the run's back-off gate, concurrency limit and retry budget and
+// is counted in requests (and writes); the first failed attempt is kept
+// in *failed. A failure every user would share (a 401, a server that
+// stops answering) stops the run, as in the check.
+func (r *run) sender(verb, identityKind, address string, requests, writes *int, failed **attempt) func(ctx context.Context, idempotent, write bool, call func(context.Context) error) error {
+	return func(ctx context.Context, idempotent, write bool, call func(context.Context) error) error {
+		a := r.do(ctx, r.s.budget.MaxAttempts, idempotent, call)
+		*requests += a.attempts
+		if write {
+			*writes += a.attempts
+		}
+		switch {
+		case a.cancelled:
+			if err := context.Cause(ctx); err != nil {
+				return err
+			}
+			return context.Canceled
+		case a.status == StatusOK:
+			return nil
+		}
+		if *failed == nil {
+			*failed = &a
+		}
+		if a.status == StatusAuthFailed || a.stop {
+			r.setStop(Stop{Status: a.status, Code: a.code,
+				Reason:      fmt.Sprintf("Exchange answered %s while %s %s: every user would fail the same way: %s", a.code, verb, address, a.message),
+				Remediation: r.remediationFor(a, identityKind, address)}, a.cause())
+		}
+		if a.err != nil {
+			return a.err
+		}
+		return errors.New(a.message)
+	}
 }
 
 // provisionRemediation names what stops a mailbox from being provisioned
