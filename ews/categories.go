@@ -85,16 +85,20 @@ func ParseCategoryList(data []byte) (*CategoryList, error) {
 func (l *CategoryList) Categories() []Category {
 	var out []Category
 	for _, e := range l.root.ChildElements() {
-		if e.Tag != "category" {
-			continue
+		if e.Tag == "category" {
+			out = append(out, categoryOf(e))
 		}
-		color, err := strconv.Atoi(strings.TrimSpace(e.SelectAttrValue("color", "-1")))
-		if err != nil {
-			color = CategoryColorNone
-		}
-		out = append(out, Category{Name: e.SelectAttrValue("name", ""), Color: color, GUID: e.SelectAttrValue("guid", "")})
 	}
 	return out
+}
+
+// categoryOf reads one category element.
+func categoryOf(e *etree.Element) Category {
+	color, err := strconv.Atoi(strings.TrimSpace(e.SelectAttrValue("color", "-1")))
+	if err != nil {
+		color = CategoryColorNone
+	}
+	return Category{Name: e.SelectAttrValue("name", ""), Color: color, GUID: e.SelectAttrValue("guid", "")}
 }
 
 // find returns the entry named name, compared case-insensitively as Outlook
@@ -144,6 +148,24 @@ func (l *CategoryList) Ensure(cats ...Category) ([]Category, error) {
 		l.root.CreateAttr("lastSavedTime", time.Now().UTC().Format("2006-01-02T15:04:05.000"))
 	}
 	return added, nil
+}
+
+// Remove deletes the entries named names (compared case-insensitively,
+// as Outlook does) and returns those it removed; names without an entry
+// are skipped. Items that carry a removed category keep it (they store
+// the name); Outlook shows it without a colour.
+func (l *CategoryList) Remove(names ...string) []Category {
+	var removed []Category
+	for _, name := range names {
+		for e := l.find(name); e != nil; e = l.find(name) {
+			removed = append(removed, categoryOf(e))
+			l.root.RemoveChild(e)
+		}
+	}
+	if len(removed) > 0 {
+		l.root.CreateAttr("lastSavedTime", time.Now().UTC().Format("2006-01-02T15:04:05.000"))
+	}
+	return removed
 }
 
 // Bytes returns the list's XML.
@@ -222,4 +244,27 @@ func (c *Client) EnsureCategories(ctx context.Context, cats []Category, opts ...
 		}
 		return added, nil
 	}
+}
+
+// RemoveCategories removes the entries named names from the master
+// category list of the mailbox (impersonate it with [Client.With]) and
+// returns those it removed. It is idempotent: names without an entry are
+// skipped, and nothing is written when none has one (or the mailbox has
+// no list). As with [Client.EnsureCategories], the list is read right
+// before it is written and an Outlook edit in between can be lost. Items
+// keep the categories they carry.
+func (c *Client) RemoveCategories(ctx context.Context, names []string, opts ...CallOption) ([]Category, error) {
+	l, exists, err := c.categoryList(ctx, opts)
+	if err != nil || !exists {
+		return nil, err
+	}
+	removed := l.Remove(names...)
+	if len(removed) == 0 {
+		return nil, nil
+	}
+	uc := &UserConfiguration{Name: CategoryListName, FolderID: DistinguishedFolder(FolderCalendar), XMLData: l.Bytes()}
+	if err := c.UpdateUserConfiguration(ctx, uc, opts...); err != nil {
+		return nil, err
+	}
+	return removed, nil
 }

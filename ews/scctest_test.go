@@ -187,3 +187,38 @@ func TestScctestOddTextRoundTrip(t *testing.T) {
 		t.Errorf("Item = %+v, %v, want subject %q and body %q", item, err, subject, body)
 	}
 }
+
+func TestScctestRemoveCategories(t *testing.T) {
+	s, c := newFakeExchange(t, scctest.ImpersonateAll())
+	ctx := context.Background()
+	alice := c.With(ews.Impersonate(ews.PrimarySmtpAddress("alice@contoso.example")), ews.AnchorMailbox("alice@contoso.example"))
+
+	// No list yet: nothing to remove, nothing written.
+	s.ResetRequests()
+	removed, err := alice.RemoveCategories(ctx, []string{"CRM"})
+	if err != nil || len(removed) != 0 {
+		t.Fatalf("RemoveCategories(no list) = %v, %v; want nothing removed", removed, err)
+	}
+	s.AssertRequestCount(t, "UpdateUserConfiguration", 0)
+
+	if _, err := alice.EnsureCategories(ctx, []ews.Category{{Name: "CRM", Color: ews.CategoryColorBlue}, {Name: "Partner", Color: ews.CategoryColorGreen}}); err != nil {
+		t.Fatal(err)
+	}
+	removed, err = alice.RemoveCategories(ctx, []string{"crm", "Missing"})
+	if err != nil || len(removed) != 1 || removed[0].Name != "CRM" || removed[0].Color != ews.CategoryColorBlue {
+		t.Fatalf("RemoveCategories(crm) = %+v, %v; want CRM removed", removed, err)
+	}
+	cats, err := alice.Categories(ctx)
+	if err != nil || len(cats) != 1 || cats[0].Name != "Partner" {
+		t.Fatalf("Categories after RemoveCategories = %+v, %v; want Partner only", cats, err)
+	}
+
+	// Again: one read, no write.
+	s.ResetRequests()
+	removed, err = alice.RemoveCategories(ctx, []string{"CRM"})
+	if err != nil || len(removed) != 0 {
+		t.Fatalf("RemoveCategories(again) = %v, %v; want nothing removed", removed, err)
+	}
+	s.AssertRequestCount(t, "GetUserConfiguration", 1)
+	s.AssertRequestCount(t, "UpdateUserConfiguration", 0)
+}

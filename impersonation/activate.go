@@ -105,6 +105,9 @@ func Activate(ctx context.Context, store org.Store, orgID string, opts ...Option
 	for i := range sel {
 		sel[i] = i
 	}
+	if s, _ := newSettings(opts); len(s.addresses) > 0 {
+		sel, _ = selectByAddress(o, s.addresses)
+	}
 	return record(ctx, store, o, sel, false, opts)
 }
 
@@ -129,8 +132,21 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 		return nil, err
 	}
 	fp := org.ConfigFingerprint(store, o.Email)
+	only := map[int]bool{}
+	if s, _ := newSettings(opts); len(s.addresses) > 0 {
+		picked, _ := selectByAddress(o, s.addresses)
+		for _, i := range picked {
+			only[i] = true
+		}
+		if len(picked) == 0 {
+			only[-1] = true // nothing selected
+		}
+	}
 	var sel []int
 	for i, u := range o.Users {
+		if len(only) > 0 && !only[i] {
+			continue
+		}
 		switch u.Sync.Status {
 		case org.NeedsRenewal:
 			sel = append(sel, i)
@@ -366,7 +382,8 @@ func withProvision(res Result) Result {
 }
 
 // recordProvision stores a provisioning outcome in the user's sync state
-// after applyOutcome: the folder ids and categories found, and the time.
+// after applyOutcome: the folder ids and categories found, the baseline
+// sync states taken, and the time.
 // Folders found by a provisioning that failed elsewhere are recorded too,
 // so the next run verifies them instead of looking them up. It returns 1
 // for a provisioned user, -1 for a failed one, 0 otherwise.
@@ -375,6 +392,15 @@ func recordProvision(st *org.SyncState, p *Provision, kind outcomeKind, now time
 		return 0
 	}
 	ids := p.FolderIDs()
+	if len(p.SyncStates) > 0 {
+		// New baselines replace the states of the same entries (taken for
+		// a folder since replaced); the watcher's states of the others
+		// stay.
+		if st.SyncStates == nil {
+			st.SyncStates = make(map[string]string, len(p.SyncStates))
+		}
+		maps.Copy(st.SyncStates, p.SyncStates)
+	}
 	if p.Status == StatusOK {
 		st.Folders, st.Categories, st.ProvisionedAt = ids, slices.Clone(p.Categories), now
 		return 1

@@ -99,7 +99,27 @@ func Check(ctx context.Context, o *org.Organization, opts ...Option) (*Report, e
 // in flight, which may take up to 30 seconds).
 func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.User, opts ...Option) (*Report, error) {
 	s, optErr := newSettings(opts)
+	if s.remove {
+		optErr = errors.Join(optErr, errors.New("impersonation: WithRemoveProvisioning and WithRemoveContent are options of Deactivate"))
+	}
 	r := newRun(s, cfg, users)
+	if rep, err := r.connect(optErr); rep != nil {
+		return rep, err
+	}
+	// The client's keep-alive connections die with the check, so that a
+	// service running many checks keeps no sockets or goroutines behind.
+	defer r.client.CloseIdleConnections()
+	if s.grouping {
+		r.recordGrouping(ctx)
+	}
+	return r.execute(ctx)
+}
+
+// connect validates the options (optErr is newSettings') and the
+// configuration and builds the run's client. It returns the report of a
+// run stopped before it started, or nil when the run may start.
+func (r *run) connect(optErr error) (*Report, error) {
+	s, cfg := r.s, r.cfg
 	if optErr != nil {
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: "invalid options: " + optErr.Error(),
 			Remediation: "Fix the options passed to the check."}, optErr)
@@ -126,14 +146,8 @@ func CheckUsers(ctx context.Context, cfg org.EmailConfiguration, users []org.Use
 		return r.stopBeforeStart(Stop{Status: StatusNotChecked, Reason: err.Error(),
 			Remediation: "Fix the email configuration or the EWS options."}, err)
 	}
-	// The client's keep-alive connections die with the check, so that a
-	// service running many checks keeps no sockets or goroutines behind.
-	defer client.CloseIdleConnections()
 	r.client = client.With(ews.UseRetryPolicy(ews.NoRetries()))
-	if s.grouping {
-		r.recordGrouping(ctx)
-	}
-	return r.execute(ctx)
+	return nil, nil
 }
 
 // configStop describes an invalid configuration.
@@ -156,10 +170,12 @@ func configStop(err error) Stop {
 
 // run is one check.
 type run struct {
-	s       *settings
-	cfg     org.EmailConfiguration
-	users   []org.User
-	client  *ews.Client // no ews-level retries: the run sees every back-off
+	s      *settings
+	cfg    org.EmailConfiguration
+	users  []org.User
+	client *ews.Client // no ews-level retries: the run sees every back-off
+	// work replaces the per-user check (Deactivate's removal); nil checks.
+	work    func(ctx context.Context, i int) Result
 	gate    *backoffGate
 	limiter *concurrencyLimiter
 	base    hints

@@ -164,6 +164,12 @@ type settings struct {
 	// plan and orgID: provision the users that pass (Activate, Renew).
 	plan  *org.ProvisioningPlan
 	orgID string
+	// addresses: the users Activate, Renew and Deactivate act on (nil:
+	// their default).
+	addresses []string
+	// remove, removeContent: Deactivate removes the provisioning (and
+	// folders that hold items).
+	remove, removeContent bool
 }
 
 func newSettings(opts []Option) (*settings, error) {
@@ -388,6 +394,49 @@ func WithLogger(l *slog.Logger) Option {
 		s.logger = l
 		return nil
 	}}
+}
+
+// WithUsers limits [Activate], [Renew] and [Deactivate] to the users of
+// the organization with these primary SMTP addresses (compared as
+// org.AddressKey compares them); without it, Activate checks every user,
+// Renew those that need it and Deactivate every user activation touched.
+// Addresses that are no user of the organization are listed in the
+// report (DeactivationReport.Unknown; Activate and Renew skip them).
+// Check and CheckUsers check the users they are given and ignore it.
+func WithUsers(addresses ...string) Option {
+	return checkOption{"WithUsers", func(s *settings) error {
+		if len(addresses) == 0 {
+			return errors.New("impersonation: WithUsers: no address; pass the primary SMTP addresses of the users to act on")
+		}
+		for i, a := range addresses {
+			if org.AddressKey(a) == "" {
+				return fmt.Errorf("impersonation: WithUsers: address %d (%q) is empty or not an address", i, a)
+			}
+		}
+		s.addresses = append(s.addresses, addresses...)
+		return nil
+	}}
+}
+
+// WithRemoveProvisioning makes [Deactivate] remove what activation added
+// to each deactivated mailbox: the folders of the plan that carry this
+// organization's marker and are empty (no items, no subfolders;
+// hard-deleted, as nothing in them can be lost), and the plan's
+// categories from the master category list. A folder that holds items is
+// kept unless [WithRemoveContent] is given too; a folder without the
+// marker is never removed. Only Deactivate takes it.
+func WithRemoveProvisioning() Option {
+	return checkOption{"WithRemoveProvisioning", func(s *settings) error { s.remove = true; return nil }}
+}
+
+// WithRemoveContent makes [Deactivate] remove the provisioned folders
+// that hold items too (it implies [WithRemoveProvisioning]). They are
+// moved to the user's Deleted Items with their items (DeleteFolder
+// MoveToDeletedItems), not hard-deleted: the user can still restore them
+// until Deleted Items is emptied, and then from Recoverable Items for the
+// mailbox's retention period. Only Deactivate takes it.
+func WithRemoveContent() Option {
+	return checkOption{"WithRemoveContent", func(s *settings) error { s.remove, s.removeContent = true, true; return nil }}
 }
 
 // withClock replaces time.Now (tests of Activate's timestamps).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/org"
 )
 
 // attempt is the outcome of a request repeated within the retry budget.
@@ -325,12 +326,7 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 	u := r.users[i]
 	res := r.report.Results[i]
 	start := time.Now()
-	sid, _ := connectingSID(u.ImpersonationIdentity())
-	opts := []ews.CallOption{ews.Impersonate(sid)}
-	if addr := strings.TrimSpace(u.PrimarySMTP); addr != "" {
-		opts = append(opts, ews.AnchorMailbox(addr))
-	}
-	view := r.client.With(opts...)
+	view, sid := r.viewOf(u)
 	req := &ews.GetFolderRequest{FolderIDs: []ews.FolderID{ews.DistinguishedFolder(ews.FolderInbox)}, Shape: ews.ShapeDefault}
 
 	a := r.do(ctx, r.s.budget.MaxAttempts, true, func(ctx context.Context) error {
@@ -382,6 +378,17 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 	return res
 }
 
+// viewOf returns the run's client impersonating u, anchored to its
+// primary SMTP address, and the identity it impersonates.
+func (r *run) viewOf(u org.User) (*ews.Client, ews.ConnectingSID) {
+	sid, _ := connectingSID(u.ImpersonationIdentity())
+	opts := []ews.CallOption{ews.Impersonate(sid)}
+	if addr := strings.TrimSpace(u.PrimarySMTP); addr != "" {
+		opts = append(opts, ews.AnchorMailbox(addr))
+	}
+	return r.client.With(opts...), sid
+}
+
 // checkUserSafe is checkUser turning a panic (a bug of ours, or of a token
 // source or transport the caller supplied) into this user's error result,
 // so that it cannot crash the process from a worker goroutine, where the
@@ -399,6 +406,9 @@ func (r *run) checkUserSafe(ctx context.Context, i int) (res Result) {
 		res.CheckedAt = r.s.now()
 		r.s.logger.Error("panic while checking a user", "address", res.Address, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	}()
+	if r.work != nil {
+		return r.work(ctx, i)
+	}
 	return r.checkUser(ctx, i)
 }
 

@@ -40,8 +40,13 @@ type ProvisionResult struct {
 	// Added are those this run added.
 	Categories []string
 	Added      []string
-	// Verified: the recorded folders and categories were all confirmed,
-	// so nothing was looked up by name and nothing was written.
+	// SyncStates are the baseline sync states this run took, by the
+	// entry of the plan's BaselineFolders (a folder Key or a
+	// distinguished folder name); entries whose state was recorded for
+	// the same folder are not taken again and not listed.
+	SyncStates map[string]string
+	// Verified: the recorded folders, categories and baselines were all
+	// confirmed, so nothing was looked up by name, synced or written.
 	Verified bool
 	// Requests is how many EWS requests were sent (retries included);
 	// Writes how many of them were CreateFolder or a write of the category
@@ -226,8 +231,75 @@ func (p *provisioner) run(ctx context.Context, recorded org.SyncState) {
 			}
 		}
 	}
-	p.res.Verified = verifiedAll && catsVerified && len(problems) == 0
+	if err := p.baselines(ctx, recorded, found); err != nil {
+		problems = append(problems, err)
+	}
+	p.res.Verified = verifiedAll && catsVerified && len(p.res.SyncStates) == 0 && len(problems) == 0
 	p.finish(found, problems)
+}
+
+// baselines takes the baseline sync state of each entry of the plan's
+// BaselineFolders that has none recorded for the folder found: a
+// SyncFolderItems from no state to the end (IdOnly, 512 changes a page;
+// the changes are dropped, only the state is kept). A recorded state of a
+// plan folder counts only while the folder is the one recorded: a folder
+// created anew gets a new baseline. Plan folders that were not found or
+// made are skipped (their failure is reported already).
+func (p *provisioner) baselines(ctx context.Context, recorded org.SyncState, found []*ProvisionedFolder) error {
+	for _, b := range p.plan.BaselineFolders {
+		var fid ews.FolderID
+		if i := slices.IndexFunc(p.plan.Folders, func(f org.PlannedFolder) bool { return f.Key == b }); i >= 0 {
+			if found[i] == nil {
+				continue
+			}
+			if recorded.SyncStates[b] != "" && recorded.Folders[b] == found[i].FolderID {
+				continue
+			}
+			fid = ews.FolderID{ID: found[i].FolderID}
+		} else {
+			if recorded.SyncStates[b] != "" {
+				continue
+			}
+			fid = ews.DistinguishedFolder(ews.DistinguishedFolderName(b))
+		}
+		state, err := p.baseline(ctx, fid)
+		if err != nil {
+			return fmt.Errorf("impersonation: taking the baseline sync state of %s: %w", b, err)
+		}
+		if p.res.SyncStates == nil {
+			p.res.SyncStates = map[string]string{}
+		}
+		p.res.SyncStates[b] = state
+	}
+	return nil
+}
+
+// baseline syncs the folder from no state to the end and returns the
+// final state.
+func (p *provisioner) baseline(ctx context.Context, fid ews.FolderID) (string, error) {
+	state := ""
+	for {
+		var resp *ews.SyncFolderItemsResponse
+		err := p.send(ctx, true, false, func(ctx context.Context) error {
+			var err error
+			resp, err = p.view.SyncFolderItems(ctx, &ews.SyncFolderItemsRequest{
+				FolderID: fid, SyncState: state, Shape: ews.ShapeIDOnly, MaxChanges: ews.MaxSyncChanges})
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case resp.SyncState == "":
+			return "", errors.New("impersonation: SyncFolderItems answered without a SyncState")
+		case !resp.IncludesLastItemInRange && len(resp.Changes) == 0 && resp.SyncState == state:
+			return "", errors.New("impersonation: SyncFolderItems says more changes are waiting but returned none and the same SyncState; stopped instead of asking forever")
+		}
+		state = resp.SyncState
+		if resp.IncludesLastItemInRange {
+			return state, nil
+		}
+	}
 }
 
 func (p *provisioner) finish(found []*ProvisionedFolder, problems []error) {
@@ -365,8 +437,9 @@ func (p *provisioner) children(ctx context.Context, parents []string) (map[strin
 		err := p.send(ctx, true, false, func(ctx context.Context) error {
 			var err error
 			resp, err = p.view.FindFolder(ctx, &ews.FindFolderRequest{
-				ParentFolderIDs:      ids,
-				AdditionalProperties: []ews.FieldURI{ews.FieldFolderDisplayName, ews.FieldFolderClass},
+				ParentFolderIDs: ids,
+				// The counts tell a deactivation whether a folder is empty.
+				AdditionalProperties: []ews.FieldURI{ews.FieldFolderDisplayName, ews.FieldFolderClass, ews.FieldFolderTotalCount, ews.FieldFolderChildFolderCount},
 				ExtendedProperties:   []ews.ExtendedFieldURI{ProvisionMarker()},
 				Page:                 &ews.PageView{MaxEntries: pageSize, Offset: batch[0].offset},
 			})
@@ -568,34 +641,7 @@ const codeFolderConflict ews.ResponseCode = "folder-conflict"
 func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, identityKind, address string) *Provision {
 	p := &provisioner{view: view, orgID: r.s.orgID, plan: r.s.plan, res: &ProvisionResult{}}
 	var failed *attempt
-	p.send = func(ctx context.Context, idempotent, write bool, call func(context.Context) error) error {
-		a := r.do(ctx, r.s.budget.MaxAttempts, idempotent, call)
-		p.res.Requests += a.attempts
-		if write {
-			p.res.Writes += a.attempts
-		}
-		switch {
-		case a.cancelled:
-			if err := context.Cause(ctx); err != nil {
-				return err
-			}
-			return context.Canceled
-		case a.status == StatusOK:
-			return nil
-		}
-		if failed == nil {
-			failed = &a
-		}
-		if a.status == StatusAuthFailed || a.stop {
-			r.setStop(Stop{Status: a.status, Code: a.code,
-				Reason:      fmt.Sprintf("Exchange answered %s while provisioning %s: every user would fail the same way: %s", a.code, address, a.message),
-				Remediation: r.remediationFor(a, identityKind, address)}, a.cause())
-		}
-		if a.err != nil {
-			return a.err
-		}
-		return errors.New(a.message)
-	}
+	p.send = r.sender("provisioning", identityKind, address, &p.res.Requests, &p.res.Writes, &failed)
 	p.run(ctx, u.Sync)
 	pr := &Provision{ProvisionResult: p.res, Status: StatusOK}
 	if p.res.Err == nil {
@@ -626,6 +672,43 @@ func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, ident
 		pr.Remediation = "Run the activation again to finish provisioning."
 	}
 	return pr
+}
+
+// sender returns the send function of a provisioner or deprovisioner of
+// one mailbox (verb says which, for the stop's reason): each request goes
+// through the run's back-off gate, concurrency limit and retry budget and
+// is counted in requests (and writes); the first failed attempt is kept
+// in *failed. A failure every user would share (a 401, a server that
+// stops answering) stops the run, as in the check.
+func (r *run) sender(verb, identityKind, address string, requests, writes *int, failed **attempt) func(ctx context.Context, idempotent, write bool, call func(context.Context) error) error {
+	return func(ctx context.Context, idempotent, write bool, call func(context.Context) error) error {
+		a := r.do(ctx, r.s.budget.MaxAttempts, idempotent, call)
+		*requests += a.attempts
+		if write {
+			*writes += a.attempts
+		}
+		switch {
+		case a.cancelled:
+			if err := context.Cause(ctx); err != nil {
+				return err
+			}
+			return context.Canceled
+		case a.status == StatusOK:
+			return nil
+		}
+		if *failed == nil {
+			*failed = &a
+		}
+		if a.status == StatusAuthFailed || a.stop {
+			r.setStop(Stop{Status: a.status, Code: a.code,
+				Reason:      fmt.Sprintf("Exchange answered %s while %s %s: every user would fail the same way: %s", a.code, verb, address, a.message),
+				Remediation: r.remediationFor(a, identityKind, address)}, a.cause())
+		}
+		if a.err != nil {
+			return a.err
+		}
+		return errors.New(a.message)
+	}
 }
 
 // provisionRemediation names what stops a mailbox from being provisioned

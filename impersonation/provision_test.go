@@ -109,8 +109,13 @@ func TestProvisionMailboxCreatesOnceThenVerifies(t *testing.T) {
 			t.Errorf("folder %q has marker %q, %v; want contoso", pf.DisplayName, v, ok)
 		}
 	}
-	// A second run with the record: one request, no writes.
-	recorded := org.SyncState{Folders: first.FolderIDs(), Categories: first.Categories}
+	// The plan's three baselines were taken, one SyncFolderItems each (the
+	// new folders are empty).
+	if len(first.SyncStates) != 3 || first.SyncStates["contacts"] == "" || first.SyncStates["tasks"] == "" || first.SyncStates["mail"] == "" {
+		t.Errorf("ProvisionMailbox(first).SyncStates = %v, want the baselines of contacts, tasks and mail", first.SyncStates)
+	}
+	// A second run with the record: one request, no writes, no sync.
+	recorded := org.SyncState{Folders: first.FolderIDs(), Categories: first.Categories, SyncStates: first.SyncStates}
 	f.srv.ResetRequests()
 	second, err := ProvisionMailbox(ctx, view, "contoso", plan, recorded)
 	if err != nil {
@@ -386,7 +391,7 @@ func TestProvisionMailboxEnsuresCategories(t *testing.T) {
 		t.Errorf("Categories() = %+v, %v; want CRM, blue", cats, err)
 	}
 	f.srv.ResetRequests()
-	second, err := ProvisionMailbox(ctx, view, "contoso", plan, org.SyncState{Folders: first.FolderIDs(), Categories: first.Categories})
+	second, err := ProvisionMailbox(ctx, view, "contoso", plan, org.SyncState{Folders: first.FolderIDs(), Categories: first.Categories, SyncStates: first.SyncStates})
 	if err != nil || !second.Verified || second.Requests != 1 || second.Writes != 0 {
 		t.Errorf("ProvisionMailbox(second) = %+v, %v; want verified with 1 request", second, err)
 	}
@@ -465,6 +470,7 @@ func TestProvisionMailboxFolderCreatedMeanwhile(t *testing.T) {
 	view := viewOf(addr)
 	plan := folderPlan()
 	plan.Folders = plan.Folders[2:] // the mail folder alone
+	plan.BaselineFolders = nil
 	var raced atomic.Bool
 	var otherID string
 	var otherErr error

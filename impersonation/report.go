@@ -3,6 +3,7 @@ package impersonation
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -235,9 +236,12 @@ type provisionJSON struct {
 	Folders     []ProvisionedFolder `json:"folders,omitempty"`
 	Categories  []string            `json:"categories,omitempty"`
 	Added       []string            `json:"added_categories,omitempty"`
-	Verified    bool                `json:"verified,omitempty"`
-	Requests    int                 `json:"requests"`
-	Writes      int                 `json:"writes"`
+	// Baselines are the keys of the baseline sync states taken (the
+	// states themselves are opaque and large, and stay out of reports).
+	Baselines []string `json:"baselines,omitempty"`
+	Verified  bool     `json:"verified,omitempty"`
+	Requests  int      `json:"requests"`
+	Writes    int      `json:"writes"`
 }
 
 func (p *Provision) toJSON() *provisionJSON {
@@ -247,6 +251,7 @@ func (p *Provision) toJSON() *provisionJSON {
 	j := &provisionJSON{Status: p.Status, Code: p.Code, Message: p.Message, Remediation: p.Remediation}
 	if r := p.ProvisionResult; r != nil {
 		j.Folders, j.Categories, j.Added, j.Verified, j.Requests, j.Writes = r.Folders, r.Categories, r.Added, r.Verified, r.Requests, r.Writes
+		j.Baselines = slices.Sorted(maps.Keys(r.SyncStates))
 	}
 	return j
 }

@@ -24,9 +24,11 @@
 // usual one (a contacts, a tasks and a mail folder named for the other
 // system, and one category). Each user's [SyncState] records the ids of the
 // folders provisioned in the mailbox by plan entry ([SyncState.Folders]).
-// Baseline sync states and the watcher are validated and stored, but taking
-// baselines and starting the watcher arrive with incremental sync; nothing
-// acts on them yet. A nil plan provisions nothing, and records written
+// Activation takes the baseline sync state of each baseline folder and
+// records it in [SyncState.SyncStates]; the watcher setting is validated
+// and stored for the change watcher, which is built separately. A
+// deactivation records [Deactivated] and what of the provisioning is
+// left. A nil plan provisions nothing, and records written
 // before plans existed read as having none.
 //
 // # Validation

@@ -133,11 +133,17 @@ const (
 	// Active user was checked against; impersonation.Renew re-checks these
 	// users.
 	NeedsRenewal
+	// Deactivated: sync was stopped (impersonation.Deactivate);
+	// [SyncState] holds when, and what of the provisioning is left.
+	// impersonation.Activate activates the user again; Renew leaves it
+	// alone.
+	Deactivated
 )
 
-var syncStatusNames = [...]string{"NotActivated", "Active", "Failed", "NeedsRenewal"}
+var syncStatusNames = [...]string{"NotActivated", "Active", "Failed", "NeedsRenewal", "Deactivated"}
 
-// String returns the JSON name: "NotActivated", "Active", "Failed" or "NeedsRenewal".
+// String returns the JSON name: "NotActivated", "Active", "Failed",
+// "NeedsRenewal" or "Deactivated".
 func (s SyncStatus) String() string { return enumString(syncStatusNames[:], int(s), "SyncStatus") }
 
 // MarshalText implements [encoding.TextMarshaler].

@@ -67,11 +67,16 @@ type SyncState struct {
 	ActivatedAt time.Time `json:"activatedAt,omitzero"`
 	// CheckedAt is when access was last checked.
 	CheckedAt time.Time `json:"checkedAt,omitzero"`
+	// DeactivatedAt is when sync was last stopped ([Deactivated]).
+	DeactivatedAt time.Time `json:"deactivatedAt,omitzero"`
 	// ConfigFingerprint is the [ConfigFingerprint] (in the user's store) of
 	// the configuration the user was last checked against.
 	ConfigFingerprint string `json:"configFingerprint,omitempty"`
 	// Folders are the ids of the folders provisioned in the mailbox, by
-	// the Key of their [PlannedFolder].
+	// the Key of their [PlannedFolder]. A deactivation that removes the
+	// provisioning drops the ids of the folders it removed (or found
+	// gone) and keeps the others, so the record lists every folder of
+	// ours that may still be there.
 	Folders map[string]string `json:"folders,omitempty"`
 	// Categories are the names of the plan's categories the mailbox's
 	// master category list was last found or made to hold.

@@ -17,9 +17,10 @@ import (
 // checked by [Organization.Validate]. [DefaultProvisioningPlan] makes the
 // usual one.
 //
-// Taking baseline sync states and starting the watcher arrive with
-// incremental sync: BaselineFolders and StartWatcher are validated and
-// stored today, and activation does not act on them yet.
+// Activation takes the baseline sync state of each of BaselineFolders and
+// records it in [SyncState.SyncStates]. StartWatcher is validated and
+// stored; the change watcher that acts on it is built separately (package
+// impersonation's activation does not start it).
 type ProvisioningPlan struct {
 	// Folders are the folders to ensure in every mailbox.
 	Folders []PlannedFolder `json:"folders,omitempty"`

@@ -768,7 +768,7 @@ func checkUserRow(u User, cache domainCache) (userKeys, []rowProblem) {
 	default:
 		probs = append(probs, rowProblem{fmt.Sprintf("has the unknown identity kind %d.", int(u.ImpersonateBy)), "Choose Auto, PrimarySMTP, UPN, SID or SMTP.", nil})
 	}
-	if u.Sync.Status < NotActivated || u.Sync.Status > NeedsRenewal {
+	if u.Sync.Status < NotActivated || u.Sync.Status > Deactivated {
 		probs = append(probs, rowProblem{fmt.Sprintf("has the unknown sync status %d.", int(u.Sync.Status)), "Set it to NotActivated.", nil})
 	}
 	return k, probs

@@ -10,7 +10,8 @@
 // ones); [NewUnstartedServer] and [New] leave starting to the caller. Like
 // miniredis, state is seeded and inspected directly, without the wire:
 // [Server.AddMailbox], [Server.AddItem], [Server.AddServiceAccount],
-// [Server.SetPassword], [Server.AddToken], [Server.Items],
+// [Server.SetPassword], [Server.AddToken], [Server.Items], [Server.Folders],
+// [Server.UserConfiguration],
 // [Server.Requests], [Server.Stats] and the Assert helpers.
 // Every server has its own state; parallel tests never interfere.
 //
@@ -56,8 +57,11 @@
 //     DeleteItem for messages, calendar items, contacts and tasks, with
 //     extended properties; Create/Get/DeleteAttachment; Get/Create/Update/
 //     DeleteUserConfiguration (the master category list); SyncFolderItems
-//     and SyncFolderHierarchy; Subscribe (pull, streaming), GetEvents,
-//     GetStreamingEvents, Unsubscribe; ConvertId and ResolveNames; SOAP,
+//     and SyncFolderHierarchy; Subscribe (pull, streaming, push),
+//     GetEvents, GetStreamingEvents, Unsubscribe, and push delivery
+//     (SendNotification POSTs to the callback, retried and dropped as
+//     Exchange does; see [WithPushTiming], [WithPushHosts],
+//     [WithPushRootCAs]); ConvertId and ResolveNames; SOAP,
 //     POX and v2 JSON Autodiscover. README.md lists every supported
 //     behaviour and error, and what is not modelled.
 //   - Affinity: mailboxes live on named backends ([WithBackends], four by
@@ -104,8 +108,8 @@
 //
 // Other operations answer the SOAP fault ErrorInvalidOperation naming the
 // operation; SOAP bodies that are not EWS operations get
-// ErrorInvalidRequest. Not modelled (README.md has the full list): push
-// notifications, HangingConnectionLimit, affinity across sites, search
+// ErrorInvalidRequest. Not modelled (README.md has the full list):
+// HangingConnectionLimit, affinity across sites, search
 // folders, item types other than the four, recurrences sent through EWS
 // (kept verbatim, not expanded), QueryString, grouping, delegate
 // permissions, Kerberos (SPNEGO tokens get 401), SOAP 1.2, and token

@@ -68,8 +68,8 @@ var computedElems = setOf("StoreEntryId InstanceKey NormalizedBody " +
 	"EntityExtractionResult Preview WebClientReadFormQueryString WebClientEditFormQueryString LastModifiedName ReminderNextTime " +
 	"DisplayBcc RetentionDate PredictedActionReasons IsClutter BlockStatus HasBlockedImages IconIndex SearchKey SortKey " +
 	"MentionedMe MentionsPreview AppliedHashtagsPreview LikesPreview CanDelete ConversationIndex ReceivedBy ReceivedRepresenting " +
-	"MyResponseType ConflictingMeetingCount AdjacentMeetingCount ConflictingMeetings AdjacentMeetings FirstOccurrence LastOccurrence " +
-	"ModifiedOccurrences DeletedOccurrences IsMeeting IsCancelled MeetingRequestWasSent AppointmentReplyTime AppointmentState " +
+	"MyResponseType ConflictingMeetingCount AdjacentMeetingCount ConflictingMeetings AdjacentMeetings " +
+	"IsMeeting IsCancelled MeetingRequestWasSent AppointmentReplyTime AppointmentState " +
 	"IsOrganizer RecurrenceId DateTimeStamp OriginalStart Duration TimeZone CompleteName HasPicture DirectReports ManagerMailbox " +
 	"PersonId ChangeCount IsAssignmentEditable IsTeamTask DelegationState Delegator StatusDescription AssignedTime MailboxGuids MailboxGuid " +
 	"SenderSMTPAddress MessageSafety")
@@ -78,7 +78,7 @@ var computedElems = setOf("StoreEntryId InstanceKey NormalizedBody " +
 // model) and refuses to have set.
 var readOnlyElems = setOf("ItemId ParentFolderId Size DateTimeReceived DateTimeSent DateTimeCreated LastModifiedTime IsSubmitted IsFromMe " +
 	"IsResend IsUnmodified DisplayCc DisplayTo HasAttachments IsAssociated TextBody InternetMessageId IsRecurring CalendarItemType " +
-	"Organizer IsComplete ConversationTopic ResponseObjects EffectiveRights ConversationId UniqueBody InternetMessageHeaders Attachments")
+	"Organizer FirstOccurrence LastOccurrence ModifiedOccurrences DeletedOccurrences IsComplete ConversationTopic ResponseObjects EffectiveRights ConversationId UniqueBody InternetMessageHeaders Attachments")
 
 func setOf(s string) map[string]bool {
 	m := map[string]bool{}

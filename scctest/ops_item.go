@@ -357,6 +357,12 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 	resp := &opResponse{op: x.op}
 	bad := checkItemShape(sh, false)
 	for _, id := range ids {
+		if bad == nil {
+			if rm, ok := x.getOccurrence(id, sh); ok {
+				resp.messages = append(resp.messages, rm)
+				continue
+			}
+		}
 		mb, iid, code, f := x.resolveItem(id)
 		if f != nil {
 			return nil, f
@@ -383,6 +389,33 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 		}))
 	}
 	return resp, nil
+}
+
+// getOccurrence answers GetItem for a t:ItemId that names an occurrence
+// or exception CalendarView returned (ok false for any other id): the
+// master's properties with the instance's Start, End and CalendarItemType,
+// without the master's recurrence.
+func (x *exchange) getOccurrence(n *node, sh shape) (responseMessage, bool) {
+	id, _ := n.attr("Id")
+	if !n.is(nsTypes, "ItemId") {
+		return responseMessage{}, false
+	}
+	if info, err := mbx.DecodeID(id); err != nil || info.Kind != mbx.KindOccurrenceID {
+		return responseMessage{}, false
+	}
+	mb, code := x.idMailbox(id)
+	if code != "" {
+		return failure(code), true
+	}
+	o, err := x.s.box(mb).GetOccurrence(id)
+	if err != nil {
+		return modelFailure(err), true
+	}
+	it := o.Item
+	it.ID = o.ID
+	return success(func(m *elem) {
+		x.writeItemAs(m.CreateElement("m:Items"), mb, it, sh, inGetItem, o.Type)
+	}), true
 }
 
 // recipients reads t:Mailbox children.

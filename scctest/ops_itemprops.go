@@ -3,6 +3,7 @@ package scctest
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -404,6 +405,12 @@ var itemProps = map[string]*itemProp{
 	"RequiredAttendees": attendeesProp(func(it *mbx.Item) *[]mbx.Address { return &cal(it).Required }),
 	"OptionalAttendees": attendeesProp(func(it *mbx.Item) *[]mbx.Address { return &cal(it).Optional }),
 	"Resources":         attendeesProp(func(it *mbx.Item) *[]mbx.Address { return &cal(it).Resources }),
+	// ops_recurrence.go
+	"Recurrence":          recurrenceProp(),
+	"FirstOccurrence":     firstOccurrenceProp,
+	"LastOccurrence":      lastOccurrenceProp,
+	"ModifiedOccurrences": modifiedOccurrencesProp,
+	"DeletedOccurrences":  deletedOccurrencesProp,
 
 	// Contact.
 	"FileAs":         textProp(true, func(it *mbx.Item) *string { return &con(it).FileAs }),
@@ -500,7 +507,8 @@ func propFor(k mbx.ItemKind, name string) *itemProp {
 			return nil
 		}
 	case "UID", "Start", "End", "IsAllDayEvent", "LegacyFreeBusyStatus", "Location", "IsRecurring", "CalendarItemType",
-		"Organizer", "RequiredAttendees", "OptionalAttendees", "Resources":
+		"Organizer", "RequiredAttendees", "OptionalAttendees", "Resources",
+		"Recurrence", "FirstOccurrence", "LastOccurrence", "ModifiedOccurrences", "DeletedOccurrences":
 		if k != mbx.CalendarItem {
 			return nil
 		}
@@ -697,6 +705,10 @@ func parseItem(n *node) (mbx.Item, *responseMessage, *soapFault) {
 			return it, &responseMessage{code: ews.ErrorInvalidPropertySet, text: "The property " + slot + " is read-only and cannot be set.", values: []nameValue{{"FieldURI", slot}}}, nil
 		case propFor(kind, l) != nil && propFor(kind, l).set != nil:
 			if err := propFor(kind, l).set(&it, c); err != nil {
+				var fe *faultError
+				if errors.As(err, &fe) {
+					return it, nil, fe.f
+				}
 				return it, &responseMessage{code: ews.ErrorInvalidValueForProperty, text: err.Error(), values: []nameValue{{"FieldURI", fieldOf(kind, l)}}}, nil
 			}
 		case propFor(kind, l) != nil:

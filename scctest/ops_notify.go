@@ -51,9 +51,11 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 		}
 	}
 	if req == nil {
-		if x.body.child(nsMessages, "PushSubscriptionRequest") != nil {
-			return x.one(responseMessage{code: ews.ErrorInvalidSubscriptionRequest, text: "scctest does not deliver push notifications; use a pull or streaming subscription."})
+		if req = x.body.child(nsMessages, "PushSubscriptionRequest"); req != nil {
+			kind = subPush
 		}
+	}
+	if req == nil {
 		return nil, schemaFault(x.body, "The element 'Subscribe' has incomplete content. List of possible elements expected: 'PullSubscriptionRequest, PushSubscriptionRequest, StreamingSubscriptionRequest'.")
 	}
 	all := false
@@ -88,6 +90,11 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 			return nil, schemaFault(to, "The 'Timeout' element is invalid - The value '"+to.trimmed()+"' is invalid according to its datatype 'http://schemas.microsoft.com/exchange/services/2006/types:SubscriptionTimeoutType' - The MaxInclusive or MinInclusive constraint failed.")
 		}
 		sub.timeout = time.Duration(n) * time.Minute
+	}
+	if kind == subPush {
+		if resp, f := x.pushRequest(req, sub); resp != nil || f != nil {
+			return resp, f
+		}
 	}
 	fids := req.child(nsTypes, "FolderIds")
 	switch {
@@ -129,7 +136,7 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 	}
 	sub.box = x.s.box(sub.mb)
 	sub.seq = sub.box.Seq()
-	if wn := req.child(nsTypes, "Watermark"); wn != nil && kind == subPull {
+	if wn := req.child(nsTypes, "Watermark"); wn != nil && kind != subStreaming {
 		idx, seq, ok := parseToken(tagWatermark, wn.trimmed())
 		if !ok || idx != sub.mb.idx || seq > sub.seq {
 			return x.one(failure(ews.ErrorInvalidWatermark))
@@ -146,9 +153,12 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 	sub.backend = x.aff.backend
 	t.byID[sub.id] = sub
 	t.count[sub.mb]++
+	if kind == subPush {
+		x.s.startPush(sub)
+	}
 	return x.one(success(func(m *elem) {
 		m.CreateElement("m:SubscriptionId").SetText(sub.id)
-		if kind == subPull {
+		if kind != subStreaming {
 			m.CreateElement("m:Watermark").SetText(watermark(sub.mb, sub.seq))
 		}
 	}))
@@ -177,6 +187,9 @@ func (x *exchange) lookupSub(id string) (*subscription, ews.ResponseCode) {
 func (t *subscriptions) remove(sub *subscription) {
 	delete(t.byID, sub.id)
 	t.count[sub.mb]--
+	if sub.push != nil {
+		sub.push.end()
+	}
 }
 
 // getEvents implements GetEvents.
@@ -189,6 +202,9 @@ func (x *exchange) getEvents() (*opResponse, *soapFault) {
 	sub, code := x.lookupSub(idn.trimmed())
 	if code != "" {
 		return x.one(failure(code))
+	}
+	if sub.kind == subPush {
+		return x.one(failure(ews.ErrorInvalidPullSubscriptionId))
 	}
 	if sub.kind != subPull {
 		return x.one(responseMessage{code: ews.ErrorInvalidSubscription, text: "GetEvents needs a pull subscription; use GetStreamingEvents for a streaming one."})
@@ -217,14 +233,14 @@ func writeNotification(n *elem, sub *subscription, prev string, more bool, event
 	}
 	if len(events) == 0 {
 		st := n.CreateElement("t:StatusEvent")
-		if sub.kind == subPull {
+		if sub.kind != subStreaming {
 			st.CreateElement("t:Watermark").SetText(watermark(sub.mb, end))
 		}
 		return
 	}
 	for _, c := range events {
 		e := n.CreateElement("t:" + eventName(c.Type))
-		if sub.kind == subPull {
+		if sub.kind != subStreaming {
 			e.CreateElement("t:Watermark").SetText(watermark(sub.mb, c.Seq))
 		}
 		e.CreateElement("t:TimeStamp").SetText(ewsTime(c.Time))
@@ -254,6 +270,10 @@ func (x *exchange) unsubscribe() (*opResponse, *soapFault) {
 	sub, code := x.lookupSub(idn.trimmed())
 	if code != "" {
 		return x.one(failure(code))
+	}
+	if sub.kind == subPush {
+		// A push subscription ends when its callback answers Unsubscribe.
+		return x.one(failure(ews.ErrorInvalidPullSubscriptionId))
 	}
 	x.s.subs.remove(sub)
 	return x.one(success(nil))

@@ -55,6 +55,7 @@ type config struct {
 	maxSubs      int               // subscriptions per mailbox, see WithSubscriptionLimit
 	strictStream bool              // see WithSchemaStrictStreaming
 	backends     []string          // backend server names, see WithBackends (affinity.go)
+	push         pushConfig        // push notification options, see push.go
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -210,6 +211,7 @@ type Server struct {
 	syncKey [32]byte
 	subs    subscriptions // notification subscriptions
 	aff     affinityState // mailboxes placed on backends, see affinity.go
+	push    pushRunner    // push notification delivery (push.go)
 
 	fmu    sync.Mutex // guards fault injection state
 	faults faultState
@@ -388,6 +390,7 @@ func (s *Server) Close() {
 		close(s.faults.closing)
 	}
 	s.fmu.Unlock()
+	s.stopPush()
 	s.cutReads()
 	s.hs.Close()
 	s.cmu.Lock()

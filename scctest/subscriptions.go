@@ -32,12 +32,13 @@ func WithSubscriptionLimit(n int) Option {
 	}
 }
 
-// subKind is pull or streaming.
+// subKind is pull, streaming or push.
 type subKind uint8
 
 const (
 	subPull subKind = iota + 1
 	subStreaming
+	subPush
 )
 
 // subscription is the state of one notification subscription. Its events
@@ -56,8 +57,9 @@ type subscription struct {
 	seq       uint64          // watermark: last change delivered
 	timeout   time.Duration   // pull: lifetime without GetEvents
 	lastCall  time.Time
-	streaming bool // a GetStreamingEvents connection holds it
-	backend   int  // index of the backend it lives on, see affinity.go
+	streaming bool     // a GetStreamingEvents connection holds it
+	backend   int      // index of the backend it lives on, see affinity.go
+	push      *pushSub // push delivery (push.go); nil for pull and streaming
 }
 
 // subscriptions is a server's subscription table. Guarded by Server.mu.

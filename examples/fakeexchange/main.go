@@ -83,6 +83,10 @@ const (
 // replaces it.
 const defaultPassword = "Passw0rd!"
 
+// controlReadTimeout bounds how long the control API waits for one
+// request, headers and body together.
+const controlReadTimeout = 5 * time.Second
+
 type options struct {
 	addr, auth, service, password, mailboxes, deny, seed, version string
 	users, lockout                                                int
@@ -459,7 +463,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			s.Close()
 			return fmt.Errorf("-control: %w", err)
 		}
-		control = &http.Server{Handler: scctest.ControlHandler(s), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		// Control requests are small: a client that stalls mid-request
+		// (headers or body) is cut after controlReadTimeout instead of
+		// holding a connection and a goroutine for ever.
+		control = &http.Server{Handler: scctest.ControlHandler(s), ReadHeaderTimeout: controlReadTimeout, ReadTimeout: controlReadTimeout, WriteTimeout: 2 * controlReadTimeout, IdleTimeout: 2 * time.Minute}
 		go func() { controlDone <- control.Serve(cl) }()
 		fmt.Fprintf(stdout, "EWS endpoint: %s\ncontrol API: http://%s/v1/\n", s.EWSURL(), cl.Addr())
 	} else {

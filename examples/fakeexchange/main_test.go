@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -465,6 +466,20 @@ func TestRunControl(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("POST accounts/password = %d, want 200", res.StatusCode)
+	}
+	// A client that announces a body and stalls is cut by the server
+	// (ReadTimeout), not served for ever.
+	stalled, err := net.Dial("tcp", strings.TrimPrefix(strings.TrimSuffix(ctlURL, "/v1/"), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	if _, err := fmt.Fprintf(stalled, "POST /v1/accounts/password HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"logon\""); err != nil {
+		t.Fatal(err)
+	}
+	_ = stalled.SetReadDeadline(time.Now().Add(60 * time.Second))
+	if _, err := io.ReadAll(stalled); err != nil {
+		t.Errorf("stalled control request: reading = %v, want the server to close the connection", err)
 	}
 	c := &http.Client{}
 	if got := getFolder(t, c, ewsURL, `CONTOSO\svc-sync`, "pw", "user1@contoso.example"); got != 401 {

@@ -79,6 +79,10 @@ var (
 
 	ErrCalendarInvalidRecurrence   = &Error{Code: "ErrorCalendarInvalidRecurrence", Text: "The recurrence pattern is invalid."}
 	ErrRecurrenceHasNoOccurrence   = &Error{Code: "ErrorRecurrenceHasNoOccurrence", Text: "The recurrence has no occurrences in the specified range."}
+	ErrCalendarOutOfRange          = &Error{Code: "ErrorCalendarOutOfRange", Text: "A recurrence property is out of range."}
+	ErrCalendarInvalidDayForWeekly = &Error{Code: "ErrorCalendarInvalidDayForWeeklyRecurrence", Text: "The Day, Weekday and WeekendDay values are not valid in a weekly recurrence."}
+	ErrCalendarInvalidPropValue    = &Error{Code: "ErrorCalendarInvalidPropertyValue", Text: "The calendar property value is invalid."}
+	ErrRecurrenceEndDateTooBig     = &Error{Code: "ErrorRecurrenceEndDateTooBig", Text: "The recurrence end date is too big; the limit is September 1, 4500."}
 	ErrCalendarEndBeforeStart      = &Error{Code: "ErrorCalendarEndDateIsEarlierThanStartDate", Text: "The end date is earlier than the start date."}
 	ErrCalendarDurationTooLong     = &Error{Code: "ErrorCalendarDurationIsTooLong", Text: "The duration of the calendar item is too long."}
 	ErrCalendarViewRangeTooBig     = &Error{Code: "ErrorCalendarViewRangeTooBig", Text: "The calendar view range is too big."}
@@ -102,7 +106,8 @@ func ErrorTable() []*Error {
 		ErrContainsFilterWrongType, ErrInvalidPropertyForExists, ErrRestrictionTooLong,
 		ErrRestrictionTooComplex, ErrInvalidAttachmentID, ErrAttachmentSizeLimitExceeded,
 		ErrAttachmentNestLevelExceeded, ErrMessageSizeExceeded, ErrItemSave,
-		ErrCalendarInvalidRecurrence, ErrRecurrenceHasNoOccurrence, ErrCalendarEndBeforeStart,
+		ErrCalendarInvalidRecurrence, ErrRecurrenceHasNoOccurrence, ErrCalendarOutOfRange,
+		ErrCalendarInvalidDayForWeekly, ErrCalendarInvalidPropValue, ErrRecurrenceEndDateTooBig, ErrCalendarEndBeforeStart,
 		ErrCalendarDurationTooLong, ErrCalendarViewRangeTooBig, ErrCalendarFolderInvalidForVew,
 		ErrMimeContentConversionFailed,
 	}

@@ -69,13 +69,40 @@ var weekdayNames = map[string]time.Weekday{"Sunday": time.Sunday, "Monday": time
 
 var weekIndexes = map[string]int{"First": 1, "Second": 2, "Third": 3, "Fourth": 4, "Last": -1}
 
+// Interval limits of the patterns (MS-OXOCAL's RecurrencePattern Period:
+// 1..999 days, 1..99 weeks or months; exchangelib enforces the same).
+const (
+	maxDailyInterval  = 999
+	maxPeriodInterval = 99
+)
+
+// maxRecurrenceEnd is the last date a recurrence may end on
+// (ErrorRecurrenceEndDateTooBig: "after September 1, 4500").
+var maxRecurrenceEnd = time.Date(4500, 9, 1, 0, 0, 0, 0, time.UTC)
+
+// dateOf is the calendar date of t as written (its own year, month and
+// day, whatever its location) at midnight in loc: recurrence StartDate and
+// EndDate are xs:date values, not instants.
+func dateOf(t time.Time, loc *time.Location) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}
+
+// validate checks the recurrence as Exchange does and normalises it: the
+// range dates become midnights in the zone of the series' start (start),
+// a zero StartDate is start's date, yearly patterns get Interval 1 and a
+// weekly pattern's duplicate days are dropped.
 func (r *Recurrence) validate(start time.Time) error {
 	p := &r.Pattern
 	bad := func(f string, a ...any) error { return errf(ErrCalendarInvalidRecurrence, f, a...) }
+	outOfRange := func(f string, a ...any) error { return errf(ErrCalendarOutOfRange, f, a...) }
 	switch p.Kind {
-	case Daily, Weekly, AbsoluteMonthly, RelativeMonthly:
-		if p.Interval < 1 || p.Interval > 999 {
-			return bad("Interval %d is outside 1..999", p.Interval)
+	case Daily:
+		if p.Interval < 1 || p.Interval > maxDailyInterval {
+			return outOfRange("DailyRecurrence Interval %d is outside 1..%d", p.Interval, maxDailyInterval)
+		}
+	case Weekly, AbsoluteMonthly, RelativeMonthly:
+		if p.Interval < 1 || p.Interval > maxPeriodInterval {
+			return outOfRange("Interval %d is outside 1..%d", p.Interval, maxPeriodInterval)
 		}
 	case AbsoluteYearly, RelativeYearly:
 		if p.Month < time.January || p.Month > time.December {
@@ -90,17 +117,27 @@ func (r *Recurrence) validate(start time.Time) error {
 		if len(p.DaysOfWeek) == 0 {
 			return bad("WeeklyRecurrence needs DaysOfWeek")
 		}
+		var days []string
 		for _, d := range p.DaysOfWeek {
+			if d == "Day" || d == "Weekday" || d == "WeekendDay" {
+				return errf(ErrCalendarInvalidDayForWeekly, "DaysOfWeek %q in a WeeklyRecurrence", d)
+			}
 			if _, ok := weekdayNames[d]; !ok {
 				return bad("DaysOfWeek %q is not a day of the week", d)
 			}
+			if !oneOf(d, days) {
+				days = append(days, d)
+			}
 		}
+		p.DaysOfWeek = days
 		if _, ok := weekdayNames[p.FirstDayOfWeek]; p.FirstDayOfWeek != "" && !ok {
-			return bad("FirstDayOfWeek %q is not a day of the week", p.FirstDayOfWeek)
+			return errf(ErrCalendarInvalidDayForWeekly, "FirstDayOfWeek %q is not a day of the week", p.FirstDayOfWeek)
 		}
 	case RelativeMonthly, RelativeYearly:
 		if len(p.DaysOfWeek) != 1 {
-			return bad("a relative pattern takes one DaysOfWeek value")
+			// What Exchange answered for several days (exchangelib
+			// issue 637); none is a schema violation.
+			return errf(ErrCalendarInvalidPropValue, "a relative pattern takes one DaysOfWeek value, not %d", len(p.DaysOfWeek))
 		}
 		d := p.DaysOfWeek[0]
 		if _, ok := weekdayNames[d]; !ok && d != "Day" && d != "Weekday" && d != "WeekendDay" {
@@ -111,27 +148,33 @@ func (r *Recurrence) validate(start time.Time) error {
 		}
 	case AbsoluteMonthly, AbsoluteYearly:
 		if p.DayOfMonth < 1 || p.DayOfMonth > 31 {
-			return bad("DayOfMonth %d is outside 1..31", p.DayOfMonth)
+			return outOfRange("DayOfMonth %d is outside 1..31", p.DayOfMonth)
 		}
 	}
 	g := &r.Range
+	loc := start.Location()
 	if g.StartDate.IsZero() {
 		g.StartDate = start
 	}
-	loc := start.Location()
-	sd := g.StartDate.In(loc)
-	g.StartDate = time.Date(sd.Year(), sd.Month(), sd.Day(), 0, 0, 0, 0, loc)
+	g.StartDate = dateOf(g.StartDate, loc)
+	if g.StartDate.Year() < 1 || g.StartDate.After(maxRecurrenceEnd) {
+		return outOfRange("StartDate %s is outside 0001-01-01..4500-09-01", g.StartDate.Format(time.DateOnly))
+	}
 	switch g.Kind {
 	case NoEnd:
+		g.EndDate, g.Count = time.Time{}, 0
 	case EndDate:
-		ed := g.EndDate.In(loc)
-		g.EndDate = time.Date(ed.Year(), ed.Month(), ed.Day(), 0, 0, 0, 0, loc)
+		g.EndDate, g.Count = dateOf(g.EndDate, loc), 0
 		if g.EndDate.Before(g.StartDate) {
 			return bad("EndDate is before StartDate")
 		}
+		if dateOf(g.EndDate, time.UTC).After(maxRecurrenceEnd) {
+			return errf(ErrRecurrenceEndDateTooBig, "EndDate %s", g.EndDate.Format(time.DateOnly))
+		}
 	case Numbered:
+		g.EndDate = time.Time{}
 		if g.Count < 1 {
-			return bad("NumberOfOccurrences %d must be at least 1", g.Count)
+			return outOfRange("NumberOfOccurrences %d must be at least 1", g.Count)
 		}
 	default:
 		return bad("no recurrence range")
@@ -148,7 +191,7 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 const maxSteps = 1_000_000
 
 // nthDay finds the n-th (1..4, -1 last) day of month matching kind.
-func nthDay(y int, mo time.Month, kind string, n int, loc *time.Location) (int, bool) {
+func nthDay(y int, mo time.Month, kind string, n int) (int, bool) {
 	match := func(d time.Weekday) bool {
 		switch kind {
 		case "Day":
@@ -161,113 +204,173 @@ func nthDay(y int, mo time.Month, kind string, n int, loc *time.Location) (int, 
 		return d == weekdayNames[kind]
 	}
 	days := daysIn(y, mo)
-	var hits []int
+	first := time.Date(y, mo, 1, 0, 0, 0, 0, time.UTC).Weekday()
+	found, last := 0, 0
 	for d := 1; d <= days; d++ {
-		if match(time.Date(y, mo, d, 0, 0, 0, 0, loc).Weekday()) {
-			hits = append(hits, d)
+		if match((first + time.Weekday(d-1)) % 7) {
+			found++
+			last = d
+			if found == n {
+				return d, true
+			}
 		}
 	}
-	if n == -1 {
-		return hits[len(hits)-1], true
-	}
-	if n <= len(hits) {
-		return hits[n-1], true
-	}
-	return 0, false
+	return last, n == -1 && last > 0
 }
 
 func daysIn(y int, mo time.Month) int {
 	return time.Date(y, mo+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
-// starts returns the occurrence starts of the series, in order, up to
-// before (exclusive) and at most limit (0: no limit). Numbered ranges
-// count from the first occurrence; the seriesStart is the master's Start
-// (its clock time and zone are every occurrence's).
-func (r *Recurrence) starts(seriesStart, from, before time.Time, limit int) []time.Time {
+// periods describes the pattern as a sequence of periods (a day, a week,
+// a month or a year), each holding the same number of pattern days
+// (perPeriod) except the first, whose days before the range's start do
+// not count.
+type periods struct {
+	r         *Recurrence
+	loc       *time.Location
+	rs        time.Time // the range's first date
+	weekStart time.Time // Weekly: the first day of rs's week
+	weekDays  []int     // Weekly: day offsets in the week, sorted
+	firstY    int       // monthly and yearly: the year and month of period 0
+	firstM    time.Month
+	months    int // monthly and yearly: months per period
+	perPeriod int
+	limit     int // how many periods iteration may visit
+}
+
+func (r *Recurrence) periods(loc *time.Location) periods {
+	p := &r.Pattern
+	ps := periods{r: r, loc: loc, rs: dateOf(r.Range.StartDate, loc), perPeriod: 1}
+	y, mo, _ := ps.rs.Date()
+	switch p.Kind {
+	case Daily:
+		ps.limit = maxSteps
+	case Weekly:
+		fdw := weekdayNames[p.FirstDayOfWeek] // "" is Sunday
+		off := (int(ps.rs.Weekday()) - int(fdw) + 7) % 7
+		ps.weekStart = ps.rs.AddDate(0, 0, -off)
+		for _, n := range p.DaysOfWeek {
+			ps.weekDays = append(ps.weekDays, (int(weekdayNames[n])-int(fdw)+7)%7)
+		}
+		sort.Ints(ps.weekDays)
+		ps.perPeriod, ps.limit = len(ps.weekDays), maxSteps/7
+	case AbsoluteMonthly, RelativeMonthly:
+		ps.firstY, ps.firstM, ps.months, ps.limit = y, mo, p.Interval, maxSteps/30
+	case AbsoluteYearly, RelativeYearly:
+		ps.firstY, ps.firstM, ps.months, ps.limit = y, p.Month, 12, maxSteps/30
+		if p.Month < mo {
+			ps.firstY++
+		}
+	}
+	return ps
+}
+
+// days returns the pattern dates (midnights) of period k, in order.
+func (ps *periods) days(k int) []time.Time {
+	p := &ps.r.Pattern
+	switch p.Kind {
+	case Daily:
+		return []time.Time{ps.rs.AddDate(0, 0, k*p.Interval)}
+	case Weekly:
+		ws := ps.weekStart.AddDate(0, 0, 7*k*p.Interval)
+		out := make([]time.Time, len(ps.weekDays))
+		for i, dd := range ps.weekDays {
+			out[i] = ws.AddDate(0, 0, dd)
+		}
+		return out
+	}
+	first := time.Date(ps.firstY, ps.firstM+time.Month(k*ps.months), 1, 0, 0, 0, 0, ps.loc)
+	fy, fm := first.Year(), first.Month()
+	day := min(p.DayOfMonth, daysIn(fy, fm))
+	if p.Kind == RelativeMonthly || p.Kind == RelativeYearly {
+		day, _ = nthDay(fy, fm, p.DaysOfWeek[0], weekIndexes[p.DayOfWeekIndex])
+	}
+	return []time.Time{time.Date(fy, fm, day, 0, 0, 0, 0, ps.loc)}
+}
+
+// near is a period at or before the one holding date t (0 when t is
+// before the series).
+func (ps *periods) near(t time.Time) int {
+	if t.IsZero() || !t.After(ps.rs) {
+		return 0
+	}
+	p := &ps.r.Pattern
+	days := int(dateOf(t.In(ps.loc), time.UTC).Sub(dateOf(ps.rs, time.UTC)).Hours() / 24)
+	var k int
+	switch p.Kind {
+	case Daily:
+		k = days / p.Interval
+	case Weekly:
+		k = (days + 7) / (7 * p.Interval)
+	default:
+		// At least 28 days a month.
+		k = days / 31 / ps.months
+	}
+	return max(0, k-1)
+}
+
+// each calls fn with the 1-based index and start of every occurrence of
+// the series the pattern and range give, in order, until fn returns false.
+// seriesStart is the master's Start: its clock time and zone are every
+// occurrence's. from is a hint: occurrences starting before from's date
+// may be skipped (the indexes stay those of the whole series).
+func (r *Recurrence) each(seriesStart, from time.Time, fn func(idx int, start time.Time) bool) {
 	loc := seriesStart.Location()
 	h, mi, s := seriesStart.Clock()
-	at := func(y int, mo time.Month, d int) time.Time {
-		return time.Date(y, mo, d, h, mi, s, seriesStart.Nanosecond(), loc)
+	ns := seriesStart.Nanosecond()
+	g := &r.Range
+	ps := r.periods(loc)
+	if ps.perPeriod == 0 {
+		return
 	}
-	p, g := &r.Pattern, &r.Range
-	rs := g.StartDate
+	count0 := 0
+	for _, day := range ps.days(0) {
+		if !day.Before(ps.rs) {
+			count0++
+		}
+	}
+	k0 := ps.near(from)
+	idx := 0
+	if k0 > 0 {
+		idx = count0 + (k0-1)*ps.perPeriod
+	}
+	end := dateOf(g.EndDate, loc)
+	for k := k0; k < k0+ps.limit; k++ {
+		for _, day := range ps.days(k) {
+			if day.Before(ps.rs) {
+				continue
+			}
+			if g.Kind == EndDate && day.After(end) {
+				return
+			}
+			idx++
+			if g.Kind == Numbered && idx > g.Count {
+				return
+			}
+			if day.Year() > farFuture.Year() {
+				return
+			}
+			if !fn(idx, time.Date(day.Year(), day.Month(), day.Day(), h, mi, s, ns, loc)) {
+				return
+			}
+		}
+	}
+}
+
+// starts returns the occurrence starts of the series in [from, before),
+// in order, at most limit of them (0: no limit).
+func (r *Recurrence) starts(seriesStart, from, before time.Time, limit int) []time.Time {
 	var out []time.Time
-	count := 0
-	// emit reports false to stop.
-	emit := func(t time.Time) bool {
-		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
-		if day.Before(rs) {
-			return true
-		}
-		if g.Kind == EndDate && day.After(g.EndDate) {
-			return false
-		}
-		if g.Kind == Numbered && count >= g.Count {
-			return false
-		}
+	r.each(seriesStart, from, func(_ int, t time.Time) bool {
 		if !t.Before(before) {
 			return false
 		}
-		count++
 		if !t.Before(from) {
 			out = append(out, t)
 		}
 		return limit == 0 || len(out) < limit
-	}
-	y, mo, d := rs.Date()
-	switch p.Kind {
-	case Daily:
-		for i := 0; i < maxSteps; i++ {
-			if !emit(at(y, mo, d+i*p.Interval)) {
-				break
-			}
-		}
-	case Weekly:
-		fdw := weekdayNames[p.FirstDayOfWeek] // "" is Sunday
-		off := (int(rs.Weekday()) - int(fdw) + 7) % 7
-		weekStart := rs.AddDate(0, 0, -off)
-		var days []int
-		for _, n := range p.DaysOfWeek {
-			days = append(days, (int(weekdayNames[n])-int(fdw)+7)%7)
-		}
-		sort.Ints(days)
-	weeks:
-		for w := 0; w < maxSteps/7; w++ {
-			ws := weekStart.AddDate(0, 0, 7*w*p.Interval)
-			for _, dd := range days {
-				t := ws.AddDate(0, 0, dd)
-				if !emit(at(t.Year(), t.Month(), t.Day())) {
-					break weeks
-				}
-			}
-		}
-	case AbsoluteMonthly, RelativeMonthly, AbsoluteYearly, RelativeYearly:
-		step := p.Interval
-		month := mo
-		if p.Kind == AbsoluteYearly || p.Kind == RelativeYearly {
-			step, month = 12, p.Month
-			if month < mo {
-				y++
-			}
-		}
-		for i := 0; i < maxSteps/30; i++ {
-			first := time.Date(y, month+time.Month(i*step), 1, 0, 0, 0, 0, loc)
-			fy, fm := first.Year(), first.Month()
-			var day int
-			if p.Kind == AbsoluteMonthly || p.Kind == AbsoluteYearly {
-				day = min(p.DayOfMonth, daysIn(fy, fm))
-			} else {
-				var ok bool
-				if day, ok = nthDay(fy, fm, p.DaysOfWeek[0], weekIndexes[p.DayOfWeekIndex], loc); !ok {
-					continue
-				}
-			}
-			if !emit(at(fy, fm, day)) {
-				break
-			}
-		}
-	}
+	})
 	return out
 }
 
@@ -334,24 +437,20 @@ func (m *Mailbox) CalendarView(folderRef string, start, end time.Time, max int) 
 }
 
 // expandLocked lists the instances of a recurring master that overlap
-// [from, before).
+// [from, before): the pattern's occurrences that start in the window or
+// last into it, and the exceptions that were moved into it.
 func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 	c := it.data.Calendar
 	dur := c.End.Sub(c.Start)
-	// An instance starting before from can still overlap it.
-	all := c.Recurrence.starts(c.Start, time.Time{}, before, 0)
 	var out []Occurrence
 	var snap *Item
-	for i, os := range all {
-		idx := i + 1
+	add := func(idx int, os time.Time) {
 		st, en, typ := os, os.Add(dur), "Occurrence"
 		subject, location := "", ""
-		deleted := false
 		for _, d := range c.DeletedOccurrences {
-			deleted = deleted || d.Equal(os)
-		}
-		if deleted {
-			continue
+			if d.Equal(os) {
+				return
+			}
 		}
 		for _, x := range c.ModifiedOccurrences {
 			if x.OriginalStart.Equal(os) {
@@ -359,7 +458,12 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 			}
 		}
 		if en.Before(from) || !st.Before(before) {
-			continue
+			return
+		}
+		for _, o := range out {
+			if o.Index == idx {
+				return
+			}
 		}
 		if snap == nil {
 			s := m.snapshot(it)
@@ -374,11 +478,60 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 			inst.Calendar.Location = location
 		}
 		out = append(out, Occurrence{
-			ID:   EncodeID(IDInfo{Kind: KindOccurrenceID, Mailbox: m.idx, Num: it.num, Sub: uint32(idx)}),
+			ID:   occurrenceID(m.idx, it.num, idx),
 			Type: typ, Index: idx, OriginalStart: os, Start: st, End: en, Item: inst,
 		})
 	}
+	// An instance starting before from can still overlap it.
+	c.Recurrence.each(c.Start, from.Add(-dur).AddDate(0, 0, -1), func(idx int, os time.Time) bool {
+		if !os.Before(before) {
+			return false
+		}
+		if !os.Add(dur).Before(from) {
+			add(idx, os)
+		}
+		return true
+	})
+	// Exceptions moved into the window from elsewhere.
+	for _, x := range c.ModifiedOccurrences {
+		if x.End.Before(from) || !x.Start.Before(before) {
+			continue
+		}
+		if idx := c.Recurrence.indexOf(c.Start, x.OriginalStart); idx > 0 {
+			add(idx, x.OriginalStart)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	return out
+}
+
+func occurrenceID(mbox uint32, num uint64, idx int) string {
+	return EncodeID(IDInfo{Kind: KindOccurrenceID, Mailbox: mbox, Num: num, Sub: uint32(idx)})
+}
+
+// indexOf is the 1-based index of the occurrence the pattern starts at
+// os, 0 when none does.
+func (r *Recurrence) indexOf(seriesStart, os time.Time) int {
+	found := 0
+	r.each(seriesStart, os, func(idx int, t time.Time) bool {
+		if t.Equal(os) {
+			found = idx
+		}
+		return t.Before(os)
+	})
+	return found
+}
+
+// nth is the original start of occurrence idx (1-based) of the series.
+func (r *Recurrence) nth(seriesStart time.Time, idx int) (time.Time, bool) {
+	var at time.Time
+	r.each(seriesStart, time.Time{}, func(i int, t time.Time) bool {
+		if i == idx {
+			at = t
+		}
+		return i < idx
+	})
+	return at, !at.IsZero()
 }
 
 // GetOccurrence returns one instance of a recurring series by the id
@@ -392,29 +545,95 @@ func (m *Mailbox) GetOccurrence(id string) (Occurrence, error) {
 	m.rlock()
 	defer m.mu.RUnlock()
 	it := m.items[info.Num]
-	if it == nil || it.data.Calendar == nil || it.data.Calendar.Recurrence == nil || info.Sub == 0 {
+	if it == nil || it.data.Calendar == nil || it.data.Calendar.Recurrence == nil || info.Sub == 0 || info.Sub > maxSteps {
 		return Occurrence{}, errf(ErrItemNotFound, "occurrence %q", short(id))
 	}
 	c := it.data.Calendar
-	starts := c.Recurrence.starts(c.Start, time.Time{}, farFuture, int(info.Sub))
-	if len(starts) < int(info.Sub) {
+	os, ok := c.Recurrence.nth(c.Start, int(info.Sub))
+	if !ok {
 		return Occurrence{}, errf(ErrItemNotFound, "the series has no occurrence %d", info.Sub)
 	}
-	os := starts[info.Sub-1]
-	for _, o := range m.expandLocked(it, os.Add(-c.End.Sub(c.Start)-time.Second), os.Add(time.Second)) {
+	from, before := os, os.Add(time.Second)
+	for _, x := range c.ModifiedOccurrences {
+		if x.OriginalStart.Equal(os) {
+			// an exception may have moved it anywhere
+			from, before = x.Start, x.Start.Add(time.Second)
+		}
+	}
+	for _, o := range m.expandLocked(it, from, before) {
 		if o.Index == int(info.Sub) {
 			return o, nil
 		}
 	}
-	// an exception may have moved it anywhere
-	for _, x := range c.ModifiedOccurrences {
-		if x.OriginalStart.Equal(os) {
-			for _, o := range m.expandLocked(it, x.Start.Add(-time.Second), x.End.Add(time.Second)) {
-				if o.Index == int(info.Sub) {
-					return o, nil
-				}
+	return Occurrence{}, errf(ErrItemNotFound, "occurrence %d of the series was deleted", info.Sub)
+}
+
+// SeriesInfo is what a recurring master reports about its instances
+// (t:FirstOccurrence, t:LastOccurrence, t:ModifiedOccurrences,
+// t:DeletedOccurrences). Its occurrences carry ID, Index, Type, Start, End
+// and OriginalStart, not Item.
+type SeriesInfo struct {
+	// First is the first instance that is not deleted; Last the last one
+	// of a series that ends (nil for NoEnd ranges).
+	First, Last *Occurrence
+	// Modified are the exceptions, by original start.
+	Modified []Occurrence
+	// Deleted are the original starts of deleted occurrences.
+	Deleted []time.Time
+}
+
+// Series computes the [SeriesInfo] of a recurring master as GetItem
+// returned it; ok is false for an item that is not one.
+func Series(it Item) (info SeriesInfo, ok bool) {
+	c := it.Calendar
+	if c == nil || c.Recurrence == nil {
+		return SeriesInfo{}, false
+	}
+	id, err := DecodeID(it.ID)
+	if err != nil || id.Kind != KindItemID {
+		return SeriesInfo{}, false
+	}
+	dur := c.End.Sub(c.Start)
+	deleted := func(os time.Time) bool {
+		for _, d := range c.DeletedOccurrences {
+			if d.Equal(os) {
+				return true
 			}
 		}
+		return false
 	}
-	return Occurrence{}, errf(ErrItemNotFound, "occurrence %d of the series was deleted", info.Sub)
+	inst := func(idx int, os time.Time) *Occurrence {
+		o := &Occurrence{ID: occurrenceID(id.Mailbox, id.Num, idx), Type: "Occurrence", Index: idx, OriginalStart: os, Start: os, End: os.Add(dur)}
+		for _, x := range c.ModifiedOccurrences {
+			if x.OriginalStart.Equal(os) {
+				o.Type, o.Start, o.End = "Exception", x.Start, x.End
+			}
+		}
+		return o
+	}
+	r := c.Recurrence
+	r.each(c.Start, time.Time{}, func(idx int, os time.Time) bool {
+		if deleted(os) {
+			return true
+		}
+		info.First = inst(idx, os)
+		return false
+	})
+	if r.Range.Kind != NoEnd {
+		r.each(c.Start, time.Time{}, func(idx int, os time.Time) bool {
+			if !deleted(os) {
+				info.Last = inst(idx, os)
+			}
+			return true
+		})
+	}
+	for _, x := range c.ModifiedOccurrences {
+		if idx := r.indexOf(c.Start, x.OriginalStart); idx > 0 && !deleted(x.OriginalStart) {
+			info.Modified = append(info.Modified, *inst(idx, x.OriginalStart))
+		}
+	}
+	sort.Slice(info.Modified, func(i, j int) bool { return info.Modified[i].Index < info.Modified[j].Index })
+	info.Deleted = append([]time.Time(nil), c.DeletedOccurrences...)
+	sort.Slice(info.Deleted, func(i, j int) bool { return info.Deleted[i].Before(info.Deleted[j]) })
+	return info, true
 }

@@ -74,13 +74,36 @@ func TestRecurrencePatterns(t *testing.T) {
 			rec:   Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Monday"}}, Range: RecurrenceRange{Kind: Numbered, Count: 2}},
 			from:  d(2024, 6, 1), to: d(2024, 7, 1),
 			want: []string{"06-03", "06-10"}}, // 21:30Z on the Mondays
-		{name: "interval zero", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
+		{name: "interval zero", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarOutOfRange},
 		{name: "weekly without days", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
 		{name: "bad day name", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Funday"}}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
 		{name: "bad index", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: RelativeMonthly, Interval: 1, DaysOfWeek: []string{"Day"}, DayOfWeekIndex: "Fifth"}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
-		{name: "day 32", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: AbsoluteMonthly, Interval: 1, DayOfMonth: 32}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidRecurrence},
+		{name: "day 32", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: AbsoluteMonthly, Interval: 1, DayOfMonth: 32}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarOutOfRange},
 		{name: "no range", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}}, err: ErrCalendarInvalidRecurrence},
 		{name: "end before start", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: EndDate, EndDate: d(2024, 6, 1)}}, err: ErrCalendarInvalidRecurrence},
+		{name: "weekly interval 100", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 100, DaysOfWeek: []string{"Monday"}}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarOutOfRange},
+		{name: "daily interval 1000", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1000}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarOutOfRange},
+		{name: "numbered zero", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: Numbered}}, err: ErrCalendarOutOfRange},
+		{name: "weekly on weekdays", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Monday", "Weekday"}}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidDayForWeekly},
+		{name: "weekly first day Day", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Monday"}, FirstDayOfWeek: "Day"}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidDayForWeekly},
+		{name: "relative with two days", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: RelativeMonthly, Interval: 1, DaysOfWeek: []string{"Monday", "Tuesday"}, DayOfWeekIndex: "First"}, Range: RecurrenceRange{Kind: NoEnd}}, err: ErrCalendarInvalidPropValue},
+		{name: "end after 4500-09-01", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: EndDate, EndDate: d(4500, 9, 2)}}, err: ErrRecurrenceEndDateTooBig},
+		{name: "dates are dates in a zone west of UTC",
+			start: time.Date(2024, 6, 3, 18, 0, 0, 0, time.FixedZone("UTC-7", -7*3600)),
+			rec:   Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: EndDate, StartDate: d(2024, 6, 3), EndDate: d(2024, 6, 5)}},
+			from:  d(2024, 6, 1), to: d(2024, 7, 1),
+			want: []string{"06-03", "06-04", "06-05"}},
+		{name: "weekly duplicate days count once",
+			start: time.Date(2024, 6, 3, 9, 0, 0, 0, time.UTC),
+			rec:   Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Monday", "Monday"}}, Range: RecurrenceRange{Kind: Numbered, Count: 2}},
+			from:  d(2024, 6, 1), to: d(2024, 7, 1),
+			want: []string{"06-03", "06-10"}},
+		{name: "relative yearly last weekend day of February",
+			start: time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC),
+			rec: Recurrence{Pattern: RecurrencePattern{Kind: RelativeYearly, DaysOfWeek: []string{"WeekendDay"}, DayOfWeekIndex: "Last", Month: time.February},
+				Range: RecurrenceRange{Kind: Numbered, Count: 2}},
+			from: d(2024, 1, 1), to: d(2025, 12, 31),
+			want: []string{"02-25", "02-23"}},
 		{name: "no occurrence", start: d(2024, 6, 3), rec: Recurrence{Pattern: RecurrencePattern{Kind: Weekly, Interval: 1, DaysOfWeek: []string{"Friday"}}, Range: RecurrenceRange{Kind: EndDate, EndDate: d(2024, 6, 4)}}, err: ErrRecurrenceHasNoOccurrence},
 	}
 	for _, tc := range tests {
@@ -220,5 +243,89 @@ func TestRecurrenceKeepsLocalTimeAcrossDST(t *testing.T) {
 	utc := []string{occ[0].Start.UTC().Format("01-02T15"), occ[1].Start.UTC().Format("01-02T15")}
 	if d := cmp.Diff([]string{"03-25T08", "04-01T07"}, utc); d != "" {
 		t.Errorf("occurrences in UTC (-want +got):\n%s", d)
+	}
+}
+
+// TestRecurrenceIndexesSurviveSkipping: a view far into a long series
+// skips ahead without losing the instance indexes (ids) or the end of a
+// numbered range.
+func TestRecurrenceIndexesSurviveSkipping(t *testing.T) {
+	start := time.Date(2000, 1, 3, 9, 0, 0, 0, time.UTC) // a Monday
+	for _, rec := range []Recurrence{
+		{Pattern: RecurrencePattern{Kind: Daily, Interval: 3}, Range: RecurrenceRange{Kind: Numbered, Count: 4000}},
+		{Pattern: RecurrencePattern{Kind: Weekly, Interval: 2, DaysOfWeek: []string{"Monday", "Thursday", "Sunday"}, FirstDayOfWeek: "Monday"}, Range: RecurrenceRange{Kind: Numbered, Count: 1500}},
+		{Pattern: RecurrencePattern{Kind: RelativeMonthly, Interval: 5, DaysOfWeek: []string{"Friday"}, DayOfWeekIndex: "Last"}, Range: RecurrenceRange{Kind: Numbered, Count: 100}},
+		{Pattern: RecurrencePattern{Kind: AbsoluteYearly, DayOfMonth: 2, Month: time.January}, Range: RecurrenceRange{Kind: NoEnd}},
+	} {
+		rec := rec
+		if err := rec.validate(start); err != nil {
+			t.Fatal(err)
+		}
+		var all []time.Time
+		rec.each(start, time.Time{}, func(idx int, at time.Time) bool {
+			if idx != len(all)+1 {
+				t.Fatalf("%v: index %d after %d occurrences", rec.Pattern.Kind, idx, len(all))
+			}
+			all = append(all, at)
+			return at.Year() < 2040
+		})
+		for _, k := range []int{len(all) / 3, len(all) / 2, len(all) - 1} {
+			from := all[k]
+			rec.each(start, from, func(idx int, at time.Time) bool {
+				if at.Before(from) {
+					return true
+				}
+				if idx != k+1 || !at.Equal(all[k]) {
+					t.Errorf("%v from %v: first index %d at %v, want %d at %v", rec.Pattern.Kind, from, idx, at, k+1, all[k])
+				}
+				return false
+			})
+		}
+	}
+}
+
+func TestSeries(t *testing.T) {
+	m := newMailbox(t)
+	at := func(day, h int) time.Time { return time.Date(2024, 6, day, h, 0, 0, 0, time.UTC) }
+	series := mustItem(t, m, "calendar", Item{Kind: CalendarItem, Subject: "standup", Calendar: &CalendarFields{
+		Start: at(3, 8), End: at(3, 9),
+		Recurrence:          &Recurrence{Pattern: RecurrencePattern{Kind: Daily, Interval: 1}, Range: RecurrenceRange{Kind: Numbered, Count: 5}},
+		DeletedOccurrences:  []time.Time{at(3, 8)},
+		ModifiedOccurrences: []OccurrenceException{{OriginalStart: at(7, 8), Start: at(20, 11), End: at(20, 12)}},
+	}})
+	got, err := m.GetItem(series.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, ok := Series(got)
+	if !ok || info.First == nil || info.Last == nil {
+		t.Fatalf("Series = %+v, %v", info, ok)
+	}
+	if info.First.Index != 2 || !info.First.Start.Equal(at(4, 8)) {
+		t.Errorf("First = %+v, want index 2 at %v (the first is deleted)", info.First, at(4, 8))
+	}
+	if info.Last.Index != 5 || info.Last.Type != "Exception" || !info.Last.Start.Equal(at(20, 11)) || !info.Last.OriginalStart.Equal(at(7, 8)) {
+		t.Errorf("Last = %+v, want the moved exception", info.Last)
+	}
+	if len(info.Modified) != 1 || info.Modified[0].Index != 5 || len(info.Deleted) != 1 || !info.Deleted[0].Equal(at(3, 8)) {
+		t.Errorf("Modified = %+v, Deleted = %v", info.Modified, info.Deleted)
+	}
+	for _, o := range []*Occurrence{info.First, info.Last} {
+		occ, err := m.GetOccurrence(o.ID)
+		if err != nil || !occ.Start.Equal(o.Start) || occ.Type != o.Type {
+			t.Errorf("GetOccurrence(%d) = %+v, %v; want %+v", o.Index, occ, err, o)
+		}
+	}
+	// The moved exception is in a window around its new time, not its old.
+	occ, _, _ := m.CalendarView("calendar", at(20, 0), at(21, 0), 0)
+	if len(occ) != 1 || occ[0].Index != 5 || occ[0].Type != "Exception" {
+		t.Errorf("CalendarView on the 20th = %+v", occ)
+	}
+	occ, _, _ = m.CalendarView("calendar", at(7, 0), at(8, 0), 0)
+	if len(occ) != 0 {
+		t.Errorf("CalendarView on the 7th = %+v, want none (moved away)", occ)
+	}
+	if _, ok := Series(Item{Kind: CalendarItem, Calendar: &CalendarFields{}}); ok {
+		t.Errorf("Series(single) ok")
 	}
 }
