@@ -44,6 +44,11 @@ type CalendarItem struct {
 	// master.
 	FirstOccurrence *Occurrence
 	LastOccurrence  *Occurrence
+	// ModifiedOccurrences (the exceptions) and DeletedOccurrences (their
+	// original starts) are read-only, set on a recurring master that has
+	// any.
+	ModifiedOccurrences []Occurrence
+	DeletedOccurrences  []time.Time
 }
 
 // Attendee is one attendee of a meeting.
@@ -80,6 +85,8 @@ const (
 	FieldCalendarRecurrence           FieldURI = "calendar:Recurrence"
 	FieldCalendarFirstOccurrence      FieldURI = "calendar:FirstOccurrence"
 	FieldCalendarLastOccurrence       FieldURI = "calendar:LastOccurrence"
+	FieldCalendarModifiedOccurrences  FieldURI = "calendar:ModifiedOccurrences"
+	FieldCalendarDeletedOccurrences   FieldURI = "calendar:DeletedOccurrences"
 )
 
 func (c *CalendarItem) write(w *itemWriter, e *etree.Element) {
@@ -160,6 +167,20 @@ func (c *CalendarItem) parseField(e *etree.Element) {
 		c.FirstOccurrence = parseOccurrence(e)
 	case "LastOccurrence":
 		c.LastOccurrence = parseOccurrence(e)
+	case "ModifiedOccurrences":
+		c.ModifiedOccurrences = nil
+		for _, o := range e.ChildElements() {
+			if o.Tag == "Occurrence" {
+				c.ModifiedOccurrences = append(c.ModifiedOccurrences, *parseOccurrence(o))
+			}
+		}
+	case "DeletedOccurrences":
+		c.DeletedOccurrences = nil
+		for _, o := range e.ChildElements() {
+			if o.Tag == "DeletedOccurrence" {
+				c.DeletedOccurrences = append(c.DeletedOccurrences, parseTime(childText(o, NamespaceTypes, "Start")))
+			}
+		}
 	}
 }
 

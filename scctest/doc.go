@@ -110,8 +110,8 @@
 // operation; SOAP bodies that are not EWS operations get
 // ErrorInvalidRequest. Not modelled (README.md has the full list):
 // HangingConnectionLimit, affinity across sites, search
-// folders, item types other than the four, recurrences sent through EWS
-// (kept verbatim, not expanded), QueryString, grouping, delegate
+// folders, item types other than the four, task recurrences (kept
+// verbatim; calendar recurrences are parsed and expanded), QueryString, grouping, delegate
 // permissions, Kerberos (SPNEGO tokens get 401), SOAP 1.2, and token
 // validation beyond lookup of registered tokens.
 package scctest

@@ -1,6 +1,7 @@
 package scctest
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,20 @@ func TestRecurringMasterOccurrences(t *testing.T) {
 		}
 	} else {
 		t.Errorf("GetItem has no DeletedOccurrences:\n%s", r.body)
+	}
+	// Our ews client reads the lists.
+	c, err := ews.NewClient(s.EWSURL(), ews.WithBasicAuth(testSvc, testPassword), ews.WithInsecureHTTP())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.With(ews.Impersonate(ews.PrimarySmtpAddress(alice))).GetItem(context.Background(),
+		&ews.GetItemRequest{ItemIDs: []ews.ItemID{{ID: it.ID}}, Shape: ews.ShapeAllProperties})
+	if err != nil || g.Results[0].Err != nil {
+		t.Fatalf("ews GetItem = %v, %v", err, g.Results[0].Err)
+	}
+	if ci := g.Results[0].Item.Calendar; len(ci.ModifiedOccurrences) != 1 || !ci.ModifiedOccurrences[0].Start.Equal(at(5, 11)) || !ci.ModifiedOccurrences[0].OriginalStart.Equal(at(5, 8)) ||
+		len(ci.DeletedOccurrences) != 1 || !ci.DeletedOccurrences[0].Equal(at(4, 8)) {
+		t.Errorf("ews GetItem Modified/DeletedOccurrences = %+v, %v", ci.ModifiedOccurrences, ci.DeletedOccurrences)
 	}
 	r = calendarView(t, s, "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", "")
 	want := []string{"2024-06-03T08:00:00Z Occurrence", "2024-06-05T11:00:00Z Exception", "2024-06-06T08:00:00Z Occurrence", "2024-06-07T08:00:00Z Occurrence"}

@@ -168,6 +168,48 @@ def main():
     first = allowed.split(",")[0]
     check_sync(Account(primary_smtp_address=first, config=cfg, autodiscover=False, access_type=IMPERSONATION), first)
     check_notifications(Account(primary_smtp_address=first, config=cfg, autodiscover=False, access_type=IMPERSONATION), first)
+    check_recurrence(Account(primary_smtp_address=first, config=cfg, autodiscover=False, access_type=IMPERSONATION), first)
+
+
+def check_recurrence(acc, addr):
+    """A recurring CalendarItem (WeeklyPattern, NumberedPattern) created by
+    exchangelib comes back as sent, with its first and last occurrence, and
+    calendar.view() expands it (FindItem CalendarView, then GetItem of every
+    occurrence id) into the occurrences the pattern gives."""
+    from exchangelib.recurrence import NumberedPattern, Recurrence, WeeklyPattern
+    from exchangelib.fields import MONDAY, THURSDAY
+    start = EWSDateTime(2024, 6, 3, 9, 30, tzinfo=UTC)  # a Monday
+    hour = datetime.timedelta(hours=1)
+    rec = Recurrence(pattern=WeeklyPattern(interval=1, weekdays=[MONDAY, THURSDAY]),
+                     boundary=NumberedPattern(start=datetime.date(2024, 6, 3), number=5))
+    item = CalendarItem(account=acc, folder=acc.calendar, subject="scctest weekly", start=start, end=start + hour, recurrence=rec)
+    item.save()
+    got = acc.calendar.get(id=item.id)
+    # exchangelib reads a calendar item's range StartDate as a datetime
+    # (DateOrDateTimeField), so compare the pattern, the date and the count.
+    b = got.recurrence.boundary if got.recurrence else None
+    if got.recurrence is None or got.recurrence.pattern != rec.pattern or not isinstance(b, NumberedPattern) or \
+            b.number != 5 or b.start.isoformat()[:10] != "2024-06-03":
+        fail(f"{addr}: recurrence read back = {got.recurrence!r}, want {rec!r}")
+    if got.type != "RecurringMaster":
+        fail(f"{addr}: type = {got.type!r}, want RecurringMaster")
+    days = [0, 3, 7, 10, 14]
+    want = [start + datetime.timedelta(days=d) for d in days]
+    if got.first_occurrence is None or got.first_occurrence.start != want[0] or got.last_occurrence is None or got.last_occurrence.start != want[-1]:
+        fail(f"{addr}: first/last occurrence = {got.first_occurrence!r}, {got.last_occurrence!r}; want starts {want[0]}, {want[-1]}")
+    window = dict(start=EWSDateTime(2024, 6, 1, tzinfo=UTC), end=EWSDateTime(2024, 7, 1, tzinfo=UTC))
+    full = [o for o in acc.calendar.view(**window) if o.subject == "scctest weekly"]
+    if [(o.start, o.end, o.type) for o in full] != [(w, w + hour, "Occurrence") for w in want]:
+        fail(f"{addr}: calendar.view() = {[(o.start, o.end, o.type) for o in full]!r}, want {want!r}")
+    if got.first_occurrence.id != full[0].id or got.last_occurrence.id != full[-1].id:
+        fail(f"{addr}: first/last occurrence ids are not those calendar.view() gives")
+    light = [(o.start, o.type) for o in acc.calendar.view(**window).only("subject", "start", "type") if o.subject == "scctest weekly"]
+    if light != [(w, "Occurrence") for w in want]:
+        fail(f"{addr}: calendar.view().only(...) = {light!r}")
+    item.delete()
+    if [o for o in acc.calendar.view(**window) if o.subject == "scctest weekly"]:
+        fail(f"{addr}: occurrences left after deleting the master")
+    print(f"ok {addr}: recurring CalendarItem (WeeklyPattern, NumberedPattern) read back; calendar.view() expands its {len(want)} occurrences")
 
 
 def check_sync(acc, addr):
