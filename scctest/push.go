@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -201,8 +202,24 @@ func (s *Server) startPush(sub *subscription) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		defer s.pushPanic(sub)
 		s.runPush(sub, r.client)
 	}()
+}
+
+// pushPanic turns a panic of a delivery goroutine into the end of that
+// subscription (and a failure of the test of a NewServer(t) server), as a
+// handler panic fails only its request.
+func (s *Server) pushPanic(sub *subscription) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	msg := fmt.Sprintf("scctest: panic delivering push notifications of %s: %v\n%s", sub.id, v, debug.Stack())
+	if s.tb != nil {
+		s.tb.Errorf("%s", msg)
+	}
+	s.dropPush(sub, "panic: "+fmt.Sprint(v))
 }
 
 // stopPush ends every delivery goroutine, cutting POSTs in flight, and

@@ -6,7 +6,9 @@
 # sensitivity and an extended property created, read back and compared,
 # found by the extended property, updated, moved, copied; a folder created,
 # renamed, moved and deleted; ErrorImpersonateUserDenied outside the scope, UnauthorizedError for a wrong
-# password, and a clean shutdown on SIGTERM. Then a non-Go client drives the
+# password, and a clean shutdown on SIGTERM. Push notifications reach a
+# stdlib http.server callback and are parsed and answered with exchangelib's
+# SendNotification (exchangelib_push.py). Then a non-Go client drives the
 # running fake through its control API (stdlib urllib, control_check.py):
 # password change, new mailbox, targeted fault, request log.
 set -euo pipefail
@@ -61,6 +63,7 @@ print("schema files served under /EWS/")
 PY
   fi
   timeout 300 "$py" scctest/interop/exchangelib_check.py "$url" "$auth" "$svc" "$pw" "$allowed" "$denied"
+  timeout 300 "$py" scctest/interop/exchangelib_push.py "$url" "$auth" "$svc" "$pw" "${allowed%%,*}"
   timeout 300 "$py" scctest/interop/control_check.py "$url" "$ctl" "$auth" "$svc" "$pw" "${allowed%%,*}"
   kill -TERM "$pid"
   status=0
