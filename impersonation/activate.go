@@ -56,6 +56,11 @@ type ActivationReport struct {
 	// Unchanged).
 	Provisioned     int
 	ProvisionFailed int
+	// Repaired: provisioned users that had been provisioned before and
+	// lacked something this run put back (a folder the user deleted, a
+	// category, a baseline, or what a changed plan adds); they are in
+	// Provisioned too.
+	Repaired int
 	// Saved reports whether the organization was written; Version is its
 	// version afterwards.
 	Saved   bool
@@ -108,7 +113,7 @@ func Activate(ctx context.Context, store org.Store, orgID string, opts ...Option
 	if s, _ := newSettings(opts); len(s.addresses) > 0 {
 		sel, _ = selectByAddress(o, s.addresses)
 	}
-	return record(ctx, store, o, sel, false, opts)
+	return record(ctx, store, o, sel, nil, opts)
 }
 
 // Renew re-checks the users whose activation may no longer hold because
@@ -143,6 +148,7 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 		}
 	}
 	var sel []int
+	repair := map[int]bool{}
 	for i, u := range o.Users {
 		if len(only) > 0 && !only[i] {
 			continue
@@ -151,8 +157,12 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 		case org.NeedsRenewal:
 			sel = append(sel, i)
 		case org.Active, org.Failed:
-			if u.Sync.ConfigFingerprint != fp {
+			switch {
+			case u.Sync.ConfigFingerprint != fp:
 				sel = append(sel, i)
+			case u.Sync.Status == org.Active && !covers(u.Sync, o.Provisioning):
+				sel = append(sel, i)
+				repair[i] = true
 			}
 		}
 	}
@@ -161,7 +171,36 @@ func Renew(ctx context.Context, store org.Store, orgID string, opts ...Option) (
 		return &ActivationReport{OrganizationID: o.ID, Skipped: len(o.Users), Version: o.Version,
 			Check: &Report{Endpoint: redactURL(o.Email.EWSURL), Started: now, Finished: now, Counts: Counts{}, Results: []Result{}}}, nil
 	}
-	return record(ctx, store, o, sel, true, opts)
+	// Renew re-reads every checked mailbox's category list (see
+	// WithCategoryCheck): a renewal is rare, and one request per user
+	// buys back the categories users deleted.
+	opts = append(slices.Clone(opts), WithCategoryCheck())
+	return record(ctx, store, o, sel, func(i int) bool { return !repair[i] }, opts)
+}
+
+// covers reports whether a user's record holds everything plan asks for:
+// a folder id per plan folder, every category and every baseline. A
+// record that does not was provisioned with an older plan.
+func covers(st org.SyncState, plan *org.ProvisioningPlan) bool {
+	if plan == nil {
+		return true
+	}
+	for _, f := range plan.Folders {
+		if st.Folders[f.Key] == "" {
+			return false
+		}
+	}
+	for _, c := range plan.Categories {
+		if !recordedAll(st.Categories, []string{c.Name}) {
+			return false
+		}
+	}
+	for _, b := range plan.BaselineFolders {
+		if st.SyncStates[b] == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // load reads the organization for the exported func fn (Activate, Renew).
@@ -190,11 +229,15 @@ type outcomeOf struct {
 	key      string
 	identity org.Identity
 	res      Result
+	renew    bool
 }
 
 // record checks the users of o at indexes sel and saves the outcomes.
-// renew marks active users whose access was not proven NeedsRenewal.
-func record(ctx context.Context, store org.Store, o *org.Organization, sel []int, renew bool, opts []Option) (*ActivationReport, error) {
+// renew (nil for Activate) says which users, by index in o.Users, are
+// renewed: an active one whose access was not proven becomes
+// NeedsRenewal. The others (Activate's, and Renew's repairs of an older
+// plan's provisioning) keep their state when not proven.
+func record(ctx context.Context, store org.Store, o *org.Organization, sel []int, renewFor func(int) bool, opts []Option) (*ActivationReport, error) {
 	s, _ := newSettings(opts) // CheckUsers reports option errors
 	users := make([]org.User, len(sel))
 	for i, j := range sel {
@@ -225,6 +268,7 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	outcomes := make([]outcomeOf, 0, len(rep.Results))
 	for _, res := range rep.Results {
 		u := users[res.Index]
+		renew := renewFor != nil && renewFor(sel[res.Index])
 		key := org.AddressKey(u.PrimarySMTP)
 		if i, ok := first[key]; !ok || i != res.Index || (res.Status == StatusNotChecked && !renew) {
 			ar.NotChecked++
@@ -238,7 +282,7 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 				res.Code = ews.ResponseCode(rep.Stopped.Status)
 			}
 		}
-		outcomes = append(outcomes, outcomeOf{key: key, identity: u.ImpersonationIdentity(), res: res})
+		outcomes = append(outcomes, outcomeOf{key: key, identity: u.ImpersonationIdentity(), res: res, renew: renew})
 	}
 	if len(outcomes) == 0 {
 		return ar, checkErr
@@ -246,7 +290,7 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 	notChecked := ar.NotChecked
 	change := func(fresh *org.Organization) error {
 		ar.Activated, ar.Renewed, ar.Failed, ar.NeedsRenewal, ar.Unchanged, ar.NotChecked = 0, 0, 0, 0, 0, notChecked
-		ar.Provisioned, ar.ProvisionFailed = 0, 0
+		ar.Provisioned, ar.ProvisionFailed, ar.Repaired = 0, 0, 0
 		index := make(map[string]int, len(fresh.Users))
 		for i, u := range fresh.Users {
 			if k := org.AddressKey(u.PrimarySMTP); k != "" {
@@ -262,10 +306,14 @@ func record(ctx context.Context, store org.Store, o *org.Organization, sel []int
 				continue
 			}
 			st := &fresh.Users[i].Sync
-			kind := applyOutcome(st, withProvision(oc.res), fp, now, renew)
+			provisioned := !st.ProvisionedAt.IsZero()
+			kind := applyOutcome(st, withProvision(oc.res), fp, now, oc.renew)
 			switch recordProvision(st, oc.res.Provision, kind, now) {
 			case 1:
 				ar.Provisioned++
+				if p := oc.res.Provision; provisioned && (p.Writes > 0 || len(p.SyncStates) > 0) {
+					ar.Repaired++
+				}
 			case -1:
 				ar.ProvisionFailed++
 			}

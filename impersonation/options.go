@@ -170,6 +170,8 @@ type settings struct {
 	// remove, removeContent: Deactivate removes the provisioning (and
 	// folders that hold items).
 	remove, removeContent bool
+	// categoryCheck: re-read the category list of provisioned mailboxes.
+	categoryCheck bool
 }
 
 func newSettings(opts []Option) (*settings, error) {
@@ -437,6 +439,17 @@ func WithRemoveProvisioning() Option {
 // mailbox's retention period. Only Deactivate takes it.
 func WithRemoveContent() Option {
 	return checkOption{"WithRemoveContent", func(s *settings) error { s.remove, s.removeContent = true, true; return nil }}
+}
+
+// WithCategoryCheck makes [Activate] re-read the master category list of
+// every mailbox it provisions, also when the user's record says the
+// plan's categories are there, and put back those the user deleted in
+// Outlook: one GetUserConfiguration more per user (and a write where one
+// is missing). Without it a second Activate verifies a mailbox with one
+// request, and a deleted category comes back on the next [Renew] (which
+// always re-reads the list) or when the plan's categories change.
+func WithCategoryCheck() Option {
+	return checkOption{"WithCategoryCheck", func(s *settings) error { s.categoryCheck = true; return nil }}
 }
 
 // withClock replaces time.Now (tests of Activate's timestamps).

@@ -142,6 +142,9 @@ type provisioner struct {
 	plan  *org.ProvisioningPlan
 	send  func(ctx context.Context, idempotent bool, write bool, call func(context.Context) error) error
 	res   *ProvisionResult
+	// checkCategories re-reads the category list even when the record
+	// lists the plan's categories (WithCategoryCheck).
+	checkCategories bool
 }
 
 // ProvisionMailbox provisions the mailbox view impersonates (a client made
@@ -222,13 +225,14 @@ func (p *provisioner) run(ctx context.Context, recorded org.SyncState) {
 	}
 	catsVerified := true
 	if names := p.planCategories(); len(names) > 0 {
-		if recordedAll(recorded.Categories, names) {
+		if recordedAll(recorded.Categories, names) && !p.checkCategories {
 			p.res.Categories = names
 		} else {
-			catsVerified = false
 			if err := p.ensureCategories(ctx, names); err != nil {
 				problems = append(problems, err)
 			}
+			// A re-read (WithCategoryCheck) that added nothing verified.
+			catsVerified = recordedAll(recorded.Categories, names) && len(p.res.Added) == 0 && len(problems) == 0
 		}
 	}
 	if err := p.baselines(ctx, recorded, found); err != nil {
@@ -639,7 +643,7 @@ const codeFolderConflict ews.ResponseCode = "folder-conflict"
 // provision provisions user u of a run through view, with the run's
 // back-off gate, concurrency limit and retry budget.
 func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, identityKind, address string) *Provision {
-	p := &provisioner{view: view, orgID: r.s.orgID, plan: r.s.plan, res: &ProvisionResult{}}
+	p := &provisioner{view: view, orgID: r.s.orgID, plan: r.s.plan, res: &ProvisionResult{}, checkCategories: r.s.categoryCheck}
 	var failed *attempt
 	p.send = r.sender("provisioning", identityKind, address, &p.res.Requests, &p.res.Writes, &failed)
 	p.run(ctx, u.Sync)
