@@ -101,13 +101,15 @@ func parseSOAP(ctx context.Context, data []byte) (*soapResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if root.Tag != "Envelope" {
-		return nil, errNotEnvelope
+	if root.Tag == "Envelope" && root.NamespaceURI() == "http://www.w3.org/2003/05/soap-envelope" {
+		return nil, errors.New("the response is a SOAP 1.2 envelope; EWS speaks SOAP 1.1")
 	}
-	if ns := root.NamespaceURI(); ns != NamespaceSOAP {
-		if ns == "http://www.w3.org/2003/05/soap-envelope" {
-			return nil, errors.New("the response is a SOAP 1.2 envelope; EWS speaks SOAP 1.1")
-		}
+	return envelopeOf(root)
+}
+
+// envelopeOf reads the parts of a SOAP 1.1 envelope tree.
+func envelopeOf(root *etree.Element) (*soapResponse, error) {
+	if root.Tag != "Envelope" || root.NamespaceURI() != NamespaceSOAP {
 		return nil, errNotEnvelope
 	}
 	r := &soapResponse{}
@@ -154,6 +156,16 @@ const (
 	parseCheckEvery = 1024
 )
 
+// utf8Only is the decoders' CharsetReader: EWS answers in UTF-8, which
+// the decoders read as they are.
+func utf8Only(charset string, r io.Reader) (io.Reader, error) {
+	switch strings.ToLower(charset) {
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return r, nil
+	}
+	return nil, fmt.Errorf("unsupported charset %q; EWS answers in UTF-8", charset)
+}
+
 // parseTree reads a well-formed XML document into an etree element tree,
 // like etree's Document.ReadFromBytes but without its per-call buffers and
 // without whitespace-only text nodes, which EWS responses are full of and
@@ -166,18 +178,8 @@ func parseTree(ctx context.Context, data []byte) (*etree.Element, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
-	dec.CharsetReader = func(charset string, r io.Reader) (io.Reader, error) {
-		switch strings.ToLower(charset) {
-		case "utf-8", "utf8", "us-ascii", "ascii":
-			return r, nil
-		}
-		return nil, fmt.Errorf("unsupported charset %q; EWS answers in UTF-8", charset)
-	}
-	doc := etree.NewDocument()
-	stack := make([]*etree.Element, 1, 16)
-	stack[0] = &doc.Element
-	var root *etree.Element
-	elements := 0
+	dec.CharsetReader = utf8Only
+	b := newTreeBuilder(maxXMLElements, data)
 	for n := 1; ; n++ {
 		if n%parseCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -186,69 +188,26 @@ func parseTree(ctx context.Context, data []byte) (*etree.Element, error) {
 		}
 		tok, err := dec.RawToken()
 		if err == io.EOF {
-			if len(stack) != 1 || root == nil {
+			if b.depth() != 0 || b.root == nil {
 				return nil, errors.New("XML document is truncated or empty")
 			}
-			return root, nil
+			return b.root, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		top := stack[len(stack)-1]
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if len(stack) == 1 {
-				if root != nil {
-					return nil, errors.New("XML document has more than one root element")
-				}
-			} else if len(stack) > maxXMLDepth {
-				return nil, fmt.Errorf("XML document is nested deeper than %d elements", maxXMLDepth)
-			}
-			if len(t.Attr) > maxXMLAttrs {
-				return nil, fmt.Errorf("XML element <%s> has %d attributes, more than the %d an EWS response may have", clip(qname(t.Name)), len(t.Attr), maxXMLAttrs)
-			}
-			if elements++; elements > maxXMLElements {
-				return nil, fmt.Errorf("XML document has more than %d elements", maxXMLElements)
-			}
-			e := top.CreateElement(qname(t.Name))
-			for _, a := range t.Attr {
-				e.CreateAttr(qname(a.Name), a.Value)
-			}
-			if len(stack) == 1 {
-				root = e
-			}
-			stack = append(stack, e)
+			_, err = b.start(t)
 		case xml.EndElement:
-			if len(stack) == 1 || top.Space != t.Name.Space || top.Tag != t.Name.Local {
-				return nil, fmt.Errorf("XML end tag </%s> does not match", qname(t.Name))
-			}
-			stack = stack[:len(stack)-1]
+			_, err = b.end(t)
 		case xml.CharData:
-			if isSpace(t) {
-				continue
-			}
-			if len(stack) == 1 {
-				return nil, errors.New("XML document has text outside the root element")
-			}
-			top.CreateText(string(t))
+			err = b.chars(t)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-}
-
-func qname(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
-	}
-	return n.Space + ":" + n.Local
-}
-
-func isSpace(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return false
-		}
-	}
-	return true
 }
 
 func parseServerVersionInfo(e *etree.Element) *ServerVersionInfo {

@@ -503,13 +503,7 @@ func newEnvelopeReader(r io.Reader, limit int64, progress func()) *envelopeReade
 	src := &boundedReader{r: r, limit: limit + decoderBuffer, progress: progress}
 	dec := xml.NewDecoder(src)
 	dec.Strict = true
-	dec.CharsetReader = func(charset string, r io.Reader) (io.Reader, error) {
-		switch strings.ToLower(charset) {
-		case "utf-8", "utf8", "us-ascii", "ascii":
-			return r, nil
-		}
-		return nil, fmt.Errorf("unsupported charset %q; EWS answers in UTF-8", charset)
-	}
+	dec.CharsetReader = utf8Only
 	return &envelopeReader{dec: dec, src: src, limit: limit}
 }
 
@@ -527,17 +521,14 @@ func (r *envelopeReader) next(ctx context.Context) (*soapResponse, error) {
 		return &HTTPError{Operation: op, StatusCode: 200, Err: ErrResponseTooLarge,
 			Reason: fmt.Sprintf("an envelope of the stream is larger than the limit of %d bytes (WithMaxResponseBytes)", r.limit)}
 	}
-	doc := etree.NewDocument()
-	stack := make([]*etree.Element, 1, 16)
-	stack[0] = &doc.Element
-	elements := 0
+	b := newTreeBuilder(streamMaxElements, nil)
 	for {
 		tok, err := r.dec.RawToken()
 		if err != nil {
 			switch {
 			case errors.Is(err, errEnvelopeTooLarge):
 				return nil, tooLarge()
-			case err == io.EOF && len(stack) == 1:
+			case err == io.EOF && b.depth() == 0:
 				return nil, io.EOF
 			case err == io.EOF:
 				return nil, io.ErrUnexpectedEOF
@@ -554,78 +545,31 @@ func (r *envelopeReader) next(ctx context.Context) (*soapResponse, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		top := stack[len(stack)-1]
 		malformed := func(format string, args ...any) error {
 			return &HTTPError{Operation: op, StatusCode: 200, Reason: "the stream holds something that is not a well-formed SOAP envelope: " + fmt.Sprintf(format, args...)}
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if len(stack) > maxXMLDepth {
-				return nil, malformed("nested deeper than %d elements", maxXMLDepth)
-			}
-			if len(t.Attr) > 64 {
-				return nil, malformed("element <%s> has %d attributes", clip(qname(t.Name)), len(t.Attr))
-			}
-			if elements++; elements > streamMaxElements {
-				return nil, malformed("more than %d elements in one envelope", streamMaxElements)
-			}
-			e := top.CreateElement(qname(t.Name))
-			for _, a := range t.Attr {
-				e.CreateAttr(qname(a.Name), a.Value)
-			}
-			stack = append(stack, e)
+			_, err = b.start(t)
 		case xml.EndElement:
-			if len(stack) == 1 || top.Space != t.Name.Space || top.Tag != t.Name.Local {
-				return nil, malformed("end tag </%s> does not match", clip(qname(t.Name)))
-			}
-			stack = stack[:len(stack)-1]
-			if len(stack) == 1 {
-				soap, err := envelopeOf(top)
+			var e *etree.Element
+			if e, err = b.end(t); err == nil && b.depth() == 0 {
+				soap, err := envelopeOf(e)
 				if err != nil {
 					return nil, malformed("%v", err)
 				}
 				return soap, nil
 			}
 		case xml.CharData:
-			if isSpace(t) {
-				continue
-			}
-			if len(stack) == 1 {
+			if b.depth() == 0 && !isSpace(t) {
 				return nil, malformed("text between envelopes")
 			}
-			top.CreateText(string(t))
+			err = b.chars(t)
 		case xml.Directive:
 			return nil, malformed("a DOCTYPE or other directive")
 		}
-	}
-}
-
-// envelopeOf reads the parts of a SOAP 1.1 envelope tree, as parseSOAP
-// does for a whole response.
-func envelopeOf(root *etree.Element) (*soapResponse, error) {
-	if root.Tag != "Envelope" || root.NamespaceURI() != NamespaceSOAP {
-		return nil, errNotEnvelope
-	}
-	r := &soapResponse{}
-	for _, part := range root.ChildElements() {
-		if part.NamespaceURI() != NamespaceSOAP {
-			continue
-		}
-		switch part.Tag {
-		case "Header":
-			if svi := childNS(part, NamespaceTypes, "ServerVersionInfo"); svi != nil {
-				r.serverVersion = parseServerVersionInfo(svi)
-			}
-		case "Body":
-			kids := part.ChildElements()
-			if len(kids) != 1 {
-				return nil, errors.New("soap:Body does not hold exactly one element")
-			}
-			r.body = kids[0]
+		if err != nil {
+			return nil, malformed("%v", err)
 		}
 	}
-	if r.body == nil {
-		return nil, errors.New("the envelope has no soap:Body")
-	}
-	return r, nil
 }
