@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sccsync/scc/ews"
@@ -28,6 +29,17 @@ type exchange struct {
 	// impersonation
 	impersonated bool
 	acting       *mailbox // mailbox the request acts as; nil for a service account
+	// release gives back the request's EWSMaxConcurrency slot; safe to
+	// call more than once.
+	release func()
+}
+
+// releaseConcurrency gives back the request's EWSMaxConcurrency slot
+// early (a GetStreamingEvents connection once it hangs).
+func (x *exchange) releaseConcurrency() {
+	if x.release != nil {
+		x.release()
+	}
 }
 
 // serveHTTP is the server's handler: IIS + EWS front end.
@@ -89,6 +101,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	release, ok := s.acquire(p.key())
+	release = sync.OnceFunc(release)
 	defer release()
 
 	s.setReadDeadline(sw, time.Now().Add(s.cfg.timeouts.Body))
@@ -113,7 +126,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.sleep(r, s.delay()) {
 		abandon()
 	}
-	x := &exchange{s: s, w: w, r: r, rec: rec, p: p}
+	x := &exchange{s: s, w: w, r: r, rec: rec, p: p, release: release}
 	if !ok {
 		x.fault(sw, newFault(ews.ErrorExceededConnectionCount, ""))
 		return

@@ -138,13 +138,13 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 	}
 	t := &x.s.subs
 	t.init()
+	x.s.sweepIdle(sub.mb)
 	if t.count[sub.mb] >= x.s.cfg.maxSubs {
 		return x.one(responseMessage{code: ews.ErrorExceededSubscriptionCount, text: "The mailbox " + sub.mb.info.PrimarySMTP + " already has " + itoa(t.count[sub.mb]) + " subscriptions, the limit."})
 	}
 	t.next++
 	sub.id = opaqueToken(tagSubscription, sub.mb.idx, t.next)
-	t.byID[sub.id] = sub
-	t.count[sub.mb]++
+	t.add(sub)
 	return x.one(success(func(m *elem) {
 		m.CreateElement("m:SubscriptionId").SetText(sub.id)
 		if kind == subPull {
@@ -153,8 +153,8 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 	}))
 }
 
-// lookupSub finds a subscription the caller owns; an expired pull
-// subscription is removed and reported as ErrorSubscriptionNotFound.
+// lookupSub finds a subscription the caller owns; an expired one (idle
+// past its lifetime) is removed and reported as ErrorSubscriptionNotFound.
 func (x *exchange) lookupSub(id string) (*subscription, ews.ResponseCode) {
 	t := &x.s.subs
 	t.init()
@@ -165,16 +165,11 @@ func (x *exchange) lookupSub(id string) (*subscription, ews.ResponseCode) {
 	if sub.owner != x.p.key() {
 		return nil, ews.ErrorSubscriptionAccessDenied
 	}
-	if sub.kind == subPull && !sub.streaming && x.s.now().Sub(sub.lastCall) > sub.timeout {
-		t.remove(sub)
+	if x.s.idleExpired(sub) {
+		t.removeAs(sub, ews.ErrorSubscriptionNotFound)
 		return nil, ews.ErrorSubscriptionNotFound
 	}
 	return sub, ""
-}
-
-func (t *subscriptions) remove(sub *subscription) {
-	delete(t.byID, sub.id)
-	t.count[sub.mb]--
 }
 
 // getEvents implements GetEvents.
@@ -196,6 +191,11 @@ func (x *exchange) getEvents() (*opResponse, *soapFault) {
 		return x.one(failure(ews.ErrorInvalidWatermark))
 	}
 	sub.lastCall = x.s.now()
+	if sub.missed {
+		sub.missed = false
+		return x.one(responseMessage{code: ews.ErrorMissedNotificationEvents, text: "Events for the subscription were lost; the subscription remains."})
+	}
+	seq = max(seq, sub.lostTo)
 	events, end, more := sub.pending(seq, maxEventsPerNotification)
 	sub.seq = end
 	prev := watermark(sub.mb, seq)
@@ -253,6 +253,6 @@ func (x *exchange) unsubscribe() (*opResponse, *soapFault) {
 	if code != "" {
 		return x.one(failure(code))
 	}
-	x.s.subs.remove(sub)
+	x.s.subs.removeAs(sub, ews.ErrorSubscriptionUnsubscribed)
 	return x.one(success(nil))
 }

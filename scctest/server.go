@@ -1,6 +1,7 @@
 package scctest
 
 import (
+	"context"
 	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -54,6 +55,9 @@ type config struct {
 	maxAttach    int               // WithMaxAttachmentSize; 0 = the model's default
 	maxSubs      int               // subscriptions per mailbox, see WithSubscriptionLimit
 	strictStream bool              // see WithSchemaStrictStreaming
+	// notification limits (limits.go); zero means the default
+	hangingLimit   int
+	streamLifetime time.Duration
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -276,7 +280,9 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.auth = auth
 	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
-	s.hs.Config.ConnContext = s.auth.connContext
+	s.hs.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return s.auth.connContext(withConn(ctx, c), c)
+	}
 	s.conns = map[net.Conn]http.ConnState{}
 	s.hs.Config.ConnState = s.connState
 	s.hs.Config.ReadHeaderTimeout = cfg.timeouts.Header

@@ -56,7 +56,7 @@ type subscription struct {
 	seq       uint64          // watermark: last change delivered
 	timeout   time.Duration   // pull: lifetime without GetEvents
 	lastCall  time.Time
-	streaming bool // a GetStreamingEvents connection holds it
+	subLimits // connection, lost events (limits.go)
 }
 
 // subscriptions is a server's subscription table. Guarded by Server.mu.
@@ -66,7 +66,8 @@ type subscriptions struct {
 	count map[*mailbox]int
 	// minute is the unit of ConnectionTimeout (time.Minute when zero;
 	// tests of this package shorten it).
-	minute time.Duration
+	minute     time.Duration
+	limitTable // per-mailbox index, open streams (limits.go)
 }
 
 func (t *subscriptions) init() {
