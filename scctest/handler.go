@@ -272,7 +272,11 @@ func (x *exchange) inject(w http.ResponseWriter, f Fault) {
 		n := batchSize(x.op, x.body)
 		resp := &opResponse{op: x.op}
 		for range n {
-			resp.messages = append(resp.messages, failure(f.code))
+			m := failure(f.code)
+			if x.op == "GetStreamingEvents" {
+				m.payload = x.streamErrorPayload
+			}
+			resp.messages = append(resp.messages, m)
 		}
 		x.respond(w, resp, nil)
 	case faultStatus:

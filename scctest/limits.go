@@ -357,6 +357,19 @@ func (x *exchange) streamTurn(c *streamConn) (msgs []responseMessage, end bool) 
 	return msgs, end
 }
 
+// streamErrorPayload completes an error message that refuses a whole
+// GetStreamingEvents request (an injected MessageError): it names every
+// requested subscription and closes the stream.
+func (x *exchange) streamErrorPayload(m *elem) {
+	if ids := x.body.child(nsMessages, "SubscriptionIds"); ids != nil && len(ids.kids) > 0 {
+		list := m.CreateElement("m:ErrorSubscriptionIds")
+		for _, n := range ids.kids {
+			list.CreateElement(x.s.notifyNS("SubscriptionId")).SetText(n.trimmed())
+		}
+	}
+	m.CreateElement("m:ConnectionStatus").SetText("Closed")
+}
+
 // LoseEvents makes every subscription watching a mailbox (any of its
 // addresses) lose the events queued for it: they are never delivered, and
 // the subscription's next GetEvents, or its GetStreamingEvents connection

@@ -656,3 +656,38 @@ func TestLossInjectionConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestInjectedStreamError: a MessageError injected into GetStreamingEvents
+// names the requested subscriptions and closes the stream, as Exchange's
+// own refusals do, so the client ends at io.EOF, not at a dropped
+// connection.
+func TestInjectedStreamError(t *testing.T) {
+	s := newTestServer(t, WithSchemaStrictStreaming())
+	c := streamClient(t, s, alice)
+	a, b := subscribeStreaming(t, c), subscribeStreaming(t, c)
+	if err := s.Inject(MessageError(ews.ErrorMailboxStoreUnavailable), ForOperation("GetStreamingEvents"), ForMailbox(alice), OnCall(1)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.GetStreamingEvents(context.Background(), &ews.GetStreamingEventsRequest{SubscriptionIDs: []string{a, b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := st.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSubscriptionError(t, m, ews.ErrorMailboxStoreUnavailable, []string{a, b}, ews.ConnectionClosed)
+	if _, err := st.Next(); err != io.EOF {
+		t.Errorf("Next() after the injected error = %v, want io.EOF", err)
+	}
+	// The schema check sees the same answer.
+	if err := s.Inject(MessageError(ews.ErrorMailboxStoreUnavailable), ForOperation("GetStreamingEvents"), OnCall(1)); err != nil {
+		t.Fatal(err)
+	}
+	r := do(t, s, nil, req{user: testSvc, pass: testPassword, body: envelope(version("Exchange2016")+impersonate("PrimarySmtpAddress", alice),
+		`<m:GetStreamingEvents><m:SubscriptionIds><t:SubscriptionId>`+a+`</t:SubscriptionId></m:SubscriptionIds><m:ConnectionTimeout>1</m:ConnectionTimeout></m:GetStreamingEvents>`)})
+	if len(r.codes) != 1 || r.codes[0] != ews.ErrorMailboxStoreUnavailable {
+		t.Errorf("raw injected answer codes = %v, want [ErrorMailboxStoreUnavailable]\n%s", r.codes, r.body)
+	}
+}
