@@ -116,9 +116,11 @@
 // each envelope as it arrives: keep-alives, [Notification]s, the
 // per-subscription [SubscriptionError]s (ErrorSubscriptionNotFound,
 // ErrorMissedNotificationEvents, ErrorInvalidWatermark, ...) and, after
-// ConnectionStatus Closed, io.EOF. A connection cut at any byte or silent
-// past its idle timeout ends with a transient error, never a partial
-// message. [PushHandler] is the http.Handler for push subscriptions; its
+// ConnectionStatus Closed, io.EOF. A connection cut at any byte ends with a
+// transient error wrapping [ErrStreamDropped], one silent past its idle
+// timeout with [ErrStreamIdle], never with a partial message;
+// [SubscriptionError.KeepsSubscription] tells whether to reconnect with the
+// same subscriptions or to subscribe again. [PushHandler] is the http.Handler for push subscriptions; its
 // [PushFunc] answers OK or Unsubscribe. An [AffinityGroup] passed with
 // [Affinity] keeps a group's notification traffic on one backend
 // (X-AnchorMailbox, X-PreferServerAffinity and the X-BackEndOverrideCookie

@@ -202,10 +202,19 @@ func (e *SubscriptionError) Error() string {
 // Unwrap returns the *ResponseError.
 func (e *SubscriptionError) Unwrap() error { return e.Err }
 
-// KeepsSubscription reports whether the subscriptions survive the error:
-// true only for ErrorMissedNotificationEvents (events were lost, the
-// subscription keeps working; resync the folders). For every other code,
-// subscribe again and resync.
+// KeepsSubscription reports whether the subscriptions survive the error,
+// so that subscribing again would be wrong: for
+// ErrorMissedNotificationEvents (events were lost, the subscription keeps
+// working; resync the folders), ErrorNewEventStreamConnectionOpened (the
+// subscription moved to a newer connection, which serves it now) and
+// ErrorExceededConnectionCount (the connection was refused, the
+// subscriptions are untouched; open fewer connections or impersonate
+// another mailbox for this one). For every other code, subscribe again and
+// resync.
 func (e *SubscriptionError) KeepsSubscription() bool {
-	return e.Err.Code == ErrorMissedNotificationEvents
+	switch e.Err.Code {
+	case ErrorMissedNotificationEvents, ErrorNewEventStreamConnectionOpened, ErrorExceededConnectionCount:
+		return true
+	}
+	return false
 }

@@ -48,6 +48,13 @@ var (
 	// ErrStreamClosed is returned by [EventStream.Next] after
 	// [EventStream.Close].
 	ErrStreamClosed = errors.New("ews: the event stream is closed")
+	// ErrStreamDropped is wrapped by the error of a stream whose
+	// connection ended before the server sent ConnectionStatus Closed: cut
+	// by the server, a proxy or the network, between envelopes or inside
+	// one. The subscriptions are not affected; open a new connection with
+	// them at once, and resync what changed meanwhile if the server says
+	// events were missed.
+	ErrStreamDropped = errors.New("ews: the event stream's connection dropped before ConnectionStatus Closed")
 	// errStreamOverrun ends a stream that outlived its ConnectionTimeout.
 	errStreamOverrun = errors.New("the server kept the stream open past its ConnectionTimeout without sending Closed")
 )
@@ -98,9 +105,12 @@ type StreamMessage struct {
 	// Err is a *SubscriptionError when the server reported an error
 	// (Class == ClassError): ErrorSubscriptionNotFound,
 	// ErrorMissedNotificationEvents (the subscriptions stay; resync their
-	// folders), ErrorInvalidWatermark, ErrorExpiredSubscription,
-	// ErrorExceededConnectionCount, ... Subscriptions not named keep
-	// working, but only on a new connection.
+	// folders), ErrorNewEventStreamConnectionOpened (a newer connection
+	// serves the subscriptions now), ErrorInvalidWatermark,
+	// ErrorExpiredSubscription, ErrorExceededConnectionCount (the
+	// connection was refused: too many open for the budget; it names no
+	// subscription), ... When ConnectionStatus is not Closed the stream
+	// goes on for the subscriptions not named.
 	Err error
 }
 
@@ -316,7 +326,9 @@ func (s *EventStream) Close() error {
 // something that is not a well-formed envelope ends the stream with an
 // error (a *TransportError, or an *HTTPError for malformed or oversized
 // envelopes, or a *FaultError); a truncated envelope is always such an
-// error, never a partial message. Errors about single subscriptions are in
+// error, never a partial message. A connection that ends before Closed
+// (cut by the server or the network) is a transient *TransportError
+// wrapping [ErrStreamDropped]. Errors about single subscriptions are in
 // the message's Err.
 func (s *EventStream) Next() (*StreamMessage, error) {
 	if s.closed.Load() {
@@ -385,17 +397,22 @@ func (s *EventStream) streamErr(err error) error {
 		return &TransportError{Operation: op, MaybeSent: true, Err: errStreamOverrun}
 	case errors.Is(err, io.EOF):
 		return &TransportError{Operation: op, MaybeSent: true,
-			Err: fmt.Errorf("the stream ended without ConnectionStatus Closed: %w", io.ErrUnexpectedEOF)}
+			Err: fmt.Errorf("%w (between envelopes): %w", ErrStreamDropped, io.ErrUnexpectedEOF)}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &TransportError{Operation: op, MaybeSent: true,
-			Err: fmt.Errorf("the stream ended inside an envelope: %w", io.ErrUnexpectedEOF)}
+			Err: fmt.Errorf("%w (in the middle of the stream): %w", ErrStreamDropped, io.ErrUnexpectedEOF)}
 	}
 	var syn *xml.SyntaxError
 	if errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) && s.ctx.Err() == nil {
 		return &HTTPError{Operation: op, StatusCode: 200, Reason: "the stream holds something that is not a well-formed SOAP envelope", Err: err}
 	}
-	callerDone := s.ctx.Err() != nil && !errors.Is(cause, ErrStreamClosed)
-	return &TransportError{Operation: op, MaybeSent: true, Err: err, callerDone: callerDone}
+	if s.ctx.Err() != nil {
+		callerDone := !errors.Is(cause, ErrStreamClosed)
+		return &TransportError{Operation: op, MaybeSent: true, Err: err, callerDone: callerDone}
+	}
+	// A reset or otherwise failed read of a live stream: the connection
+	// dropped.
+	return &TransportError{Operation: op, MaybeSent: true, Err: fmt.Errorf("%w: %w", ErrStreamDropped, err)}
 }
 
 // parseStreamEnvelope returns the messages of one envelope of the stream.

@@ -82,8 +82,8 @@ func TestStreamCutAtEveryByte(t *testing.T) {
 			t.Fatalf("cut at %d: err = %v, want an error", cut, err)
 		}
 		var te *TransportError
-		if !errors.As(err, &te) || !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Fatalf("cut at %d: err = %v, want *TransportError with io.ErrUnexpectedEOF", cut, err)
+		if !errors.As(err, &te) || !errors.Is(err, io.ErrUnexpectedEOF) || !errors.Is(err, ErrStreamDropped) {
+			t.Fatalf("cut at %d: err = %v, want *TransportError with io.ErrUnexpectedEOF and ErrStreamDropped", cut, err)
 		}
 		if len(msgs) != complete {
 			t.Fatalf("cut at %d: %d messages, want the %d complete envelopes", cut, len(msgs), complete)

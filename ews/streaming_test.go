@@ -213,8 +213,8 @@ func TestGetStreamingEventsCut(t *testing.T) {
 				msgs++
 			}
 			var te *ews.TransportError
-			if !errors.As(err, &te) || !errors.Is(err, io.ErrUnexpectedEOF) && !tt.abort || !ews.IsTransient(err) {
-				t.Errorf("Next() = %v, want a transient *TransportError (unexpected EOF)", err)
+			if !errors.As(err, &te) || !errors.Is(err, io.ErrUnexpectedEOF) && !tt.abort || !errors.Is(err, ews.ErrStreamDropped) || !ews.IsTransient(err) {
+				t.Errorf("Next() = %v, want a transient *TransportError (unexpected EOF) wrapping ErrStreamDropped", err)
 			}
 			if msgs != tt.msgs {
 				t.Errorf("got %d messages before the error, want %d", msgs, tt.msgs)
@@ -485,7 +485,8 @@ func TestGetStreamingEventsErrorCodes(t *testing.T) {
 			if !errors.As(m.Err, &se) || !errors.Is(m.Err, code) || se.Err.Code != code || !cmp.Equal(se.SubscriptionIDs, []string{"JgBibjFwcjA0"}) {
 				t.Errorf("Err = %v, want *SubscriptionError %s for JgBibjFwcjA0", m.Err, code)
 			}
-			if got, want := se.KeepsSubscription(), code == ews.ErrorMissedNotificationEvents; got != want {
+			keeps := code == ews.ErrorMissedNotificationEvents || code == ews.ErrorNewEventStreamConnectionOpened || code == ews.ErrorExceededConnectionCount
+			if got, want := se.KeepsSubscription(), keeps; got != want {
 				t.Errorf("KeepsSubscription() = %v, want %v", got, want)
 			}
 		})

@@ -84,6 +84,18 @@
 //     per-mailbox hooks ([Server.React]) that record, delay or fail calls;
 //     targeted faults by operation, mailbox and call number ([Server.Inject]
 //     with [ForOperation], [ForMailbox], [OnCall], [Times]).
+//   - Notification limits and failures as Exchange has them: open
+//     GetStreamingEvents connections per budget (the impersonated mailbox's,
+//     else the account's) up to [WithHangingConnectionLimit] (10; 3 on
+//     Exchange 2013) and then ErrorExceededConnectionCount; one connection
+//     per subscription (the older one gets
+//     ErrorNewEventStreamConnectionOpened); unconnected streaming
+//     subscriptions end after [WithStreamingSubscriptionLifetime]; and, for
+//     clients that must resync, [Server.LoseEvents] /
+//     [Server.LoseSubscriptionEvents] (ErrorMissedNotificationEvents),
+//     [Server.ExpireSubscriptions] / [Server.ExpireSubscription]
+//     (ErrorSubscriptionNotFound) and [Server.DropStreams] (every open
+//     stream's TCP connection cut).
 //   - Robustness: a panic while serving fails that request alone with
 //     ErrorInternalServerError (and fails the test of a NewServer(t)
 //     server); [Server.Close] returns promptly even with clients stuck
@@ -109,7 +121,7 @@
 // Other operations answer the SOAP fault ErrorInvalidOperation naming the
 // operation; SOAP bodies that are not EWS operations get
 // ErrorInvalidRequest. Not modelled (README.md has the full list):
-// HangingConnectionLimit, affinity across sites, search
+// affinity across sites, search
 // folders, item types other than the four, task recurrences (kept
 // verbatim; calendar recurrences are parsed and expanded), QueryString, grouping, delegate
 // permissions, Kerberos (SPNEGO tokens get 401), SOAP 1.2, and token

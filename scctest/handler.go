@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sccsync/scc/ews"
@@ -27,8 +28,19 @@ type exchange struct {
 	version string
 	// impersonation
 	impersonated bool
-	acting       *mailbox      // mailbox the request acts as; nil for a service account
 	aff          affinityRoute // backend of a notification request, see affinity.go
+	acting       *mailbox      // mailbox the request acts as; nil for a service account
+	// release gives back the request's EWSMaxConcurrency slot; safe to
+	// call more than once.
+	release func()
+}
+
+// releaseConcurrency gives back the request's EWSMaxConcurrency slot
+// early (a GetStreamingEvents connection once it hangs).
+func (x *exchange) releaseConcurrency() {
+	if x.release != nil {
+		x.release()
+	}
 }
 
 // serveHTTP is the server's handler: IIS + EWS front end.
@@ -90,6 +102,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	release, ok := s.acquire(p.key())
+	release = sync.OnceFunc(release)
 	defer release()
 
 	s.setReadDeadline(sw, time.Now().Add(s.cfg.timeouts.Body))
@@ -114,7 +127,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.sleep(r, s.delay()) {
 		abandon()
 	}
-	x := &exchange{s: s, w: w, r: r, rec: rec, p: p}
+	x := &exchange{s: s, w: w, r: r, rec: rec, p: p, release: release}
 	if !ok {
 		x.fault(sw, newFault(ews.ErrorExceededConnectionCount, ""))
 		return
@@ -260,7 +273,11 @@ func (x *exchange) inject(w http.ResponseWriter, f Fault) {
 		n := batchSize(x.op, x.body)
 		resp := &opResponse{op: x.op}
 		for range n {
-			resp.messages = append(resp.messages, failure(f.code))
+			m := failure(f.code)
+			if x.op == "GetStreamingEvents" {
+				m.payload = x.streamErrorPayload
+			}
+			resp.messages = append(resp.messages, m)
 		}
 		x.respond(w, resp, nil)
 	case faultStatus:

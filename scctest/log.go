@@ -79,7 +79,8 @@ type Stats struct {
 	// lowercased (DOMAIN\user or user@domain), and unknown bearer tokens
 	// as "bearer".
 	FailedLogons map[string]int `json:"failedLogons"`
-	// Dropped counts connections closed by DropConnection faults.
+	// Dropped counts connections closed by DropConnection faults and
+	// streams cut by DropStreams.
 	Dropped int `json:"dropped"`
 }
 

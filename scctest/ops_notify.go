@@ -145,14 +145,14 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 	}
 	t := &x.s.subs
 	t.init()
+	x.s.sweepIdle(sub.mb)
 	if t.count[sub.mb] >= x.s.cfg.maxSubs {
 		return x.one(responseMessage{code: ews.ErrorExceededSubscriptionCount, text: "The mailbox " + sub.mb.info.PrimarySMTP + " already has " + itoa(t.count[sub.mb]) + " subscriptions, the limit."})
 	}
 	t.next++
 	sub.id = opaqueToken(tagSubscription, sub.mb.idx, t.next)
 	sub.backend = x.aff.backend
-	t.byID[sub.id] = sub
-	t.count[sub.mb]++
+	t.add(sub)
 	if kind == subPush {
 		x.s.startPush(sub)
 	}
@@ -165,8 +165,8 @@ func (x *exchange) subscribe() (*opResponse, *soapFault) {
 }
 
 // lookupSub finds a subscription the caller owns on the backend the
-// request was routed to (affinity.go); an expired pull subscription is
-// removed and reported as ErrorSubscriptionNotFound.
+// request was routed to (affinity.go); an expired one (idle past its
+// lifetime) is removed and reported as ErrorSubscriptionNotFound.
 func (x *exchange) lookupSub(id string) (*subscription, ews.ResponseCode) {
 	t := &x.s.subs
 	t.init()
@@ -177,19 +177,11 @@ func (x *exchange) lookupSub(id string) (*subscription, ews.ResponseCode) {
 	if sub.owner != x.p.key() {
 		return nil, ews.ErrorSubscriptionAccessDenied
 	}
-	if sub.kind == subPull && !sub.streaming && x.s.now().Sub(sub.lastCall) > sub.timeout {
-		t.remove(sub)
+	if x.s.idleExpired(sub) {
+		t.removeAs(sub, ews.ErrorSubscriptionNotFound)
 		return nil, ews.ErrorSubscriptionNotFound
 	}
 	return sub, ""
-}
-
-func (t *subscriptions) remove(sub *subscription) {
-	delete(t.byID, sub.id)
-	t.count[sub.mb]--
-	if sub.push != nil {
-		sub.push.end()
-	}
 }
 
 // getEvents implements GetEvents.
@@ -214,6 +206,11 @@ func (x *exchange) getEvents() (*opResponse, *soapFault) {
 		return x.one(failure(ews.ErrorInvalidWatermark))
 	}
 	sub.lastCall = x.s.now()
+	if sub.missed {
+		sub.missed = false
+		return x.one(responseMessage{code: ews.ErrorMissedNotificationEvents, text: "Events for the subscription were lost; the subscription remains."})
+	}
+	seq = max(seq, sub.lostTo)
 	events, end, more := sub.pending(seq, maxEventsPerNotification)
 	sub.seq = end
 	prev := watermark(sub.mb, seq)
@@ -275,6 +272,6 @@ func (x *exchange) unsubscribe() (*opResponse, *soapFault) {
 		// A push subscription ends when its callback answers Unsubscribe.
 		return x.one(failure(ews.ErrorInvalidPullSubscriptionId))
 	}
-	x.s.subs.remove(sub)
+	x.s.subs.removeAs(sub, ews.ErrorSubscriptionUnsubscribed)
 	return x.one(success(nil))
 }

@@ -20,7 +20,7 @@ const streamHeartbeat = 30 * time.Second
 // the server lock only to read the subscriptions' queues.
 func (x *exchange) streamEvents(w http.ResponseWriter) {
 	s := x.s
-	subs, minutes, resp, f := x.openStream()
+	conn, minutes, resp, f := x.openStream()
 	if f != nil {
 		x.fault(w, f)
 		return
@@ -31,20 +31,19 @@ func (x *exchange) streamEvents(w http.ResponseWriter) {
 	}
 	defer func() {
 		s.mu.Lock()
-		for _, sub := range subs {
-			sub.streaming = false
-			sub.lastCall = s.now()
-		}
+		s.releaseStream(conn)
 		s.mu.Unlock()
 	}()
-	var signals []<-chan struct{}
+	// A hanging connection has its own budget (HangingConnectionLimit),
+	// not a slot of EWSMaxConcurrency.
+	x.releaseConcurrency()
+	wake := make(chan struct{}, 1)
+	s.mu.RLock()
+	subs := append([]*subscription(nil), conn.subs...)
+	s.mu.RUnlock()
 	for _, sub := range subs {
 		ch, cancel := sub.box.Subscribe()
 		defer cancel()
-		signals = append(signals, ch)
-	}
-	wake := make(chan struct{}, 1)
-	for _, ch := range signals {
 		go func() {
 			for {
 				select {
@@ -63,8 +62,8 @@ func (x *exchange) streamEvents(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusOK)
 	x.rec.ResponseCodes = append(x.rec.ResponseCodes, ews.NoError)
 	rc := http.NewResponseController(w)
-	send := func(m responseMessage) bool {
-		doc := (&opResponse{op: x.op, messages: []responseMessage{m}}).document(s.vi)
+	send := func(msgs ...responseMessage) bool {
+		doc := (&opResponse{op: x.op, messages: msgs}).document(s.vi)
 		var buf bytes.Buffer
 		doc.WriteTo(&buf)
 		if _, err := w.Write(buf.Bytes()); err != nil {
@@ -88,11 +87,15 @@ func (x *exchange) streamEvents(w http.ResponseWriter) {
 	defer beat.Stop()
 	for {
 		// Events logged before the connection opened are delivered first.
-		if m, ok := x.streamBatch(subs); ok && !send(m) {
+		s.mu.Lock()
+		msgs, end := x.streamTurn(conn)
+		s.mu.Unlock()
+		if len(msgs) > 0 && !send(msgs...) || end {
 			return
 		}
 		select {
 		case <-wake:
+		case <-conn.wake:
 		case <-beat.C:
 			if !send(status("OK")) {
 				return
@@ -109,9 +112,10 @@ func (x *exchange) streamEvents(w http.ResponseWriter) {
 	}
 }
 
-// openStream validates the request and marks the subscriptions connected.
-// An answer other than a stream comes back as resp or f.
-func (x *exchange) openStream() (subs []*subscription, minutes int, resp *opResponse, f *soapFault) {
+// openStream validates the request and opens a connection for its
+// subscriptions (attachStream). An answer other than a stream comes back as
+// resp or f.
+func (x *exchange) openStream() (conn *streamConn, minutes int, resp *opResponse, f *soapFault) {
 	s := x.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -128,6 +132,7 @@ func (x *exchange) openStream() (subs []*subscription, minutes int, resp *opResp
 		return nil, 0, nil, schemaFault(to, "The 'ConnectionTimeout' element is invalid - The value '"+to.trimmed()+"' is invalid according to its datatype 'http://schemas.microsoft.com/exchange/services/2006/types:StreamingSubscriptionConnectionTimeoutType' - The MaxInclusive or MinInclusive constraint failed.")
 	}
 	var bad []string
+	var subs []*subscription
 	code := ews.ResponseCode("")
 	for _, n := range ids.kids {
 		id := n.trimmed()
@@ -153,18 +158,15 @@ func (x *exchange) openStream() (subs []*subscription, minutes int, resp *opResp
 			m.CreateElement("m:ConnectionStatus").SetText("Closed")
 		}}}}, nil
 	}
-	for _, sub := range subs {
-		sub.streaming = true
-	}
-	return subs, minutes, nil, nil
+	conn, resp = x.attachStream(subs)
+	return conn, minutes, resp, nil
 }
 
-// streamBatch takes the pending events of every subscription of the
-// connection; ok is false when there are none.
-func (x *exchange) streamBatch(subs []*subscription) (responseMessage, bool) {
+// streamBatch takes the pending events of the subscriptions of a
+// connection and returns the writer of their m:Notifications; ok is false
+// when there are none. Callers hold Server.mu.
+func (x *exchange) streamBatch(subs []*subscription) (write func(m *elem), ok bool) {
 	s := x.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	type batch struct {
 		sub *subscription
 		fn  func(*elem)
@@ -179,15 +181,14 @@ func (x *exchange) streamBatch(subs []*subscription) (responseMessage, bool) {
 		out = append(out, batch{sub, func(n *elem) { writeNotification(n, sub, "", false, events, end) }})
 	}
 	if len(out) == 0 {
-		return responseMessage{}, false
+		return nil, false
 	}
-	return success(func(m *elem) {
+	return func(m *elem) {
 		list := m.CreateElement("m:Notifications")
 		for _, b := range out {
 			b.fn(list.CreateElement(s.notifyNS("Notification")))
 		}
-		m.CreateElement("m:ConnectionStatus").SetText("OK")
-	}), true
+	}, true
 }
 
 // notifyNS is the prefixed name of t:Notification and t:SubscriptionId in

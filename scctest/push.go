@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sccsync/scc/ews"
 )
 
 // Push notifications: the fake POSTs m:SendNotification to the URL of each
@@ -405,7 +407,7 @@ func (s *Server) postPush(ctx context.Context, client *http.Client, sub *subscri
 func (s *Server) dropPush(sub *subscription, why string) {
 	s.mu.Lock()
 	if s.subs.byID[sub.id] == sub {
-		s.subs.remove(sub)
+		s.subs.removeAs(sub, ews.ErrorSubscriptionNotFound)
 	}
 	s.mu.Unlock()
 	s.logPush(sub, "push subscription ended", slog.String("reason", why))

@@ -1,6 +1,7 @@
 package scctest
 
 import (
+	"context"
 	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -56,6 +57,9 @@ type config struct {
 	strictStream bool              // see WithSchemaStrictStreaming
 	backends     []string          // backend server names, see WithBackends (affinity.go)
 	push         pushConfig        // push notification options, see push.go
+	// notification limits (limits.go); zero means the default
+	hangingLimit   int
+	streamLifetime time.Duration
 }
 
 // Option configures a Server. Options validate their arguments; a bad one
@@ -281,7 +285,9 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.auth = auth
 	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
-	s.hs.Config.ConnContext = s.auth.connContext
+	s.hs.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return s.auth.connContext(withConn(ctx, c), c)
+	}
 	s.conns = map[net.Conn]http.ConnState{}
 	s.hs.Config.ConnState = s.connState
 	s.hs.Config.ReadHeaderTimeout = cfg.timeouts.Header

@@ -57,9 +57,9 @@ type subscription struct {
 	seq       uint64          // watermark: last change delivered
 	timeout   time.Duration   // pull: lifetime without GetEvents
 	lastCall  time.Time
-	streaming bool     // a GetStreamingEvents connection holds it
 	backend   int      // index of the backend it lives on, see affinity.go
 	push      *pushSub // push delivery (push.go); nil for pull and streaming
+	subLimits          // connection, lost events (limits.go)
 }
 
 // subscriptions is a server's subscription table. Guarded by Server.mu.
@@ -69,7 +69,8 @@ type subscriptions struct {
 	count map[*mailbox]int
 	// minute is the unit of ConnectionTimeout (time.Minute when zero;
 	// tests of this package shorten it).
-	minute time.Duration
+	minute     time.Duration
+	limitTable // per-mailbox index, open streams (limits.go)
 }
 
 func (t *subscriptions) init() {
