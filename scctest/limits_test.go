@@ -139,7 +139,7 @@ func (c *testClock) Add(d time.Duration) {
 // over the limit is refused with ErrorExceededConnectionCount, and a
 // closed stream frees its slot.
 func TestHangingConnectionLimit(t *testing.T) {
-	s := newTestServer(t, WithHangingConnectionLimit(2))
+	s := newTestServer(t, WithHangingConnectionLimit(2), WithBackends("SCCGRP0")) // one backend: alice's subscriptions are streamed as bob too
 	asAlice, asBob, asSvc := streamClient(t, s, alice), streamClient(t, s, bob), streamClient(t, s, "")
 	var ids []string
 	for range 5 {
@@ -248,7 +248,7 @@ func TestStreamOutsideConcurrencyBudget(t *testing.T) {
 // connection is served there; the first connection is told so, keeps
 // serving its other subscriptions, and closes when it has none left.
 func TestNewEventStreamConnectionOpened(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, WithBackends("SCCGRP0")) // one backend: streamed as several mailboxes
 	asAlice, asBob := streamClient(t, s, alice), streamClient(t, s, bob)
 	a, b := subscribeStreaming(t, asAlice), subscribeStreaming(t, asBob)
 	first := openEvents(t, asAlice, a, b)
