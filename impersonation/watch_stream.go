@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sccsync/scc/ews"
@@ -37,12 +38,7 @@ func (w *Watcher) groupLoop(ctx context.Context, g *watchGroup) {
 			continue
 		}
 		failures++
-		var server time.Duration
-		var te *ews.ThrottledError
-		if errors.As(err, &te) {
-			server = te.BackOff
-		}
-		wait := w.backoff(failures, server)
+		wait := w.backoff(failures, serverBackOff(err))
 		w.s.logger.Warn("watcher: the group's event stream failed; reconnecting", "anchor", g.anchor,
 			"mailboxes", len(ids), "wait", wait, "error", err.Error())
 		sleepCtx(ctx, wait)
@@ -129,12 +125,7 @@ func (w *Watcher) subscribe(ctx context.Context, g *watchGroup, mb *watchedMailb
 		code := codeOf(err)
 		w.mu.Lock()
 		mb.subFailures++
-		var te *ews.ThrottledError
-		var server time.Duration
-		if errors.As(err, &te) {
-			server = te.BackOff
-		}
-		mb.subRetryAt = w.s.now().Add(w.backoff(mb.subFailures, server))
+		mb.subRetryAt = w.s.now().Add(w.backoff(mb.subFailures, serverBackOff(err)))
 		permanent := permanentSubscribeFailure(err)
 		if permanent {
 			mb.failed = true
@@ -172,8 +163,9 @@ func permanentSubscribeFailure(err error) bool {
 }
 
 // stream opens the group's connection with ids and reads it until it
-// ends. It returns nil when the server closed the stream in order (the
-// caller reconnects at once), else why it failed.
+// ends. It returns nil when the connection ended in order (Closed, an
+// error about single subscriptions, or members waiting to join): the
+// caller reconnects at once; else why it failed.
 func (w *Watcher) stream(ctx context.Context, g *watchGroup, ids []string, byID map[string]*watchedMailbox) error {
 	s, err := w.client.GetStreamingEvents(ctx, &ews.GetStreamingEventsRequest{SubscriptionIDs: ids,
 		ConnectionTimeout: w.ws.connTimeout, IdleTimeout: w.ws.idleTimeout},
@@ -184,18 +176,28 @@ func (w *Watcher) stream(ctx context.Context, g *watchGroup, ids []string, byID 
 	defer s.Close()
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer stop()
+	// Members without a subscription join on a new connection: end this
+	// one when the first of them is due to subscribe again.
+	var rejoin atomic.Bool
+	if at, ok := w.nextSubscribe(g); ok {
+		t := time.AfterFunc(max(at.Sub(w.s.now()), 0), func() {
+			rejoin.Store(true)
+			s.Close()
+		})
+		defer t.Stop()
+	}
 	defer w.setOnStream(byID, false)
-	var connErr error
 	open := false
 	for {
 		m, err := s.Next()
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return ctx.Err()
-		}
-		if errors.Is(err, io.EOF) {
-			return connErr
-		}
-		if err != nil {
+		case errors.Is(err, io.EOF):
+			return nil
+		case rejoin.Load() && errors.Is(err, ews.ErrStreamClosed):
+			return nil
+		case err != nil:
 			// A connection that broke may have taken events with it.
 			w.resyncAll(byID, "")
 			return err
@@ -207,11 +209,29 @@ func (w *Watcher) stream(ctx context.Context, g *watchGroup, ids []string, byID 
 		}
 		w.deliver(m, byID)
 		if m.Err != nil {
-			if e := w.subscriptionError(m, byID); e != nil {
-				connErr = e
-			}
+			// The subscriptions not named keep working, but only on a new
+			// connection.
+			return w.subscriptionError(m, byID)
 		}
 	}
+}
+
+// nextSubscribe returns when the first member of g without a subscription
+// is due to subscribe again.
+func (w *Watcher) nextSubscribe(g *watchGroup) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var at time.Time
+	ok := false
+	for _, mb := range g.members {
+		if mb.failed || mb.subID != "" {
+			continue
+		}
+		if !ok || mb.subRetryAt.Before(at) {
+			at, ok = mb.subRetryAt, true
+		}
+	}
+	return at, ok
 }
 
 // setOnStream marks the mailboxes as on (or off) an open connection and

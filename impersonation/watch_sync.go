@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sccsync/scc/ews"
@@ -114,12 +116,7 @@ func (w *Watcher) syncMailbox(ctx context.Context, mb *watchedMailbox) {
 		steady = !mb.resync && mb.onStream
 	} else if ctx.Err() == nil {
 		mb.failures++
-		var te *ews.ThrottledError
-		var server time.Duration
-		if errors.As(failure, &te) {
-			server = te.BackOff
-		}
-		mb.retryAt = w.s.now().Add(w.backoff(mb.failures, server))
+		mb.retryAt = w.s.now().Add(w.backoff(mb.failures, serverBackOff(failure)))
 	}
 	w.enqueueLocked(mb)
 	w.mu.Unlock()
@@ -230,4 +227,22 @@ func codeOf(err error) ews.ResponseCode {
 		return ews.ErrorServerBusy
 	}
 	return ""
+}
+
+// serverBackOff returns the back-off the server asked for with err
+// (ErrorServerBusy's BackOffMilliseconds, HTTP 503's Retry-After), or 0.
+func serverBackOff(err error) time.Duration {
+	var te *ews.ThrottledError
+	if errors.As(err, &te) {
+		return te.BackOff
+	}
+	var re *ews.ResponseError
+	if errors.As(err, &re) {
+		if v, ok := re.MessageXML.Get("BackOffMilliseconds"); ok {
+			if ms, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && ms > 0 && ms < 24*3600*1000 {
+				return time.Duration(ms) * time.Millisecond
+			}
+		}
+	}
+	return 0
 }
