@@ -164,44 +164,57 @@ func describeFrom(res *autodiscover.Result) string {
 // Autodiscover ([WithGroupingInformation]). Failures are recorded in
 // Report.Autodiscover; they never stop the check.
 func (r *run) recordGrouping(ctx context.Context) {
-	if len(r.users) == 0 {
-		r.report.Autodiscover = "no users"
-		return
-	}
-	c, err := NewAutodiscoverClient(r.cfg, r.s.groupingOpt...)
-	if err != nil {
-		r.report.Autodiscover = "GroupingInformation not available: " + err.Error()
-		return
-	}
-	defer c.CloseIdleConnections()
 	addrs := make([]string, len(r.users))
-	first := ""
 	for i, u := range r.users {
 		addrs[i] = strings.TrimSpace(u.PrimarySMTP)
-		if first == "" && addrs[i] != "" {
-			first = addrs[i]
+	}
+	info, note := groupingInformation(ctx, r.cfg, addrs, r.s.groupingOpt)
+	for i, g := range info {
+		if g != "" {
+			r.report.Results[i].GroupingInformation = g
+		}
+	}
+	r.report.Autodiscover = note
+}
+
+// groupingInformation asks SOAP Autodiscover for the GroupingInformation
+// of addrs (one Discover for the first address, then GetUserSettings at
+// the endpoint that answered): one value per address, "" where none came,
+// and a note saying where they came from or why not.
+func groupingInformation(ctx context.Context, cfg org.EmailConfiguration, addrs []string, opts []autodiscover.Option) ([]string, string) {
+	if len(addrs) == 0 {
+		return nil, "no users"
+	}
+	c, err := NewAutodiscoverClient(cfg, opts...)
+	if err != nil {
+		return nil, "GroupingInformation not available: " + err.Error()
+	}
+	defer c.CloseIdleConnections()
+	first := ""
+	for _, a := range addrs {
+		if a != "" {
+			first = a
+			break
 		}
 	}
 	res, err := c.Discover(ctx, first)
 	if err != nil {
-		r.report.Autodiscover = "GroupingInformation not available: " + err.Error()
-		return
+		return nil, "GroupingInformation not available: " + err.Error()
 	}
 	if res.Protocol != autodiscover.SOAP {
-		r.report.Autodiscover = fmt.Sprintf("GroupingInformation not available: %s answered over %s, and only SOAP Autodiscover serves many users", res.Endpoint, res.Protocol)
-		return
+		return nil, fmt.Sprintf("GroupingInformation not available: %s answered over %s, and only SOAP Autodiscover serves many users", res.Endpoint, res.Protocol)
 	}
 	answers, err := c.GetUserSettings(ctx, res.Endpoint, addrs, autodiscover.SettingExternalEwsURL, autodiscover.SettingGroupingInformation)
 	if err != nil {
-		r.report.Autodiscover = "GroupingInformation not available: " + err.Error()
-		return
+		return nil, "GroupingInformation not available: " + err.Error()
 	}
+	out := make([]string, len(addrs))
 	n := 0
 	for i, a := range answers {
-		if a.Err == nil && a.Settings.GroupingInformation() != "" {
-			r.report.Results[i].GroupingInformation = a.Settings.GroupingInformation()
+		if i < len(out) && a.Err == nil && a.Settings.GroupingInformation() != "" {
+			out[i] = a.Settings.GroupingInformation()
 			n++
 		}
 	}
-	r.report.Autodiscover = fmt.Sprintf("GroupingInformation for %d of %d users from %s", n, len(answers), res.Endpoint)
+	return out, fmt.Sprintf("GroupingInformation for %d of %d users from %s", n, len(answers), res.Endpoint)
 }

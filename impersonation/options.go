@@ -99,16 +99,18 @@ type Progress struct {
 	Concurrency int
 }
 
-// Option configures [Check], [CheckUsers], [Activate], [Renew] and
-// [Diagnose]: one option type for every entry point. [WithHTTPClient],
-// [WithEWSOptions], [WithAuthority] and [WithBearerToken] apply to all of
-// them; the others belong to the check (Check, CheckUsers, Activate, Renew)
-// or to Diagnose, and passing one to the other entry point is an error
-// naming the option. Options return an error for unusable values, reported
-// by the function.
+// Option configures [Check], [CheckUsers], [Activate], [Renew],
+// [Diagnose] and [NewWatcher]: one option type for every entry point.
+// [WithHTTPClient], [WithEWSOptions], [WithAuthority] and [WithBearerToken]
+// apply to all of them; the others belong to the check (Check, CheckUsers,
+// Activate, Renew), to Diagnose or to the watcher (NewWatcher lists the
+// check options it takes too), and passing one to another entry point is an
+// error naming the option. Options return an error for unusable values,
+// reported by the function.
 type Option interface {
 	applyCheck(*settings) error
 	applyDiagnose(*diagnoseSettings) error
+	applyWatch(*watchSettings) error
 }
 
 // checkOption is an Option of the check only.
@@ -118,6 +120,12 @@ type checkOption struct {
 }
 
 func (o checkOption) applyCheck(s *settings) error { return o.f(s) }
+func (o checkOption) applyWatch(s *watchSettings) error {
+	if !watchTakes[o.name] {
+		return fmt.Errorf("impersonation: %s is an option of Check, CheckUsers, Activate and Renew, not of NewWatcher", o.name)
+	}
+	return o.f(&s.settings)
+}
 func (o checkOption) applyDiagnose(*diagnoseSettings) error {
 	return fmt.Errorf("impersonation: %s is an option of Check, CheckUsers, Activate and Renew, not of Diagnose", o.name)
 }
@@ -129,6 +137,9 @@ type diagnoseOption struct {
 }
 
 func (o diagnoseOption) applyDiagnose(s *diagnoseSettings) error { return o.f(s) }
+func (o diagnoseOption) applyWatch(*watchSettings) error {
+	return fmt.Errorf("impersonation: %s is an option of Diagnose, not of NewWatcher", o.name)
+}
 func (o diagnoseOption) applyCheck(*settings) error {
 	return fmt.Errorf("impersonation: %s is an option of Diagnose, not of Check, CheckUsers, Activate or Renew", o.name)
 }
@@ -139,6 +150,7 @@ type commonOption func(*common) error
 
 func (o commonOption) applyCheck(s *settings) error            { return o(&s.common) }
 func (o commonOption) applyDiagnose(s *diagnoseSettings) error { return o(&s.common) }
+func (o commonOption) applyWatch(s *watchSettings) error       { return o(&s.common) }
 
 // common is what every entry point takes: how to reach Exchange and, for
 // app-only access, Microsoft Entra ID.
