@@ -52,9 +52,13 @@
 // them with one GetFolder per user and writes nothing. Quota, access and
 // other server refusals fail the user with a remediation
 // (ActivationReport.ProvisionFailed); the check's own counts still show
-// the access check's outcome. Taking baseline sync states and starting the
-// watcher (the plan's BaselineFolders and StartWatcher) arrive with
-// incremental sync; activation does not act on them yet.
+// the access check's outcome. Activation also takes the baseline sync
+// state of each of the plan's BaselineFolders and records it in
+// org.SyncState.SyncStates; a recorded state is reused. [Deactivate] stops
+// sync and, with [WithRemoveProvisioning], removes what activation made
+// (only our own, empty folders unless [WithRemoveContent]). [Renew]
+// repairs missing provisioning. [NewWatcher] follows the changes of the
+// activated mailboxes.
 //
 // # Diagnose
 //
