@@ -414,8 +414,11 @@ func TestDeactivateConcurrentWithActivate(t *testing.T) {
 			// Failed is possible too: an activation whose folder the
 			// concurrent removal deleted under it fails that user, and the
 			// next run repairs it (the settle below checks that).
-			if s := u.Sync.Status; s != org.Active && s != org.Deactivated && s != org.Failed {
-				t.Errorf("round %d: %s status %s, want Active or Deactivated: %+v", round, u.PrimarySMTP, s, u.Sync)
+			switch s := u.Sync.Status; {
+			case s == org.Failed && (u.Sync.Code == "" || u.Sync.Remediation == ""):
+				t.Errorf("round %d: %s Failed without a code and a remediation: %+v", round, u.PrimarySMTP, u.Sync)
+			case s != org.Active && s != org.Deactivated && s != org.Failed:
+				t.Errorf("round %d: %s status %s, want Active, Deactivated or (raced) Failed: %+v", round, u.PrimarySMTP, s, u.Sync)
 			}
 		}
 	}
