@@ -36,6 +36,14 @@ type MailboxChanges struct {
 	// state was stored, or the server refused the stored one): every item
 	// of the folder comes as a Create; reconcile with what you hold.
 	FullSync bool
+	// FullSyncStart is true on the first batch of a full sync, which is
+	// handed even when the folder is empty (no Changes): drop what you
+	// hold of the folder, then apply this batch and the FullSync batches
+	// after it. A full sync can follow one the handler has already seen
+	// (a crash before the position was saved, a refused sync state); the
+	// items deleted meanwhile come in neither, so without this mark a
+	// caller's copy would keep them.
+	FullSyncStart bool
 }
 
 // ChangeHandler receives a [Watcher]'s changes. Calls for one mailbox never

@@ -29,9 +29,15 @@ func (w *Watcher) groupLoop(ctx context.Context, g *watchGroup) {
 			sleepCtx(ctx, w.backoff(failures, 0))
 			continue
 		}
-		err := w.stream(ctx, g, ids, byID)
+		opened, err := w.stream(ctx, g, ids, byID)
 		if ctx.Err() != nil {
 			return
+		}
+		if opened {
+			// The connection worked: a failure after it starts the
+			// back-off afresh, else a stream dropped every few minutes
+			// would wait longer after each drop.
+			failures = 0
 		}
 		if err == nil {
 			failures = 0
@@ -165,13 +171,19 @@ func permanentSubscribeFailure(err error) bool {
 // stream opens the group's connection with ids and reads it until it
 // ends. It returns nil when the connection ended in order (Closed, an
 // error about single subscriptions, or members waiting to join): the
-// caller reconnects at once; else why it failed.
-func (w *Watcher) stream(ctx context.Context, g *watchGroup, ids []string, byID map[string]*watchedMailbox) error {
+// caller reconnects at once; else why it failed. opened reports whether
+// the server took every id (the connection worked for a while).
+//
+// When the watcher leaves a connection the server has not ended (members
+// waiting to join, an error about some subscriptions), the server may
+// already have written events of the other subscriptions that will never
+// be read: those mailboxes are resynced, as after a dropped connection.
+func (w *Watcher) stream(ctx context.Context, g *watchGroup, ids []string, byID map[string]*watchedMailbox) (opened bool, err error) {
 	s, err := w.client.GetStreamingEvents(ctx, &ews.GetStreamingEventsRequest{SubscriptionIDs: ids,
 		ConnectionTimeout: w.ws.connTimeout, IdleTimeout: w.ws.idleTimeout},
 		ews.Impersonate(g.anchorSID), ews.Affinity(g.aff))
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer s.Close()
 	stop := context.AfterFunc(ctx, func() { s.Close() })
@@ -192,15 +204,17 @@ func (w *Watcher) stream(ctx context.Context, g *watchGroup, ids []string, byID 
 		m, err := s.Next()
 		switch {
 		case ctx.Err() != nil:
-			return ctx.Err()
+			return open, ctx.Err()
 		case errors.Is(err, io.EOF):
-			return nil
+			return open, nil
 		case rejoin.Load() && errors.Is(err, ews.ErrStreamClosed):
-			return nil
+			// Closed by this side: what the server wrote since is lost.
+			w.resyncAll(byID, "")
+			return open, nil
 		case err != nil:
 			// A connection that broke may have taken events with it.
 			w.resyncAll(byID, "")
-			return err
+			return open, err
 		}
 		if !open && m.Err == nil {
 			// The server took every id: the connection is open.
@@ -210,8 +224,11 @@ func (w *Watcher) stream(ctx context.Context, g *watchGroup, ids []string, byID 
 		w.deliver(m, byID)
 		if m.Err != nil {
 			// The subscriptions not named keep working, but only on a new
-			// connection.
-			return w.subscriptionError(m, byID)
+			// connection; closing this one loses what the server wrote
+			// after the error.
+			err := w.subscriptionError(m, byID)
+			w.resyncAll(byID, "")
+			return open, err
 		}
 	}
 }

@@ -19,9 +19,12 @@ func (w *Watcher) requestResyncLocked(mb *watchedMailbox, code ews.ResponseCode)
 	for _, f := range mb.folders {
 		mb.dirty[f.key] = true
 	}
+	if code != "" || !mb.resync {
+		// A pending resync keeps its reason unless this one has one.
+		mb.resyncCode = code
+	}
 	mb.resync = true
 	mb.resyncGen++
-	mb.resyncCode = code
 	w.enqueueLocked(mb)
 }
 
@@ -138,6 +141,7 @@ func (w *Watcher) syncFolder(ctx context.Context, mb *watchedMailbox, f watchedF
 	req := &ews.SyncFolderItemsRequest{FolderID: f.id, SyncState: state, Shape: w.ws.shape,
 		AdditionalProperties: w.ws.props, ExtendedProperties: w.ws.extProps}
 	full := state == ""
+	start := full // the next batch is the first of a full sync
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -147,7 +151,7 @@ func (w *Watcher) syncFolder(ctx context.Context, mb *watchedMailbox, f watchedF
 			w.s.logger.Warn("watcher: the server refused a stored sync state; syncing the folder from the start",
 				"mailbox", mb.addr, "folder", f.key)
 			w.setSyncState(mb, f.key, "")
-			req.SyncState, full = "", true
+			req.SyncState, full, start = "", true, true
 			continue
 		}
 		if err != nil {
@@ -156,10 +160,12 @@ func (w *Watcher) syncFolder(ctx context.Context, mb *watchedMailbox, f watchedF
 		if !resp.IncludesLastItemInRange && len(resp.Changes) == 0 && resp.SyncState == req.SyncState {
 			return fmt.Errorf("impersonation: watcher: SyncFolderItems of %s in %s says more changes are waiting but returned none and the same state", f.key, mb.addr)
 		}
-		if len(resp.Changes) > 0 {
-			if err := w.handle(ctx, MailboxChanges{Mailbox: mb.addr, Folder: f.key, FolderID: f.id, Changes: resp.Changes, FullSync: full}); err != nil {
+		if len(resp.Changes) > 0 || start {
+			c := MailboxChanges{Mailbox: mb.addr, Folder: f.key, FolderID: f.id, Changes: resp.Changes, FullSync: full, FullSyncStart: start}
+			if err := w.handle(ctx, c); err != nil {
 				return fmt.Errorf("impersonation: watcher: the change handler failed for %s in %s: %w", f.key, mb.addr, err)
 			}
+			start = false
 		}
 		w.setSyncState(mb, f.key, resp.SyncState)
 		if resp.IncludesLastItemInRange {
