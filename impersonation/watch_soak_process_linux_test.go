@@ -1,0 +1,282 @@
+//go:build linux
+
+package impersonation
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sccsync/scc/ews"
+	"github.com/sccsync/scc/org"
+	"github.com/sccsync/scc/scctest"
+)
+
+// The kill test runs the watcher in a child process (this test binary
+// again) against the fake in the parent, with the positions in a
+// FileStore. The child's handler appends every batch to a file before it
+// returns, as a caller that keeps its copy on disk would; the parent
+// rebuilds the caller's copy from that file.
+
+const (
+	watchHelperEnv  = "SCC_WATCH_SOAK_HELPER"
+	watchViewLogEnv = "SCC_WATCH_SOAK_VIEW_LOG"
+)
+
+// soakLine is one handled batch in the view log.
+type soakLine struct {
+	Mailbox string      `json:"m"`
+	Folder  string      `json:"f"`
+	Start   bool        `json:"s,omitempty"`
+	Full    bool        `json:"full,omitempty"`
+	Changes [][3]string `json:"c,omitempty"` // type, id, change key
+}
+
+// TestWatchSoakHelperProcess is not a test: it is the body of the child
+// processes of TestWatcherSoakSurvivesKill. It watches the organization
+// until it is killed.
+func TestWatchSoakHelperProcess(t *testing.T) {
+	if os.Getenv(watchHelperEnv) == "" {
+		t.Skip("helper process for the watcher kill test")
+	}
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		os.Exit(2)
+	}
+	key, err := org.ParseFileStoreKey(os.Getenv(helperKeyEnv))
+	if err != nil {
+		fail(err)
+	}
+	store, err := org.OpenFileStore(os.Getenv(helperDirEnv), org.FileStoreOptions{Key: key})
+	if err != nil {
+		fail(err)
+	}
+	path := os.Getenv(watchViewLogEnv)
+	if data, err := os.ReadFile(path); err == nil && len(data) > 0 && data[len(data)-1] != '\n' {
+		// The killed process's last line was cut: end it.
+		if err := appendFile(path, []byte("\n")); err != nil {
+			fail(err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		fail(err)
+	}
+	handler := func(_ context.Context, c MailboxChanges) error {
+		l := soakLine{Mailbox: c.Mailbox, Folder: c.Folder, Start: c.FullSyncStart, Full: c.FullSync}
+		for _, ch := range c.Changes {
+			l.Changes = append(l.Changes, [3]string{string(ch.Type), ch.ItemID.ID, ch.ItemID.ChangeKey})
+		}
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(append(b, '\n'))
+		return err
+	}
+	w, err := NewWatcher(store, os.Getenv(helperOrgEnv), handler, soakWatchOptions()...)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Println("ready")
+	fail(w.Run(context.Background()))
+}
+
+func appendFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// readSoakView rebuilds the caller's copy from the view log; it returns
+// the view, the number of lines and of cut lines skipped.
+func readSoakView(t *testing.T, path string) (*soakView, int, int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	v := newSoakView()
+	lines, cut := 0, 0
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var l soakLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			cut++
+			continue
+		}
+		lines++
+		c := MailboxChanges{Mailbox: l.Mailbox, Folder: l.Folder, FullSyncStart: l.Start, FullSync: l.Full}
+		for _, ch := range l.Changes {
+			c.Changes = append(c.Changes, ews.ItemSyncChange{Type: ews.ChangeType(ch[0]), ItemID: ews.ItemID{ID: ch[1], ChangeKey: ch[2]}})
+		}
+		v.apply(c)
+	}
+	return v, lines, cut
+}
+
+// startWatchChild starts a watcher child and waits until it is ready.
+func startWatchChild(t *testing.T, env []string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWatchSoakHelperProcess$", "-test.count=1")
+	cmd.Env = env
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Scan()
+		ready <- sc.Text()
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case l := <-ready:
+		if l != "ready" {
+			t.Fatalf("watcher child said %q first, want ready; stderr: %s", l, errb.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("watcher child did not get ready within 60 s")
+	}
+	return cmd, &errb
+}
+
+// No lost change across a kill -9: the watcher child is killed with
+// SIGKILL half way through the changes, more changes are made while no
+// watcher runs, and a second child resumes from the positions the first
+// saved; the caller's copy built from both runs' batches equals the fake's
+// state, and every change reached it. The faults of
+// TestWatcherSoakNoLostChange run all along; the size is the same (100
+// mailboxes, 1,000 changes; SCC_WATCH_SOAK=full for the Proof's).
+func TestWatcherSoakSurvivesKill(t *testing.T) {
+	size := soakSizeFor(t)
+	seed := soakSeed(t)
+	srv := scctest.NewServer(t)
+	if err := srv.AddServiceAccount(testLogon, testPassword, scctest.ImpersonateAll()); err != nil {
+		t.Fatal(err)
+	}
+	users := make([]org.User, size.mailboxes)
+	addrs := make([]string, size.mailboxes)
+	for i := range users {
+		addrs[i] = fmt.Sprintf("user%04d@contoso.example", i)
+		if _, err := srv.AddMailbox(scctest.Mailbox{PrimarySMTP: addrs[i]}); err != nil {
+			t.Fatal(err)
+		}
+		users[i] = org.User{PrimarySMTP: addrs[i], ImpersonateBy: org.IdentityPrimarySMTP, Sync: org.SyncState{Status: org.Active}}
+	}
+	key, err := org.NewFileStoreKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	store, err := org.OpenFileStore(dir, org.FileStoreOptions{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := store.Create(context.Background(), &org.Organization{Name: "Contoso", Users: users, Email: org.EmailConfiguration{
+		AccessType: org.Impersonation, AccountLogon: testLogon, Password: org.NewSecret(testPassword),
+		EWSURL: srv.EWSURL(), AuthMethod: org.AuthNTLM, AllowInsecureHTTP: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewLog := filepath.Join(t.TempDir(), "view.log")
+	env := append(os.Environ(), watchHelperEnv+"=1", helperDirEnv+"="+dir, helperKeyEnv+"="+key.Encode(),
+		helperOrgEnv+"="+o.ID, watchViewLogEnv+"="+viewLog)
+
+	world := newSoakWorld(t, srv, addrs)
+	start := time.Now()
+	cmd, errb := startWatchChild(t, env)
+	faultCtx, stopFaults := context.WithCancel(context.Background())
+	faultsDone := make(chan soakFaults, 1)
+	go func() { faultsDone <- world.faults(faultCtx, t, size, seed) }()
+	killAt, restartAt := size.changes/2, size.changes/2+size.changes/10
+	var firstLines int
+	runSoakChanges(t, world, size, seed, 0, size.changes, func(i int) {
+		switch i {
+		case killAt:
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); !isKilled(err) {
+				t.Fatalf("watcher child ended with %v, want killed by SIGKILL; stderr: %s", err, errb.String())
+			}
+			_, firstLines, _ = readSoakView(t, viewLog)
+		case restartAt:
+			cmd, errb = startWatchChild(t, env)
+		}
+	})
+	stopFaults()
+	fs := <-faultsDone
+	changed := time.Since(start)
+
+	deadline := time.Now().Add(time.Minute)
+	var view *soakView
+	var lines, cut int
+	for {
+		view, lines, cut = readSoakView(t, viewLog)
+		d, n := view.diff(srv, addrs)
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the caller's view differs from the fake's state a minute after the last change (%d differences):\n%s\nchild stderr: %s", n, strings.Join(d, "\n"), errb.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if cut > 1 {
+		t.Errorf("%d cut lines in the view log, want at most the one the kill cut", cut)
+	}
+	resets := readSoakViewFrom(t, viewLog, firstLines)
+	t.Logf("%d mailboxes, %d changes (%v) in %s, killed after %d and restarted after %d; %d batches before the kill, %d after (%d full-sync starts after the restart); faults: %d rounds, %d streams dropped, %d subscriptions expired, %d lost events, %d spells of ErrorServerBusy; in sync %s after the last change",
+		size.mailboxes, size.changes, world.kinds, changed.Round(time.Millisecond), killAt, restartAt, firstLines, lines-firstLines, resets,
+		fs.rounds, fs.dropped, fs.expired, fs.lost, fs.busy, (time.Since(start) - changed).Round(time.Millisecond))
+	view.checkDelivered(t, world.log)
+}
+
+// readSoakViewFrom counts the FullSyncStart batches of the view log from
+// line skip on (the second run's).
+func readSoakViewFrom(t *testing.T, path string, skip int) (resets int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for l := range bytes.SplitSeq(data, []byte("\n")) {
+		var sl soakLine
+		if json.Unmarshal(l, &sl) != nil {
+			continue
+		}
+		if n++; n > skip && sl.Start {
+			resets++
+		}
+	}
+	return resets
+}
