@@ -44,6 +44,9 @@ type MailboxChanges struct {
 	// items deleted meanwhile come in neither, so without this mark a
 	// caller's copy would keep them.
 	FullSyncStart bool
+	// SyncState is the folder's SyncFolderItems state after this batch:
+	// the position the watcher records once the handler returned nil.
+	SyncState string
 }
 
 // ChangeHandler receives a [Watcher]'s changes. Calls for one mailbox never
@@ -51,7 +54,13 @@ type MailboxChanges struct {
 // concurrently (up to [WithConcurrency]). Changes are delivered at least
 // once: the watcher stores a mailbox's position only after the handler
 // returned nil for the changes before it, so after a crash or restart the
-// changes since the last saved batch come again. A non-nil error leaves
+// changes since the last saved batch come again. Such a replay is net:
+// an item created and deleted since the saved position comes in neither
+// way, so a copy that took its Create before the crash keeps it. A caller
+// that needs its copy exact across crashes stores each batch's SyncState
+// with its data, in the same write, and returns those states from the
+// LoadPositions of its [PositionStore]: the watcher then resumes where the
+// caller's data stands. A non-nil error leaves
 // the position where it was; the folder is synced again, with the same
 // changes, after a back-off. The handler should return promptly: the
 // mailbox's other folders wait for it.

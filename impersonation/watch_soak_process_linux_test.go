@@ -23,9 +23,12 @@ import (
 
 // The kill test runs the watcher in a child process (this test binary
 // again) against the fake in the parent, with the positions in a
-// FileStore. The child's handler appends every batch to a file before it
-// returns, as a caller that keeps its copy on disk would; the parent
-// rebuilds the caller's copy from that file.
+// FileStore. The child's handler appends every batch, with its SyncState,
+// to a file before it returns, as a caller that keeps its copy on disk
+// would; the parent rebuilds the caller's copy from that file, and a
+// restarted child resumes from the states in it (a replay from the
+// watcher's last save would be net, and could not report the deletes of
+// items the first child handed between that save and the kill).
 
 const (
 	watchHelperEnv  = "SCC_WATCH_SOAK_HELPER"
@@ -39,6 +42,41 @@ type soakLine struct {
 	Start   bool        `json:"s,omitempty"`
 	Full    bool        `json:"full,omitempty"`
 	Changes [][3]string `json:"c,omitempty"` // type, id, change key
+	State   string      `json:"st"`
+}
+
+// logPositions is the kill test's PositionStore, as a caller that needs
+// its copy exact across crashes keeps one (see [ChangeHandler]): the
+// subscriptions from the organization, the sync states from the view log,
+// where the handler wrote each with its batch.
+type logPositions struct {
+	PositionStore
+	path string
+}
+
+func (p logPositions) LoadPositions(ctx context.Context) (map[string]MailboxPosition, error) {
+	pos, err := p.PositionStore.LoadPositions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(p.path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	for l := range bytes.SplitSeq(data, []byte("\n")) {
+		var sl soakLine
+		if json.Unmarshal(l, &sl) != nil {
+			continue // empty, or cut by the kill: not handled
+		}
+		k := org.AddressKey(sl.Mailbox)
+		mp := pos[k]
+		if mp.SyncStates == nil {
+			mp.SyncStates = map[string]string{}
+		}
+		mp.SyncStates[sl.Folder] = sl.State
+		pos[k] = mp
+	}
+	return pos, nil
 }
 
 // TestWatchSoakHelperProcess is not a test: it is the body of the child
@@ -72,7 +110,7 @@ func TestWatchSoakHelperProcess(t *testing.T) {
 		fail(err)
 	}
 	handler := func(_ context.Context, c MailboxChanges) error {
-		l := soakLine{Mailbox: c.Mailbox, Folder: c.Folder, Start: c.FullSyncStart, Full: c.FullSync}
+		l := soakLine{Mailbox: c.Mailbox, Folder: c.Folder, Start: c.FullSyncStart, Full: c.FullSync, State: c.SyncState}
 		for _, ch := range c.Changes {
 			l.Changes = append(l.Changes, [3]string{string(ch.Type), ch.ItemID.ID, ch.ItemID.ChangeKey})
 		}
@@ -83,7 +121,8 @@ func TestWatchSoakHelperProcess(t *testing.T) {
 		_, err = f.Write(append(b, '\n'))
 		return err
 	}
-	w, err := NewWatcher(store, os.Getenv(helperOrgEnv), handler, soakWatchOptions()...)
+	orgID := os.Getenv(helperOrgEnv)
+	w, err := NewWatcher(store, orgID, handler, soakWatchOptions(WithPositionStore(logPositions{OrgPositions(store, orgID), path}))...)
 	if err != nil {
 		fail(err)
 	}

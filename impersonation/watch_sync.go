@@ -161,7 +161,7 @@ func (w *Watcher) syncFolder(ctx context.Context, mb *watchedMailbox, f watchedF
 			return fmt.Errorf("impersonation: watcher: SyncFolderItems of %s in %s says more changes are waiting but returned none and the same state", f.key, mb.addr)
 		}
 		if len(resp.Changes) > 0 || start {
-			c := MailboxChanges{Mailbox: mb.addr, Folder: f.key, FolderID: f.id, Changes: resp.Changes, FullSync: full, FullSyncStart: start}
+			c := MailboxChanges{Mailbox: mb.addr, Folder: f.key, FolderID: f.id, Changes: resp.Changes, FullSync: full, FullSyncStart: start, SyncState: resp.SyncState}
 			if err := w.handle(ctx, c); err != nil {
 				return fmt.Errorf("impersonation: watcher: the change handler failed for %s in %s: %w", f.key, mb.addr, err)
 			}
