@@ -3,6 +3,7 @@ package impersonation
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ const (
 func BenchmarkActivateAtLatency(b *testing.B) {
 	for _, mode := range []string{"first", "again", "noplan"} {
 		b.Run(mode, func(b *testing.B) {
-			var perUser, ratio, ideal float64
+			var perUser, ratio, ideal, cores float64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				f, store, id := benchOrganization(b, mode != "noplan")
@@ -46,9 +47,9 @@ func BenchmarkActivateAtLatency(b *testing.B) {
 				f.srv.SetLatency(benchLatency, 0)
 				sent := f.srv.Stats().Requests
 				b.StartTimer()
-				start := time.Now()
+				start, cpu0 := time.Now(), processCPU()
 				ar, err := Activate(ctx, store, id, opts...)
-				wall := time.Since(start)
+				wall, cpu := time.Since(start), processCPU()-cpu0
 				b.StopTimer()
 				if want := benchUsers * boolInt(mode != "noplan"); err != nil || ar.Activated+ar.Unchanged != benchUsers || ar.Provisioned != want || ar.ProvisionFailed != 0 {
 					b.Fatalf("Activate(%s) = %+v, %v; want %d provisioned", mode, ar, err, benchUsers)
@@ -60,13 +61,17 @@ func BenchmarkActivateAtLatency(b *testing.B) {
 				// The check (with the provisioning in it) against the load
 				// and the saves around it.
 				check := ar.Check.Finished.Sub(ar.Check.Started)
-				b.Logf("%s: %.2f requests/user, %s wall (check and provisioning %s), %.1fs ideal, ratio %.3f",
-					mode, perUser, wall.Round(time.Millisecond), check.Round(time.Millisecond), ideal, ratio)
+				// cores: the CPU the process (client and fake) used, in cores
+				// busy through the run; the machine has runtime.NumCPU().
+				cores = cpu.Seconds() / wall.Seconds()
+				b.Logf("%s: %.2f requests/user, %s wall (check and provisioning %s), %.1fs ideal, ratio %.3f, %.2f cores busy of %d",
+					mode, perUser, wall.Round(time.Millisecond), check.Round(time.Millisecond), ideal, ratio, cores, runtime.NumCPU())
 				f.srv.Close()
 			}
 			b.ReportMetric(perUser, "requests/user")
 			b.ReportMetric(ideal, "ideal-s")
 			b.ReportMetric(ratio, "ratio")
+			b.ReportMetric(cores, "cores")
 		})
 	}
 }
