@@ -88,7 +88,10 @@ type ActivationReport struct {
 //     whose mailbox cannot be provisioned (a folder in the way, quota,
 //     access denied) becomes Failed with the cause and its remediation
 //     (SyncState.Remediation; counted in ActivationReport.ProvisionFailed).
-//     A provisioned user costs one more request per run (the verification).
+//     A provisioned user costs no more request per run: the check's
+//     GetFolder carries the verification of its recorded folders, so a
+//     run that finds everything in place sends one request per user and
+//     no writes.
 //
 // Activate is idempotent: running it again with the same outcomes changes
 // only the check times. It is safe against concurrent edits: the outcomes

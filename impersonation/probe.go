@@ -327,7 +327,20 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 	res := r.report.Results[i]
 	start := time.Now()
 	view, sid := r.viewOf(u)
-	req := &ews.GetFolderRequest{FolderIDs: []ews.FolderID{ews.DistinguishedFolder(ews.FolderInbox)}, Shape: ews.ShapeDefault}
+	inbox := []ews.FolderID{ews.DistinguishedFolder(ews.FolderInbox)}
+	req := &ews.GetFolderRequest{FolderIDs: inbox, Shape: ews.ShapeDefault}
+	// With a provisioning plan, the GetFolder of the inbox carries the
+	// verification of the user's recorded folders (and their parents), so
+	// that a user whose provisioning is in place costs one request in
+	// all. The inbox comes first: its result is the check's, as alone.
+	var ver verification
+	if r.s.plan != nil {
+		ver = (&provisioner{plan: r.s.plan}).verification(u.Sync)
+		if len(ver.ids) > 0 {
+			req = ver.request(inbox, ews.ShapeDefault)
+		}
+	}
+	var verified []ews.FolderResult
 
 	a := r.do(ctx, r.s.budget.MaxAttempts, true, func(ctx context.Context) error {
 		resp, err := view.GetFolder(ctx, req)
@@ -337,6 +350,10 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 		r.sawServer(resp.ServerVersion)
 		if len(resp.Results) == 0 {
 			return errors.New("impersonation: GetFolder answered without a result")
+		}
+		verified = nil
+		if len(ver.ids) > 0 && len(resp.Results) == len(req.FolderIDs) {
+			verified = resp.Results[1:]
 		}
 		return resp.Results[0].Err
 	})
@@ -367,7 +384,7 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 		r.writeProbe(ctx, view, &res)
 	}
 	if res.Status == StatusOK && r.s.plan != nil && ctx.Err() == nil {
-		res.Provision = r.provision(ctx, view, u, res.IdentityKind, res.Address)
+		res.Provision = r.provision(ctx, view, u, res.IdentityKind, res.Address, verified)
 	}
 	res.Duration = time.Since(start)
 	res.CheckedAt = r.s.now()

@@ -50,7 +50,8 @@ type ProvisionResult struct {
 	Verified bool
 	// Requests is how many EWS requests were sent (retries included);
 	// Writes how many of them were CreateFolder or a write of the category
-	// list.
+	// list. A verification that [Activate]'s check carried in its own
+	// GetFolder is the check's request, not counted here.
 	Requests int
 	Writes   int
 	// Err is nil when the mailbox holds everything the plan asks for. A
@@ -145,6 +146,10 @@ type provisioner struct {
 	// checkCategories re-reads the category list even when the record
 	// lists the plan's categories (WithCategoryCheck).
 	checkCategories bool
+	// prefetched, when not nil, is the answer to the verification's
+	// GetFolder (one result per folder of verification), which the
+	// check's GetFolder carried: verify sends nothing then.
+	prefetched []ews.FolderResult
 }
 
 // ProvisionMailbox provisions the mailbox view impersonates (a client made
@@ -354,49 +359,41 @@ func (p *provisioner) distinctParents(only func(i int) bool) []string {
 // the plan's class and still sit in the plan's parent (a folder the user
 // deleted sits in Deleted Items). It fills found for the confirmed ones and
 // reports whether every plan folder was. Without a record for every folder
-// it sends the request for those that have one; without any, none.
+// it sends the request for those that have one; without any, none. When
+// the check's GetFolder carried the verification (p.prefetched), nothing
+// is sent.
 func (p *provisioner) verify(ctx context.Context, recorded org.SyncState, found []*ProvisionedFolder) (bool, error) {
-	var idx []int
-	for i, f := range p.plan.Folders {
-		if recorded.Folders[f.Key] != "" {
-			idx = append(idx, i)
-		}
-	}
-	if len(idx) == 0 {
+	v := p.verification(recorded)
+	if len(v.ids) == 0 {
 		return len(p.plan.Folders) == 0, nil
 	}
-	parents := p.distinctParents(func(i int) bool { return recorded.Folders[p.plan.Folders[i].Key] != "" })
-	ids := make([]ews.FolderID, 0, len(idx)+len(parents))
-	for _, i := range idx {
-		ids = append(ids, ews.FolderID{ID: recorded.Folders[p.plan.Folders[i].Key]})
-	}
-	for _, name := range parents {
-		ids = append(ids, ews.DistinguishedFolder(ews.DistinguishedFolderName(name)))
-	}
-	var resp *ews.GetFolderResponse
-	err := p.send(ctx, true, false, func(ctx context.Context) error {
-		var err error
-		resp, err = p.view.GetFolder(ctx, &ews.GetFolderRequest{
-			FolderIDs:            ids,
-			AdditionalProperties: []ews.FieldURI{ews.FieldFolderDisplayName, ews.FieldFolderClass, fieldParentFolderID},
-			ExtendedProperties:   []ews.ExtendedFieldURI{ProvisionMarker()},
+	results := p.prefetched
+	if results == nil {
+		var resp *ews.GetFolderResponse
+		err := p.send(ctx, true, false, func(ctx context.Context) error {
+			var err error
+			resp, err = p.view.GetFolder(ctx, v.request(nil, ews.ShapeIDOnly))
+			if err == nil && len(resp.Results) != len(v.ids) {
+				err = fmt.Errorf("impersonation: GetFolder answered %d results for %d folders", len(resp.Results), len(v.ids))
+			}
+			return err
 		})
-		if err == nil && len(resp.Results) != len(ids) {
-			err = fmt.Errorf("impersonation: GetFolder answered %d results for %d folders", len(resp.Results), len(ids))
+		if err != nil {
+			return false, err
 		}
-		return err
-	})
-	if err != nil {
-		return false, err
+		results = resp.Results
+	}
+	if len(results) != len(v.ids) {
+		return false, fmt.Errorf("impersonation: GetFolder answered %d results for %d folders", len(results), len(v.ids))
 	}
 	parentID := map[string]string{}
-	for j, name := range parents {
-		if r := resp.Results[len(idx)+j]; r.Err == nil {
+	for j, name := range v.parents {
+		if r := results[len(v.idx)+j]; r.Err == nil {
 			parentID[name] = r.Folder.FolderID.ID
 		}
 	}
-	for j, i := range idx {
-		r := resp.Results[j]
+	for j, i := range v.idx {
+		r := results[j]
 		pf := p.plan.Folders[i]
 		if r.Err != nil {
 			continue // deleted for good, or never there: look by name
@@ -410,6 +407,51 @@ func (p *provisioner) verify(ctx context.Context, recorded org.SyncState, found 
 		found[i] = &ProvisionedFolder{Key: pf.Key, FolderID: f.FolderID.ID, DisplayName: f.DisplayName, FolderClass: f.FolderClass}
 	}
 	return !slices.Contains(found, nil), nil
+}
+
+// verification is the GetFolder that confirms a record: the recorded
+// folders (plan indexes idx), then their distinct parents.
+type verification struct {
+	idx     []int
+	parents []string
+	ids     []ews.FolderID
+}
+
+// verification returns the GetFolder that confirms recorded's folders;
+// its ids are empty when nothing is recorded.
+func (p *provisioner) verification(recorded org.SyncState) verification {
+	var v verification
+	if p.plan == nil {
+		return v
+	}
+	for i, f := range p.plan.Folders {
+		if recorded.Folders[f.Key] != "" {
+			v.idx = append(v.idx, i)
+		}
+	}
+	if len(v.idx) == 0 {
+		return v
+	}
+	v.parents = p.distinctParents(func(i int) bool { return recorded.Folders[p.plan.Folders[i].Key] != "" })
+	v.ids = make([]ews.FolderID, 0, len(v.idx)+len(v.parents))
+	for _, i := range v.idx {
+		v.ids = append(v.ids, ews.FolderID{ID: recorded.Folders[p.plan.Folders[i].Key]})
+	}
+	for _, name := range v.parents {
+		v.ids = append(v.ids, ews.DistinguishedFolder(ews.DistinguishedFolderName(name)))
+	}
+	return v
+}
+
+// request is the GetFolder of first followed by the verification's
+// folders, with the properties the verification compares.
+func (v verification) request(first []ews.FolderID, shape ews.BaseShape) *ews.GetFolderRequest {
+	return &ews.GetFolderRequest{
+		FolderIDs:            append(slices.Clone(first), v.ids...),
+		Shape:                shape,
+		AdditionalProperties: []ews.FieldURI{ews.FieldFolderDisplayName, ews.FieldFolderClass, fieldParentFolderID},
+		ExtendedProperties:   []ews.ExtendedFieldURI{ProvisionMarker()},
+	}
 }
 
 // children lists the children of the parents (one FindFolder for all,
@@ -642,8 +684,10 @@ const codeFolderConflict ews.ResponseCode = "folder-conflict"
 
 // provision provisions user u of a run through view, with the run's
 // back-off gate, concurrency limit and retry budget.
-func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, identityKind, address string) *Provision {
-	p := &provisioner{view: view, orgID: r.s.orgID, plan: r.s.plan, res: &ProvisionResult{}, checkCategories: r.s.categoryCheck}
+// verified, when not nil, is the verification's answer that the check's
+// GetFolder carried (see [run.checkUser]).
+func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, identityKind, address string, verified []ews.FolderResult) *Provision {
+	p := &provisioner{view: view, orgID: r.s.orgID, plan: r.s.plan, res: &ProvisionResult{}, checkCategories: r.s.categoryCheck, prefetched: verified}
 	var failed *attempt
 	p.send = r.sender("provisioning", identityKind, address, &p.res.Requests, &p.res.Writes, &failed)
 	p.run(ctx, u.Sync)

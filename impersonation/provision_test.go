@@ -3,6 +3,8 @@ package impersonation
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -327,8 +329,8 @@ func TestActivateProvisionsAndVerifies(t *testing.T) {
 		}
 	}
 
-	// Again: the provisioned users cost one verification request each on
-	// top of the check, and nothing is written.
+	// Again: the check's GetFolder carries each provisioned user's
+	// verification, so it costs no request on top, and nothing is written.
 	f.srv.ResetRequests()
 	ar2, err := Activate(ctx, store, o.ID, f.options()...)
 	if err != nil {
@@ -343,8 +345,8 @@ func TestActivateProvisionsAndVerifies(t *testing.T) {
 			t.Errorf("Activate(again) sent %d %s, want none", counts[op], op)
 		}
 	}
-	// Each provisioned user: the check's GetFolder and one verification
-	// GetFolder. User 2 is provisioned again (a GetFolder of its recorded
+	// Each provisioned user: the check's GetFolder, which verifies the
+	// record too. User 2 is provisioned again (a GetFolder of its recorded
 	// folders and a FindFolder); user 4 is refused before impersonation
 	// resolves, so the fake logs no mailbox for it.
 	var byUser = map[string]int{}
@@ -354,7 +356,7 @@ func TestActivateProvisionsAndVerifies(t *testing.T) {
 		}
 	}
 	for i, u := range got.Users {
-		want := 2
+		want := 1
 		if i == 2 || i == 4 {
 			continue
 		}
@@ -527,5 +529,51 @@ func TestReportJSONCarriesProvision(t *testing.T) {
 	if got == nil || got.Code != want.Code || got.Remediation != want.Remediation || got.Err == nil ||
 		!cmp.Equal(got.Folders, want.Folders) || got.Requests != 4 || got.Writes != 3 {
 		t.Errorf("UnmarshalJSON(MarshalJSON()) provision = %+v, want %+v", got, want)
+	}
+}
+
+// TestActivateAgainSendsOneRequestPerUser: a second Activate with the
+// default plan (folders, a category, baselines) all in place sends exactly
+// one request per user, the check's GetFolder that verifies the record
+// too, and writes nothing; the record is unchanged and every user is
+// counted provisioned and unchanged.
+func TestActivateAgainSendsOneRequestPerUser(t *testing.T) {
+	ctx := context.Background()
+	const n = 6
+	f, store, before, _ := activatedFixture(t, n)
+	f.srv.ResetRequests()
+	ar, err := Activate(ctx, store, before.ID, f.options()...)
+	if err != nil {
+		t.Fatalf("Activate(again) error = %v", err)
+	}
+	if ar.Unchanged != n || ar.Provisioned != n || ar.Repaired != 0 || ar.ProvisionFailed != 0 {
+		t.Errorf("Activate(again) = %+v, want %d unchanged and provisioned, none repaired", ar, n)
+	}
+	byUser := map[string]map[string]int{}
+	for _, r := range f.srv.Requests() {
+		if r.Impersonated == "" {
+			continue // the preflight
+		}
+		if byUser[r.Impersonated] == nil {
+			byUser[r.Impersonated] = map[string]int{}
+		}
+		byUser[r.Impersonated][r.Operation]++
+	}
+	for _, u := range before.Users {
+		if diff := cmp.Diff(map[string]int{"GetFolder": 1}, byUser[u.PrimarySMTP]); diff != "" {
+			t.Errorf("Activate(again) requests for %s mismatch (-want +got):\n%s", u.PrimarySMTP, diff)
+		}
+	}
+	for _, res := range ar.Check.Results {
+		if p := res.Provision; p == nil || !p.Verified || p.Requests != 0 || p.Writes != 0 {
+			t.Errorf("Activate(again) provision of %s = %+v, want verified by the check's request, with none of its own", res.Address, p)
+		}
+	}
+	after, _ := store.Get(ctx, before.ID)
+	for i := range after.Users {
+		a, b := after.Users[i].Sync, before.Users[i].Sync
+		if !maps.Equal(a.Folders, b.Folders) || !maps.Equal(a.SyncStates, b.SyncStates) || !slices.Equal(a.Categories, b.Categories) {
+			t.Errorf("user %d record changed: %+v, was %+v", i, a, b)
+		}
 	}
 }
