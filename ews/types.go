@@ -107,9 +107,53 @@ func parseFolderID(e *etree.Element) FolderID {
 
 // ItemID is the EWS id of an item (t:ItemId). ChangeKey is optional in
 // requests; with it, the server refuses to act on a changed item.
+//
+// An ItemID can also address one instance of a recurring series, made by
+// [OccurrenceID.ItemID] (t:OccurrenceItemId), or the recurring master of
+// an occurrence, made by [RecurringMasterOf] (t:RecurringMasterItemId).
+// GetItem, UpdateItem and DeleteItem accept those forms.
 type ItemID struct {
 	ID        string
 	ChangeKey string
+
+	ref   itemRef // how ID is meant; the zero value is a plain t:ItemId
+	index int     // refOccurrence: the 1-based instance index
+}
+
+type itemRef uint8
+
+const (
+	refItem            itemRef = iota
+	refOccurrence              // ID is a recurring master, index an instance
+	refRecurringMaster         // ID is an occurrence or exception
+)
+
+// OccurrenceID addresses instance Index (1-based, in the order of the
+// series' pattern, deleted occurrences counted) of the recurring master
+// Master: t:OccurrenceItemId. Master.ChangeKey is sent when set.
+type OccurrenceID struct {
+	Master ItemID
+	Index  int
+}
+
+// ItemID returns the id to use in GetItem, UpdateItem or DeleteItem.
+func (o OccurrenceID) ItemID() ItemID {
+	return ItemID{ID: o.Master.ID, ChangeKey: o.Master.ChangeKey, ref: refOccurrence, index: o.Index}
+}
+
+// RecurringMasterOf returns the id that addresses the recurring master of
+// an occurrence or exception (t:RecurringMasterItemId): occurrence is the
+// instance's id, as CalendarView or GetItem returned it.
+func RecurringMasterOf(occurrence ItemID) ItemID {
+	return ItemID{ID: occurrence.ID, ChangeKey: occurrence.ChangeKey, ref: refRecurringMaster}
+}
+
+// Occurrence reports whether the id is an [OccurrenceID], and which.
+func (i ItemID) Occurrence() (OccurrenceID, bool) {
+	if i.ref != refOccurrence {
+		return OccurrenceID{}, false
+	}
+	return OccurrenceID{Master: ItemID{ID: i.ID, ChangeKey: i.ChangeKey}, Index: i.index}, true
 }
 
 // String returns the id.
@@ -122,10 +166,26 @@ func (i ItemID) write(op, field string, parent *etree.Element) error {
 	if err := checkText(op, field, i.ID+i.ChangeKey); err != nil {
 		return err
 	}
-	e := parent.CreateElement("t:ItemId")
-	e.CreateAttr("Id", i.ID)
+	var e *etree.Element
+	switch i.ref {
+	case refOccurrence:
+		if i.index < 1 {
+			return invalidf("%s: %s has occurrence index %d; instances count from 1", op, field, i.index)
+		}
+		e = parent.CreateElement("t:OccurrenceItemId")
+		e.CreateAttr("RecurringMasterId", i.ID)
+	case refRecurringMaster:
+		e = parent.CreateElement("t:RecurringMasterItemId")
+		e.CreateAttr("OccurrenceId", i.ID)
+	default:
+		e = parent.CreateElement("t:ItemId")
+		e.CreateAttr("Id", i.ID)
+	}
 	if i.ChangeKey != "" {
 		e.CreateAttr("ChangeKey", i.ChangeKey)
+	}
+	if i.ref == refOccurrence {
+		e.CreateAttr("InstanceIndex", strconv.Itoa(i.index))
 	}
 	return nil
 }
