@@ -115,18 +115,14 @@ func parseFolderID(e *etree.Element) FolderID {
 type ItemID struct {
 	ID        string
 	ChangeKey string
-
-	ref   itemRef // how ID is meant; the zero value is a plain t:ItemId
-	index int     // refOccurrence: the 1-based instance index
+	// InstanceIndex > 0 makes the id a t:OccurrenceItemId: ID is the
+	// recurring master and InstanceIndex the 1-based instance. Set by
+	// [OccurrenceID.ItemID].
+	InstanceIndex int
+	// MasterOf makes the id a t:RecurringMasterItemId: the recurring
+	// master of the occurrence ID. Set by [RecurringMasterOf].
+	MasterOf bool
 }
-
-type itemRef uint8
-
-const (
-	refItem            itemRef = iota
-	refOccurrence              // ID is a recurring master, index an instance
-	refRecurringMaster         // ID is an occurrence or exception
-)
 
 // OccurrenceID addresses instance Index (1-based, in the order of the
 // series' pattern, deleted occurrences counted) of the recurring master
@@ -138,22 +134,22 @@ type OccurrenceID struct {
 
 // ItemID returns the id to use in GetItem, UpdateItem or DeleteItem.
 func (o OccurrenceID) ItemID() ItemID {
-	return ItemID{ID: o.Master.ID, ChangeKey: o.Master.ChangeKey, ref: refOccurrence, index: o.Index}
+	return ItemID{ID: o.Master.ID, ChangeKey: o.Master.ChangeKey, InstanceIndex: o.Index}
 }
 
 // RecurringMasterOf returns the id that addresses the recurring master of
 // an occurrence or exception (t:RecurringMasterItemId): occurrence is the
 // instance's id, as CalendarView or GetItem returned it.
 func RecurringMasterOf(occurrence ItemID) ItemID {
-	return ItemID{ID: occurrence.ID, ChangeKey: occurrence.ChangeKey, ref: refRecurringMaster}
+	return ItemID{ID: occurrence.ID, ChangeKey: occurrence.ChangeKey, MasterOf: true}
 }
 
 // Occurrence reports whether the id is an [OccurrenceID], and which.
 func (i ItemID) Occurrence() (OccurrenceID, bool) {
-	if i.ref != refOccurrence {
+	if i.InstanceIndex <= 0 || i.MasterOf {
 		return OccurrenceID{}, false
 	}
-	return OccurrenceID{Master: ItemID{ID: i.ID, ChangeKey: i.ChangeKey}, Index: i.index}, true
+	return OccurrenceID{Master: ItemID{ID: i.ID, ChangeKey: i.ChangeKey}, Index: i.InstanceIndex}, true
 }
 
 // String returns the id.
@@ -166,15 +162,15 @@ func (i ItemID) write(op, field string, parent *etree.Element) error {
 	if err := checkText(op, field, i.ID+i.ChangeKey); err != nil {
 		return err
 	}
+	if i.InstanceIndex < 0 || (i.InstanceIndex > 0 && i.MasterOf) {
+		return invalidf("%s: %s has InstanceIndex %d and MasterOf %v; instances count from 1 and an id is one of the two", op, field, i.InstanceIndex, i.MasterOf)
+	}
 	var e *etree.Element
-	switch i.ref {
-	case refOccurrence:
-		if i.index < 1 {
-			return invalidf("%s: %s has occurrence index %d; instances count from 1", op, field, i.index)
-		}
+	switch {
+	case i.InstanceIndex > 0:
 		e = parent.CreateElement("t:OccurrenceItemId")
 		e.CreateAttr("RecurringMasterId", i.ID)
-	case refRecurringMaster:
+	case i.MasterOf:
 		e = parent.CreateElement("t:RecurringMasterItemId")
 		e.CreateAttr("OccurrenceId", i.ID)
 	default:
@@ -184,8 +180,8 @@ func (i ItemID) write(op, field string, parent *etree.Element) error {
 	if i.ChangeKey != "" {
 		e.CreateAttr("ChangeKey", i.ChangeKey)
 	}
-	if i.ref == refOccurrence {
-		e.CreateAttr("InstanceIndex", strconv.Itoa(i.index))
+	if i.InstanceIndex > 0 {
+		e.CreateAttr("InstanceIndex", strconv.Itoa(i.InstanceIndex))
 	}
 	return nil
 }
