@@ -21,7 +21,7 @@ type opCase struct {
 
 // opCases lists the cases of every operation family.
 func opCases() []opCase {
-	return slices.Concat(folderCases(), itemKindCases(), everyFieldCases(), updateItemCases(), restrictionCases(), attachmentCases(), userConfigCases(), syncCases(), subscribeCases(), streamingCases())
+	return slices.Concat(folderCases(), itemKindCases(), everyFieldCases(), updateItemCases(), restrictionCases(), attachmentCases(), userConfigCases(), syncCases(), subscribeCases(), streamingCases(), occurrenceCases())
 }
 
 func TestOperationCases(t *testing.T) {

@@ -107,9 +107,49 @@ func parseFolderID(e *etree.Element) FolderID {
 
 // ItemID is the EWS id of an item (t:ItemId). ChangeKey is optional in
 // requests; with it, the server refuses to act on a changed item.
+//
+// An ItemID can also address one instance of a recurring series, made by
+// [OccurrenceID.ItemID] (t:OccurrenceItemId), or the recurring master of
+// an occurrence, made by [RecurringMasterOf] (t:RecurringMasterItemId).
+// GetItem, UpdateItem and DeleteItem accept those forms.
 type ItemID struct {
 	ID        string
 	ChangeKey string
+	// InstanceIndex > 0 makes the id a t:OccurrenceItemId: ID is the
+	// recurring master and InstanceIndex the 1-based instance. Set by
+	// [OccurrenceID.ItemID].
+	InstanceIndex int
+	// MasterOf makes the id a t:RecurringMasterItemId: the recurring
+	// master of the occurrence ID. Set by [RecurringMasterOf].
+	MasterOf bool
+}
+
+// OccurrenceID addresses instance Index (1-based, in the order of the
+// series' pattern, deleted occurrences counted) of the recurring master
+// Master: t:OccurrenceItemId. Master.ChangeKey is sent when set.
+type OccurrenceID struct {
+	Master ItemID
+	Index  int
+}
+
+// ItemID returns the id to use in GetItem, UpdateItem or DeleteItem.
+func (o OccurrenceID) ItemID() ItemID {
+	return ItemID{ID: o.Master.ID, ChangeKey: o.Master.ChangeKey, InstanceIndex: o.Index}
+}
+
+// RecurringMasterOf returns the id that addresses the recurring master of
+// an occurrence or exception (t:RecurringMasterItemId): occurrence is the
+// instance's id, as CalendarView or GetItem returned it.
+func RecurringMasterOf(occurrence ItemID) ItemID {
+	return ItemID{ID: occurrence.ID, ChangeKey: occurrence.ChangeKey, MasterOf: true}
+}
+
+// Occurrence reports whether the id is an [OccurrenceID], and which.
+func (i ItemID) Occurrence() (OccurrenceID, bool) {
+	if i.InstanceIndex <= 0 || i.MasterOf {
+		return OccurrenceID{}, false
+	}
+	return OccurrenceID{Master: ItemID{ID: i.ID, ChangeKey: i.ChangeKey}, Index: i.InstanceIndex}, true
 }
 
 // String returns the id.
@@ -122,10 +162,26 @@ func (i ItemID) write(op, field string, parent *etree.Element) error {
 	if err := checkText(op, field, i.ID+i.ChangeKey); err != nil {
 		return err
 	}
-	e := parent.CreateElement("t:ItemId")
-	e.CreateAttr("Id", i.ID)
+	if i.InstanceIndex < 0 || (i.InstanceIndex > 0 && i.MasterOf) {
+		return invalidf("%s: %s has InstanceIndex %d and MasterOf %v; instances count from 1 and an id is one of the two", op, field, i.InstanceIndex, i.MasterOf)
+	}
+	var e *etree.Element
+	switch {
+	case i.InstanceIndex > 0:
+		e = parent.CreateElement("t:OccurrenceItemId")
+		e.CreateAttr("RecurringMasterId", i.ID)
+	case i.MasterOf:
+		e = parent.CreateElement("t:RecurringMasterItemId")
+		e.CreateAttr("OccurrenceId", i.ID)
+	default:
+		e = parent.CreateElement("t:ItemId")
+		e.CreateAttr("Id", i.ID)
+	}
 	if i.ChangeKey != "" {
 		e.CreateAttr("ChangeKey", i.ChangeKey)
+	}
+	if i.InstanceIndex > 0 {
+		e.CreateAttr("InstanceIndex", strconv.Itoa(i.InstanceIndex))
 	}
 	return nil
 }

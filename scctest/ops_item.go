@@ -357,13 +357,7 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 	resp := &opResponse{op: x.op}
 	bad := checkItemShape(sh, false)
 	for _, id := range ids {
-		if bad == nil {
-			if rm, ok := x.getOccurrence(id, sh); ok {
-				resp.messages = append(resp.messages, rm)
-				continue
-			}
-		}
-		mb, iid, code, f := x.resolveItem(id)
+		ref, code, f := x.resolveItemRef(id)
 		if f != nil {
 			return nil, f
 		}
@@ -374,7 +368,11 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 		case bad != nil:
 			resp.messages = append(resp.messages, *bad)
 			continue
+		case ref.occ:
+			resp.messages = append(resp.messages, x.getOccurrence(ref, sh))
+			continue
 		}
+		mb, iid := ref.mb, ref.id
 		it, err := x.s.box(mb).GetItem(iid)
 		if err != nil {
 			resp.messages = append(resp.messages, modelFailure(err))
@@ -391,31 +389,19 @@ func (x *exchange) getItem() (*opResponse, *soapFault) {
 	return resp, nil
 }
 
-// getOccurrence answers GetItem for a t:ItemId that names an occurrence
-// or exception CalendarView returned (ok false for any other id): the
-// master's properties with the instance's Start, End and CalendarItemType,
-// without the master's recurrence.
-func (x *exchange) getOccurrence(n *node, sh shape) (responseMessage, bool) {
-	id, _ := n.attr("Id")
-	if !n.is(nsTypes, "ItemId") {
-		return responseMessage{}, false
-	}
-	if info, err := mbx.DecodeID(id); err != nil || info.Kind != mbx.KindOccurrenceID {
-		return responseMessage{}, false
-	}
-	mb, code := x.idMailbox(id)
-	if code != "" {
-		return failure(code), true
-	}
-	o, err := x.s.box(mb).GetOccurrence(id)
+// getOccurrence answers GetItem for an occurrence or exception: the
+// master's properties with the instance's Start, End, Subject, Location
+// and CalendarItemType, without the master's recurrence.
+func (x *exchange) getOccurrence(ref itemRef, sh shape) responseMessage {
+	o, err := x.s.box(ref.mb).GetOccurrence(ref.id)
 	if err != nil {
-		return modelFailure(err), true
+		return modelFailure(err)
 	}
 	it := o.Item
 	it.ID = o.ID
 	return success(func(m *elem) {
-		x.writeItemAs(m.CreateElement("m:Items"), mb, it, sh, inGetItem, o.Type)
-	}), true
+		x.writeItemAs(m.CreateElement("m:Items"), ref.mb, it, sh, inGetItem, o.Type)
+	})
 }
 
 // recipients reads t:Mailbox children.
@@ -568,7 +554,7 @@ func (x *exchange) deleteItem() (*opResponse, *soapFault) {
 	}
 	resp := &opResponse{op: x.op}
 	for _, id := range ids {
-		mb, iid, code, f := x.resolveItem(id)
+		ref, code, f := x.resolveItemRef(id)
 		if f != nil {
 			return nil, f
 		}
@@ -576,6 +562,15 @@ func (x *exchange) deleteItem() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, failure(code))
 			continue
 		}
+		if ref.occ {
+			if err := x.s.box(ref.mb).DeleteOccurrence(ref.id); err != nil {
+				resp.messages = append(resp.messages, modelFailure(err))
+			} else {
+				resp.messages = append(resp.messages, success(nil))
+			}
+			continue
+		}
+		mb, iid := ref.mb, ref.id
 		if _, err := x.s.box(mb).DeleteItem(iid, how); err != nil {
 			resp.messages = append(resp.messages, modelFailure(err))
 			continue

@@ -389,8 +389,11 @@ var itemProps = map[string]*itemProp{
 		e.SetText(cmpOr(cal(it).LegacyFreeBusy, "Busy"))
 	}, set: func(it *mbx.Item, n *node) error { cal(it).LegacyFreeBusy = n.trimmed(); return nil }},
 	"Location": textProp(true, func(it *mbx.Item) *string { return &cal(it).Location }),
-	"IsRecurring": {findOK: true, put: func(_ propCtx, e *elem, it *mbx.Item) {
-		e.SetText(boolStr(cal(it).Recurrence != nil))
+	// IsRecurring as Exchange reports it for the organizer (the
+	// IsRecurring reference page): false on singles and on the recurring
+	// master, true on occurrences and exceptions.
+	"IsRecurring": {findOK: true, put: func(c propCtx, e *elem, it *mbx.Item) {
+		e.SetText(boolStr(c.calType == "Occurrence" || c.calType == "Exception"))
 	}},
 	"CalendarItemType": {def: true, findOK: true, put: func(c propCtx, e *elem, it *mbx.Item) {
 		if c.calType != "" {

@@ -33,10 +33,11 @@ func (x *exchange) updateItem() (*opResponse, *soapFault) {
 		if !ch.is(nsTypes, "ItemChange") || len(ch.kids) != 2 {
 			return nil, schemaFault(ch, "The element 'ItemChange' must hold an item id and Updates.")
 		}
-		mb, iid, code, f := x.resolveItem(ch.kids[0])
+		ref, code, f := x.resolveItemRef(ch.kids[0])
 		if f != nil {
 			return nil, f
 		}
+		mb, iid := ref.mb, ref.id
 		ups, rm, f := parseItemUpdates(ch.child(nsTypes, "Updates"))
 		if f != nil {
 			return nil, f
@@ -52,7 +53,21 @@ func (x *exchange) updateItem() (*opResponse, *soapFault) {
 			resp.messages = append(resp.messages, responseMessage{code: ews.ErrorInvalidOperation, text: "scctest does not send items from UpdateItem (MessageDisposition " + disp + "); update with SaveOnly and send with CreateItem."})
 			continue
 		}
-		res, err := x.s.box(mb).UpdateItem(iid, ch.kids[0].attrOr("ChangeKey", ""), cr, ups)
+		if ref.occ {
+			o, err := x.s.box(mb).UpdateOccurrence(iid, ref.changeKey, cr, ups)
+			if err != nil {
+				resp.messages = append(resp.messages, modelFailure(err))
+				continue
+			}
+			it := o.Item
+			it.ID = o.ID
+			resp.messages = append(resp.messages, success(func(m *elem) {
+				x.writeItemAs(m.CreateElement("m:Items"), mb, it, shape{base: "IdOnly"}, inGetItem, o.Type)
+				m.CreateElement("m:ConflictResults").CreateElement("t:Count").SetText("0")
+			}))
+			continue
+		}
+		res, err := x.s.box(mb).UpdateItem(iid, ref.changeKey, cr, ups)
 		if err != nil {
 			resp.messages = append(resp.messages, modelFailure(err))
 			continue

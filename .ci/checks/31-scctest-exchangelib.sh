@@ -5,7 +5,8 @@
 # a message, calendar item, contact and task with categories, importance,
 # sensitivity and an extended property created, read back and compared,
 # found by the extended property, updated, moved, copied; a folder created,
-# renamed, moved and deleted; ErrorImpersonateUserDenied outside the scope, UnauthorizedError for a wrong
+# renamed, moved and deleted; a recurring series expanded by calendar.view(),
+# one occurrence changed into an exception and another deleted (OccurrenceItemId); ErrorImpersonateUserDenied outside the scope, UnauthorizedError for a wrong
 # password, and a clean shutdown on SIGTERM. Push notifications reach a
 # stdlib http.server callback and are parsed and answered with exchangelib's
 # SendNotification (exchangelib_push.py). Then a non-Go client drives the

@@ -206,10 +206,32 @@ def check_recurrence(acc, addr):
     light = [(o.start, o.type) for o in acc.calendar.view(**window).only("subject", "start", "type") if o.subject == "scctest weekly"]
     if light != [(w, "Occurrence") for w in want]:
         fail(f"{addr}: calendar.view().only(...) = {light!r}")
+    # One occurrence modified (GetItem by OccurrenceItemId, UpdateItem of
+    # the occurrence), another deleted (DeleteItem by OccurrenceItemId).
+    occ = item.occurrence(2)
+    occ.refresh()
+    if occ.type != "Occurrence" or occ.start != want[1] or not occ.is_recurring:
+        fail(f"{addr}: occurrence(2) = {occ.type!r} at {occ.start} is_recurring {occ.is_recurring!r}, want an Occurrence at {want[1]}")
+    master = occ.recurring_master()
+    master.refresh()
+    if master.id != item.id or master.type != "RecurringMaster" or master.is_recurring:
+        fail(f"{addr}: recurring_master() = {master.id!r} {master.type!r} is_recurring {master.is_recurring!r}")
+    occ.subject, occ.location = "scctest weekly (changed)", "Room 2"
+    occ.save(update_fields=["subject", "location"])
+    item.occurrence(4).delete()
+    changed = [(o.start, o.type, o.subject, o.location) for o in acc.calendar.view(**window) if o.subject.startswith("scctest weekly")]
+    want_changed = [(want[0], "Occurrence", "scctest weekly", None), (want[1], "Exception", "scctest weekly (changed)", "Room 2"),
+                    (want[2], "Occurrence", "scctest weekly", None), (want[4], "Occurrence", "scctest weekly", None)]
+    if changed != want_changed:
+        fail(f"{addr}: calendar.view() after changing occurrence 2 and deleting 4 = {changed!r}, want {want_changed!r}")
+    got = acc.calendar.get(id=item.id)
+    if [o.original_start for o in got.modified_occurrences or []] != [want[1]] or [o.start for o in got.deleted_occurrences or []] != [want[3]]:
+        fail(f"{addr}: master modified/deleted occurrences = {got.modified_occurrences!r}, {got.deleted_occurrences!r}")
+    item = got
     item.delete()
-    if [o for o in acc.calendar.view(**window) if o.subject == "scctest weekly"]:
+    if [o for o in acc.calendar.view(**window) if o.subject.startswith("scctest weekly")]:
         fail(f"{addr}: occurrences left after deleting the master")
-    print(f"ok {addr}: recurring CalendarItem (WeeklyPattern, NumberedPattern) read back; calendar.view() expands its {len(want)} occurrences")
+    print(f"ok {addr}: recurring CalendarItem (WeeklyPattern, NumberedPattern) read back; calendar.view() expands its {len(want)} occurrences; occurrence(2) changed into an exception, occurrence(4) deleted")
 
 
 def check_sync(acc, addr):

@@ -89,6 +89,11 @@ var (
 	ErrCalendarFolderInvalidForVew = &Error{Code: "ErrorCalendarFolderIsInvalidForCalendarView", Text: "The folder is not a calendar folder."}
 
 	ErrMimeContentConversionFailed = &Error{Code: "ErrorMimeContentConversionFailed", Text: "The MIME content could not be converted."}
+
+	ErrOccurrenceIndexOutOfRange = &Error{Code: "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange", Text: "Occurrence index is out of recurrence range."}
+	ErrOccurrenceDeleted         = &Error{Code: "ErrorCalendarOccurrenceIsDeletedFromRecurrence", Text: "Occurrence with this index was previously deleted from the recurrence."}
+	ErrNotRecurringMasterID      = &Error{Code: "ErrorCalendarCannotUseIdForRecurringMasterId", Text: "The Id specified as a recurring master id is not the id of a recurring master."}
+	ErrNotOccurrenceID           = &Error{Code: "ErrorCalendarCannotUseIdForOccurrenceId", Text: "The Id specified as an occurrence id is not the id of an occurrence or exception."}
 )
 
 // ErrorTable returns every error the model returns, one per response code,
@@ -109,7 +114,8 @@ func ErrorTable() []*Error {
 		ErrCalendarInvalidRecurrence, ErrRecurrenceHasNoOccurrence, ErrCalendarOutOfRange,
 		ErrCalendarInvalidDayForWeekly, ErrCalendarInvalidPropValue, ErrRecurrenceEndDateTooBig, ErrCalendarEndBeforeStart,
 		ErrCalendarDurationTooLong, ErrCalendarViewRangeTooBig, ErrCalendarFolderInvalidForVew,
-		ErrMimeContentConversionFailed,
+		ErrMimeContentConversionFailed, ErrOccurrenceIndexOutOfRange, ErrOccurrenceDeleted,
+		ErrNotRecurringMasterID, ErrNotOccurrenceID,
 	}
 	out := make([]*Error, len(all))
 	for i, e := range all {

@@ -444,7 +444,10 @@ var itemFields = func() map[string]*itemField {
 			del: func(dst *Item, _ string) error { cal(dst).Recurrence = nil; return nil }},
 		{uri: "calendar:IsRecurring", kinds: mCalendar, vk: vBool, searchable: true, sortable: true,
 			get: func(_ *Mailbox, it *item, _ string) (value, bool) {
-				return value{k: vBool, b: cal(&it.data).Recurrence != nil}, true
+				// stored items are singles and masters, which Exchange
+				// reports with IsRecurring false (occurrences are not
+				// items a restriction sees)
+				return value{k: vBool, b: false}, true
 			}},
 		{uri: "calendar:CalendarItemType", kinds: mCalendar, vk: vString, searchable: true, sortable: true,
 			get: func(_ *Mailbox, it *item, _ string) (value, bool) {

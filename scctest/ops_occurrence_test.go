@@ -1,0 +1,142 @@
+package scctest
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sccsync/scc/ews"
+)
+
+// getRef is GetItem (AllProperties, IsRecurring) of one item id element.
+func getRef(t *testing.T, s *Server, idElem string) resp {
+	t.Helper()
+	return do(t, s, nil, svcReq(imp(alice), `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="calendar:IsRecurring"/>`+
+		`</t:AdditionalProperties></m:ItemShape><m:ItemIds>`+idElem+`</m:ItemIds></m:GetItem>`))
+}
+
+func occRef(master string, idx int) string {
+	return `<t:OccurrenceItemId RecurringMasterId="` + master + `" InstanceIndex="` + strconv.Itoa(idx) + `"/>`
+}
+
+func fails(code ews.ResponseCode) want {
+	return want{status: 200, classes: []string{"Error"}, codes: []ews.ResponseCode{code}}
+}
+
+// TestOccurrenceItemIDs: t:OccurrenceItemId and t:RecurringMasterItemId in
+// GetItem, UpdateItem and DeleteItem; IsRecurring and CalendarItemType as
+// Exchange reports them; an updated occurrence becomes an exception, a
+// deleted one joins DeletedOccurrences, and CalendarView follows.
+func TestOccurrenceItemIDs(t *testing.T) {
+	s := newTestServer(t)
+	master := createOne(t, s, ` SendMeetingInvitations="SendToNone"`, calItem("2024-06-03T09:00:00Z", "2024-06-03T10:00:00Z",
+		`<t:Recurrence><t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence><t:NumberedRecurrence><t:StartDate>2024-06-03</t:StartDate><t:NumberOfOccurrences>5</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>`))
+	single := createOne(t, s, ` SendMeetingInvitations="SendToNone"`, calItem("2024-06-20T09:00:00Z", "2024-06-20T10:00:00Z", ""))
+
+	props := func(r resp, els ...string) map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, el := range els {
+			out[el] = textOf(t, r.body, el)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name, ref string
+		want      map[string]string
+	}{
+		{"master", `<t:ItemId Id="` + master + `"/>`, map[string]string{"CalendarItemType": "RecurringMaster", "IsRecurring": "false", "Start": "2024-06-03T09:00:00Z"}},
+		{"single", `<t:ItemId Id="` + single + `"/>`, map[string]string{"CalendarItemType": "Single", "IsRecurring": "false", "Start": "2024-06-20T09:00:00Z"}},
+		{"occurrence 2", occRef(master, 2), map[string]string{"CalendarItemType": "Occurrence", "IsRecurring": "true", "Start": "2024-06-04T09:00:00Z"}},
+		{"last occurrence", occRef(master, 5), map[string]string{"CalendarItemType": "Occurrence", "IsRecurring": "true", "Start": "2024-06-07T09:00:00Z"}},
+	} {
+		r := getRef(t, s, tc.ref)
+		check(t, r, ok1())
+		if d := cmp.Diff(tc.want, props(r, "CalendarItemType", "IsRecurring", "Start")); d != "" {
+			t.Errorf("GetItem %s (-want +got):\n%s", tc.name, d)
+		}
+	}
+	occ2 := find(t, getRef(t, s, occRef(master, 2)).body, "ItemId").attrOr("Id", "")
+	r := getRef(t, s, `<t:RecurringMasterItemId OccurrenceId="`+occ2+`"/>`)
+	check(t, r, ok1())
+	if got := find(t, r.body, "ItemId").attrOr("Id", ""); got != master || textOf(t, r.body, "CalendarItemType") != "RecurringMaster" {
+		t.Errorf("RecurringMasterItemId gave %s (%s), want the master %s", got, textOf(t, r.body, "CalendarItemType"), master)
+	}
+
+	for _, tc := range []struct {
+		name, ref string
+		code      ews.ResponseCode
+	}{
+		{"index past the end", occRef(master, 6), ews.ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange},
+		{"index 0", occRef(master, 0), ews.ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange},
+		{"single as master", occRef(single, 1), ews.ErrorCalendarCannotUseIdForRecurringMasterId},
+		{"malformed master", occRef("bogus", 1), ews.ErrorInvalidIdMalformed},
+		{"master as occurrence", `<t:RecurringMasterItemId OccurrenceId="` + master + `"/>`, ews.ErrorCalendarCannotUseIdForOccurrenceId},
+	} {
+		check(t, getRef(t, s, tc.ref), fails(tc.code))
+		if t.Failed() {
+			t.Fatalf("case %s", tc.name)
+		}
+	}
+
+	ck := func() string {
+		return find(t, getRef(t, s, `<t:ItemId Id="`+master+`"/>`).body, "ItemId").attrOr("ChangeKey", "")
+	}
+	update := func(ref, set string) resp {
+		t.Helper()
+		return do(t, s, nil, svcReq(imp(alice), `<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange>`+
+			ref+`<t:Updates>`+set+`</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`))
+	}
+	withCK := func(idx int) string {
+		return `<t:OccurrenceItemId RecurringMasterId="` + master + `" ChangeKey="` + ck() + `" InstanceIndex="` + strconv.Itoa(idx) + `"/>`
+	}
+	set := func(uri, el string) string {
+		return `<t:SetItemField><t:FieldURI FieldURI="` + uri + `"/><t:CalendarItem>` + el + `</t:CalendarItem></t:SetItemField>`
+	}
+	r = update(withCK(3), set("item:Subject", `<t:Subject>moved</t:Subject>`)+
+		set("calendar:Start", `<t:Start>2024-06-05T14:00:00Z</t:Start>`)+set("calendar:End", `<t:End>2024-06-05T15:00:00Z</t:End>`))
+	check(t, r, ok1())
+	check(t, update(withCK(2), `<t:SetItemField><t:FieldURI FieldURI="item:Body"/><t:CalendarItem><t:Body BodyType="Text">x</t:Body></t:CalendarItem></t:SetItemField>`), fails(ews.ErrorInvalidPropertyRequest))
+	check(t, update(occRef(master, 2), set("item:Subject", `<t:Subject>x</t:Subject>`)), fails(ews.ErrorChangeKeyRequiredForWriteOperations))
+
+	del := func(ref string) resp {
+		t.Helper()
+		return do(t, s, nil, svcReq(imp(alice), `<m:DeleteItem DeleteType="MoveToDeletedItems" SendMeetingCancellations="SendToNone"><m:ItemIds>`+ref+`</m:ItemIds></m:DeleteItem>`))
+	}
+	check(t, del(occRef(master, 4)), ok1())
+	check(t, del(occRef(master, 4)), fails(ews.ErrorCalendarOccurrenceIsDeletedFromRecurrence))
+	check(t, getRef(t, s, occRef(master, 4)), fails(ews.ErrorCalendarOccurrenceIsDeletedFromRecurrence))
+
+	r = getRef(t, s, occRef(master, 3))
+	check(t, r, ok1())
+	if d := cmp.Diff(map[string]string{"CalendarItemType": "Exception", "IsRecurring": "true", "Start": "2024-06-05T14:00:00Z", "Subject": "moved"}, props(r, "CalendarItemType", "IsRecurring", "Start", "Subject")); d != "" {
+		t.Errorf("GetItem of the updated occurrence (-want +got):\n%s", d)
+	}
+	r = getRef(t, s, `<t:ItemId Id="`+master+`"/>`)
+	mod := findT(t, r.body, "ModifiedOccurrences")
+	delo := findT(t, r.body, "DeletedOccurrences")
+	if mod == nil || len(mod.kids) != 1 || mod.kids[0].child(nsTypes, "OriginalStart").text != "2024-06-05T09:00:00Z" || mod.kids[0].child(nsTypes, "Start").text != "2024-06-05T14:00:00Z" {
+		t.Errorf("ModifiedOccurrences of the master:\n%s", r.body)
+	}
+	if delo == nil || len(delo.kids) != 1 || delo.kids[0].child(nsTypes, "Start").text != "2024-06-06T09:00:00Z" {
+		t.Errorf("DeletedOccurrences of the master:\n%s", r.body)
+	}
+	r = calendarView(t, s, "2024-06-01T00:00:00Z", "2024-06-15T00:00:00Z", "")
+	want := []string{"2024-06-03T09:00:00Z Occurrence", "2024-06-04T09:00:00Z Occurrence", "2024-06-05T14:00:00Z Exception", "2024-06-07T09:00:00Z Occurrence"}
+	if d := cmp.Diff(want, viewStarts(t, r)); d != "" {
+		t.Errorf("CalendarView after the exception and the deletion (-want +got):\n%s", d)
+	}
+
+	// Deleting the exception drops it from ModifiedOccurrences; the
+	// occurrence id CalendarView gave works as well as OccurrenceItemId.
+	exc := findAll(t, r.body, "CalendarItem")[2].child(nsTypes, "ItemId").attrOr("Id", "")
+	check(t, del(`<t:ItemId Id="`+exc+`"/>`), ok1())
+	r = getRef(t, s, `<t:ItemId Id="`+master+`"/>`)
+	if findT(t, r.body, "ModifiedOccurrences") != nil || len(findT(t, r.body, "DeletedOccurrences").kids) != 2 {
+		t.Errorf("after deleting the exception:\n%s", r.body)
+	}
+	r = calendarView(t, s, "2024-06-01T00:00:00Z", "2024-06-15T00:00:00Z", "")
+	if d := cmp.Diff([]string{"2024-06-03T09:00:00Z Occurrence", "2024-06-04T09:00:00Z Occurrence", "2024-06-07T09:00:00Z Occurrence"}, viewStarts(t, r)); d != "" {
+		t.Errorf("CalendarView after deleting the exception (-want +got):\n%s", d)
+	}
+}
