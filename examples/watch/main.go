@@ -41,6 +41,7 @@ type flags struct {
 	duration time.Duration
 	changes  int
 	every    time.Duration // how often the live counts are printed
+	bench    bool          // measure instead of printing each change
 	// opts are extra library options (tests: the fake's HTTP client).
 	opts []impersonation.Option
 }
@@ -52,6 +53,7 @@ func main() {
 	flag.Float64Var(&f.rate, "rate", 5, "with -demo: changes per second")
 	flag.DurationVar(&f.duration, "duration", 0, "stop after this long (default: until interrupted)")
 	flag.IntVar(&f.changes, "changes", 0, "stop after this many changes were printed (default: no limit)")
+	flag.BoolVar(&f.bench, "bench", false, "with -demo: print no changes but, at the end, the change-to-handler latencies, the streaming connections and the watcher's heap")
 	flag.DurationVar(&f.every, "stats", time.Second, "how often to print the connection and event counts")
 	f.Register(flag.CommandLine)
 	flag.Parse()
@@ -71,7 +73,7 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 	if f.every <= 0 {
 		f.every = time.Second
 	}
-	if f.duration > 0 {
+	if f.duration > 0 && !f.bench {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
@@ -141,23 +143,66 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 		return 1, errors.New("no user could be activated; run examples/checkaccess to see why")
 	}
 
+	if f.bench && srv == nil {
+		return 2, errors.New("-bench needs -demo")
+	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := &printer{w: stdout, limit: f.changes, done: cancel}
+	p := &printer{w: stdout, limit: f.changes, done: cancel, ready: make(chan struct{}), watched: len(active)}
+	var heapBefore uint64
+	if f.bench {
+		p.lat = newLatencies()
+		heapBefore = heapInuse() // the fake with its mailboxes, and the store
+	}
 	w, err := impersonation.NewWatcher(store, saved.ID, p.handle, append(opts, impersonation.WithWatchFolders("inbox"))...)
 	if err != nil {
 		return 2, err
 	}
 	var wg sync.WaitGroup
+	p.start = time.Now()
 	if srv != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); makeChanges(wctx, srv, active, f.rate, stderr) }()
+		go func() {
+			defer wg.Done()
+			if f.bench {
+				// Measure the steady state: changes start once every
+				// mailbox streams, and -duration counts from then.
+				select {
+				case <-p.ready:
+				case <-wctx.Done():
+					return
+				}
+				fmt.Fprintf(stderr, "All %d mailboxes streaming after %v\n", len(active), time.Since(p.start).Round(time.Millisecond))
+				if f.duration > 0 {
+					t := time.AfterFunc(f.duration, cancel)
+					defer t.Stop()
+				}
+			}
+			makeChanges(wctx, srv, active, f.rate, p.lat, stderr)
+		}()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); p.stats(wctx, w, srv, f.every) }()
+	if f.bench {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-wctx.Done()
+			p.heapDuring = heapInuse() // before Run returns: the watcher at work
+		}()
+	}
 	runErr := w.Run(wctx)
 	cancel()
 	wg.Wait()
+	if f.bench {
+		fmt.Fprintf(stdout, "mailboxes    %d watched for %v at %.0f changes/s\n", len(active), time.Since(p.start).Round(time.Millisecond), f.rate)
+		ops := srv.Stats().Operations
+		fmt.Fprintf(stdout, "connections  %d open at the last count, at most %d at once; %d GetStreamingEvents requests logged, %d Subscribe, %d SyncFolderItems\n",
+			p.lastStreams, p.maxStreams, ops["GetStreamingEvents"], ops["Subscribe"], ops["SyncFolderItems"])
+		p.lat.report(stdout)
+		fmt.Fprintf(stdout, "heap         %.1f MB in use before the watcher, %.1f MB while it ran: %.1f MB for the watcher and the fake's subscriptions\n",
+			mb(heapBefore), mb(p.heapDuring), mb(p.heapDuring)-mb(heapBefore))
+	}
 	p.mu.Lock()
 	fmt.Fprintf(stdout, "%d changes in %d batches\n", p.changes, p.batches)
 	p.mu.Unlock()
@@ -184,7 +229,7 @@ func activeUsers(ctx context.Context, store org.Store, id string) ([]string, err
 
 // makeChanges delivers a message to a random mailbox rate times a second
 // until ctx is done, through the fake's direct API (as if mail arrived).
-func makeChanges(ctx context.Context, srv *scctest.Server, mailboxes []string, rate float64, stderr io.Writer) {
+func makeChanges(ctx context.Context, srv *scctest.Server, mailboxes []string, rate float64, lat *latencies, stderr io.Writer) {
 	t := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer t.Stop()
 	for n := 1; ; n++ {
@@ -195,8 +240,14 @@ func makeChanges(ctx context.Context, srv *scctest.Server, mailboxes []string, r
 		}
 		to := mailboxes[rand.IntN(len(mailboxes))]
 		msg := scctest.Message{Subject: fmt.Sprintf("Demo change %d", n), Body: "Demo message.", From: "it@" + demo.Domain, To: []string{to}}
-		if _, err := srv.AddItem(to, "inbox", msg); err != nil {
+		at := time.Now()
+		id, err := srv.AddItem(to, "inbox", msg)
+		if err != nil {
 			fmt.Fprintf(stderr, "adding a message to %s: %v\n", to, err)
+			continue
+		}
+		if lat != nil {
+			lat.made(id.ID, at)
 		}
 	}
 }
@@ -210,6 +261,14 @@ type printer struct {
 	batches int
 	limit   int
 	done    func()
+	// -bench: the latencies, the fake's open streams and the heap.
+	lat                     *latencies
+	maxStreams, lastStreams int
+	heapDuring              uint64
+	start                   time.Time
+	ready                   chan struct{} // closed when all watched mailboxes stream
+	watched                 int
+	readyClosed             bool // stats' own
 }
 
 // handle is the watcher's ChangeHandler.
@@ -217,6 +276,14 @@ func (p *printer) handle(_ context.Context, c impersonation.MailboxChanges) erro
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.batches++
+	if p.lat != nil {
+		at := time.Now()
+		for _, ch := range c.Changes {
+			p.lat.seen(ch.ItemID.ID, at)
+		}
+		p.changes += len(c.Changes)
+		return nil
+	}
 	now := time.Now().Format("15:04:05.000")
 	for _, ch := range c.Changes {
 		if p.limit > 0 && p.changes >= p.limit {
@@ -256,18 +323,26 @@ func (p *printer) stats(ctx context.Context, w *impersonation.Watcher, srv *scct
 					anchors[st.Anchor] = true
 				}
 			}
+			if streaming == p.watched && !p.readyClosed {
+				close(p.ready)
+				p.readyClosed = true
+			}
 			p.mu.Lock()
 			rate := float64(p.changes-last) / now.Sub(lastAt).Seconds()
 			last, lastAt = p.changes, now
 			conns := fmt.Sprintf("%d connections", len(anchors))
 			if srv != nil {
-				conns += fmt.Sprintf(" (%d open at the server)", srv.OpenStreams())
+				open := srv.OpenStreams()
+				p.maxStreams, p.lastStreams = max(p.maxStreams, open), open
+				conns += fmt.Sprintf(" (%d open at the server)", open)
 			}
 			fmt.Fprintf(p.w, "-- %s, %d mailboxes streaming, %.1f events/s, %d changes\n", conns, streaming, rate, p.changes)
 			p.mu.Unlock()
 		}
 	}
 }
+
+func mb(b uint64) float64 { return float64(b) / (1 << 20) }
 
 // short abbreviates an item id for display.
 func short(id string) string {
