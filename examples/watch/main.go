@@ -42,6 +42,7 @@ type flags struct {
 	changes  int
 	every    time.Duration // how often the live counts are printed
 	bench    bool          // measure instead of printing each change
+	memProf  string        // -bench: heap profile written while the watcher runs
 	// opts are extra library options (tests: the fake's HTTP client).
 	opts []impersonation.Option
 }
@@ -54,6 +55,7 @@ func main() {
 	flag.DurationVar(&f.duration, "duration", 0, "stop after this long (default: until interrupted)")
 	flag.IntVar(&f.changes, "changes", 0, "stop after this many changes were printed (default: no limit)")
 	flag.BoolVar(&f.bench, "bench", false, "with -demo: print no changes but, at the end, the change-to-handler latencies, the streaming connections and the watcher's heap")
+	flag.StringVar(&f.memProf, "memprofile", "", "with -bench: write a heap profile to this file at the end of the watch")
 	flag.DurationVar(&f.every, "stats", time.Second, "how often to print the connection and event counts")
 	f.Register(flag.CommandLine)
 	flag.Parse()
@@ -189,6 +191,11 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 			defer wg.Done()
 			<-wctx.Done()
 			p.heapDuring = heapInuse() // before Run returns: the watcher at work
+			if f.memProf != "" {
+				if err := writeHeapProfile(f.memProf); err != nil {
+					fmt.Fprintln(stderr, "memprofile:", err)
+				}
+			}
 		}()
 	}
 	runErr := w.Run(wctx)
