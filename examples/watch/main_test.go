@@ -119,3 +119,30 @@ func TestRunRealServer(t *testing.T) {
 		t.Error("the output contains the password")
 	}
 }
+
+func TestRunBench(t *testing.T) {
+	var out, errOut syncBuffer
+	f := flags{demo: true, bench: true, users: "30", rate: 50, duration: time.Second, every: 50 * time.Millisecond,
+		memProf: filepath.Join(t.TempDir(), "heap.pprof")}
+	code, err := run(context.Background(), f, &out, &errOut)
+	if code != 0 || err != nil {
+		t.Fatalf("run(-demo -bench) = %d, %v; stderr:\n%s", code, err, errOut.String())
+	}
+	for _, re := range []string{
+		`(?m)^mailboxes    30 watched for `,
+		// 30 mailboxes are one group of at most 200: one stream.
+		`(?m)^connections  1 open at the last count, at most 1 at once; \d+ GetStreamingEvents requests logged, 30 Subscribe`,
+		`(?m)^changes      \d+ made, \d+ seen by the handler`,
+		`(?m)^heap         [\d.]+ MB in use before the watcher`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out.String()) {
+			t.Errorf("output lacks %s:\n%s", re, out.String())
+		}
+	}
+	if changeLine.MatchString(out.String()) {
+		t.Errorf("-bench printed single changes:\n%s", out.String())
+	}
+	if st, err := os.Stat(f.memProf); err != nil || st.Size() == 0 {
+		t.Errorf("heap profile: %v", err)
+	}
+}
