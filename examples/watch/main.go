@@ -237,9 +237,13 @@ func activeUsers(ctx context.Context, store org.Store, id string) ([]string, err
 // makeChanges delivers a message to a random mailbox rate times a second
 // until ctx is done, through the fake's direct API (as if mail arrived).
 func makeChanges(ctx context.Context, srv *scctest.Server, mailboxes []string, rate float64, lat *latencies, stderr io.Writer) {
-	t := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	// The n-th change is due at start + n/rate; a late one is made at
+	// once, so that the rate holds on average on a loaded machine.
+	start := time.Now()
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for n := 1; ; n++ {
+		t.Reset(time.Until(start.Add(time.Duration(float64(n) * float64(time.Second) / rate))))
 		select {
 		case <-ctx.Done():
 			return
