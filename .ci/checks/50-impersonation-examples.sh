@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's main job end to end: examples/checkaccess -demo (table, JSON
-# and CSV), examples/activate -demo, and a short benchmark run. Asserts the
+# and CSV), examples/activate -demo, examples/watch -demo, and a short
+# benchmark run. Asserts the
 # demo's statuses, that reports never contain the service account's
 # password, and that every output parses.
 set -euo pipefail
@@ -9,6 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/checkaccess" ./examples/checkaccess
 go build -o "$tmp/activate" ./examples/activate
+go build -o "$tmp/watch" ./examples/watch
 password='Demo-Passw0rd!' # the demo service account's password (examples/internal/demo)
 
 fail() { echo "50-impersonation: $*" >&2; exit 1; }
@@ -42,7 +44,11 @@ grep -q 'Renew: 0 activated, 10 renewed' "$tmp/activate.out" || fail "renew did 
 "$tmp/checkaccess" -demo -users 500 -latency 1ms -concurrency 27 >"$tmp/bench" 2>&1 || fail "benchmark mode failed"
 grep -q 'results      map\[ok:500\]' "$tmp/bench" || fail "benchmark: $(cat "$tmp/bench")"
 
-for f in table progress report.json report.csv activate.out bench; do
+"$tmp/watch" -demo -users 10 -rate 20 -changes 20 -duration 60s >"$tmp/watch.out" 2>&1 || fail "watch -demo failed: $(tail -5 "$tmp/watch.out")"
+[ "$(grep -cE '^[0-9:.]+ Create +[^ ]+@contoso.example inbox item ' "$tmp/watch.out")" = 20 ] || fail "watch -demo did not print 20 changes"
+grep -q '^20 changes in ' "$tmp/watch.out" || fail "watch -demo summary missing"
+
+for f in table progress report.json report.csv activate.out bench watch.out; do
   if grep -qF "$password" "$tmp/$f"; then fail "$f contains the service account's password"; fi
 done
 echo "impersonation examples: ok"
