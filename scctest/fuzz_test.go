@@ -173,7 +173,7 @@ func goldenPart(f *testing.F, open, closing string) []string {
 	return out
 }
 
-// FuzzRestriction parses an arbitrary m:Restriction child directly and
+// FuzzFindRestriction parses an arbitrary m:Restriction child directly and
 // evaluates it over the seeded inbox with FindItem and over the folder
 // tree with FindFolder: either answer is a well-formed envelope, a bad
 // expression a schema fault or a typed error, never a panic or hang.
