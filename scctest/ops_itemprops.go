@@ -470,8 +470,10 @@ var itemProps = map[string]*itemProp{
 		con(it).PhysicalAddresses = nil
 		for _, en := range n.kids {
 			a := mbx.PhysicalAddress{Key: en.attrOr("Key", "")}
-			a.Street, a.City, a.State = en.child(nsTypes, "Street").text, en.child(nsTypes, "City").text, en.child(nsTypes, "State").text
-			a.CountryOrRegion, a.PostalCode = en.child(nsTypes, "CountryOrRegion").text, en.child(nsTypes, "PostalCode").text
+			// Every part of an address is optional (value is "" for a
+			// missing one).
+			a.Street, a.City, a.State = en.child(nsTypes, "Street").value(), en.child(nsTypes, "City").value(), en.child(nsTypes, "State").value()
+			a.CountryOrRegion, a.PostalCode = en.child(nsTypes, "CountryOrRegion").value(), en.child(nsTypes, "PostalCode").value()
 			con(it).PhysicalAddresses = append(con(it).PhysicalAddresses, a)
 		}
 		return nil
