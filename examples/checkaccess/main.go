@@ -51,6 +51,7 @@ import (
 	"github.com/sccsync/scc/ews/autodiscover"
 	"github.com/sccsync/scc/examples/internal/account"
 	"github.com/sccsync/scc/examples/internal/demo"
+	"github.com/sccsync/scc/examples/internal/progress"
 	"github.com/sccsync/scc/impersonation"
 	"github.com/sccsync/scc/org"
 )
@@ -145,10 +146,10 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 	if bench {
 		return benchmark(ctx, o, f, opts, stdout)
 	}
-	p := newProgress(stderr)
-	opts = append(opts, impersonation.WithProgress(p.update))
+	p := progress.New(stderr)
+	opts = append(opts, impersonation.WithProgress(p.Update))
 	rep, err := impersonation.Check(ctx, o, opts...)
-	p.done()
+	p.Done()
 	if rep == nil {
 		return 2, err
 	}

@@ -1,4 +1,7 @@
-package main
+// Package progress draws the progress of a check for the example commands:
+// a live bar on a terminal, a line every few seconds elsewhere, always on
+// stderr so that stdout stays the report.
+package progress
 
 import (
 	"fmt"
@@ -10,9 +13,9 @@ import (
 	"github.com/sccsync/scc/impersonation"
 )
 
-// progress draws a live bar on a terminal and periodic lines elsewhere
-// (logs, CI), on stderr so that stdout stays the report.
-type progress struct {
+// Bar draws a live bar on a terminal and periodic lines elsewhere (logs,
+// CI). Its Update is an impersonation.WithProgress callback.
+type Bar struct {
 	w        io.Writer
 	terminal bool
 	last     time.Time
@@ -20,8 +23,9 @@ type progress struct {
 	lastPct  int
 }
 
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w}
+// New returns a Bar that draws on w (a bar when w is a terminal).
+func New(w io.Writer) *Bar {
+	p := &Bar{w: w}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.terminal = true
@@ -30,8 +34,8 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-// update is the check's progress callback (called from one goroutine).
-func (p *progress) update(pr impersonation.Progress) {
+// Update is the check's progress callback (called from one goroutine).
+func (p *Bar) Update(pr impersonation.Progress) {
 	now := time.Now()
 	final := pr.Done == pr.Total
 	if p.terminal {
@@ -50,8 +54,8 @@ func (p *progress) update(pr impersonation.Progress) {
 	}
 }
 
-// done ends the bar's line.
-func (p *progress) done() {
+// Done ends the bar's line.
+func (p *Bar) Done() {
 	if p.drawn {
 		fmt.Fprintln(p.w)
 	}

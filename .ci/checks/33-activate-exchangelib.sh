@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Interop: examples/activate in real-server mode provisions the mailboxes of
+# the standalone fake (go run ./examples/fakeexchange) over NTLM, a second
+# run writes nothing, and exchangelib (an independent EWS client)
+# impersonates each activated user and finds every planned folder exactly
+# once with its class and the category in the master category list
+# (exchangelib_activated.py). Then -deactivate -remove-provisioning removes
+# them, and exchangelib sees them gone.
+set -euo pipefail
+py=""
+for c in python3 /usr/bin/python3; do
+  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import exchangelib' >/dev/null 2>&1; then py=$c; break; fi
+done
+[ -n "$py" ] || { echo "python3-exchangelib is not importable; run bash .ci/install.sh" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+go build -o "$tmp/fakeexchange" ./examples/fakeexchange
+go build -o "$tmp/activate" ./examples/activate
+
+svc='CONTOSO\svc-sync'
+pw='Activate-Passw0rd'
+users='alice@contoso.example,bob@contoso.example,dave@contoso.example'
+"$tmp/fakeexchange" -auth ntlm -service "$svc" -password "$pw" -mailboxes "$users" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+url=""
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/^EWS endpoint: //p' "$tmp/out")
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "fakeexchange did not print its endpoint"; cat "$tmp/err"; exit 1; }
+
+printf '"PrimarySmtpAddress"\n' >"$tmp/users.csv"
+tr ',' '\n' <<<"$users" | sed 's/.*/"&"/' >>"$tmp/users.csv"
+act() { SCC_PASSWORD="$pw" "$tmp/activate" -dir "$tmp/store" -store-key "$tmp/store.key" "$@"; }
+
+act -ews-url "$url" -logon "$svc" -auth ntlm -insecure-http -users "$tmp/users.csv" -system CRM >"$tmp/first" 2>"$tmp/first.err" \
+  || { echo "first activation failed"; cat "$tmp/first" "$tmp/first.err"; exit 1; }
+cat "$tmp/first"
+grep -q '^Activate: 3 activated' "$tmp/first" || { echo "first run did not activate 3 users"; exit 1; }
+act >"$tmp/second" 2>&1 || { echo "second activation failed"; cat "$tmp/second"; exit 1; }
+grep -q '^Requests: 3, writes: 0$' "$tmp/second" || { echo "second run was not 1 request per user and no write:"; cat "$tmp/second"; exit 1; }
+if grep -q -- "$pw" "$tmp/first" "$tmp/first.err" "$tmp/second" "$tmp/store"/* 2>/dev/null; then
+  echo "the password appears in the output or the store in clear"; exit 1
+fi
+
+"$py" scctest/interop/exchangelib_activated.py "$url" ntlm "$svc" "$pw" CRM "$users"
+
+act -deactivate -remove-provisioning >"$tmp/undo" 2>&1 || { echo "deactivation failed"; cat "$tmp/undo"; exit 1; }
+grep -q '^Deactivate: 3 deactivated, 3 removed' "$tmp/undo" || { echo "deactivation did not remove 3 users' provisioning:"; cat "$tmp/undo"; exit 1; }
+"$py" scctest/interop/exchangelib_activated.py --removed "$url" ntlm "$svc" "$pw" CRM "$users"
+echo "activation interop: ok"
