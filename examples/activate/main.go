@@ -33,6 +33,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -284,7 +285,7 @@ func prepare(ctx context.Context, store org.Store, f flags, stderr io.Writer) (*
 		if csvData == nil {
 			return nil
 		}
-		res, err := o.ImportCSV(strings.NewReader(string(csvData)))
+		res, err := o.ImportCSV(bytes.NewReader(csvData))
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", f.users, err)
 		}
