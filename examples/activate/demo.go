@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 
 	"github.com/sccsync/scc/examples/internal/demo"
 	"github.com/sccsync/scc/impersonation"
@@ -52,8 +51,7 @@ func runDemo(ctx context.Context, dir string, w io.Writer) error {
 	if err != nil && ar == nil {
 		return err
 	}
-	printRun(w, "Activate", ar)
-	if err := printUsers(ctx, w, store, o.ID); err != nil {
+	if err := printRun(ctx, w, store, "Activate", ar); err != nil {
 		return err
 	}
 
@@ -63,7 +61,7 @@ func runDemo(ctx context.Context, dir string, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	printRun(w, "Activate again", ar)
+	writeSummary(w, "Activate again", ar)
 	if _, writes := totals(ar); writes != 0 {
 		return fmt.Errorf("the second activation wrote %d times; want none", writes)
 	}
@@ -87,8 +85,7 @@ func runDemo(ctx context.Context, dir string, w io.Writer) error {
 	if ar, err = impersonation.Renew(ctx, store, o.ID, opts...); err != nil {
 		return err
 	}
-	printRun(w, "Renew", ar)
-	if err := printUsers(ctx, w, store, o.ID); err != nil {
+	if err := printRun(ctx, w, store, "Renew", ar); err != nil {
 		return err
 	}
 
@@ -114,25 +111,13 @@ func runDemo(ctx context.Context, dir string, w io.Writer) error {
 	return nil
 }
 
-func printRun(w io.Writer, verb string, ar *impersonation.ActivationReport) {
-	requests, writes := totals(ar)
-	fmt.Fprintf(w, "%s: %s\n", verb, summary(ar))
-	fmt.Fprintf(w, "%s: %d requests, %d writes\n", verb, requests, writes)
-}
-
-func printUsers(ctx context.Context, w io.Writer, store org.Store, id string) error {
-	o, err := store.Get(ctx, id)
+// printRun prints the users as the store holds them after the run, and
+// the run's summary, as the real-server mode does.
+func printRun(ctx context.Context, w io.Writer, store org.Store, verb string, ar *impersonation.ActivationReport) error {
+	o, err := store.Get(ctx, ar.OrganizationID)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tSYNC\tCODE\tFOLDERS\tCHECKED")
-	for _, u := range o.Users {
-		code := u.Sync.Code
-		if code == "" {
-			code = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", u.PrimarySMTP, u.Sync.Status, code, len(u.Sync.Folders), u.Sync.CheckedAt.Format("15:04:05.000"))
-	}
-	return tw.Flush()
+	writeActivation(w, verb, ar, o)
+	return nil
 }

@@ -124,7 +124,9 @@ func run(ctx context.Context, f flags, stdout, stderr io.Writer) (int, error) {
 	if f.verbose {
 		opts = append(opts, impersonation.WithLogger(slog.New(slog.NewTextHandler(stderr, nil))))
 	}
-	if f.AppOnly() && f.Authority != "" && f.Authority != impersonation.DefaultAuthority {
+	// The stored configuration does not hold the authority, so it comes
+	// from the flag on every run.
+	if f.Authority != "" && f.Authority != impersonation.DefaultAuthority {
 		opts = append(opts, impersonation.WithAuthority(f.Authority))
 	}
 
@@ -365,9 +367,16 @@ func writeActivation(w io.Writer, verb string, ar *impersonation.ActivationRepor
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.PrimarySMTP, u.Sync.Status, code, folders, nwrites, oneLine(fix))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%s: %s\n", verb, summary(ar))
+	fmt.Fprintln(w)
+	writeSummary(w, verb, ar)
+}
+
+// writeSummary prints the counts of an activation and its requests and
+// writes.
+func writeSummary(w io.Writer, verb string, ar *impersonation.ActivationReport) {
 	requests, writes := totals(ar)
-	fmt.Fprintf(w, "Requests: %d, writes: %d\n", requests, writes)
+	fmt.Fprintf(w, "%s: %s\n", verb, summary(ar))
+	fmt.Fprintf(w, "%s: %d requests, %d writes\n", verb, requests, writes)
 }
 
 // totals counts the EWS requests of an activation (each check try, and
@@ -425,7 +434,7 @@ func writeDeactivation(w io.Writer, dr *impersonation.DeactivationReport) {
 	if dr.Stopped != nil {
 		fmt.Fprintf(w, "Stopped: %s: %s\n", dr.Stopped.Reason, dr.Stopped.Remediation)
 	}
-	fmt.Fprintf(w, "Requests: %d, writes: %d\n", requests, writes)
+	fmt.Fprintf(w, "Deactivate: %d requests, %d writes\n", requests, writes)
 }
 
 func list(s []string) string {

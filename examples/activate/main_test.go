@@ -106,7 +106,7 @@ func TestRunRealServer(t *testing.T) {
 
 	// The second run takes everything from the store.
 	out = runOK(t, base, 1)
-	if !strings.Contains(out, "writes: 0") || !strings.Contains(out, "2 unchanged") {
+	if !strings.Contains(out, "Activate: 2 requests, 0 writes") || !strings.Contains(out, "2 unchanged") {
 		t.Errorf("second run wrote or changed something:\n%s", out)
 	}
 	assertFolders(t, srv, "anna@contoso.example", 1)
