@@ -16,20 +16,9 @@ set -euo pipefail
 : "${SCC_SHARED:=$(cd .. && pwd)/shared}"
 schema="$SCC_SHARED/ews-schema"
 [ -f "$schema/types.xsd" ] || { echo "missing $schema (set SCC_SHARED)" >&2; exit 1; }
-py=""
-for c in python3 /usr/bin/python3; do
-  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import exchangelib' >/dev/null 2>&1; then py=$c; break; fi
-done
-[ -n "$py" ] || { echo "python3-exchangelib is not importable; run bash .ci/install.sh" >&2; exit 1; }
+source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, $pid killed at exit
 echo "exchangelib $("$py" -c 'import exchangelib; print(exchangelib.__version__)') via $py"
 
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 go build -o "$tmp/fakeexchange" ./examples/fakeexchange
 
 svc='CONTOSO\svc-sync'

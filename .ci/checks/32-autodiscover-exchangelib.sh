@@ -6,19 +6,8 @@
 # routes those names to the fake's loopback port for this run only and trusts
 # the CA. exchangelib must find the EWS URL the fake announces and use it.
 set -euo pipefail
-py=""
-for c in python3 /usr/bin/python3; do
-  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import exchangelib' >/dev/null 2>&1; then py=$c; break; fi
-done
-[ -n "$py" ] || { echo "python3-exchangelib is not importable; run bash .ci/install.sh" >&2; exit 1; }
+source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, $pid killed at exit
 
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 go build -o "$tmp/fakeexchange" ./examples/fakeexchange
 
 svc='CONTOSO\svc-sync'

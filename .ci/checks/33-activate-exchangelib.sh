@@ -7,19 +7,8 @@
 # (exchangelib_activated.py). Then -deactivate -remove-provisioning removes
 # them, and exchangelib sees them gone.
 set -euo pipefail
-py=""
-for c in python3 /usr/bin/python3; do
-  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import exchangelib' >/dev/null 2>&1; then py=$c; break; fi
-done
-[ -n "$py" ] || { echo "python3-exchangelib is not importable; run bash .ci/install.sh" >&2; exit 1; }
+source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, $pid killed at exit
 
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 go build -o "$tmp/fakeexchange" ./examples/fakeexchange
 go build -o "$tmp/activate" ./examples/activate
 
@@ -45,7 +34,7 @@ act -ews-url "$url" -logon "$svc" -auth ntlm -insecure-http -users "$tmp/users.c
 cat "$tmp/first"
 grep -q '^Activate: 3 activated' "$tmp/first" || { echo "first run did not activate 3 users"; exit 1; }
 act >"$tmp/second" 2>&1 || { echo "second activation failed"; cat "$tmp/second"; exit 1; }
-grep -q '^Requests: 3, writes: 0$' "$tmp/second" || { echo "second run was not 1 request per user and no write:"; cat "$tmp/second"; exit 1; }
+grep -q '^Activate: 3 requests, 0 writes$' "$tmp/second" || { echo "second run was not 1 request per user and no write:"; cat "$tmp/second"; exit 1; }
 if grep -q -- "$pw" "$tmp/first" "$tmp/first.err" "$tmp/second" "$tmp/store"/* 2>/dev/null; then
   echo "the password appears in the output or the store in clear"; exit 1
 fi
