@@ -190,8 +190,6 @@ func (f flags) validate() error {
 		return errors.New("-remove-provisioning goes with -deactivate")
 	case f.removeAll && !f.remove:
 		return errors.New("-remove-content goes with -remove-provisioning")
-	case f.Discover:
-		return errors.New("activate takes -ews-url; find it first with checkaccess -discover")
 	}
 	return nil
 }
