@@ -16,7 +16,7 @@ set -euo pipefail
 : "${SCC_SHARED:=$(cd .. && pwd)/shared}"
 schema="$SCC_SHARED/ews-schema"
 [ -f "$schema/types.xsd" ] || { echo "missing $schema (set SCC_SHARED)" >&2; exit 1; }
-source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, $pid killed at exit
+source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, start_fake/await_line/stop_fake
 echo "exchangelib $("$py" -c 'import exchangelib; print(exchangelib.__version__)') via $py"
 
 go build -o "$tmp/fakeexchange" ./examples/fakeexchange
@@ -26,17 +26,10 @@ pw='Interop-Passw0rd'
 allowed='alice@contoso.example,bob@contoso.example'
 denied='carol@contoso.example'
 for auth in basic ntlm; do
-  "$tmp/fakeexchange" -auth "$auth" -service "$svc" -password "$pw" \
-    -mailboxes "$allowed,$denied" -deny "$denied" -control 127.0.0.1:0 -schema-dir "$schema" >"$tmp/out" 2>"$tmp/err" &
-  pid=$!
-  url=""; ctl=""
-  for _ in $(seq 1 100); do
-    url=$(sed -n 's/^EWS endpoint: //p' "$tmp/out")
-    ctl=$(sed -n 's/^control API: //p' "$tmp/out")
-    [ -n "$url" ] && [ -n "$ctl" ] && break
-    sleep 0.1
-  done
-  [ -n "$url" ] && [ -n "$ctl" ] || { echo "fakeexchange did not print its endpoint and control API"; cat "$tmp/err"; exit 1; }
+  start_fake -auth "$auth" -service "$svc" -password "$pw" \
+    -mailboxes "$allowed,$denied" -deny "$denied" -control 127.0.0.1:0 -schema-dir "$schema"
+  url=$(await_line 's/^EWS endpoint: //p')
+  ctl=$(await_line 's/^control API: //p')
   if [ "$auth" = basic ]; then
     # The schema is served beside Exchange.asmx, byte for byte, to an
     # authenticated client (scctest.WithSchemaDir).
@@ -55,12 +48,6 @@ PY
   timeout 300 "$py" scctest/interop/exchangelib_check.py "$url" "$auth" "$svc" "$pw" "$allowed" "$denied"
   timeout 300 "$py" scctest/interop/exchangelib_push.py "$url" "$auth" "$svc" "$pw" "${allowed%%,*}"
   timeout 300 "$py" scctest/interop/control_check.py "$url" "$ctl" "$auth" "$svc" "$pw" "${allowed%%,*}"
-  kill -TERM "$pid"
-  status=0
-  wait "$pid" || status=$?
-  pid=""
-  if [ "$status" -ne 0 ]; then
-    echo "fakeexchange exited with status $status after SIGTERM, want 0"; cat "$tmp/err"; exit 1
-  fi
+  stop_fake
 done
 echo "exchangelib interop and control API passed (basic, ntlm)"

@@ -6,27 +6,18 @@
 # routes those names to the fake's loopback port for this run only and trusts
 # the CA. exchangelib must find the EWS URL the fake announces and use it.
 set -euo pipefail
-source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, $pid killed at exit
+source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, start_fake/await_line/stop_fake
 
 go build -o "$tmp/fakeexchange" ./examples/fakeexchange
 
 svc='CONTOSO\svc-sync'
 pw='Interop-Passw0rd'
 for auth in basic ntlm; do
-  "$tmp/fakeexchange" -auth "$auth" -service "$svc" -password "$pw" \
-    -mailboxes alice@contoso.example,bob@contoso.example -autodiscover-ca "$tmp/ca.pem" >"$tmp/out" 2>"$tmp/err" &
-  pid=$!
-  addr=""
-  for _ in $(seq 1 100); do
-    addr=$(sed -n 's/^Autodiscover: .* at \([0-9.:]*\) (CA in .*/\1/p' "$tmp/out")
-    [ -n "$addr" ] && break
-    sleep 0.1
-  done
-  [ -n "$addr" ] || { echo "fakeexchange did not print its Autodiscover address"; cat "$tmp/out" "$tmp/err"; exit 1; }
+  start_fake -auth "$auth" -service "$svc" -password "$pw" \
+    -mailboxes alice@contoso.example,bob@contoso.example -autodiscover-ca "$tmp/ca.pem"
+  addr=$(await_line 's/^Autodiscover: .* at \([0-9.:]*\) (CA in .*/\1/p')
   timeout 300 "$py" scctest/interop/exchangelib_autodiscover.py "$addr" "$tmp/ca.pem" "$auth" "$svc" "$pw" \
     alice@contoso.example https://mail.contoso.example/EWS/Exchange.asmx
-  kill -TERM "$pid"
-  wait "$pid" || { echo "fakeexchange exited non-zero after SIGTERM"; cat "$tmp/err"; exit 1; }
-  pid=""
+  stop_fake
 done
 echo "exchangelib SOAP Autodiscover interop passed (basic, ntlm)"

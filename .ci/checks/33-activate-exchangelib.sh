@@ -7,7 +7,7 @@
 # (exchangelib_activated.py). Then -deactivate -remove-provisioning removes
 # them, and exchangelib sees them gone.
 set -euo pipefail
-source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, $pid killed at exit
+source "$(dirname "$0")/../lib/interop.sh" # $py (exchangelib), $tmp, start_fake/await_line/stop_fake
 
 go build -o "$tmp/fakeexchange" ./examples/fakeexchange
 go build -o "$tmp/activate" ./examples/activate
@@ -15,15 +15,8 @@ go build -o "$tmp/activate" ./examples/activate
 svc='CONTOSO\svc-sync'
 pw='Activate-Passw0rd'
 users='alice@contoso.example,bob@contoso.example,dave@contoso.example'
-"$tmp/fakeexchange" -auth ntlm -service "$svc" -password "$pw" -mailboxes "$users" >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^EWS endpoint: //p' "$tmp/out")
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "fakeexchange did not print its endpoint"; cat "$tmp/err"; exit 1; }
+start_fake -auth ntlm -service "$svc" -password "$pw" -mailboxes "$users"
+url=$(await_line 's/^EWS endpoint: //p')
 
 printf '"PrimarySmtpAddress"\n' >"$tmp/users.csv"
 tr ',' '\n' <<<"$users" | sed 's/.*/"&"/' >>"$tmp/users.csv"
@@ -44,4 +37,5 @@ fi
 act -deactivate -remove-provisioning >"$tmp/undo" 2>&1 || { echo "deactivation failed"; cat "$tmp/undo"; exit 1; }
 grep -q '^Deactivate: 3 deactivated, 3 removed' "$tmp/undo" || { echo "deactivation did not remove 3 users' provisioning:"; cat "$tmp/undo"; exit 1; }
 "$py" scctest/interop/exchangelib_activated.py --removed "$url" ntlm "$svc" "$pw" CRM "$users"
+stop_fake
 echo "activation interop: ok"

@@ -430,6 +430,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	// Catch signals before anything else: a SIGTERM that arrives while the
+	// mailboxes are being made (or just after the endpoint line is read)
+	// still ends in a clean shutdown, and a start with SIGTERM ignored
+	// (inherited by background jobs in some CI shells) still obeys it.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	f, err := setup(o)
 	if err != nil {
 		return err
@@ -451,10 +457,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		s.Start()
 	}
-	// Catch signals before announcing the endpoint: a script that reads the
-	// line and at once sends SIGTERM must get a clean shutdown.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	var control *http.Server
 	controlDone := make(chan error, 1)
 	if o.control != "" {
