@@ -173,9 +173,22 @@ func utf8Only(charset string, r io.Reader) (io.Reader, error) {
 // declarations stay attributes, so Element.NamespaceURI resolves prefixes.
 // It refuses documents beyond the bounds above, and stops with ctx's error
 // when ctx ends.
+//
+// The scanner of xmlscan.go reads the document first; what it leaves
+// undecided (anything malformed or unusual) is decoded again with
+// encoding/xml, whose verdict stands.
 func parseTree(ctx context.Context, data []byte) (*etree.Element, error) {
 	// .NET servers may start UTF-8 with a byte order mark.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	root, err := scanTree(ctx, data)
+	if !errors.Is(err, errSlowPath) {
+		return root, err
+	}
+	return decodeTree(ctx, data)
+}
+
+// decodeTree is parseTree with encoding/xml's decoder.
+func decodeTree(ctx context.Context, data []byte) (*etree.Element, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.CharsetReader = utf8Only

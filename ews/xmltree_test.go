@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -207,8 +208,124 @@ func FuzzParseTree(f *testing.F) {
 	for _, s := range treeSamples {
 		f.Add([]byte(s))
 	}
+	for _, s := range scanEdges {
+		f.Add([]byte(s))
+	}
 	// etree splits the name ":b" as "b", which then does not match its
 	// end tag: refused, before as now.
 	f.Add([]byte(`<a><:b/><c:/></a>`))
 	f.Fuzz(func(t *testing.T, data []byte) { checkTree(t, data) })
+}
+
+// TestScanTreeDecidesResponses: the scanner, not encoding/xml, decides
+// every recorded response and every sample the reference accepts (so
+// that the fast path is the one in use), and builds the reference's tree.
+// Only a document with a directive (<!DOCTYPE …>) is left to encoding/xml.
+func TestScanTreeDecidesResponses(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "responses", "*.xml"))
+	if len(files) == 0 {
+		t.Fatal("no recorded responses in testdata/responses")
+	}
+	docs := map[string][]byte{}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[filepath.Base(file)] = data
+	}
+	for i, s := range treeSamples {
+		docs[fmt.Sprintf("sample %d", i)] = []byte(s)
+	}
+	for name, data := range docs {
+		t.Run(name, func(t *testing.T) {
+			want, wantErr := referenceTree(data)
+			if wantErr != nil || regexp.MustCompile(`<![A-Z]`).Match(data) {
+				return
+			}
+			got, err := scanTree(context.Background(), bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+			if err != nil {
+				t.Fatalf("scanTree(%.80q) = %v, want the tree", data, err)
+			}
+			if err := sameTree(got, want); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// scanEdges are documents at the edges of what the scanner decides itself,
+// valid or not: each must get encoding/xml's verdict and tree.
+var scanEdges = []string{
+	"<a x='1'y=\"2\">t</a>",
+	"<a x=\"a&amp;b&lt;&gt;&apos;&quot;\"/>",
+	"<a x=\"line\r\nbreak\r\"/>",
+	"<a>one\r\ntwo\rthree\r\r\nfour</a>",
+	"<a>&#13;\n&#x20AC;&#8364;</a>",
+	"<a>&#xD800;</a>",
+	"<a>&#0;</a>",
+	"<a>&#;</a>",
+	"<a>&#x;</a>",
+	"<a>&#1114112;</a>",
+	"<a>&nbsp;</a>",
+	"<a>&lt</a>",
+	"<a>&amp</a>",
+	"<a>x]]>y</a>",
+	"<a x=\"]]>\"/>",
+	"<a>]]&gt;</a>",
+	"<a>x]]</a>",
+	"<a><![CDATA[<b>&amp;]]]></a>",
+	"<a><![CDATA[x\r\ny]]>z\r</a>",
+	"<a><![CDATA[x</a>",
+	"<a><![CDAT[x]]></a>",
+	"<a><!----></a>",
+	"<a><!-- x -- y --></a>",
+	"<a><!---></a>",
+	"<a>t<!--c-->u</a>",
+	"<a>\x01</a>",
+	"<a x=\"\x7f\"/>",
+	"<a>\xff</a>",
+	"<a>\xed\xa0\x80</a>",
+	"<a>\xef\xbf\xbe</a>",
+	"<a>héllo — ✓ 𝄞</a>",
+	"<é/>",
+	"<a é=\"1\"/>",
+	"<:a/>",
+	"<a:/>",
+	"<a:b:c/>",
+	"<1a/>",
+	"<-a/>",
+	"<a x=\"1\" x=\"2\"/>",
+	"<a x=1/>",
+	"<a x/>",
+	"<a x=\"<\"/>",
+	"<a x=\"1\"",
+	"<a/ >",
+	"<a></a >",
+	"<a></ a>",
+	"<a></b>",
+	"<a>",
+	"</a>",
+	"<a/><b/>",
+	"text<a/>",
+	" \r\n<a/>\r\n ",
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>",
+	"<?xml version=\"1.1\"?><a/>",
+	"<?xml version='1.0' encoding='us-ascii'?><a/>",
+	"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>",
+	"<?xml encoding=\"UTF-8\" version=\"1.0\"?><a/>",
+	"<?xml?><a/>",
+	"<?xml??><a/>",
+	"<?pi?><a/>",
+	"<?1pi?><a/>",
+	"<a><?xml version=\"2.0\"?></a>",
+	"<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>",
+	"<a>\t\n</a>",
+	"\xef\xbb\xbf<a/>",
+}
+
+func TestScanTreeEdges(t *testing.T) {
+	for _, s := range scanEdges {
+		t.Run(fmt.Sprintf("%.30q", s), func(t *testing.T) { checkTree(t, []byte(s)) })
+	}
 }
