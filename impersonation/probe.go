@@ -333,11 +333,13 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 	// verification of the user's recorded folders (and their parents), so
 	// that a user whose provisioning is in place costs one request in
 	// all. The inbox comes first: its result is the check's, as alone.
+	// The folded request asks IdOnly and the properties the verification
+	// compares: the check needs no more of the inbox than its answer.
 	var ver verification
 	if r.s.plan != nil {
 		ver = (&provisioner{plan: r.s.plan}).verification(u.Sync)
 		if len(ver.ids) > 0 {
-			req = ver.request(inbox, ews.ShapeDefault)
+			req = ver.request(inbox, ews.ShapeIDOnly)
 		}
 	}
 	var verified []ews.FolderResult
