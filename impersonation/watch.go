@@ -179,6 +179,11 @@ type watchedMailbox struct {
 	ver, savedVer uint64
 }
 
+// ErrWatchingOff is what [Watcher.Run] returns (wrapped) for an
+// organization whose provisioning plan has StartWatcher off: the admin
+// turned sync off for it, so a watcher left running does not resume it.
+var ErrWatchingOff = errors.New("impersonation: watching is off in the organization's provisioning plan")
+
 // NewWatcher returns a watcher for the organization orgID of store that
 // hands the changes of its users' mailboxes to handle. It checks its
 // arguments and options; the organization is read by [Watcher.Run].
@@ -220,6 +225,9 @@ func NewWatcher(store org.Store, orgID string, handle ChangeHandler, opts ...Opt
 //
 // Run reads the organization once: users added or changed later are
 // watched from the next Run. It watches the users that are org.Active.
+// An organization whose provisioning plan has StartWatcher off is not
+// watched: Run returns an error matching [ErrWatchingOff] before it sends
+// anything (an organization without a plan is watched).
 // Subscriptions are not removed when Run returns, so that the next Run
 // resumes them (the subscription ids are part of the saved position); a
 // subscription the server no longer has is replaced. A Watcher runs one
@@ -235,6 +243,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	if err := o.Email.Validate(); err != nil {
 		return fmt.Errorf("impersonation: Watcher.Run: the email configuration is invalid: %w", err)
+	}
+	if o.Provisioning != nil && !o.Provisioning.StartWatcher {
+		return &wrappedError{msg: fmt.Sprintf("impersonation: Watcher.Run: the provisioning plan of organization %q has StartWatcher off; set it to watch the organization's mailboxes", o.ID), err: ErrWatchingOff}
 	}
 	positions, err := w.positions.LoadPositions(ctx)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -423,4 +424,42 @@ func mustGet(t *testing.T, s org.Store, id string) *org.Organization {
 		t.Fatalf("Get: %v", err)
 	}
 	return o
+}
+
+// TestWatcherObeysStartWatcherOff: a plan with StartWatcher off keeps Run
+// from watching, before any request; turned on, the same organization is
+// watched.
+func TestWatcherObeysStartWatcherOff(t *testing.T) {
+	r := newWatchRig(t, 2)
+	setStart := func(on bool) {
+		t.Helper()
+		_, err := org.Modify(context.Background(), r.store, r.orgID, func(o *org.Organization) error {
+			o.Provisioning = &org.ProvisioningPlan{BaselineFolders: []string{"inbox"}, StartWatcher: on}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("Modify: %v", err)
+		}
+	}
+	setStart(false)
+	w, err := NewWatcher(r.store, r.orgID, r.handler, r.options()...)
+	if err != nil {
+		t.Fatalf("NewWatcher: %v", err)
+	}
+	before := len(r.f.srv.Requests())
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	err = w.Run(ctx)
+	if !errors.Is(err, ErrWatchingOff) || !strings.Contains(err.Error(), "StartWatcher") {
+		t.Fatalf("Run with StartWatcher off = %v, want ErrWatchingOff naming StartWatcher", err)
+	}
+	if n := len(r.f.srv.Requests()) - before; n != 0 {
+		t.Errorf("Run with StartWatcher off sent %d requests, want none", n)
+	}
+	setStart(true)
+	w, stop := r.start(t)
+	waitStreaming(t, w, 2)
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run with StartWatcher on, after cancel = %v, want context.Canceled", err)
+	}
 }
