@@ -18,9 +18,10 @@ import (
 // usual one.
 //
 // Activation takes the baseline sync state of each of BaselineFolders and
-// records it in [SyncState.SyncStates]. StartWatcher is validated and
-// stored; the change watcher that acts on it is built separately (package
-// impersonation's activation does not start it).
+// records it in [SyncState.SyncStates]. StartWatcher says whether the
+// organization is to be watched: package impersonation's Watcher.Run
+// refuses an organization whose plan has it off (activation itself starts
+// no watcher; the admin tool runs one).
 type ProvisioningPlan struct {
 	// Folders are the folders to ensure in every mailbox.
 	Folders []PlannedFolder `json:"folders,omitempty"`
@@ -31,8 +32,9 @@ type ProvisioningPlan struct {
 	// each is the Key of an entry of Folders or a distinguished folder
 	// name such as "inbox" (see [ProvisioningParents]).
 	BaselineFolders []string `json:"baselineFolders,omitempty"`
-	// StartWatcher asks for the change watcher to start once a mailbox is
-	// provisioned.
+	// StartWatcher asks for the change watcher to run for the
+	// organization's provisioned mailboxes; off, a watcher refuses to
+	// watch the organization.
 	StartWatcher bool `json:"startWatcher,omitempty"`
 }
 
