@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,13 +208,16 @@ func startWatchChild(t *testing.T, env []string) (*exec.Cmd, *strings.Builder) {
 	return cmd, &errb
 }
 
-// No lost change across a kill -9: the watcher child is killed with
-// SIGKILL half way through the changes, more changes are made while no
-// watcher runs, and a second child resumes from the positions the first
-// saved; the caller's copy built from both runs' batches equals the fake's
-// state, and every change reached it. The faults of
+// No lost change across kill -9s: the watcher child is killed with
+// SIGKILL at random points of the changes (three times by default,
+// SCC_WATCH_SOAK_KILLS sets how many), one of them a moment after the
+// restart before it, while it catches up; more changes are made while no
+// watcher runs, and each new child resumes from the positions the ones
+// before saved. The caller's copy built from every run's batches equals
+// the fake's state, and every change reached it. The faults of
 // TestWatcherSoakNoLostChange run all along; the size is the same (100
-// mailboxes, 1,000 changes; SCC_WATCH_SOAK=full for the Proof's).
+// mailboxes, 1,000 changes; SCC_WATCH_SOAK=full for the Proof's). The
+// seed replays the kill points too.
 func TestWatcherSoakSurvivesKill(t *testing.T) {
 	size := soakSizeFor(t)
 	seed := soakSeed(t)
@@ -255,22 +259,34 @@ func TestWatcherSoakSurvivesKill(t *testing.T) {
 	faultCtx, stopFaults := context.WithCancel(context.Background())
 	faultsDone := make(chan soakFaults, 1)
 	go func() { faultsDone <- world.faults(faultCtx, t, size, seed) }()
-	killAt, restartAt := size.changes/2, size.changes/2+size.changes/10
+	kills := soakKillPlan(t, seed, size.changes)
+	next := 0 // the next entry of kills
 	var firstLines int
 	runSoakChanges(t, world, size, seed, 0, size.changes, func(i int) {
-		switch i {
-		case killAt:
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
+		for next < len(kills) && (kills[next].kill == i || kills[next].restart == i) {
+			k := &kills[next]
+			if k.kill == i && !k.killed {
+				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				if err := cmd.Wait(); !isKilled(err) {
+					t.Fatalf("watcher child ended with %v, want killed by SIGKILL; stderr: %s", err, errb.String())
+				}
+				k.killed = true
+				if next == 0 {
+					_, firstLines, _ = readSoakView(t, viewLog)
+				}
 			}
-			if err := cmd.Wait(); !isKilled(err) {
-				t.Fatalf("watcher child ended with %v, want killed by SIGKILL; stderr: %s", err, errb.String())
+			if k.restart != i {
+				return
 			}
-			_, firstLines, _ = readSoakView(t, viewLog)
-		case restartAt:
 			cmd, errb = startWatchChild(t, env)
+			next++
 		}
 	})
+	if next != len(kills) {
+		t.Fatalf("%d of %d kills and restarts happened", next, len(kills))
+	}
 	stopFaults()
 	fs := <-faultsDone
 	changed := time.Since(start)
@@ -289,14 +305,48 @@ func TestWatcherSoakSurvivesKill(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if cut > 1 {
-		t.Errorf("%d cut lines in the view log, want at most the one the kill cut", cut)
+	if cut > len(kills) {
+		t.Errorf("%d cut lines in the view log, want at most the %d the kills cut", cut, len(kills))
 	}
 	resets := readSoakViewFrom(t, viewLog, firstLines)
-	t.Logf("%d mailboxes, %d changes (%v) in %s, killed after %d and restarted after %d; %d batches before the kill, %d after (%d full-sync starts after the restart); faults: %d rounds, %d streams dropped, %d subscriptions expired, %d lost events, %d spells of ErrorServerBusy; in sync %s after the last change",
-		size.mailboxes, size.changes, world.kinds, changed.Round(time.Millisecond), killAt, restartAt, firstLines, lines-firstLines, resets,
+	t.Logf("%d mailboxes, %d changes (%v) in %s, killed and restarted at %v; %d batches before the first kill, %d after (%d full-sync starts after it), %d cut lines; faults: %d rounds, %d streams dropped, %d subscriptions expired, %d lost events, %d spells of ErrorServerBusy; in sync %s after the last change",
+		size.mailboxes, size.changes, world.kinds, changed.Round(time.Millisecond), kills, firstLines, lines-firstLines, resets, cut,
 		fs.rounds, fs.dropped, fs.expired, fs.lost, fs.busy, (time.Since(start) - changed).Round(time.Millisecond))
 	view.checkDelivered(t, world.log)
+}
+
+// soakKill is one kill of the watcher child before change kill and its
+// restart before change restart.
+type soakKill struct {
+	kill, restart int
+	killed        bool
+}
+
+func (k soakKill) String() string { return fmt.Sprintf("%d/%d", k.kill, k.restart) }
+
+// soakKillPlan picks the kills of a soak of n changes from seed: in each
+// of equal spans of the middle 80 % a kill at a random point, restarted
+// after up to a fifth of the span; the second kill comes 0 to 3 changes
+// after the first restart, while that child still catches up.
+func soakKillPlan(t *testing.T, seed uint64, n int) []soakKill {
+	t.Helper()
+	count := 3
+	if s := os.Getenv("SCC_WATCH_SOAK_KILLS"); s != "" {
+		if _, err := fmt.Sscan(s, &count); err != nil || count < 1 || count > n/20 {
+			t.Fatalf("SCC_WATCH_SOAK_KILLS=%q: want 1 to %d", s, n/20)
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6b696c6c))
+	lo, span := n/10, (8*n/10)/count
+	var plan []soakKill
+	for j := range count {
+		kill := lo + j*span + rng.IntN(span/2)
+		if j == 1 {
+			kill = plan[0].restart + rng.IntN(4)
+		}
+		plan = append(plan, soakKill{kill: kill, restart: kill + 1 + rng.IntN(max(span/5, 1))})
+	}
+	return plan
 }
 
 // readSoakViewFrom counts the FullSyncStart batches of the view log from
