@@ -33,7 +33,7 @@ type xmlScanner struct {
 	data  []byte
 	pos   int
 	b     *treeBuilder
-	names map[string]string
+	names [256]string
 	attrs []xml.Attr
 	buf   []byte
 }
@@ -41,7 +41,7 @@ type xmlScanner struct {
 // scanTree is parseTree's fast path: the tree, errSlowPath, or ctx's
 // error.
 func scanTree(ctx context.Context, data []byte) (*etree.Element, error) {
-	s := &xmlScanner{data: data, b: newTreeBuilder(maxXMLElements, data), names: make(map[string]string, 32)}
+	s := &xmlScanner{data: data, b: newTreeBuilder(maxXMLElements, data)}
 	for n := 1; ; n++ {
 		if n%parseCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -274,13 +274,19 @@ func (s *xmlScanner) nsname() (xml.Name, bool) {
 	return xml.Name{}, false
 }
 
+// intern returns b as a string, the same string for the same name
+// within a document (an EWS response repeats a few dozen names): a small
+// table by hash, where a collision costs only a new string.
 func (s *xmlScanner) intern(b []byte) string {
-	if v, ok := s.names[string(b)]; ok {
-		return v
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
 	}
-	v := string(b)
-	s.names[v] = v
-	return v
+	slot := &s.names[h%uint32(len(s.names))]
+	if *slot != string(b) {
+		*slot = string(b)
+	}
+	return *slot
 }
 
 func isNameByte(c byte) bool {
@@ -297,12 +303,26 @@ func (s *xmlScanner) text(quote int) ([]byte, bool) {
 	d := s.data
 	start := s.pos
 	i := s.pos
+	// The plain run: text that needs no rewriting, checked as it is read
+	// (encoding/xml refuses ]]> outside attribute values and characters
+	// XML does not allow).
+plain:
 	for i < len(d) {
 		c := d[i]
-		if c == '<' || c == '&' || c == '\r' || (quote >= 0 && int(c) == quote) {
-			break
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(d[i:])
+			if !validRune(r, size) {
+				return nil, false
+			}
+			i += size
+			continue
 		}
-		if c < 0x20 && c != '\t' && c != '\n' {
+		switch {
+		case c == '<' || c == '&' || c == '\r' || (quote >= 0 && int(c) == quote):
+			break plain
+		case c == '>' && quote < 0 && i-start >= 2 && d[i-1] == ']' && d[i-2] == ']':
+			return nil, false
+		case c < 0x20 && c != '\t' && c != '\n':
 			return nil, false
 		}
 		i++
@@ -311,26 +331,18 @@ func (s *xmlScanner) text(quote int) ([]byte, bool) {
 		if quote >= 0 {
 			return nil, false
 		}
-		out := d[start:i]
-		if !s.plainText(out, quote) {
-			return nil, false
-		}
 		s.pos = i
-		return out, true
+		return d[start:i], true
 	}
 	if c := d[i]; c == '<' || (quote >= 0 && int(c) == quote) {
 		if c == '<' && quote >= 0 {
 			return nil, false // unescaped < inside quoted string
 		}
-		out := d[start:i]
-		if !s.plainText(out, quote) {
-			return nil, false
-		}
 		s.pos = i
 		if quote >= 0 {
 			s.pos++
 		}
-		return out, true
+		return d[start:i], true
 	}
 	// Rewriting needed: copy from start on.
 	s.buf = append(s.buf[:0], d[start:i]...)
@@ -376,15 +388,6 @@ func (s *xmlScanner) text(quote int) ([]byte, bool) {
 	}
 	s.pos = i
 	return s.buf, validChars(s.buf)
-}
-
-// plainText checks text that needed no rewriting: no ]]> outside
-// attribute values, and only characters XML allows.
-func (s *xmlScanner) plainText(b []byte, quote int) bool {
-	if quote < 0 && bytes.Contains(b, []byte("]]>")) {
-		return false
-	}
-	return validChars(b)
 }
 
 // entity appends the character of the reference at d[i] ('&') to buf and
@@ -479,13 +482,16 @@ func validChars(b []byte) bool {
 			continue
 		}
 		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return false
-		}
-		if !(r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+		if !validRune(r, size) {
 			return false
 		}
 		i += size
 	}
 	return true
+}
+
+// validRune reports whether the rune r that took size bytes is valid
+// UTF-8 of a character XML allows.
+func validRune(r rune, size int) bool {
+	return !(r == utf8.RuneError && size == 1) && xmlChar(r)
 }
