@@ -2,6 +2,7 @@ package scctest
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -139,4 +140,71 @@ func TestOccurrenceItemIDs(t *testing.T) {
 	if d := cmp.Diff([]string{"2024-06-03T09:00:00Z Occurrence", "2024-06-04T09:00:00Z Occurrence", "2024-06-07T09:00:00Z Occurrence"}, viewStarts(t, r)); d != "" {
 		t.Errorf("CalendarView after deleting the exception (-want +got):\n%s", d)
 	}
+}
+
+// TestUpdateKeepsTimeZones: calendar:StartTimeZone and EndTimeZone, which
+// clients such as exchangelib send with every new start and end, are kept
+// verbatim by UpdateItem on a single item and on an occurrence (for that
+// exception only), returned when asked, removed by DeleteItemField, and
+// refused on an item of another kind.
+func TestUpdateKeepsTimeZones(t *testing.T) {
+	s := newTestServer(t)
+	master := createOne(t, s, ` SendMeetingInvitations="SendToNone"`, calItem("2024-06-03T09:00:00Z", "2024-06-03T10:00:00Z",
+		`<t:Recurrence><t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence><t:NumberedRecurrence><t:StartDate>2024-06-03</t:StartDate><t:NumberOfOccurrences>3</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>`))
+	single := createOne(t, s, ` SendMeetingInvitations="SendToNone"`, calItem("2024-06-20T09:00:00Z", "2024-06-20T10:00:00Z", ""))
+	ck := func(id string) string {
+		return find(t, getRef(t, s, `<t:ItemId Id="`+id+`"/>`).body, "ItemId").attrOr("ChangeKey", "")
+	}
+	update := func(ref, ups string) resp {
+		t.Helper()
+		return do(t, s, nil, svcReq(imp(alice), `<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange>`+
+			ref+`<t:Updates>`+ups+`</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`))
+	}
+	set := func(kind, uri, el string) string {
+		return `<t:SetItemField><t:FieldURI FieldURI="` + uri + `"/><t:` + kind + `>` + el + `</t:` + kind + `></t:SetItemField>`
+	}
+	move := set("CalendarItem", "calendar:Start", `<t:Start>2024-06-20T11:00:00Z</t:Start>`) + set("CalendarItem", "calendar:End", `<t:End>2024-06-20T12:00:00Z</t:End>`) +
+		set("CalendarItem", "calendar:StartTimeZone", `<t:StartTimeZone Id="W. Europe Standard Time"/>`) +
+		set("CalendarItem", "calendar:EndTimeZone", `<t:EndTimeZone Id="W. Europe Standard Time"/>`)
+	getZones := func(ref string) (start, end string) {
+		t.Helper()
+		r := do(t, s, nil, svcReq(imp(alice), `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>`+
+			`<t:FieldURI FieldURI="calendar:Start"/><t:FieldURI FieldURI="calendar:StartTimeZone"/><t:FieldURI FieldURI="calendar:EndTimeZone"/>`+
+			`</t:AdditionalProperties></m:ItemShape><m:ItemIds>`+ref+`</m:ItemIds></m:GetItem>`))
+		check(t, r, ok1())
+		if z := findT(t, r.body, "StartTimeZone"); z != nil {
+			start = z.attrOr("Id", "?")
+		}
+		if z := findT(t, r.body, "EndTimeZone"); z != nil {
+			end = z.attrOr("Id", "?")
+		}
+		return start, end
+	}
+
+	check(t, update(`<t:ItemId Id="`+single+`" ChangeKey="`+ck(single)+`"/>`, move), ok1())
+	if st, en := getZones(`<t:ItemId Id="` + single + `"/>`); st != "W. Europe Standard Time" || en != "W. Europe Standard Time" {
+		t.Errorf("single item after the move: StartTimeZone %q, EndTimeZone %q; want both W. Europe Standard Time", st, en)
+	}
+	check(t, update(`<t:ItemId Id="`+single+`" ChangeKey="`+ck(single)+`"/>`, `<t:DeleteItemField><t:FieldURI FieldURI="calendar:EndTimeZone"/></t:DeleteItemField>`), ok1())
+	if st, en := getZones(`<t:ItemId Id="` + single + `"/>`); st != "W. Europe Standard Time" || en != "" {
+		t.Errorf("single item after DeleteItemField EndTimeZone: StartTimeZone %q, EndTimeZone %q; want the start's kept, no end's", st, en)
+	}
+	check(t, update(`<t:ItemId Id="`+single+`" ChangeKey="`+ck(single)+`"/>`, `<t:AppendToItemField><t:FieldURI FieldURI="calendar:StartTimeZone"/><t:CalendarItem><t:StartTimeZone Id="UTC"/></t:CalendarItem></t:AppendToItemField>`),
+		fails(ews.ErrorInvalidPropertyAppend))
+
+	occ := `<t:OccurrenceItemId RecurringMasterId="` + master + `" ChangeKey="` + ck(master) + `" InstanceIndex="2"/>`
+	check(t, update(occ, strings.ReplaceAll(move, "2024-06-20", "2024-06-04")), ok1())
+	if st, en := getZones(occRef(master, 2)); st != "W. Europe Standard Time" || en != "W. Europe Standard Time" {
+		t.Errorf("moved occurrence: StartTimeZone %q, EndTimeZone %q; want both W. Europe Standard Time", st, en)
+	}
+	if st, _ := getZones(occRef(master, 3)); st == "W. Europe Standard Time" {
+		t.Errorf("occurrence 3 got the exception's StartTimeZone")
+	}
+	r := calendarView(t, s, "2024-06-01T00:00:00Z", "2024-06-10T00:00:00Z", "")
+	if d := cmp.Diff([]string{"2024-06-03T09:00:00Z Occurrence", "2024-06-04T11:00:00Z Exception", "2024-06-05T09:00:00Z Occurrence"}, viewStarts(t, r)); d != "" {
+		t.Errorf("CalendarView after moving occurrence 2 (-want +got):\n%s", d)
+	}
+
+	msg := createOne(t, s, ` MessageDisposition="SaveOnly"`, `<t:Message><t:Subject>m</t:Subject></t:Message>`)
+	check(t, update(`<t:ItemId Id="`+msg+`" ChangeKey="`+ck(msg)+`"/>`, set("CalendarItem", "calendar:StartTimeZone", `<t:StartTimeZone Id="UTC"/>`)), fails(ews.ErrorInvalidPropertyRequest))
 }

@@ -1,6 +1,8 @@
 package scctest
 
 import (
+	"strings"
+
 	"github.com/sccsync/scc/ews"
 	mbx "github.com/sccsync/scc/scctest/internal/mailbox"
 )
@@ -95,7 +97,7 @@ func parseItemUpdates(n *node) ([]mbx.Update, *responseMessage, *soapFault) {
 		if f != nil {
 			return nil, nil, f
 		}
-		up := mbx.Update{Op: op, Path: p}
+		up := mbx.Update{Op: op, Path: p, Verbatim: verbatimElem(p)}
 		if op != mbx.DeleteField {
 			if len(u.kids) != 2 {
 				return nil, nil, schemaFault(u, "The element '"+u.name.Local+"' has incomplete content. List of possible elements expected: 'Item, Message, CalendarItem, Contact, Task'.")
@@ -159,4 +161,23 @@ func (x *exchange) moveItem() (*opResponse, *soapFault) {
 		}))
 	}
 	return resp, nil
+}
+
+// verbatimElem is the RawProperty name of the element a FieldURI names
+// when the fake keeps that element verbatim (calendar:StartTimeZone, for
+// one: a schema-valid property it does not model), "" otherwise.
+func verbatimElem(p mbx.Path) string {
+	if p.Ext != nil || p.Index != "" {
+		return ""
+	}
+	slot, ok := slotOf(p.Field)
+	if !ok || computedElems[slot.name] || readOnlyElems[slot.name] || slot.name == "ExtendedProperty" {
+		return ""
+	}
+	prefix, _, _ := strings.Cut(p.Field, ":")
+	kind := map[string]mbx.ItemKind{"message": mbx.Message, "calendar": mbx.CalendarItem, "contacts": mbx.Contact, "task": mbx.Task}[prefix]
+	if propFor(kind, slot.name) != nil {
+		return ""
+	}
+	return rawName(slot.name)
 }

@@ -80,6 +80,14 @@ def model_checks(acc, auth):
             field, want = extra[type(item)]
             if getattr(folder.get(id=item.id), field) != want:
                 fail(f"{addr}: {type(item).__name__} {field} != {want!r}")
+        # Moving a meeting: exchangelib sends calendar:StartTimeZone and
+        # calendar:EndTimeZone with the new start and end.
+        meeting = made[1][1]
+        meeting.start, meeting.end = start + datetime.timedelta(hours=2), start + datetime.timedelta(hours=3)
+        meeting.save(update_fields=["start", "end"])
+        got = acc.calendar.get(id=meeting.id)
+        if (got.start, got.end) != (meeting.start, meeting.end) or got._start_timezone.ms_id != meeting._start_timezone.ms_id:
+            fail(f"{addr}: moved meeting reads back {got.start} - {got.end} in {got._start_timezone!r}, want {meeting.start} - {meeting.end} in {meeting._start_timezone!r}")
         msg = made[0][1]
         # Restrictions: by extended property and by subject.
         if [i.id for i in acc.drafts.filter(project="Apollo")] != [msg.id]:
@@ -218,20 +226,28 @@ def check_recurrence(acc, addr):
         fail(f"{addr}: recurring_master() = {master.id!r} {master.type!r} is_recurring {master.is_recurring!r}")
     occ.subject, occ.location = "scctest weekly (changed)", "Room 2"
     occ.save(update_fields=["subject", "location"])
+    # Moving an occurrence: start and end with their time zones.
+    moved = item.occurrence(3)
+    moved.refresh()
+    moved.start, moved.end = moved.start + hour, moved.end + hour
+    moved.save(update_fields=["start", "end"])
     item.occurrence(4).delete()
     changed = [(o.start, o.type, o.subject, o.location) for o in acc.calendar.view(**window) if o.subject.startswith("scctest weekly")]
     want_changed = [(want[0], "Occurrence", "scctest weekly", None), (want[1], "Exception", "scctest weekly (changed)", "Room 2"),
-                    (want[2], "Occurrence", "scctest weekly", None), (want[4], "Occurrence", "scctest weekly", None)]
+                    (want[2] + hour, "Exception", "scctest weekly", None), (want[4], "Occurrence", "scctest weekly", None)]
     if changed != want_changed:
-        fail(f"{addr}: calendar.view() after changing occurrence 2 and deleting 4 = {changed!r}, want {want_changed!r}")
+        fail(f"{addr}: calendar.view() after changing occurrence 2, moving 3 and deleting 4 = {changed!r}, want {want_changed!r}")
+    moved.refresh()
+    if moved._start_timezone is None or moved._start_timezone.ms_id != "UTC":
+        fail(f"{addr}: the moved occurrence reads back in time zone {moved._start_timezone!r}, want UTC as sent")
     got = acc.calendar.get(id=item.id)
-    if [o.original_start for o in got.modified_occurrences or []] != [want[1]] or [o.start for o in got.deleted_occurrences or []] != [want[3]]:
+    if [o.original_start for o in got.modified_occurrences or []] != [want[1], want[2]] or [o.start for o in got.deleted_occurrences or []] != [want[3]]:
         fail(f"{addr}: master modified/deleted occurrences = {got.modified_occurrences!r}, {got.deleted_occurrences!r}")
     item = got
     item.delete()
     if [o for o in acc.calendar.view(**window) if o.subject.startswith("scctest weekly")]:
         fail(f"{addr}: occurrences left after deleting the master")
-    print(f"ok {addr}: recurring CalendarItem (WeeklyPattern, NumberedPattern) read back; calendar.view() expands its {len(want)} occurrences; occurrence(2) changed into an exception, occurrence(4) deleted")
+    print(f"ok {addr}: recurring CalendarItem (WeeklyPattern, NumberedPattern) read back; calendar.view() expands its {len(want)} occurrences; occurrence(2) changed into an exception, occurrence(3) moved (with StartTimeZone/EndTimeZone), occurrence(4) deleted; a single meeting moved")
 
 
 def check_sync(acc, addr):

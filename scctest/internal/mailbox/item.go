@@ -142,6 +142,9 @@ type OccurrenceException struct {
 	Start, End    time.Time
 	Subject       string // "" keeps the master's
 	Location      string // "" keeps the master's
+	// Raw are properties kept verbatim for the exception (its
+	// StartTimeZone, for one); each replaces the master's of its name.
+	Raw []RawProperty
 }
 
 // ContactFields are the properties of a contact.

@@ -104,8 +104,9 @@ func (m *Mailbox) UpdateOccurrence(id, changeKey string, cr ConflictResolution, 
 		return Occurrence{}, errf(ErrInvalidRequest, "UpdateItem without updates")
 	}
 	for _, u := range ups {
-		if u.Path.Ext != nil || !occurrenceFields[u.Path.Field] || u.Op != SetField {
-			return Occurrence{}, errf(ErrInvalidPropertyRequest, "scctest keeps only SetItemField of Start, End, Subject and Location on an occurrence, not %s %s", u.Op, u.Path)
+		verbatim := u.Verbatim != "" && u.Path.Ext == nil && u.Op != AppendField
+		if !verbatim && (u.Path.Ext != nil || !occurrenceFields[u.Path.Field] || u.Op != SetField) {
+			return Occurrence{}, errf(ErrInvalidPropertyRequest, "scctest keeps only SetItemField of Start, End, Subject and Location and the properties it keeps verbatim (such as StartTimeZone) on an occurrence, not %s %s", u.Op, u.Path)
 		}
 	}
 	if changeKey == "" {
@@ -135,7 +136,7 @@ func (m *Mailbox) UpdateOccurrence(id, changeKey string, cr ConflictResolution, 
 			x, at = e, i
 		}
 	}
-	d := Item{Kind: CalendarItem, Subject: x.Subject, Calendar: &CalendarFields{Start: x.Start, End: x.End, Location: x.Location}}
+	d := Item{Kind: CalendarItem, Subject: x.Subject, Calendar: &CalendarFields{Start: x.Start, End: x.End, Location: x.Location}, Raw: x.Raw}
 	for _, u := range ups {
 		if err := m.applyUpdate(it, &d, u); err != nil {
 			m.mu.Unlock()
@@ -146,7 +147,7 @@ func (m *Mailbox) UpdateOccurrence(id, changeKey string, cr ConflictResolution, 
 		m.mu.Unlock()
 		return Occurrence{}, errf(ErrCalendarEndBeforeStart, "occurrence %s", os.Format(time.RFC3339))
 	}
-	x.Start, x.End, x.Subject, x.Location = d.Calendar.Start, d.Calendar.End, d.Subject, d.Calendar.Location
+	x.Start, x.End, x.Subject, x.Location, x.Raw = d.Calendar.Start, d.Calendar.End, d.Subject, d.Calendar.Location, d.Raw
 	nd := cloneItem(it.data)
 	if at >= 0 {
 		nd.Calendar.ModifiedOccurrences[at] = x

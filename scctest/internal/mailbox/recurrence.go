@@ -447,6 +447,7 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 	add := func(idx int, os time.Time) {
 		st, en, typ := os, os.Add(dur), "Occurrence"
 		subject, location := "", ""
+		var raw []RawProperty
 		for _, d := range c.DeletedOccurrences {
 			if d.Equal(os) {
 				return
@@ -454,7 +455,7 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 		}
 		for _, x := range c.ModifiedOccurrences {
 			if x.OriginalStart.Equal(os) {
-				st, en, typ, subject, location = x.Start, x.End, "Exception", x.Subject, x.Location
+				st, en, typ, subject, location, raw = x.Start, x.End, "Exception", x.Subject, x.Location, x.Raw
 			}
 		}
 		if en.Before(from) || !st.Before(before) {
@@ -476,6 +477,9 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 		}
 		if location != "" {
 			inst.Calendar.Location = location
+		}
+		for _, r := range raw {
+			inst.Raw = append(withoutRaw(inst.Raw, r.Name), r)
 		}
 		out = append(out, Occurrence{
 			ID:   occurrenceID(m.idx, it.num, idx),

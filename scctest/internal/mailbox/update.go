@@ -38,6 +38,12 @@ type Update struct {
 	Op    UpdateOp
 	Path  Path
 	Value Item
+	// Verbatim is the name of the element (as in [RawProperty]) when Path
+	// names a property the caller keeps verbatim rather than one of the
+	// model's (for example "t:StartTimeZone" for calendar:StartTimeZone):
+	// set, it replaces the item's RawProperty of that name with Value's,
+	// delete removes it.
+	Verbatim string
 }
 
 // UpdateResult is what UpdateItem answers: the item after the changes and
@@ -187,6 +193,9 @@ func (m *Mailbox) applyUpdate(it *item, d *Item, u Update) error {
 		return nil
 	}
 	f := itemFields[u.Path.Field]
+	if f == nil && u.Verbatim != "" {
+		return applyVerbatim(d, u)
+	}
 	if f == nil {
 		return errf(ErrInvalidPropertyRequest, "%s is not a property the model knows", u.Path)
 	}
@@ -340,4 +349,41 @@ func (m *Mailbox) DeleteItem(id string, how DeleteType) (string, error) {
 		return m.id(KindItemID, m.moveItemLocked(it, del, true).num), nil
 	}
 	return "", errf(ErrInvalidRequest, "unknown delete type %d", how)
+}
+
+// fieldKinds are the item kinds a FieldURI prefix applies to; item: applies
+// to all.
+var fieldKinds = map[string]ItemKind{"message": Message, "calendar": CalendarItem, "contacts": Contact, "task": Task}
+
+// applyVerbatim applies an update of a property kept verbatim.
+func applyVerbatim(d *Item, u Update) error {
+	prefix, _, _ := strings.Cut(u.Path.Field, ":")
+	if k, ok := fieldKinds[prefix]; ok && k != d.Kind {
+		return errf(ErrInvalidPropertyRequest, "%s is not a property of a %s", u.Path, d.Kind)
+	}
+	switch u.Op {
+	case SetField:
+		for _, r := range u.Value.Raw {
+			if r.Name == u.Verbatim {
+				d.Raw = append(withoutRaw(d.Raw, u.Verbatim), r)
+				return nil
+			}
+		}
+		return errf(ErrInvalidRequest, "SetItemField %s: the item element has no such property", u.Path)
+	case DeleteField:
+		d.Raw = withoutRaw(d.Raw, u.Verbatim)
+		return nil
+	}
+	return errf(ErrInvalidPropertyAppend, "%s", u.Path)
+}
+
+// withoutRaw returns a new slice of raw without the properties named name.
+func withoutRaw(raw []RawProperty, name string) []RawProperty {
+	out := make([]RawProperty, 0, len(raw)+1)
+	for _, r := range raw {
+		if r.Name != name {
+			out = append(out, r)
+		}
+	}
+	return out
 }
