@@ -31,6 +31,9 @@ import (
 //	GET    /v1/requests             the request log
 //	DELETE /v1/requests             ResetRequests
 //	GET    /v1/stats                the counters
+//	POST   /v1/notifications/drop-streams   {}: cut every open GetStreamingEvents stream ({"dropped": n})
+//	POST   /v1/notifications/expire         {"mailbox": ...}: end its subscriptions ({"expired": n})
+//	POST   /v1/notifications/lose-events    {"mailbox": ...}: its subscriptions lose their queued events ({"lost": n})
 //
 // A fault is {"type": "ServerBusy", "backOffMs": 1000}, {"type":
 // "SOAPFault", "code": "ErrorX", "message": "..."}, {"type": "MessageError",
@@ -60,6 +63,9 @@ func ControlHandler(s *Server) http.Handler {
 	mux.HandleFunc("GET /v1/requests", c.requests)
 	mux.HandleFunc("DELETE /v1/requests", c.resetRequests)
 	mux.HandleFunc("GET /v1/stats", c.stats)
+	mux.HandleFunc("POST /v1/notifications/drop-streams", c.dropStreams)
+	mux.HandleFunc("POST /v1/notifications/expire", c.notificationFault("expired", s.ExpireSubscriptions))
+	mux.HandleFunc("POST /v1/notifications/lose-events", c.notificationFault("lost", s.LoseEvents))
 	return c.guard(mux)
 }
 
@@ -437,4 +443,39 @@ func (c *control) resetRequests(w http.ResponseWriter, _ *http.Request) {
 
 func (c *control) stats(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, c.s.Stats())
+}
+
+// dropStreams is [Server.DropStreams]; its body is {} (a POST always
+// carries JSON, see ControlHandler).
+func (c *control) dropStreams(w http.ResponseWriter, r *http.Request) {
+	var in struct{}
+	if err := decode(r, &in); err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"dropped": c.s.DropStreams()})
+}
+
+// notificationFault serves {"mailbox": ...} with f ([Server.ExpireSubscriptions]
+// or [Server.LoseEvents]), answering {key: n}.
+func (c *control) notificationFault(key string, f func(mailbox string) (int, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Mailbox string `json:"mailbox"`
+		}
+		if err := decode(r, &in); err != nil {
+			fail(w, err)
+			return
+		}
+		if strings.TrimSpace(in.Mailbox) == "" {
+			fail(w, fmt.Errorf("%w: scctest control: mailbox is required", ErrInvalid))
+			return
+		}
+		n, err := f(in.Mailbox)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]int{key: n})
+	}
 }

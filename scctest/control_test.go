@@ -205,3 +205,57 @@ func TestControlRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestControlNotificationFaults: the control API expires a mailbox's
+// subscriptions, makes them lose their events and drops open streams, as
+// Server.ExpireSubscriptions, LoseEvents and DropStreams do; GetEvents then
+// answers as Exchange would.
+func TestControlNotificationFaults(t *testing.T) {
+	s := newTestServer(t)
+	c := newControl(t, s)
+	hdr := version("Exchange2013_SP1") + impersonate("PrimarySmtpAddress", alice)
+	subscribe := func() (id, wm string) {
+		t.Helper()
+		r := do(t, s, nil, req{user: testSvc, pass: testPassword, body: envelope(hdr, `<m:Subscribe><m:PullSubscriptionRequest><t:FolderIds><t:DistinguishedFolderId Id="inbox"/></t:FolderIds>`+
+			`<t:EventTypes><t:EventType>CreatedEvent</t:EventType></t:EventTypes><t:Timeout>30</t:Timeout></m:PullSubscriptionRequest></m:Subscribe>`)})
+		check(t, r, ok1())
+		return find(t, r.body, "SubscriptionId").trimmed(), find(t, r.body, "Watermark").trimmed()
+	}
+	getEvents := func(id, wm string) resp {
+		t.Helper()
+		return do(t, s, nil, req{user: testSvc, pass: testPassword, body: envelope(hdr, `<m:GetEvents><m:SubscriptionId>`+id+`</m:SubscriptionId><m:Watermark>`+wm+`</m:Watermark></m:GetEvents>`)})
+	}
+
+	id, wm := subscribe()
+	var lost map[string]int
+	c.ok("POST", "/v1/notifications/lose-events", `{"mailbox": "`+alice+`"}`, &lost)
+	if lost["lost"] != 1 {
+		t.Errorf("lose-events answered %v, want lost 1", lost)
+	}
+	check(t, getEvents(id, wm), fails(ews.ErrorMissedNotificationEvents))
+
+	id, wm = subscribe()
+	var expired map[string]int
+	c.ok("POST", "/v1/notifications/expire", `{"mailbox": "`+alice+`"}`, &expired)
+	if expired["expired"] < 1 {
+		t.Errorf("expire answered %v, want at least the one subscription", expired)
+	}
+	check(t, getEvents(id, wm), fails(ews.ErrorSubscriptionNotFound))
+
+	var dropped map[string]int
+	c.ok("POST", "/v1/notifications/drop-streams", "{}", &dropped)
+	if n, ok := dropped["dropped"]; !ok || n != 0 {
+		t.Errorf("drop-streams with no stream open answered %v, want dropped 0", dropped)
+	}
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/notifications/expire", `{"mailbox": "nobody@contoso.example"}`},
+		{"/v1/notifications/lose-events", `{"mailbox": "nobody@contoso.example"}`},
+	} {
+		if st, b := c.call("POST", tc.path, tc.body, nil); st != http.StatusNotFound || !strings.Contains(b, "nobody@contoso.example") {
+			t.Errorf("POST %s %s = %d %s, want 404 naming the mailbox", tc.path, tc.body, st, b)
+		}
+	}
+	if st, b := c.call("POST", "/v1/notifications/expire", `{}`, nil); st != http.StatusBadRequest || !strings.Contains(b, "mailbox") {
+		t.Errorf("expire without a mailbox = %d %s, want 400 naming mailbox", st, b)
+	}
+}

@@ -19,7 +19,7 @@ import urllib.request
 
 from exchangelib import (BASIC, IMPERSONATION, NTLM, Account, Configuration,
                          Credentials)
-from exchangelib.errors import ErrorServerBusy, UnauthorizedError
+from exchangelib.errors import ErrorMissedNotificationEvents, ErrorServerBusy, ErrorSubscriptionNotFound, UnauthorizedError
 from exchangelib.protocol import BaseProtocol, NoVerifyHTTPAdapter
 
 BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
@@ -109,6 +109,28 @@ def main():
     if stats["faults"].get("ErrorServerBusy") != 1:
         fail(f"stats faults = {stats['faults']}, want one ErrorServerBusy")
     print(f"ok {auth} control: request log and stats ({len(log)} requests)")
+
+    # Notification faults: a pull subscription loses its events, then
+    # another is expired; exchangelib sees what Exchange would answer.
+    sub, watermark = erin.inbox.subscribe_to_pull()
+    if must(ctl, "POST", "notifications/lose-events", {"mailbox": "erin@contoso.example"}).get("lost") != 1:
+        fail("lose-events did not report erin's one subscription")
+    try:
+        list(erin.inbox.get_events(sub, watermark))
+        fail("get_events after lose-events did not fail")
+    except ErrorMissedNotificationEvents:
+        pass
+    sub, watermark = erin.inbox.subscribe_to_pull()
+    if must(ctl, "POST", "notifications/expire", {"mailbox": "erin@contoso.example"}).get("expired", 0) < 1:
+        fail("expire did not report erin's subscription")
+    try:
+        list(erin.inbox.get_events(sub, watermark))
+        fail("get_events after expire did not fail")
+    except ErrorSubscriptionNotFound:
+        pass
+    if "dropped" not in must(ctl, "POST", "notifications/drop-streams", {}):
+        fail("drop-streams did not answer how many streams it cut")
+    print(f"ok {auth} control: lose-events and expire reach exchangelib's get_events")
 
     status, out = control(ctl, "POST", "accounts/password", {"logon": "CONTOSO\\nobody", "password": "x"})
     if status != 404 or "not found" not in out.get("error", ""):
