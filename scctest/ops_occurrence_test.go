@@ -1,6 +1,7 @@
 package scctest
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,7 +98,9 @@ func TestOccurrenceItemIDs(t *testing.T) {
 	r = update(withCK(3), set("item:Subject", `<t:Subject>moved</t:Subject>`)+
 		set("calendar:Start", `<t:Start>2024-06-05T14:00:00Z</t:Start>`)+set("calendar:End", `<t:End>2024-06-05T15:00:00Z</t:End>`))
 	check(t, r, ok1())
-	check(t, update(withCK(2), `<t:SetItemField><t:FieldURI FieldURI="item:Body"/><t:CalendarItem><t:Body BodyType="Text">x</t:Body></t:CalendarItem></t:SetItemField>`), fails(ews.ErrorInvalidPropertyRequest))
+	check(t, update(withCK(2), `<t:SetItemField><t:FieldURI FieldURI="calendar:Recurrence"/><t:CalendarItem>`+
+		`<t:Recurrence><t:DailyRecurrence><t:Interval>2</t:Interval></t:DailyRecurrence><t:NoEndRecurrence><t:StartDate>2024-06-03</t:StartDate></t:NoEndRecurrence></t:Recurrence>`+
+		`</t:CalendarItem></t:SetItemField>`), fails(ews.ErrorInvalidPropertyRequest))
 	check(t, update(occRef(master, 2), set("item:Subject", `<t:Subject>x</t:Subject>`)), fails(ews.ErrorChangeKeyRequiredForWriteOperations))
 
 	del := func(ref string) resp {
@@ -207,4 +210,62 @@ func TestUpdateKeepsTimeZones(t *testing.T) {
 
 	msg := createOne(t, s, ` MessageDisposition="SaveOnly"`, `<t:Message><t:Subject>m</t:Subject></t:Message>`)
 	check(t, update(`<t:ItemId Id="`+msg+`" ChangeKey="`+ck(msg)+`"/>`, set("CalendarItem", "calendar:StartTimeZone", `<t:StartTimeZone Id="UTC"/>`)), fails(ews.ErrorInvalidPropertyRequest))
+}
+
+// TestOccurrenceExceptionKeepsEveryProperty: an occurrence takes any
+// property UpdateItem sets on a calendar item (body, categories,
+// importance, attendees, an extended property), for that exception only;
+// the other occurrences keep the master's. A later change of the master's
+// subject reaches the exceptions that did not set a subject of their own,
+// not the one that did.
+func TestOccurrenceExceptionKeepsEveryProperty(t *testing.T) {
+	s := newTestServer(t)
+	master := createOne(t, s, ` SendMeetingInvitations="SendToNone"`, calItem("2024-06-03T09:00:00Z", "2024-06-03T10:00:00Z",
+		`<t:Recurrence><t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence><t:NumberedRecurrence><t:StartDate>2024-06-03</t:StartDate><t:NumberOfOccurrences>3</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>`))
+	ck := func() string {
+		return find(t, getRef(t, s, `<t:ItemId Id="`+master+`"/>`).body, "ItemId").attrOr("ChangeKey", "")
+	}
+	update := func(ref, ups string) resp {
+		t.Helper()
+		return do(t, s, nil, svcReq(imp(alice), `<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange>`+
+			ref+`<t:Updates>`+ups+`</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`))
+	}
+	set := func(uri, el string) string {
+		return `<t:SetItemField><t:FieldURI FieldURI="` + uri + `"/><t:CalendarItem>` + el + `</t:CalendarItem></t:SetItemField>`
+	}
+	crm := `<t:ExtendedFieldURI PropertySetId="c11ff724-aa03-4555-9952-8fa248a11c3e" PropertyName="CrmRecordId" PropertyType="String"/>`
+	occ2 := `<t:OccurrenceItemId RecurringMasterId="` + master + `" ChangeKey="` + ck() + `" InstanceIndex="2"/>`
+	check(t, update(occ2, set("item:Body", `<t:Body BodyType="Text">agenda for the second day</t:Body>`)+
+		set("item:Categories", `<t:Categories><t:String>CRM</t:String></t:Categories>`)+
+		set("item:Importance", `<t:Importance>High</t:Importance>`)+
+		set("calendar:RequiredAttendees", `<t:RequiredAttendees><t:Attendee><t:Mailbox><t:EmailAddress>bob@contoso.example</t:EmailAddress></t:Mailbox></t:Attendee></t:RequiredAttendees>`)+
+		`<t:SetItemField>`+crm+`<t:CalendarItem><t:ExtendedProperty>`+crm+`<t:Value>opp-42</t:Value></t:ExtendedProperty></t:CalendarItem></t:SetItemField>`), ok1())
+	occ1 := `<t:OccurrenceItemId RecurringMasterId="` + master + `" ChangeKey="` + ck() + `" InstanceIndex="1"/>`
+	check(t, update(occ1, set("item:Subject", `<t:Subject>kick-off</t:Subject>`)), ok1())
+	check(t, update(`<t:ItemId Id="`+master+`" ChangeKey="`+ck()+`"/>`, set("item:Subject", `<t:Subject>renamed series</t:Subject>`)), ok1())
+
+	read := func(ref string) resp {
+		t.Helper()
+		r := do(t, s, nil, svcReq(imp(alice), `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape><t:AdditionalProperties>`+crm+
+			`</t:AdditionalProperties></m:ItemShape><m:ItemIds>`+ref+`</m:ItemIds></m:GetItem>`))
+		check(t, r, ok1())
+		return r
+	}
+	r := read(occRef(master, 2))
+	got := map[string]string{"Body": textOf(t, r.body, "Body"), "Importance": textOf(t, r.body, "Importance"), "Categories": textOf(t, r.body, "String"),
+		"Attendee": findT(t, r.body, "RequiredAttendees").child(nsTypes, "Attendee").child(nsTypes, "Mailbox").child(nsTypes, "EmailAddress").trimmed(), "CrmRecordId": textOf(t, r.body, "Value"), "CalendarItemType": textOf(t, r.body, "CalendarItemType")}
+	want := map[string]string{"Body": "agenda for the second day", "Importance": "High", "Categories": "CRM", "Attendee": "bob@contoso.example", "CrmRecordId": "opp-42", "CalendarItemType": "Exception"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("GetItem of the changed occurrence (-want +got):\n%s", d)
+	}
+	if subj := textOf(t, r.body, "Subject"); subj != "renamed series" {
+		t.Errorf("exception 2 (no subject of its own) has subject %q, want the master's new one", subj)
+	}
+	if subj := textOf(t, read(occRef(master, 1)).body, "Subject"); subj != "kick-off" {
+		t.Errorf("exception 1 has subject %q, want its own kick-off", subj)
+	}
+	r = read(occRef(master, 3))
+	if textOf(t, r.body, "Importance") == "High" || bytes.Contains(r.body, []byte("opp-42")) || textOf(t, r.body, "Subject") != "renamed series" {
+		t.Errorf("occurrence 3 should have the master's properties:\n%s", r.body)
+	}
 }

@@ -599,6 +599,9 @@ func (m *Mailbox) ItemExtendedProperties(id string, uris []ExtendedFieldURI) ([]
 		}
 		keys[i] = k
 	}
+	if info, err := m.decode(id, KindOccurrenceID); err == nil {
+		return m.occurrenceExtendedProperties(id, info.Num, uris, keys)
+	}
 	m.rlock()
 	defer m.mu.RUnlock()
 	it, err := m.itemLocked(id)
@@ -636,6 +639,43 @@ func (m *Mailbox) FolderExtendedProperties(ref string, uris []ExtendedFieldURI) 
 			out = append(out, ExtendedProperty{URI: uris[i].canonical(), Values: v})
 		} else if p, ok := findExtIn(f.ext, k); ok {
 			out = append(out, ExtendedProperty{URI: uris[i].canonical(), Values: append([]string(nil), p.Values...)})
+		}
+	}
+	return out, nil
+}
+
+// occurrenceExtendedProperties is ItemExtendedProperties for an occurrence
+// or exception of the series whose master is item num: the properties the
+// occurrence holds (the exception's own, else the master's), the computed
+// ones from the master.
+func (m *Mailbox) occurrenceExtendedProperties(id string, num uint64, uris []ExtendedFieldURI, keys []extKey) ([]ExtendedProperty, error) {
+	o, err := m.GetOccurrence(id)
+	if err != nil {
+		return nil, err
+	}
+	m.rlock()
+	defer m.mu.RUnlock()
+	master := m.items[num]
+	if master == nil {
+		return nil, errf(ErrItemNotFound, "occurrence %q", short(id))
+	}
+	var out []ExtendedProperty
+	for i, k := range keys {
+		if v, ok := m.computedItemValue(master, k); ok {
+			out = append(out, ExtendedProperty{URI: uris[i].canonical(), Values: append([]string(nil), v...)})
+			continue
+		}
+		if k == keywordsKey {
+			if len(o.Item.Categories) > 0 {
+				out = append(out, ExtendedProperty{URI: uris[i].canonical(), Values: append([]string(nil), o.Item.Categories...)})
+			}
+			continue
+		}
+		for _, p := range o.Item.Extended {
+			if pk, err := p.URI.key(); err == nil && pk == k {
+				out = append(out, ExtendedProperty{URI: uris[i].canonical(), Values: append([]string(nil), p.Values...)})
+				break
+			}
 		}
 	}
 	return out, nil

@@ -142,9 +142,12 @@ type OccurrenceException struct {
 	Start, End    time.Time
 	Subject       string // "" keeps the master's
 	Location      string // "" keeps the master's
-	// Raw are properties kept verbatim for the exception (its
-	// StartTimeZone, for one); each replaces the master's of its name.
-	Raw []RawProperty
+	// Updates are the UpdateItem changes made to the occurrence, in
+	// order: the exception is the master's current properties with these
+	// applied, so what the exception overrides stays and the rest follows
+	// the master (as an exception's override flags work in Exchange).
+	// Start, End, Subject and Location above are their result.
+	Updates []Update
 }
 
 // ContactFields are the properties of a contact.

@@ -1,6 +1,9 @@
 package mailbox
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Occurrences addressed one by one: t:OccurrenceItemId (master and
 // instance index), t:RecurringMasterItemId (the master of an occurrence),
@@ -90,23 +93,27 @@ func (m *Mailbox) occurrenceLocked(id string) (*item, time.Time, error) {
 	return it, os, nil
 }
 
-// occurrenceFields are the properties an exception can hold in the model.
-var occurrenceFields = map[string]bool{"calendar:Start": true, "calendar:End": true, "item:Subject": true, "calendar:Location": true}
+// seriesFields are the properties of the series, not of one occurrence:
+// an UpdateItem of an occurrence cannot set them.
+var seriesFields = map[string]bool{"calendar:Recurrence": true, "calendar:FirstOccurrence": true, "calendar:LastOccurrence": true,
+	"calendar:ModifiedOccurrences": true, "calendar:DeletedOccurrences": true, "calendar:UID": true}
 
 // UpdateOccurrence applies updates to one occurrence, which makes it an
 // exception of its series (or changes the exception it is): the master's
 // ModifiedOccurrences gets it, CalendarView returns it as Exception. The
-// model keeps Start, End, Subject and Location per exception; other
-// properties fail with [ErrInvalidPropertyRequest] naming them. changeKey
-// is the master's (an occurrence carries it); the rules are UpdateItem's.
+// exception holds a whole property bag of its own, made from the master's
+// when the occurrence first changes, so any property UpdateItem can set on
+// a calendar item it can set on an occurrence, except those of the series
+// (Recurrence, UID, the occurrence lists), which fail with
+// [ErrInvalidPropertyRequest] naming them. changeKey is the master's (an
+// occurrence carries it); the rules are UpdateItem's.
 func (m *Mailbox) UpdateOccurrence(id, changeKey string, cr ConflictResolution, ups []Update) (Occurrence, error) {
 	if len(ups) == 0 {
 		return Occurrence{}, errf(ErrInvalidRequest, "UpdateItem without updates")
 	}
 	for _, u := range ups {
-		verbatim := u.Verbatim != "" && u.Path.Ext == nil && u.Op != AppendField
-		if !verbatim && (u.Path.Ext != nil || !occurrenceFields[u.Path.Field] || u.Op != SetField) {
-			return Occurrence{}, errf(ErrInvalidPropertyRequest, "scctest keeps only SetItemField of Start, End, Subject and Location and the properties it keeps verbatim (such as StartTimeZone) on an occurrence, not %s %s", u.Op, u.Path)
+		if u.Path.Ext == nil && seriesFields[u.Path.Field] {
+			return Occurrence{}, errf(ErrInvalidPropertyRequest, "%s belongs to the series; update it on the recurring master, not on an occurrence", u.Path)
 		}
 	}
 	if changeKey == "" {
@@ -136,7 +143,7 @@ func (m *Mailbox) UpdateOccurrence(id, changeKey string, cr ConflictResolution, 
 			x, at = e, i
 		}
 	}
-	d := Item{Kind: CalendarItem, Subject: x.Subject, Calendar: &CalendarFields{Start: x.Start, End: x.End, Location: x.Location}, Raw: x.Raw}
+	d := m.exceptionItem(it, it.data, x)
 	for _, u := range ups {
 		if err := m.applyUpdate(it, &d, u); err != nil {
 			m.mu.Unlock()
@@ -147,7 +154,8 @@ func (m *Mailbox) UpdateOccurrence(id, changeKey string, cr ConflictResolution, 
 		m.mu.Unlock()
 		return Occurrence{}, errf(ErrCalendarEndBeforeStart, "occurrence %s", os.Format(time.RFC3339))
 	}
-	x.Start, x.End, x.Subject, x.Location, x.Raw = d.Calendar.Start, d.Calendar.End, d.Subject, d.Calendar.Location, d.Raw
+	x.Start, x.End, x.Subject, x.Location = d.Calendar.Start, d.Calendar.End, d.Subject, d.Calendar.Location
+	x.Updates = append(slices.Clip(x.Updates), ups...)
 	nd := cloneItem(it.data)
 	if at >= 0 {
 		nd.Calendar.ModifiedOccurrences[at] = x
@@ -192,4 +200,28 @@ func (m *Mailbox) commitSeriesLocked(it *item, d Item) {
 	it.ver++
 	m.replaceData(it, d, computeSize(&d, it.atts))
 	m.logItemLocked(entry{typ: ChangeModified, num: it.num, parent: it.folder.num}, it)
+}
+
+// exceptionItem is occurrence x of the series of item it, whose
+// properties are master: master's with x's times (and a seeded exception's
+// subject and location), without the series, and x's updates applied.
+// An update that no longer applies (the master changed under it) is
+// skipped.
+func (m *Mailbox) exceptionItem(it *item, master Item, x OccurrenceException) Item {
+	d := cloneItem(master)
+	d.ID, d.ChangeKey, d.ParentFolderID, d.Size, d.HasAttachments, d.Attachments = "", "", "", 0, false, nil
+	d.Calendar.Start, d.Calendar.End = x.Start, x.End
+	d.Calendar.Recurrence, d.Calendar.DeletedOccurrences, d.Calendar.ModifiedOccurrences = nil, nil, nil
+	if len(x.Updates) == 0 {
+		if x.Subject != "" {
+			d.Subject = x.Subject
+		}
+		if x.Location != "" {
+			d.Calendar.Location = x.Location
+		}
+	}
+	for _, u := range x.Updates {
+		_ = m.applyUpdate(it, &d, u)
+	}
+	return d
 }

@@ -446,8 +446,7 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 	var snap *Item
 	add := func(idx int, os time.Time) {
 		st, en, typ := os, os.Add(dur), "Occurrence"
-		subject, location := "", ""
-		var raw []RawProperty
+		var exc *OccurrenceException
 		for _, d := range c.DeletedOccurrences {
 			if d.Equal(os) {
 				return
@@ -455,7 +454,7 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 		}
 		for _, x := range c.ModifiedOccurrences {
 			if x.OriginalStart.Equal(os) {
-				st, en, typ, subject, location, raw = x.Start, x.End, "Exception", x.Subject, x.Location, x.Raw
+				st, en, typ, exc = x.Start, x.End, "Exception", &x
 			}
 		}
 		if en.Before(from) || !st.Before(before) {
@@ -472,14 +471,14 @@ func (m *Mailbox) expandLocked(it *item, from, before time.Time) []Occurrence {
 		}
 		inst := cloneItem(*snap)
 		inst.Calendar.Start, inst.Calendar.End = st, en
-		if subject != "" {
-			inst.Subject = subject
-		}
-		if location != "" {
-			inst.Calendar.Location = location
-		}
-		for _, r := range raw {
-			inst.Raw = append(withoutRaw(inst.Raw, r.Name), r)
+		if exc != nil {
+			// The exception's properties, with the master's identity
+			// and series.
+			d := m.exceptionItem(it, *snap, *exc)
+			d.ID, d.ChangeKey, d.ParentFolderID, d.Size = inst.ID, inst.ChangeKey, inst.ParentFolderID, inst.Size
+			d.HasAttachments, d.Attachments, d.Created, d.Modified = inst.HasAttachments, inst.Attachments, inst.Created, inst.Modified
+			d.Calendar.Recurrence, d.Calendar.DeletedOccurrences, d.Calendar.ModifiedOccurrences = inst.Calendar.Recurrence, inst.Calendar.DeletedOccurrences, inst.Calendar.ModifiedOccurrences
+			inst = d
 		}
 		out = append(out, Occurrence{
 			ID:   occurrenceID(m.idx, it.num, idx),
