@@ -42,6 +42,11 @@
 //	-lockout N        lock an account after N failed logons
 //	-control ADDR     serve the JSON control API on ADDR (loopback only, e.g. 127.0.0.1:0)
 //	-control-any-address  allow a -control address that is not loopback (no authentication!)
+//	-backends LIST    backend (mailbox) server names, also the GroupingInformation (default SCCGRP0..SCCGRP3)
+//	-hanging-connection-limit N  open GetStreamingEvents connections per budget (default 10; 3 for Exchange2013SP1)
+//	-subscription-limit N        subscriptions per mailbox
+//	-stream-lifetime DUR         how long a streaming subscription lives without a connection
+//	-max-attachment-size N       largest attachment in bytes
 //
 // Every flag is validated at start; a bad one exits with status 2 and an
 // error naming it.
@@ -102,6 +107,11 @@ type options struct {
 	// schemaDir, when set, holds Microsoft's EWS schema files, served
 	// under /EWS/ (scctest.WithSchemaDir).
 	schemaDir string
+	// backends names the backend servers (scctest.WithBackends), "" for
+	// the default; the limits and the lifetime are scctest's defaults when 0.
+	backends                                       string
+	hangingLimit, subscriptionLimit, maxAttachment int
+	streamLifetime                                 time.Duration
 	// passwordGiven is set when -password was on the command line: the
 	// password is then the user's and is not echoed.
 	passwordGiven bool
@@ -128,6 +138,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.autodiscoverCA, "autodiscover-ca", "", "serve HTTPS for "+dnsDomain+", autodiscover."+dnsDomain+" and mail."+dnsDomain+
 		" with a certificate from a fresh CA, write the CA (PEM) to this file, and announce https://mail."+dnsDomain+"/EWS/Exchange.asmx in Autodiscover")
 	fs.StringVar(&o.schemaDir, "schema-dir", "", "serve services.wsdl, messages.xsd and types.xsd from this directory under /EWS/ (e.g. ../shared/ews-schema; scc does not ship them)")
+	fs.StringVar(&o.backends, "backends", "", "comma-separated backend (mailbox) server names, also the GroupingInformation (default SCCGRP0..SCCGRP3)")
+	fs.IntVar(&o.hangingLimit, "hanging-connection-limit", 0, "open GetStreamingEvents connections per budget (HangingConnectionLimit; default 10, 3 for Exchange2013SP1)")
+	fs.IntVar(&o.subscriptionLimit, "subscription-limit", 0, "subscriptions per mailbox (EWSMaxSubscriptions; default scctest's)")
+	fs.DurationVar(&o.streamLifetime, "stream-lifetime", 0, "how long a streaming subscription lives without a connection (default scctest's)")
+	fs.IntVar(&o.maxAttachment, "max-attachment-size", 0, "largest attachment in bytes (default scctest's, as Exchange's)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -163,6 +178,20 @@ func (o options) validate() error {
 	}
 	if o.latency < 0 {
 		return fmt.Errorf("-latency %v: want a duration of 0 or more, e.g. 50ms", o.latency)
+	}
+	for _, n := range []struct {
+		flag string
+		v    int
+	}{{"-hanging-connection-limit", o.hangingLimit}, {"-subscription-limit", o.subscriptionLimit}, {"-max-attachment-size", o.maxAttachment}} {
+		if n.v < 0 {
+			return fmt.Errorf("%s %d: want a positive number (or leave it out for the default)", n.flag, n.v)
+		}
+	}
+	if o.streamLifetime < 0 {
+		return fmt.Errorf("-stream-lifetime %v: want a positive duration, e.g. 10m (or leave it out for the default)", o.streamLifetime)
+	}
+	if o.backends != "" && len(splitList(o.backends)) == 0 {
+		return fmt.Errorf("-backends %q: want a comma list of server names", o.backends)
 	}
 	if o.control != "" {
 		if err := checkControlAddr(o.control, o.controlAny); err != nil {
@@ -246,6 +275,28 @@ func setup(o options) (*fakeSetup, error) {
 		scctest.WithDomain(netbiosDomain, dnsDomain)}
 	if o.schemaDir != "" {
 		opts = append(opts, scctest.WithSchemaDir(o.schemaDir))
+	}
+	// Each flag's option is checked alone first, so an error names it.
+	for _, f := range []struct {
+		flag string
+		set  bool
+		opt  scctest.Option
+	}{
+		{"-backends", o.backends != "", scctest.WithBackends(splitList(o.backends)...)},
+		{"-hanging-connection-limit", o.hangingLimit > 0, scctest.WithHangingConnectionLimit(o.hangingLimit)},
+		{"-subscription-limit", o.subscriptionLimit > 0, scctest.WithSubscriptionLimit(o.subscriptionLimit)},
+		{"-stream-lifetime", o.streamLifetime > 0, scctest.WithStreamingSubscriptionLifetime(o.streamLifetime)},
+		{"-max-attachment-size", o.maxAttachment > 0, scctest.WithMaxAttachmentSize(o.maxAttachment)},
+	} {
+		if !f.set {
+			continue
+		}
+		probe, err := scctest.New(f.opt)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.flag, err)
+		}
+		probe.Close()
+		opts = append(opts, f.opt)
 	}
 	s, err := scctest.New(opts...)
 	if err != nil {

@@ -269,6 +269,12 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{[]string{"-control", "localhost"}, `-control "localhost": want host:port`},
 		{[]string{"-control-any-address"}, "needs -control"},
 		{[]string{"-schema-dir", "/does/not/exist"}, "-schema-dir: "},
+		{[]string{"-backends", "EXCH-1,bad name"}, "-backends: "},
+		{[]string{"-backends", ","}, `-backends ","`},
+		{[]string{"-hanging-connection-limit", "-1"}, "-hanging-connection-limit -1"},
+		{[]string{"-subscription-limit", "-3"}, "-subscription-limit -3"},
+		{[]string{"-max-attachment-size", "-1"}, "-max-attachment-size -1"},
+		{[]string{"-stream-lifetime", "-1s"}, "-stream-lifetime -1s"},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, io.Discard, io.Discard)
@@ -530,5 +536,54 @@ func TestRunSchemaDir(t *testing.T) {
 	}
 	if res.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
 		t.Errorf("GET %s = %d, %d bytes; want 200 and services.wsdl (%d bytes)", u, res.StatusCode, len(got), len(want))
+	}
+}
+
+// TestRunLimitsAndBackends: -backends names the backend servers the
+// mailboxes are spread over, and -subscription-limit caps the
+// subscriptions of a mailbox as EWSMaxSubscriptions does.
+func TestRunLimitsAndBackends(t *testing.T) {
+	o, err := parseFlags([]string{"-backends", "EXCH-A,EXCH-B", "-hanging-connection-limit", "2", "-stream-lifetime", "1m",
+		"-subscription-limit", "1", "-max-attachment-size", "1000", "-mailboxes", "alice@contoso.example"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := setup(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.srv.Close()
+	if got := f.srv.Backends(); strings.Join(got, ",") != "EXCH-A,EXCH-B" {
+		t.Errorf("Backends() = %v, want [EXCH-A EXCH-B]", got)
+	}
+	if b, err := f.srv.MailboxBackend("alice@contoso.example"); err != nil || (b != "EXCH-A" && b != "EXCH-B") {
+		t.Errorf("MailboxBackend(alice) = %q, %v; want one of the two", b, err)
+	}
+
+	url := startRun(t, "-auth", "basic", "-service", "svc@contoso.example", "-password", "pw",
+		"-mailboxes", "alice@contoso.example", "-subscription-limit", "1").url
+	subscribe := strings.Replace(body, `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder>`,
+		`<m:Subscribe><m:PullSubscriptionRequest><t:FolderIds><t:DistinguishedFolderId Id="inbox"/></t:FolderIds><t:EventTypes><t:EventType>CreatedEvent</t:EventType></t:EventTypes><t:Timeout>10</t:Timeout></m:PullSubscriptionRequest></m:Subscribe>`, 1)
+	if subscribe == body {
+		t.Fatal("the test's GetFolder body changed; update the Subscribe it makes from it")
+	}
+	post := func() string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(strings.Replace(subscribe, "%s", "alice@contoso.example", 1)))
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		req.SetBasicAuth("svc@contoso.example", "pw")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	if b := post(); !strings.Contains(b, ">NoError<") {
+		t.Fatalf("first Subscribe: %s", b)
+	}
+	if b := post(); !strings.Contains(b, ">ErrorExceededSubscriptionCount<") {
+		t.Errorf("second Subscribe with -subscription-limit 1 = %s, want ErrorExceededSubscriptionCount", b)
 	}
 }
