@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -327,5 +328,54 @@ var scanEdges = []string{
 func TestScanTreeEdges(t *testing.T) {
 	for _, s := range scanEdges {
 		t.Run(fmt.Sprintf("%.30q", s), func(t *testing.T) { checkTree(t, []byte(s)) })
+	}
+}
+
+// scanPieces are fragments that meet at the scanner's edges: tags and
+// names of every shape, entities right and wrong, carriage returns, ]]>,
+// CDATA, comments, declarations and bytes XML refuses.
+var scanPieces = []string{
+	"<a>", "</a>", "<b/>", "<p:a>", "</p:a>", "<:a>", "</:a>", "<a:>", "<a x='1'>", "<a xmlns:p='u'>", "<b p:x='2'/>",
+	"<a x=\"]]>\">", "<b x='\r\n'/>", "<b x='&amp;&#10;'/>", "<b x='<'/>", "<b x='1'y='2'/>", "<b x = \"\t\" />",
+	"x", " ", "\r", "\r\n", "\n", "]", "]]", ">", "]]>", "&amp;", "&lt;", "&#65;", "&#x41;", "&#X41;", "&#13;",
+	"&#xD800;", "&#0;", "&#x110000;", "&#;", "&", "&am", ";", "<![CDATA[", "<![CDATA[x\r]]>", "<![CDATA[]]>",
+	"<!--", "-->", "<!--c-->", "<!---->", "--", "<?p?>", "<?xml version='1.0'?>", "<?xml encoding='latin1'?>",
+	"<!DOCTYPE a>", "\x00", "\x7f", "\xc2\x80", "\xff", "\xef\xbf\xbe", "\xed\xa0\x80", "é", "<é>", "'", "=", "/", "<", "</",
+}
+
+// TestScanTreeComposed: 40,000 documents composed of scanPieces, from a
+// fixed seed, each with encoding/xml's verdict and tree through parseTree,
+// and never a tree from the scanner that the reference does not build.
+func TestScanTreeComposed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var b strings.Builder
+	decided := 0
+	for range 40000 {
+		b.Reset()
+		wrap := rng.IntN(2) == 0
+		if wrap {
+			b.WriteString("<r>")
+		}
+		for range 1 + rng.IntN(8) {
+			b.WriteString(scanPieces[rng.IntN(len(scanPieces))])
+		}
+		if wrap {
+			b.WriteString("</r>")
+		}
+		data := []byte(b.String())
+		if got, err := scanTree(context.Background(), data); err == nil {
+			decided++
+			want, werr := referenceTree(data)
+			if werr != nil {
+				t.Fatalf("scanTree(%q) built a tree, the reference refuses it: %v", data, werr)
+			}
+			if err := sameTree(got, want); err != nil {
+				t.Fatalf("scanTree(%q): %v", data, err)
+			}
+		}
+		checkTree(t, data)
+	}
+	if decided < 1000 {
+		t.Errorf("the scanner decided only %d of 40,000 composed documents; the test no longer reaches its fast path", decided)
 	}
 }
