@@ -101,12 +101,12 @@ var seriesFields = map[string]bool{"calendar:Recurrence": true, "calendar:FirstO
 // UpdateOccurrence applies updates to one occurrence, which makes it an
 // exception of its series (or changes the exception it is): the master's
 // ModifiedOccurrences gets it, CalendarView returns it as Exception. The
-// exception holds a whole property bag of its own, made from the master's
-// when the occurrence first changes, so any property UpdateItem can set on
-// a calendar item it can set on an occurrence, except those of the series
-// (Recurrence, UID, the occurrence lists), which fail with
-// [ErrInvalidPropertyRequest] naming them. changeKey is the master's (an
-// occurrence carries it); the rules are UpdateItem's.
+// exception keeps the updates and is the master's current properties with
+// them applied (see [OccurrenceException.Updates]), so any property
+// UpdateItem can set on a calendar item it can set on an occurrence,
+// except those of the series (Recurrence, UID, the occurrence lists),
+// which fail with [ErrInvalidPropertyRequest] naming them. changeKey is
+// the master's (an occurrence carries it); the rules are UpdateItem's.
 func (m *Mailbox) UpdateOccurrence(id, changeKey string, cr ConflictResolution, ups []Update) (Occurrence, error) {
 	if len(ups) == 0 {
 		return Occurrence{}, errf(ErrInvalidRequest, "UpdateItem without updates")
