@@ -34,6 +34,9 @@ type itemProp struct {
 	findOK bool
 	put    func(c propCtx, e *elem, it *mbx.Item)
 	set    func(it *mbx.Item, n *node) error
+	// raw: the value is kept verbatim (an mbx.RawProperty), so UpdateItem
+	// sets and deletes it as such.
+	raw bool
 }
 
 type propErr struct{ field, msg string }
@@ -94,7 +97,7 @@ func timeProp(def bool, acc func(*mbx.Item) *time.Time) *itemProp {
 // rawDefaultProp is a property the model does not interpret that has a
 // value also when no client set it: kept verbatim when set, else v.
 func rawDefaultProp(def bool, name, v string) *itemProp {
-	return &itemProp{def: def, findOK: true,
+	return &itemProp{def: def, findOK: true, raw: true,
 		put: func(_ propCtx, e *elem, it *mbx.Item) {
 			e.SetText(v)
 			for _, r := range it.Raw {

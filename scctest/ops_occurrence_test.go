@@ -192,6 +192,13 @@ func TestUpdateKeepsTimeZones(t *testing.T) {
 	if st, en := getZones(`<t:ItemId Id="` + single + `"/>`); st != "W. Europe Standard Time" || en != "" {
 		t.Errorf("single item after DeleteItemField EndTimeZone: StartTimeZone %q, EndTimeZone %q; want the start's kept, no end's", st, en)
 	}
+	// ReminderIsSet is kept verbatim too (with a default when unset).
+	check(t, update(`<t:ItemId Id="`+single+`" ChangeKey="`+ck(single)+`"/>`, set("CalendarItem", "item:ReminderIsSet", `<t:ReminderIsSet>true</t:ReminderIsSet>`)), ok1())
+	r := do(t, s, nil, svcReq(imp(alice), `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:ReminderIsSet"/>`+
+		`</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="`+single+`"/></m:ItemIds></m:GetItem>`))
+	if got := textOf(t, r.body, "ReminderIsSet"); got != "true" {
+		t.Errorf("ReminderIsSet after SetItemField = %q, want true", got)
+	}
 	check(t, update(`<t:ItemId Id="`+single+`" ChangeKey="`+ck(single)+`"/>`, `<t:AppendToItemField><t:FieldURI FieldURI="calendar:StartTimeZone"/><t:CalendarItem><t:StartTimeZone Id="UTC"/></t:CalendarItem></t:AppendToItemField>`),
 		fails(ews.ErrorInvalidPropertyAppend))
 
@@ -203,7 +210,7 @@ func TestUpdateKeepsTimeZones(t *testing.T) {
 	if st, _ := getZones(occRef(master, 3)); st == "W. Europe Standard Time" {
 		t.Errorf("occurrence 3 got the exception's StartTimeZone")
 	}
-	r := calendarView(t, s, "2024-06-01T00:00:00Z", "2024-06-10T00:00:00Z", "")
+	r = calendarView(t, s, "2024-06-01T00:00:00Z", "2024-06-10T00:00:00Z", "")
 	if d := cmp.Diff([]string{"2024-06-03T09:00:00Z Occurrence", "2024-06-04T11:00:00Z Exception", "2024-06-05T09:00:00Z Occurrence"}, viewStarts(t, r)); d != "" {
 		t.Errorf("CalendarView after moving occurrence 2 (-want +got):\n%s", d)
 	}

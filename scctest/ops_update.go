@@ -176,7 +176,7 @@ func verbatimElem(p mbx.Path) string {
 	}
 	prefix, _, _ := strings.Cut(p.Field, ":")
 	kind := map[string]mbx.ItemKind{"message": mbx.Message, "calendar": mbx.CalendarItem, "contacts": mbx.Contact, "task": mbx.Task}[prefix]
-	if propFor(kind, slot.name) != nil {
+	if p := propFor(kind, slot.name); p != nil && !p.raw {
 		return ""
 	}
 	return rawName(slot.name)
