@@ -261,17 +261,16 @@ func (s *xmlScanner) nsname() (xml.Name, bool) {
 	if !ok {
 		return xml.Name{}, false
 	}
-	switch bytes.Count(n, []byte(":")) {
-	case 0:
+	i := bytes.IndexByte(n, ':')
+	switch {
+	case i < 0:
 		return xml.Name{Local: s.intern(n)}, true
-	case 1:
-		i := bytes.IndexByte(n, ':')
-		if i == 0 || i == len(n)-1 {
-			return xml.Name{Local: s.intern(n)}, true
-		}
-		return xml.Name{Space: s.intern(n[:i]), Local: s.intern(n[i+1:])}, true
+	case bytes.IndexByte(n[i+1:], ':') >= 0:
+		return xml.Name{}, false
+	case i == 0 || i == len(n)-1:
+		return xml.Name{Local: s.intern(n)}, true
 	}
-	return xml.Name{}, false
+	return xml.Name{Space: s.intern(n[:i]), Local: s.intern(n[i+1:])}, true
 }
 
 // intern returns b as a string, the same string for the same name

@@ -61,11 +61,25 @@ func newTreeBuilder(maxElements int, doc []byte) *treeBuilder {
 		// Every element has one start tag (and comments, declarations
 		// and CDATA sections are rare); most have a text node, and the
 		// child lists hold both. Text is about a tenth of a response.
-		tags := bytes.Count(doc, []byte("<")) - bytes.Count(doc, []byte("</")) + 1
+		// Single-byte counts (bytes.Count of a longer pattern searches
+		// occurrence by occurrence, which cost more than the parse):
+		// start tags are the '<' not followed by '/', attributes about
+		// the '=' signs.
+		tags := 1
+		for i := 0; ; {
+			j := bytes.IndexByte(doc[i:], '<')
+			if j < 0 {
+				break
+			}
+			i += j + 1
+			if i >= len(doc) || doc[i] != '/' {
+				tags++
+			}
+		}
 		b.elems.next = min(tags, slabMax)
 		b.texts.next = b.elems.next
 		b.lists.next = min(2*tags, slabMax)
-		b.attrs.next = min(bytes.Count(doc, []byte(`="`))+bytes.Count(doc, []byte(`='`))+1, slabMax)
+		b.attrs.next = min(bytes.Count(doc, []byte("="))+1, slabMax)
 		b.text.Grow(min(len(doc)/8+1, textChunk))
 	}
 	return b
