@@ -25,6 +25,25 @@ func fails(code ews.ResponseCode) want {
 	return want{status: 200, classes: []string{"Error"}, codes: []ews.ResponseCode{code}}
 }
 
+// changeKeyOf is the ChangeKey GetItem gives item id.
+func changeKeyOf(t *testing.T, s *Server, id string) string {
+	t.Helper()
+	return find(t, getRef(t, s, `<t:ItemId Id="`+id+`"/>`).body, "ItemId").attrOr("ChangeKey", "")
+}
+
+// updateRef is an UpdateItem (AlwaysOverwrite) of the item id element ref
+// with the update elements ups.
+func updateRef(t *testing.T, s *Server, ref, ups string) resp {
+	t.Helper()
+	return do(t, s, nil, svcReq(imp(alice), `<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange>`+
+		ref+`<t:Updates>`+ups+`</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`))
+}
+
+// setItemField is a SetItemField of uri with el in an item element of kind.
+func setItemField(kind, uri, el string) string {
+	return `<t:SetItemField><t:FieldURI FieldURI="` + uri + `"/><t:` + kind + `>` + el + `</t:` + kind + `></t:SetItemField>`
+}
+
 // TestOccurrenceItemIDs: t:OccurrenceItemId and t:RecurringMasterItemId in
 // GetItem, UpdateItem and DeleteItem; IsRecurring and CalendarItemType as
 // Exchange reports them; an updated occurrence becomes an exception, a
@@ -81,20 +100,11 @@ func TestOccurrenceItemIDs(t *testing.T) {
 		}
 	}
 
-	ck := func() string {
-		return find(t, getRef(t, s, `<t:ItemId Id="`+master+`"/>`).body, "ItemId").attrOr("ChangeKey", "")
-	}
-	update := func(ref, set string) resp {
-		t.Helper()
-		return do(t, s, nil, svcReq(imp(alice), `<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange>`+
-			ref+`<t:Updates>`+set+`</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`))
-	}
+	update := func(ref, ups string) resp { t.Helper(); return updateRef(t, s, ref, ups) }
 	withCK := func(idx int) string {
-		return `<t:OccurrenceItemId RecurringMasterId="` + master + `" ChangeKey="` + ck() + `" InstanceIndex="` + strconv.Itoa(idx) + `"/>`
+		return `<t:OccurrenceItemId RecurringMasterId="` + master + `" ChangeKey="` + changeKeyOf(t, s, master) + `" InstanceIndex="` + strconv.Itoa(idx) + `"/>`
 	}
-	set := func(uri, el string) string {
-		return `<t:SetItemField><t:FieldURI FieldURI="` + uri + `"/><t:CalendarItem>` + el + `</t:CalendarItem></t:SetItemField>`
-	}
+	set := func(uri, el string) string { return setItemField("CalendarItem", uri, el) }
 	r = update(withCK(3), set("item:Subject", `<t:Subject>moved</t:Subject>`)+
 		set("calendar:Start", `<t:Start>2024-06-05T14:00:00Z</t:Start>`)+set("calendar:End", `<t:End>2024-06-05T15:00:00Z</t:End>`))
 	check(t, r, ok1())
@@ -155,17 +165,9 @@ func TestUpdateKeepsTimeZones(t *testing.T) {
 	master := createOne(t, s, ` SendMeetingInvitations="SendToNone"`, calItem("2024-06-03T09:00:00Z", "2024-06-03T10:00:00Z",
 		`<t:Recurrence><t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence><t:NumberedRecurrence><t:StartDate>2024-06-03</t:StartDate><t:NumberOfOccurrences>3</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>`))
 	single := createOne(t, s, ` SendMeetingInvitations="SendToNone"`, calItem("2024-06-20T09:00:00Z", "2024-06-20T10:00:00Z", ""))
-	ck := func(id string) string {
-		return find(t, getRef(t, s, `<t:ItemId Id="`+id+`"/>`).body, "ItemId").attrOr("ChangeKey", "")
-	}
-	update := func(ref, ups string) resp {
-		t.Helper()
-		return do(t, s, nil, svcReq(imp(alice), `<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange>`+
-			ref+`<t:Updates>`+ups+`</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`))
-	}
-	set := func(kind, uri, el string) string {
-		return `<t:SetItemField><t:FieldURI FieldURI="` + uri + `"/><t:` + kind + `>` + el + `</t:` + kind + `></t:SetItemField>`
-	}
+	ck := func(id string) string { t.Helper(); return changeKeyOf(t, s, id) }
+	update := func(ref, ups string) resp { t.Helper(); return updateRef(t, s, ref, ups) }
+	set := setItemField
 	move := set("CalendarItem", "calendar:Start", `<t:Start>2024-06-20T11:00:00Z</t:Start>`) + set("CalendarItem", "calendar:End", `<t:End>2024-06-20T12:00:00Z</t:End>`) +
 		set("CalendarItem", "calendar:StartTimeZone", `<t:StartTimeZone Id="W. Europe Standard Time"/>`) +
 		set("CalendarItem", "calendar:EndTimeZone", `<t:EndTimeZone Id="W. Europe Standard Time"/>`)
@@ -229,17 +231,9 @@ func TestOccurrenceExceptionKeepsEveryProperty(t *testing.T) {
 	s := newTestServer(t)
 	master := createOne(t, s, ` SendMeetingInvitations="SendToNone"`, calItem("2024-06-03T09:00:00Z", "2024-06-03T10:00:00Z",
 		`<t:Recurrence><t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence><t:NumberedRecurrence><t:StartDate>2024-06-03</t:StartDate><t:NumberOfOccurrences>3</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>`))
-	ck := func() string {
-		return find(t, getRef(t, s, `<t:ItemId Id="`+master+`"/>`).body, "ItemId").attrOr("ChangeKey", "")
-	}
-	update := func(ref, ups string) resp {
-		t.Helper()
-		return do(t, s, nil, svcReq(imp(alice), `<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange>`+
-			ref+`<t:Updates>`+ups+`</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`))
-	}
-	set := func(uri, el string) string {
-		return `<t:SetItemField><t:FieldURI FieldURI="` + uri + `"/><t:CalendarItem>` + el + `</t:CalendarItem></t:SetItemField>`
-	}
+	ck := func() string { t.Helper(); return changeKeyOf(t, s, master) }
+	update := func(ref, ups string) resp { t.Helper(); return updateRef(t, s, ref, ups) }
+	set := func(uri, el string) string { return setItemField("CalendarItem", uri, el) }
 	crm := `<t:ExtendedFieldURI PropertySetId="c11ff724-aa03-4555-9952-8fa248a11c3e" PropertyName="CrmRecordId" PropertyType="String"/>`
 	occ2 := `<t:OccurrenceItemId RecurringMasterId="` + master + `" ChangeKey="` + ck() + `" InstanceIndex="2"/>`
 	check(t, update(occ2, set("item:Body", `<t:Body BodyType="Text">agenda for the second day</t:Body>`)+
