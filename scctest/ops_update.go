@@ -1,8 +1,6 @@
 package scctest
 
 import (
-	"strings"
-
 	"github.com/sccsync/scc/ews"
 	mbx "github.com/sccsync/scc/scctest/internal/mailbox"
 )
@@ -174,8 +172,7 @@ func verbatimElem(p mbx.Path) string {
 	if !ok || computedElems[slot.name] || readOnlyElems[slot.name] || slot.name == "ExtendedProperty" {
 		return ""
 	}
-	prefix, _, _ := strings.Cut(p.Field, ":")
-	kind := map[string]mbx.ItemKind{"message": mbx.Message, "calendar": mbx.CalendarItem, "contacts": mbx.Contact, "task": mbx.Task}[prefix]
+	kind, _ := mbx.FieldKind(p.Field) // an item: property is every kind's
 	if p := propFor(kind, slot.name); p != nil && !p.raw {
 		return ""
 	}

@@ -351,14 +351,26 @@ func (m *Mailbox) DeleteItem(id string, how DeleteType) (string, error) {
 	return "", errf(ErrInvalidRequest, "unknown delete type %d", how)
 }
 
-// fieldKinds are the item kinds a FieldURI prefix applies to; item: applies
-// to all.
-var fieldKinds = map[string]ItemKind{"message": Message, "calendar": CalendarItem, "contacts": Contact, "task": Task}
+// FieldKind is the item kind a FieldURI (such as "calendar:Start") belongs
+// to; ok is false for item: and folder: ones, which no single kind owns.
+func FieldKind(fieldURI string) (kind ItemKind, ok bool) {
+	prefix, _, _ := strings.Cut(fieldURI, ":")
+	switch prefix {
+	case "message":
+		return Message, true
+	case "calendar":
+		return CalendarItem, true
+	case "contacts":
+		return Contact, true
+	case "task":
+		return Task, true
+	}
+	return Message, false
+}
 
 // applyVerbatim applies an update of a property kept verbatim.
 func applyVerbatim(d *Item, u Update) error {
-	prefix, _, _ := strings.Cut(u.Path.Field, ":")
-	if k, ok := fieldKinds[prefix]; ok && k != d.Kind {
+	if k, ok := FieldKind(u.Path.Field); ok && k != d.Kind {
 		return errf(ErrInvalidPropertyRequest, "%s is not a property of a %s", u.Path, d.Kind)
 	}
 	switch u.Op {
