@@ -78,11 +78,9 @@ func (s *xmlScanner) token() bool {
 		if !ok {
 			return false
 		}
-		s.space()
-		if s.pos >= len(d) || d[s.pos] != '>' {
+		if !s.expect('>') {
 			return false
 		}
-		s.pos++
 		_, err := s.b.end(xml.EndElement{Name: name})
 		return err == nil
 	case '?':
@@ -138,11 +136,9 @@ func (s *xmlScanner) start() bool {
 		if !ok {
 			return false
 		}
-		s.space()
-		if s.pos >= len(d) || d[s.pos] != '=' {
+		if !s.expect('=') {
 			return false
 		}
-		s.pos++
 		s.space()
 		if s.pos >= len(d) || (d[s.pos] != '"' && d[s.pos] != '\'') {
 			return false
@@ -232,6 +228,16 @@ func (s *xmlScanner) space() {
 			return
 		}
 	}
+}
+
+// expect skips white space and then c, reporting whether c was there.
+func (s *xmlScanner) expect(c byte) bool {
+	s.space()
+	if s.pos >= len(s.data) || s.data[s.pos] != c {
+		return false
+	}
+	s.pos++
+	return true
 }
 
 // name reads an XML name of ASCII characters; a name with others goes to
