@@ -276,8 +276,7 @@ func setup(o options) (*fakeSetup, error) {
 	if o.schemaDir != "" {
 		opts = append(opts, scctest.WithSchemaDir(o.schemaDir))
 	}
-	// Each flag's option is checked alone first, so an error names it.
-	for _, f := range []struct {
+	limits := []struct {
 		flag string
 		set  bool
 		opt  scctest.Option
@@ -287,19 +286,25 @@ func setup(o options) (*fakeSetup, error) {
 		{"-subscription-limit", o.subscriptionLimit > 0, scctest.WithSubscriptionLimit(o.subscriptionLimit)},
 		{"-stream-lifetime", o.streamLifetime > 0, scctest.WithStreamingSubscriptionLifetime(o.streamLifetime)},
 		{"-max-attachment-size", o.maxAttachment > 0, scctest.WithMaxAttachmentSize(o.maxAttachment)},
-	} {
-		if !f.set {
-			continue
+	}
+	for _, f := range limits {
+		if f.set {
+			opts = append(opts, f.opt)
 		}
-		probe, err := scctest.New(f.opt)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.flag, err)
-		}
-		probe.Close()
-		opts = append(opts, f.opt)
 	}
 	s, err := scctest.New(opts...)
 	if err != nil {
+		// Name the flag: the first whose option fails alone.
+		for _, f := range limits {
+			if !f.set {
+				continue
+			}
+			probe, perr := scctest.New(f.opt)
+			if perr != nil {
+				return nil, fmt.Errorf("%s: %w", f.flag, perr)
+			}
+			probe.Close()
+		}
 		if o.schemaDir != "" {
 			return nil, fmt.Errorf("-schema-dir: %w", err)
 		}
