@@ -576,12 +576,25 @@ func (m *Mailbox) itemExt(it *item, k extKey) ([]string, bool) {
 	if v, ok := m.computedItemValue(it, k); ok {
 		return v, true
 	}
+	return storedExt(&it.data, it.ekeys, k)
+}
+
+// storedExt is the stored value of extended property k of d: its
+// categories for the Keywords property, else its extended property of
+// that key. ekeys are the keys of d.Extended when known (an item keeps
+// them), nil to compute them.
+func storedExt(d *Item, ekeys []extKey, k extKey) ([]string, bool) {
 	if k == keywordsKey {
-		return it.data.Categories, len(it.data.Categories) > 0
+		return d.Categories, len(d.Categories) > 0
 	}
-	for i := range it.ekeys {
-		if it.ekeys[i] == k {
-			return it.data.Extended[i].Values, true
+	known := len(ekeys) == len(d.Extended)
+	for i := range d.Extended {
+		if known {
+			if ekeys[i] == k {
+				return d.Extended[i].Values, true
+			}
+		} else if pk, err := d.Extended[i].URI.key(); err == nil && pk == k {
+			return d.Extended[i].Values, true
 		}
 	}
 	return nil, false
@@ -661,21 +674,12 @@ func (m *Mailbox) occurrenceExtendedProperties(id string, num uint64, uris []Ext
 	}
 	var out []ExtendedProperty
 	for i, k := range keys {
-		if v, ok := m.computedItemValue(master, k); ok {
+		v, ok := m.computedItemValue(master, k)
+		if !ok {
+			v, ok = storedExt(&o.Item, nil, k)
+		}
+		if ok {
 			out = append(out, ExtendedProperty{URI: uris[i].canonical(), Values: append([]string(nil), v...)})
-			continue
-		}
-		if k == keywordsKey {
-			if len(o.Item.Categories) > 0 {
-				out = append(out, ExtendedProperty{URI: uris[i].canonical(), Values: append([]string(nil), o.Item.Categories...)})
-			}
-			continue
-		}
-		for _, p := range o.Item.Extended {
-			if pk, err := p.URI.key(); err == nil && pk == k {
-				out = append(out, ExtendedProperty{URI: uris[i].canonical(), Values: append([]string(nil), p.Values...)})
-				break
-			}
 		}
 	}
 	return out, nil
