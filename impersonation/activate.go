@@ -443,6 +443,9 @@ func recordProvision(st *org.SyncState, p *Provision, kind outcomeKind, now time
 		return 0
 	}
 	ids := p.FolderIDs()
+	// The parents' ids the run read or confirmed replace the record's: a
+	// run that failed before verifying carries the recorded ones forward.
+	st.ParentFolders = maps.Clone(p.ParentFolders)
 	if len(p.SyncStates) > 0 {
 		// New baselines replace the states of the same entries (taken for
 		// a folder since replaced); the watcher's states of the others

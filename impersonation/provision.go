@@ -45,6 +45,11 @@ type ProvisionResult struct {
 	// distinguished folder name); entries whose state was recorded for
 	// the same folder are not taken again and not listed.
 	SyncStates map[string]string
+	// ParentFolders are the ids of the plan's parent folders (by
+	// distinguished name) this run read or confirmed, as
+	// org.SyncState.ParentFolders records them. A recorded id that a
+	// recorded folder's parent did not match is left out.
+	ParentFolders map[string]string
 	// Verified: the recorded folders, categories and baselines were all
 	// confirmed, so nothing was looked up by name, synced or written.
 	Verified bool
@@ -155,9 +160,11 @@ type provisioner struct {
 // ProvisionMailbox provisions the mailbox view impersonates (a client made
 // with ews.Client.With(ews.Impersonate(…), ews.AnchorMailbox(…))) with plan
 // for the organization orgID, and returns what it found, created and sent.
-// recorded is the user's stored sync state: its Folders and Categories
-// make a run after a successful one a verification of one request (a
-// GetFolder of the recorded folders and their parents), with no writes.
+// recorded is the user's stored sync state: its Folders, ParentFolders
+// and Categories make a run after a successful one a verification of one
+// request (a GetFolder of the recorded folders, and of their parents where
+// ParentFolders lacks their ids), with no writes. Record the result's
+// FolderIDs and ParentFolders for the next run.
 //
 // A recorded folder is still ours while it carries the marker and the
 // plan's class under the plan's parent, also when the user renamed it; one
@@ -355,16 +362,23 @@ func (p *provisioner) distinctParents(only func(i int) bool) []string {
 }
 
 // verify confirms the recorded folders with one GetFolder of them and of
-// their parents: each must exist, carry this organization's marker, have
-// the plan's class and still sit in the plan's parent (a folder the user
-// deleted sits in Deleted Items). It fills found for the confirmed ones and
-// reports whether every plan folder was. Without a record for every folder
-// it sends the request for those that have one; without any, none. When
-// the check's GetFolder carried the verification (p.prefetched), nothing
-// is sent.
+// the parents whose ids are not recorded: each must exist, carry this
+// organization's marker, have the plan's class and still sit in the
+// plan's parent (a folder the user deleted sits in Deleted Items). It
+// fills found for the confirmed ones and reports whether every plan folder
+// was. Without a record for every folder it sends the request for those
+// that have one; without any, none. When the check's GetFolder carried the
+// verification (p.prefetched), nothing is sent; without recorded folders
+// that answer still tells the parents' ids, for the record.
 func (p *provisioner) verify(ctx context.Context, recorded org.SyncState, found []*ProvisionedFolder) (bool, error) {
 	v := p.verification(recorded)
-	if len(v.ids) == 0 {
+	parentID := v.known
+	defer func() {
+		if len(parentID) > 0 {
+			p.res.ParentFolders = parentID
+		}
+	}()
+	if len(v.ids) == 0 || (len(v.idx) == 0 && p.prefetched == nil) {
 		return len(p.plan.Folders) == 0, nil
 	}
 	results := p.prefetched
@@ -386,12 +400,16 @@ func (p *provisioner) verify(ctx context.Context, recorded org.SyncState, found 
 	if len(results) != len(v.ids) {
 		return false, fmt.Errorf("impersonation: GetFolder answered %d results for %d folders", len(results), len(v.ids))
 	}
-	parentID := map[string]string{}
 	for j, name := range v.parents {
-		if r := results[len(v.idx)+j]; r.Err == nil {
+		if r := results[len(v.idx)+j]; r.Err == nil && r.Folder.FolderID.ID != "" {
 			parentID[name] = r.Folder.FolderID.ID
 		}
 	}
+	// A recorded parent id that a folder's parent does not match is
+	// dropped: the folder was moved, or the id is stale (a mailbox moved
+	// to another database); the next run reads the parent anew rather
+	// than trust either.
+	stale := map[string]bool{}
 	for j, i := range v.idx {
 		r := results[j]
 		pf := p.plan.Folders[i]
@@ -399,29 +417,40 @@ func (p *provisioner) verify(ctx context.Context, recorded org.SyncState, found 
 			continue // deleted for good, or never there: look by name
 		}
 		f := r.Folder
-		own, _ := owner(&f)
-		if own != p.orgID || !strings.EqualFold(f.FolderClass, pf.FolderClass) ||
-			parentID[pf.Parent] == "" || f.ParentFolderID.ID != parentID[pf.Parent] {
+		if own, _ := owner(&f); own != p.orgID || !strings.EqualFold(f.FolderClass, pf.FolderClass) {
+			continue
+		}
+		if parentID[pf.Parent] == "" || f.ParentFolderID.ID != parentID[pf.Parent] {
+			if recorded.ParentFolders[pf.Parent] == parentID[pf.Parent] {
+				stale[pf.Parent] = true
+			}
 			continue
 		}
 		found[i] = &ProvisionedFolder{Key: pf.Key, FolderID: f.FolderID.ID, DisplayName: f.DisplayName, FolderClass: f.FolderClass}
+	}
+	for name := range stale {
+		delete(parentID, name)
 	}
 	return !slices.Contains(found, nil), nil
 }
 
 // verification is the GetFolder that confirms a record: the recorded
-// folders (plan indexes idx), then their distinct parents.
+// folders (plan indexes idx), then the plan's distinct parents whose ids
+// are not recorded (known holds those that are).
 type verification struct {
 	idx     []int
 	parents []string
+	known   map[string]string
 	ids     []ews.FolderID
 }
 
-// verification returns the GetFolder that confirms recorded's folders;
-// its ids are empty when nothing is recorded.
+// verification returns the GetFolder that confirms recorded's folders and
+// reads the parents' ids the record lacks; its ids are empty when there
+// is nothing to ask. Without a recorded folder it asks only for parents,
+// which is worth it only where the request is sent anyway (the check's).
 func (p *provisioner) verification(recorded org.SyncState) verification {
 	var v verification
-	if p.plan == nil {
+	if p.plan == nil || len(p.plan.Folders) == 0 {
 		return v
 	}
 	for i, f := range p.plan.Folders {
@@ -429,10 +458,14 @@ func (p *provisioner) verification(recorded org.SyncState) verification {
 			v.idx = append(v.idx, i)
 		}
 	}
-	if len(v.idx) == 0 {
-		return v
+	v.known = make(map[string]string, len(p.plan.Folders))
+	for _, name := range p.distinctParents(func(int) bool { return true }) {
+		if id := recorded.ParentFolders[name]; id != "" {
+			v.known[name] = id
+		} else {
+			v.parents = append(v.parents, name)
+		}
 	}
-	v.parents = p.distinctParents(func(i int) bool { return recorded.Folders[p.plan.Folders[i].Key] != "" })
 	v.ids = make([]ews.FolderID, 0, len(v.idx)+len(v.parents))
 	for _, i := range v.idx {
 		v.ids = append(v.ids, ews.FolderID{ID: recorded.Folders[p.plan.Folders[i].Key]})

@@ -132,6 +132,28 @@ func TestProvisionMailboxCreatesOnceThenVerifies(t *testing.T) {
 	if diff := cmp.Diff(first.FolderIDs(), second.FolderIDs()); diff != "" {
 		t.Errorf("second run's folder ids mismatch (-want +got):\n%s", diff)
 	}
+	// The first run had no request to carry the parents; the second read
+	// them, so that the next verification asks for the 3 folders alone.
+	if first.ParentFolders != nil || len(second.ParentFolders) != 3 {
+		t.Errorf("ParentFolders = %v, then %v; want none, then the 3 parents", first.ParentFolders, second.ParentFolders)
+	}
+	recorded.ParentFolders = second.ParentFolders
+	var asked folderIDsAsked
+	counted, err := NewEWSClient(f.cfg, ews.WithHTTPClient(f.srv.Client()), ews.WithTransportMiddleware(asked.middleware))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(counted.CloseIdleConnections)
+	fourth, err := ProvisionMailbox(ctx, counted.With(ews.Impersonate(ews.PrimarySmtpAddress(addr)), ews.AnchorMailbox(addr)), "contoso", plan, recorded)
+	if err != nil || !fourth.Verified || fourth.Requests != 1 {
+		t.Errorf("ProvisionMailbox(parents recorded) = %+v, %v; want verified with 1 request", fourth, err)
+	}
+	if diff := cmp.Diff(map[string][]int{addr: {3}}, asked.take()); diff != "" {
+		t.Errorf("ProvisionMailbox(parents recorded) GetFolder ids mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(second.ParentFolders, fourth.ParentFolders); diff != "" {
+		t.Errorf("ProvisionMailbox(parents recorded) parents mismatch (-want +got):\n%s", diff)
+	}
 
 	// Without the record (lost, or another process), folders are found by
 	// name and marker: no writes, no second copy.

@@ -78,6 +78,13 @@ type SyncState struct {
 	// gone) and keeps the others, so the record lists every folder of
 	// ours that may still be there.
 	Folders map[string]string `json:"folders,omitempty"`
+	// ParentFolders are the ids of the distinguished folders the plan's
+	// folders sit in ("contacts", "msgfolderroot", …), by name, as the
+	// last provisioning read or confirmed them. The verification compares
+	// each recorded folder's parent with them instead of reading the
+	// parents again; an id that a folder no longer matches is dropped, so
+	// that the next run reads it anew.
+	ParentFolders map[string]string `json:"parentFolders,omitempty"`
 	// Categories are the names of the plan's categories the mailbox's
 	// master category list was last found or made to hold.
 	Categories []string `json:"categories,omitempty"`

@@ -285,6 +285,9 @@ func cloneSync(s *SyncState) {
 	if s.Folders != nil {
 		s.Folders = maps.Clone(s.Folders)
 	}
+	if s.ParentFolders != nil {
+		s.ParentFolders = maps.Clone(s.ParentFolders)
+	}
 	if s.Categories != nil {
 		s.Categories = slices.Clone(s.Categories)
 	}
