@@ -87,7 +87,7 @@ func buildEnvelope(op *operation, h envelopeHeader, body func(b *etree.Element) 
 	// Written straight into the buffer: Document.WriteTo would allocate a
 	// bufio.Writer per request.
 	var buf bytes.Buffer
-	buf.Grow(1024)
+	buf.Grow(len(xmlDeclaration) + writtenSize(env))
 	buf.WriteString(xmlDeclaration)
 	// Escaped so that the server reads back every value exactly: besides
 	// & < and quotes, a carriage return in text and a tab, line feed or
@@ -96,6 +96,35 @@ func buildEnvelope(op *operation, h envelopeHeader, body func(b *etree.Element) 
 	// in an attribute). Empty elements are self-closing.
 	env.WriteTo(&buf, &etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true})
 	return buf.Bytes(), nil
+}
+
+// writtenSize is the length of e as WriteTo writes it when nothing needs
+// escaping, so that the buffer of a request is allocated once.
+func writtenSize(e *etree.Element) int {
+	name := len(e.Tag)
+	if e.Space != "" {
+		name += len(e.Space) + 1
+	}
+	n := 1 + name // <name
+	for _, a := range e.Attr {
+		n += 1 + len(a.Key) + 2 + len(a.Value) + 1 // ␠key="value"
+		if a.Space != "" {
+			n += len(a.Space) + 1
+		}
+	}
+	if len(e.Child) == 0 {
+		return n + 2 // />
+	}
+	n += 1 + 2 + name + 1 // ></name>
+	for _, c := range e.Child {
+		switch c := c.(type) {
+		case *etree.Element:
+			n += writtenSize(c)
+		case *etree.CharData:
+			n += len(c.Data)
+		}
+	}
+	return n
 }
 
 // checkText returns an error when v cannot be carried by XML 1.0 unchanged

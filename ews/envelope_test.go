@@ -76,3 +76,44 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvelopeSizedOnce: writtenSize is the exact length of an envelope
+// with nothing to escape (so its buffer is allocated once) and a lower
+// bound of one with escapes.
+func TestEnvelopeSizedOnce(t *testing.T) {
+	sid := PrimarySmtpAddress("alice@contoso.example")
+	for _, tt := range []struct {
+		name, text string
+		exact      bool
+	}{
+		{"plain", "Inbox", true},
+		{"escaped", `R&D "A" <B>` + "\r", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := func(b *etree.Element) error {
+				g := b.CreateElement("m:GetFolder")
+				g.CreateElement("m:FolderShape").CreateElement("t:BaseShape").SetText("IdOnly")
+				ids := g.CreateElement("m:FolderIds")
+				ids.CreateElement("t:DistinguishedFolderId").CreateAttr("Id", "inbox")
+				ids.CreateElement("t:FolderId").CreateAttr("Id", tt.text)
+				g.CreateElement("t:Note").SetText(tt.text)
+				return nil
+			}
+			out, err := buildEnvelope(opGetFolder, envelopeHeader{version: DefaultServerVersion, sid: &sid}, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := etree.NewDocument()
+			if err := env.ReadFromBytes(out); err != nil {
+				t.Fatalf("envelope does not parse: %v\n%s", err, out)
+			}
+			got := len(xmlDeclaration) + writtenSize(env.Root())
+			if tt.exact && got != len(out) {
+				t.Errorf("writtenSize = %d, envelope is %d bytes:\n%s", got, len(out), out)
+			}
+			if !tt.exact && got >= len(out) {
+				t.Errorf("writtenSize = %d, want less than the escaped envelope's %d bytes", got, len(out))
+			}
+		})
+	}
+}

@@ -60,7 +60,10 @@ func newTreeBuilder(maxElements int, doc []byte) *treeBuilder {
 	if len(doc) > 0 {
 		// Every element has one start tag (and comments, declarations
 		// and CDATA sections are rare); most have a text node, and the
-		// child lists hold both. Text is about a tenth of a response.
+		// child lists hold both. Attribute values and text, which share
+		// the text chunks, are about two fifths of a response (ids and
+		// namespaces are long): a first chunk of half the document holds
+		// them without a second one.
 		// Single-byte counts (bytes.Count of a longer pattern searches
 		// match by match, which took about 12 % of a parse):
 		// start tags are the '<' not followed by '/', attributes about
@@ -80,7 +83,7 @@ func newTreeBuilder(maxElements int, doc []byte) *treeBuilder {
 		b.texts.next = b.elems.next
 		b.lists.next = min(2*tags, slabMax)
 		b.attrs.next = min(bytes.Count(doc, []byte("="))+1, slabMax)
-		b.text.Grow(min(len(doc)/8+1, textChunk))
+		b.text.Grow(min(len(doc)/2+1, textChunk))
 	}
 	return b
 }
