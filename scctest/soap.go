@@ -228,7 +228,6 @@ func (r *opResponse) document(vi versionInfo) *document {
 // writeXML sends a SOAP document with the given status.
 func writeXML(w http.ResponseWriter, status int, d *document) []byte {
 	var buf bytes.Buffer
-	buf.Grow(2048)
 	d.WriteTo(&buf)
 	h := w.Header()
 	h.Set("Content-Type", "text/xml; charset=utf-8")

@@ -44,12 +44,37 @@ func (d *document) CreateElement(tag string) *elem {
 	return d.root
 }
 
-// WriteTo serialises the document.
+// xmlDecl is the declaration every document starts with.
+const xmlDecl = `<?xml version="1.0" encoding="utf-8"?>`
+
+// WriteTo serialises the document, growing buf once to the size it will
+// have unless something needs escaping.
 func (d *document) WriteTo(buf *bytes.Buffer) {
-	buf.WriteString(`<?xml version="1.0" encoding="utf-8"?>`)
+	n := len(xmlDecl)
+	if d.root != nil {
+		n += d.root.size()
+	}
+	buf.Grow(n)
+	buf.WriteString(xmlDecl)
 	if d.root != nil {
 		d.root.write(buf)
 	}
+}
+
+// size is the length of e written, with nothing escaped.
+func (e *elem) size() int {
+	n := 1 + len(e.tag) // <tag
+	for _, a := range e.attrs {
+		n += 1 + len(a.key) + 2 + len(a.value) + 1 // ␠key="value"
+	}
+	if len(e.kids) == 0 && e.text == "" {
+		return n + 2 // />
+	}
+	n += 1 + len(e.text) + 2 + len(e.tag) + 1 // >text</tag>
+	for _, k := range e.kids {
+		n += k.size()
+	}
+	return n
 }
 
 func (e *elem) write(buf *bytes.Buffer) {
