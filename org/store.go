@@ -70,9 +70,10 @@ type lockedModifier interface {
 // jittered back-off, up to [MaxModifyAttempts] times. A plain Update holding
 // an older version still fails with ErrConflict.
 //
-// change gets a private copy; it should be quick (it may run under the
-// store's lock) and a pure function of the organization it is given (it may
-// run more than once). An error from change aborts without saving and is
+// change gets a private copy, which becomes the stored organization: it
+// must not keep it (or maps and slices of it) after it returns. It should
+// be quick (it may run under the store's lock) and a pure function of the
+// organization it is given (it may run more than once). An error from change aborts without saving and is
 // returned as is. Modify keeps the ID and Version; it returns the saved copy.
 // A nil store or change is an error, not a panic.
 func Modify(ctx context.Context, s Store, id string, change func(*Organization) error) (*Organization, error) {
@@ -176,14 +177,14 @@ func prepareCreate(o *Organization, now time.Time, fp func(EmailConfiguration) s
 	return c, nil
 }
 
-// replaceIfCurrent is what Update saves: o itself, when the stored version
-// is still the one o was read at.
+// replaceIfCurrent is what Update saves: a copy of o (which its caller
+// still holds), when the stored version is still the one o was read at.
 func replaceIfCurrent(o *Organization) func(cur *Organization) (*Organization, error) {
 	return func(cur *Organization) (*Organization, error) {
 		if cur.Version != o.Version {
 			return nil, conflict(o.ID, cur.Version, o.Version)
 		}
-		return o, nil
+		return o.Clone(), nil
 	}
 }
 
@@ -199,17 +200,18 @@ func applyChange(change func(*Organization) error) func(cur *Organization) (*Org
 	}
 }
 
-// stamp returns the copy of next that replaces cur: one version on, cur's
-// creation time, updated now, users whose configuration changed marked
-// NeedsRenewal ([markRenewals] with the store's fingerprint fp). It copies
-// next, which its maker may still hold. A version that cannot be
-// incremented (a record tampered with, since no store counts that far) is an
-// error, not a wrap to negative.
+// stamp makes next, a copy of the store's own (replaceIfCurrent and
+// applyChange make it), the organization that replaces cur: one version
+// on, cur's creation time, updated now, users whose configuration changed
+// marked NeedsRenewal ([markRenewals] with the store's fingerprint fp).
+// Copying it once more would cost a copy of every user per save. A
+// version that cannot be incremented (a record tampered with, since no
+// store counts that far) is an error, not a wrap to negative.
 func stamp(next, cur *Organization, now time.Time, fp func(EmailConfiguration) string) (*Organization, error) {
 	if cur.Version >= math.MaxInt64 || cur.Version < 1 {
 		return nil, fmt.Errorf("%w: %q has version %d, which cannot be incremented", ErrCorrupt, cur.ID, cur.Version)
 	}
-	c := next.Clone()
+	c := next
 	c.Version = cur.Version + 1
 	c.CreatedAt = cur.CreatedAt
 	c.UpdatedAt = now

@@ -80,7 +80,7 @@ func TestStoreLifecycle(t *testing.T) {
 
 		upd := again.Clone()
 		upd.Name = "Contoso Ltd"
-		upd.Users[0].Sync = org.SyncState{Status: org.Active, CheckedAt: again.CreatedAt, ConfigFingerprint: org.ConfigFingerprint(s, upd.Email)}
+		upd.Users[0].Sync = org.SyncState{Status: org.Active, CheckedAt: again.CreatedAt, ConfigFingerprint: org.ConfigFingerprint(s, upd.Email), Folders: map[string]string{"contacts": "AAMk1"}}
 		saved, err := s.Update(ctx, upd)
 		if err != nil {
 			t.Fatalf("Update error: %v", err)
@@ -90,6 +90,12 @@ func TestStoreLifecycle(t *testing.T) {
 		}
 		if upd.Version != 1 {
 			t.Errorf("Update changed its argument's version to %d", upd.Version)
+		}
+		// The store keeps a copy of its argument, not the argument.
+		upd.Users[0].Sync.Folders["contacts"] = "changed after Update"
+		upd.Name = "changed after Update"
+		if kept, _ := s.Get(ctx, "contoso"); kept.Name != "Contoso Ltd" || kept.Users[0].Sync.Folders["contacts"] != "AAMk1" {
+			t.Errorf("changing Update's argument afterwards changed the store: %q, %v", kept.Name, kept.Users[0].Sync.Folders)
 		}
 		// A second writer still holding version 1 must not overwrite.
 		stale := again.Clone()
