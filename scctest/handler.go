@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,7 +107,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer release()
 
 	s.setReadDeadline(sw, time.Now().Add(s.cfg.timeouts.Body))
-	raw, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, s.cfg.maxReqSize))
+	raw, err := readBody(http.MaxBytesReader(sw, r.Body, s.cfg.maxReqSize), r.ContentLength, s.cfg.maxReqSize)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -390,4 +391,29 @@ func (x *exchange) parse(raw []byte) *soapFault {
 	x.header = header
 	x.impersonated = header.child(nsTypes, "ExchangeImpersonation") != nil
 	return nil
+}
+
+// readBody reads a request body into one buffer of its declared length
+// (bounded by limit, which body enforces), growing only past a length
+// that was absent or wrong.
+func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
+	if declared <= 0 || declared > limit {
+		return io.ReadAll(body)
+	}
+	// One byte more, so that the read that finds the end has room and a
+	// body longer than declared shows (net/http refuses that anyway).
+	buf := make([]byte, 0, declared+1)
+	for {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, 4096)
+		}
+	}
 }
