@@ -386,7 +386,7 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 		r.writeProbe(ctx, view, &res)
 	}
 	if res.Status == StatusOK && r.s.plan != nil && ctx.Err() == nil {
-		res.Provision = r.provision(ctx, view, u, res.IdentityKind, res.Address, verified)
+		res.Provision = r.provision(ctx, view, u, res.IdentityKind, res.Address, &ver, verified)
 	}
 	res.Duration = time.Since(start)
 	res.CheckedAt = r.s.now()

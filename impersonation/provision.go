@@ -155,6 +155,9 @@ type provisioner struct {
 	// GetFolder (one result per folder of verification), which the
 	// check's GetFolder carried: verify sends nothing then.
 	prefetched []ews.FolderResult
+	// ver is the verification prefetched answers (the check computed it
+	// for its request); nil makes verify compute it.
+	ver *verification
 }
 
 // ProvisionMailbox provisions the mailbox view impersonates (a client made
@@ -371,7 +374,12 @@ func (p *provisioner) distinctParents(only func(i int) bool) []string {
 // verification (p.prefetched), nothing is sent; without recorded folders
 // that answer still tells the parents' ids, for the record.
 func (p *provisioner) verify(ctx context.Context, recorded org.SyncState, found []*ProvisionedFolder) (bool, error) {
-	v := p.verification(recorded)
+	var v verification
+	if p.ver != nil {
+		v = *p.ver
+	} else {
+		v = p.verification(recorded)
+	}
 	parentID := v.known
 	defer func() {
 		if len(parentID) > 0 {
@@ -717,10 +725,13 @@ const codeFolderConflict ews.ResponseCode = "folder-conflict"
 
 // provision provisions user u of a run through view, with the run's
 // back-off gate, concurrency limit and retry budget.
-// verified, when not nil, is the verification's answer that the check's
-// GetFolder carried (see [run.checkUser]).
-func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, identityKind, address string, verified []ews.FolderResult) *Provision {
-	p := &provisioner{view: view, orgID: r.s.orgID, plan: r.s.plan, res: &ProvisionResult{}, checkCategories: r.s.categoryCheck, prefetched: verified}
+// verified, when not nil, is the answer to the verification ver that the
+// check's GetFolder carried (see [run.checkUser]).
+func (r *run) provision(ctx context.Context, view *ews.Client, u org.User, identityKind, address string, ver *verification, verified []ews.FolderResult) *Provision {
+	p := &provisioner{view: view, orgID: r.s.orgID, plan: r.s.plan, res: &ProvisionResult{}, checkCategories: r.s.categoryCheck}
+	if verified != nil {
+		p.prefetched, p.ver = verified, ver
+	}
 	var failed *attempt
 	p.send = r.sender("provisioning", identityKind, address, &p.res.Requests, &p.res.Writes, &failed)
 	p.run(ctx, u.Sync)
