@@ -330,9 +330,11 @@ func (r *run) checkUser(ctx context.Context, i int) Result {
 	inbox := []ews.FolderID{ews.DistinguishedFolder(ews.FolderInbox)}
 	req := &ews.GetFolderRequest{FolderIDs: inbox, Shape: ews.ShapeDefault}
 	// With a provisioning plan, the GetFolder of the inbox carries the
-	// verification of the user's recorded folders (and their parents), so
-	// that a user whose provisioning is in place costs one request in
-	// all. The inbox comes first: its result is the check's, as alone.
+	// verification of the user's recorded folders (and of the plan's
+	// parents whose ids are not recorded yet: on a first activation the
+	// parents alone, so that the next run need not ask them), so that a
+	// user whose provisioning is in place costs one request in all. The
+	// inbox comes first: its result is the check's, as alone.
 	// The folded request asks IdOnly and the properties the verification
 	// compares: the check needs no more of the inbox than its answer.
 	var ver verification
