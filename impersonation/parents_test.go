@@ -31,7 +31,7 @@ func (c *folderIDsAsked) middleware(next http.RoundTripper) http.RoundTripper {
 				return nil, err
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if s := string(body); strings.Contains(s, "GetFolder>") || strings.Contains(s, "<m:GetFolder") {
+			if s := string(body); strings.Contains(s, "<m:GetFolder>") {
 				ids := strings.Count(s, "<t:FolderId ") + strings.Count(s, "<t:DistinguishedFolderId ")
 				c.mu.Lock()
 				if c.n == nil {

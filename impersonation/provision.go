@@ -417,7 +417,7 @@ func (p *provisioner) verify(ctx context.Context, recorded org.SyncState, found 
 	// dropped: the folder was moved, or the id is stale (a mailbox moved
 	// to another database); the next run reads the parent anew rather
 	// than trust either.
-	stale := map[string]bool{}
+	var stale []string
 	for j, i := range v.idx {
 		r := results[j]
 		pf := p.plan.Folders[i]
@@ -430,13 +430,13 @@ func (p *provisioner) verify(ctx context.Context, recorded org.SyncState, found 
 		}
 		if parentID[pf.Parent] == "" || f.ParentFolderID.ID != parentID[pf.Parent] {
 			if recorded.ParentFolders[pf.Parent] == parentID[pf.Parent] {
-				stale[pf.Parent] = true
+				stale = append(stale, pf.Parent)
 			}
 			continue
 		}
 		found[i] = &ProvisionedFolder{Key: pf.Key, FolderID: f.FolderID.ID, DisplayName: f.DisplayName, FolderClass: f.FolderClass}
 	}
-	for name := range stale {
+	for _, name := range stale {
 		delete(parentID, name)
 	}
 	return !slices.Contains(found, nil), nil
